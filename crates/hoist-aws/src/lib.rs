@@ -1,0 +1,13 @@
+//! Thin wrappers over the official AWS SDK for Rust, one module per service, each call
+//! returning a typed error that names the failed action and AWS's own code and message.
+//!
+//! Owns: building the SDK configuration (the default credential chain with SSO profiles and
+//! web identity, `--profile`, `--region`, and the standard `AWS_ENDPOINT_URL` override) and
+//! the calls hoist makes. Must not touch: deciding what to change (plans live in `hoist-plan`,
+//! policy logic in `hoist-policy`) or printing.
+
+mod error;
+mod sdk;
+
+pub use error::AwsError;
+pub use sdk::Aws;

@@ -1,0 +1,38 @@
+//! The SDK configuration every client is built from.
+
+use aws_config::BehaviorVersion;
+
+/// A loaded AWS configuration: credentials chain, region and endpoint.
+#[derive(Clone, Debug)]
+pub struct Aws {
+    config: aws_config::SdkConfig,
+}
+
+impl Aws {
+    /// Loads the default chain (environment, shared config and SSO profiles, web identity,
+    /// container and instance metadata). `profile` and `region` override the chain's choice.
+    /// `AWS_ENDPOINT_URL` (and the per-service `AWS_ENDPOINT_URL_<SERVICE>`) are honoured by
+    /// the SDK itself, which is how tests point hoist at the sandbox.
+    pub async fn load(profile: Option<&str>, region: Option<&str>) -> Self {
+        let mut loader = aws_config::defaults(BehaviorVersion::latest());
+        if let Some(profile) = profile {
+            loader = loader.profile_name(profile);
+        }
+        if let Some(region) = region {
+            loader = loader.region(aws_config::Region::new(region.to_owned()));
+        }
+        Self { config: loader.load().await }
+    }
+
+    /// The region in effect, if any source gave one.
+    #[must_use]
+    pub fn region(&self) -> Option<String> {
+        self.config.region().map(ToString::to_string)
+    }
+
+    /// The underlying SDK configuration, for building service clients.
+    #[must_use]
+    pub fn sdk_config(&self) -> &aws_config::SdkConfig {
+        &self.config
+    }
+}

@@ -1,0 +1,37 @@
+//! hoist-policy: the trust engine. Pure — no I/O, no async, no network,
+//! no clock.
+//!
+//! Owns:
+//! - [`model`]: the IAM policy document model, parsed the way IAM accepts it
+//!   (string-or-list, one-statement-or-list, percent-encoded `GetRole`
+//!   output), serialized back faithfully, normalized for diffs;
+//! - [`request`]: the request context STS builds for
+//!   `sts:AssumeRoleWithWebIdentity` from GitHub OIDC claims;
+//! - [`eval`]: the IAM evaluation of a trust policy against that request,
+//!   with a per-statement, per-condition trace and a human explanation;
+//! - [`github`]: GitHub subject (`sub`) formats (branch, tag, environment,
+//!   pull request, ID-based immutable subjects, custom templates) and the
+//!   hints that explain a denial;
+//! - [`generate`]: the policies hoist writes (GitHub trust policy, deploy
+//!   and image-push permissions, the legacy ECR user policy);
+//! - [`audit`]: static findings on trust policies and the emulation of
+//!   AWS's GitHub trust-policy guardrail.
+//!
+//! Must not touch: AWS or GitHub APIs, files, environment variables,
+//! terminals (the `hoist` binary prints; `hoist-aws` fetches policies;
+//! `hoist-oidc` verifies tokens and hands over their claims).
+
+pub mod audit;
+pub mod eval;
+pub mod generate;
+pub mod github;
+mod glob;
+pub mod model;
+pub mod request;
+
+pub use audit::{AuditContext, Finding, Severity, Tier, audit, guardrail_violation};
+pub use eval::{Decision, Outcome, StatementTrace, evaluate};
+pub use generate::{DeployScope, deploy_permissions_policy, ecr_push_policy, github_trust_policy, legacy_ecr_user_policy};
+pub use glob::glob_match;
+pub use model::{PolicyDocument, PolicyParseError};
+pub use request::{ContextValue, WebIdentityRequest};

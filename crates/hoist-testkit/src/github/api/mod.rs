@@ -1,0 +1,145 @@
+//! The GitHub REST API subset hoist uses, for one repository.
+//!
+//! Served: `GET /repos/{owner}/{repo}`; Actions secrets (`GET …/actions/secrets/public-key`,
+//! `GET …/actions/secrets` paginated, `GET|PUT|DELETE …/actions/secrets/{name}`); Actions
+//! variables (`GET|POST …/actions/variables`, `GET|PATCH|DELETE …/actions/variables/{name}`).
+//! Like GitHub it requires a `User-Agent`, accepts `Authorization: Bearer|token`, refuses an
+//! unknown `X-GitHub-Api-Version`, upper-cases secret and variable names, answers PUT of a
+//! secret with 201 (created) or 204 (updated), and paginates with `Link` headers. Each sealed
+//! box received is decrypted with the fixture's X25519 key so tests can check plaintexts.
+
+mod routes;
+mod state;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+
+use super::server::BackgroundServer;
+pub use state::ApiRequest;
+use state::ApiState;
+
+/// A running GitHub REST API fixture for one repository. Stops on drop.
+pub struct GithubApi {
+    server: BackgroundServer,
+    state: Arc<ApiState>,
+}
+
+impl GithubApi {
+    /// Serves repository `owner_repo` (`OWNER/NAME`) with the given numeric ids.
+    pub fn start(owner_repo: &str, repo_id: u64, owner_id: u64) -> Self {
+        let (owner, name) = owner_repo
+            .split_once('/')
+            .unwrap_or_else(|| panic!("owner_repo must be OWNER/NAME, got {owner_repo:?}"));
+        let state = Arc::new(ApiState::new(owner, name, repo_id, owner_id));
+        let server = BackgroundServer::start("github-api", routes::router(state.clone()));
+        state.set_base_url(server.base_url());
+        GithubApi { server, state }
+    }
+
+    /// The API base URL (what `GITHUB_API_URL` would be): `http://127.0.0.1:PORT`.
+    pub fn url(&self) -> String {
+        self.server.base_url()
+    }
+
+    /// The token the fixture accepts.
+    pub fn token(&self) -> &str {
+        &self.state.token
+    }
+
+    /// `GITHUB_API_URL`, `GITHUB_TOKEN` and `GITHUB_REPOSITORY` for a child process.
+    pub fn env(&self) -> Vec<(String, String)> {
+        vec![
+            ("GITHUB_API_URL".to_owned(), self.url()),
+            ("GITHUB_TOKEN".to_owned(), self.token().to_owned()),
+            ("GITHUB_REPOSITORY".to_owned(), self.state.full_name()),
+        ]
+    }
+
+    /// `OWNER/NAME`.
+    pub fn owner_repo(&self) -> String {
+        self.state.full_name()
+    }
+
+    /// The repository's numeric id.
+    pub fn repo_id(&self) -> u64 {
+        self.state.repo_id
+    }
+
+    /// The owner's numeric id.
+    pub fn owner_id(&self) -> u64 {
+        self.state.owner_id
+    }
+
+    /// The `key_id` of the repository public key.
+    pub fn key_id(&self) -> &str {
+        &self.state.key_id
+    }
+
+    /// The repository public key, base64 (as the API serves it).
+    pub fn public_key_b64(&self) -> String {
+        STANDARD.encode(self.state.secret_key.public_key().as_bytes())
+    }
+
+    /// The decrypted value last PUT for secret `name` (case-insensitive).
+    pub fn secret_plaintext(&self, name: &str) -> Option<String> {
+        self.state.with(|i| i.secrets.get(&name.to_ascii_uppercase()).map(|s| s.plaintext.clone()))
+    }
+
+    /// Names of the stored secrets, sorted.
+    pub fn secret_names(&self) -> Vec<String> {
+        self.state.with(|i| i.secrets.keys().cloned().collect())
+    }
+
+    /// Stored variables, name to value.
+    pub fn variables(&self) -> BTreeMap<String, String> {
+        self.state.with(|i| {
+            i.variables
+                .iter()
+                .map(|(k, v)| (k.clone(), v.value.clone()))
+                .collect()
+        })
+    }
+
+    /// Seeds a secret as if it had been set before.
+    pub fn insert_secret(&self, name: &str, plaintext: &str) {
+        self.state.store_secret(name, plaintext);
+    }
+
+    /// Seeds a variable as if it had been set before.
+    pub fn insert_variable(&self, name: &str, value: &str) {
+        self.state.store_variable(name, value);
+    }
+
+    /// Answers every PUT of secret `name` with `status` (e.g. 500 or 403).
+    pub fn fail_put_secret(&self, name: &str, status: u16) {
+        self.state
+            .with(|i| i.fail_put.insert(name.to_ascii_uppercase(), status));
+    }
+
+    /// Answers every request with `status` (401 bad credentials, 403 missing scope, 404 no
+    /// access), or stops doing so with `None`.
+    pub fn fail_all(&self, status: Option<u16>) {
+        self.state.with(|i| i.fail_all = status);
+    }
+
+    /// Removes all injected failures.
+    pub fn clear_failures(&self) {
+        self.state.with(|i| {
+            i.fail_put.clear();
+            i.fail_all = None;
+        });
+    }
+
+    /// Caps page sizes (to exercise pagination with few items).
+    pub fn set_max_per_page(&self, n: usize) {
+        self.state.with(|i| i.max_per_page = Some(n.max(1)));
+    }
+
+    /// Every request received so far (method, path, query, headers of note, status).
+    pub fn requests(&self) -> Vec<ApiRequest> {
+        self.state.with(|i| i.log.clone())
+    }
+}

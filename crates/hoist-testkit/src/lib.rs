@@ -1,0 +1,12 @@
+//! Test-only helpers for hoist's integration tests.
+//!
+//! Owns: starting the real third-party parts hoist is tested against (moto_server, Distribution's
+//! registry, PostgreSQL) on free loopback ports and reaping them on `Drop` (`sandbox`), and the
+//! GitHub-side fixtures that follow GitHub's documented shapes (`github`): the OIDC issuer with
+//! its JWKS, the Actions ID-token endpoint, and the repository secrets/variables REST API.
+//!
+//! Must not touch: production code paths. Nothing in `crates/hoist*` except dev-dependencies
+//! may depend on this crate, and it depends on no hoist crate.
+
+pub mod github;
+pub mod sandbox;

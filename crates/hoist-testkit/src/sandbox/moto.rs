@@ -1,0 +1,110 @@
+//! moto_server (PyPI `moto[server]`): the AWS APIs, in memory.
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Duration;
+
+use super::process::{http_status, wait_until, Reaped};
+
+/// A moto_server of this test's own. State starts empty.
+pub struct Moto {
+    port: u16,
+    dir: tempfile::TempDir,
+    _proc: Reaped,
+}
+
+impl Moto {
+    /// The account moto answers for.
+    pub const ACCOUNT_ID: &'static str = "123456789012";
+    /// The region the sandbox uses, as the guide does.
+    pub const REGION: &'static str = "ca-central-1";
+
+    /// Starts moto_server with default settings.
+    ///
+    /// # Errors
+    /// `not installed …` when moto cannot be imported, or why it failed to answer.
+    pub fn start() -> Result<Self, String> {
+        Self::start_with(&[])
+    }
+
+    /// Starts moto_server with extra `MOTO_*` settings, such as
+    /// `("MOTO_ECS_SERVICE_RUNNING", "1")` or `("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")`.
+    ///
+    /// # Errors
+    /// As [`Moto::start`].
+    pub fn start_with(settings: &[(&str, &str)]) -> Result<Self, String> {
+        let python = std::env::var("HOIST_PYTHON").unwrap_or_else(|_| "python3".to_owned());
+        let probe = Command::new(&python).args(["-c", "import moto.server, flask_cors"]).output();
+        if !probe.is_ok_and(|o| o.status.success()) {
+            return Err(format!("not installed: `{python} -c 'import moto.server'` failed (pip install 'moto[server]==5.2.1')"));
+        }
+        let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+        let log = dir.path().join("moto.log");
+        let mut last = String::new();
+        // A port picked free can be taken before moto binds it: try a few.
+        for _ in 0..3 {
+            let port = super::free_port();
+            let mut cmd = Command::new(&python);
+            cmd.args(["-m", "moto.server", "-H", "127.0.0.1", "-p", &port.to_string()])
+                .env("MOTO_ACCOUNT_ID", Self::ACCOUNT_ID)
+                .env_remove("AWS_ENDPOINT_URL");
+            for (k, v) in settings {
+                cmd.env(k, v);
+            }
+            let mut proc = Reaped::spawn(&mut cmd, &log)?;
+            match wait_until(&mut proc, Duration::from_secs(60), &log, || http_status(port, "/moto-api/") == Some(200)) {
+                Ok(()) => return Ok(Self { port, dir, _proc: proc }),
+                Err(e) => last = e,
+            }
+        }
+        Err(last)
+    }
+
+    /// `http://127.0.0.1:PORT`, the value for `AWS_ENDPOINT_URL`.
+    #[must_use]
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    #[must_use]
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// moto's own log, for assertions and failure messages.
+    #[must_use]
+    pub fn log_path(&self) -> PathBuf {
+        self.dir.path().join("moto.log")
+    }
+
+    /// Variables that point the AWS SDK (and so hoist) at this moto, with dummy credentials.
+    #[must_use]
+    pub fn env(&self) -> Vec<(String, String)> {
+        [
+            ("AWS_ENDPOINT_URL", self.endpoint()),
+            ("AWS_ACCESS_KEY_ID", "testing".to_owned()),
+            ("AWS_SECRET_ACCESS_KEY", "testing".to_owned()),
+            ("AWS_REGION", Self::REGION.to_owned()),
+            ("AWS_DEFAULT_REGION", Self::REGION.to_owned()),
+            ("AWS_EC2_METADATA_DISABLED", "true".to_owned()),
+            ("AWS_CONFIG_FILE", "/dev/null".to_owned()),
+            ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null".to_owned()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect()
+    }
+
+    /// Wipes all state (`POST /moto-api/reset`).
+    ///
+    /// # Panics
+    /// When moto does not accept the reset.
+    pub fn reset(&self) {
+        use std::io::{Read, Write};
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", self.port)).expect("connect moto");
+        write!(s, "POST /moto-api/reset HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n").expect("write");
+        let mut out = String::new();
+        let _ = s.read_to_string(&mut out);
+        assert!(out.starts_with("HTTP/1.0 200") || out.starts_with("HTTP/1.1 200"), "moto reset failed: {out}");
+    }
+}

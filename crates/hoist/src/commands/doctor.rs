@@ -1,0 +1,10 @@
+//! `hoist doctor`. Not built yet: it says so and exits 1 rather than pretend.
+
+use crate::cli::DoctorArgs;
+use crate::exit::{ExitStatus, Failed};
+use crate::printer::Printer;
+use crate::settings::Settings;
+
+pub(crate) async fn run(_settings: &Settings, _args: DoctorArgs, _printer: &Printer) -> anyhow::Result<ExitStatus> {
+    Err(Failed::new("`hoist doctor` is not available in this build yet").into())
+}

@@ -1,0 +1,40 @@
+//! One file per subcommand behind the single dispatch `match` below.
+
+mod bootstrap;
+mod credentials;
+mod deploy;
+mod doctor;
+mod init;
+mod keys;
+mod push;
+mod teardown;
+mod trust;
+mod workflow;
+
+use crate::cli::{Cli, Command, KeysCommand, TrustCommand};
+use crate::exit::ExitStatus;
+use crate::printer::Printer;
+use crate::settings::Settings;
+
+pub(crate) fn run(cli: Cli, printer: &Printer) -> anyhow::Result<ExitStatus> {
+    let Cli { global, command } = cli;
+    let settings = Settings::resolve(global);
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(async {
+        match command {
+            Command::Init(args) => init::run(&settings, args, printer),
+            Command::Trust(TrustCommand::Check(args)) => trust::check(&settings, args, printer).await,
+            Command::Trust(TrustCommand::Audit(args)) => trust::audit(&settings, args, printer).await,
+            Command::Bootstrap(args) => bootstrap::run(&settings, args, printer).await,
+            Command::Push(args) => push::run(&settings, args, printer).await,
+            Command::Credentials(args) => credentials::run(&settings, args, printer).await,
+            Command::Deploy(args) => deploy::run(&settings, args, printer).await,
+            Command::Doctor(args) => doctor::run(&settings, args, printer).await,
+            Command::Teardown(args) => teardown::run(&settings, args, printer).await,
+            Command::Keys(KeysCommand::List(args)) => keys::list(&settings, args, printer).await,
+            Command::Keys(KeysCommand::Rotate(args)) => keys::rotate(&settings, args, printer).await,
+            Command::Keys(KeysCommand::Migrate(args)) => keys::migrate(&settings, args, printer).await,
+            Command::Workflow(args) => workflow::run(&settings, args, printer).await,
+        }
+    })
+}

@@ -1,0 +1,10 @@
+//! `hoist teardown`. Not built yet: it says so and exits 1 rather than pretend.
+
+use crate::cli::TeardownArgs;
+use crate::exit::{ExitStatus, Failed};
+use crate::printer::Printer;
+use crate::settings::Settings;
+
+pub(crate) async fn run(_settings: &Settings, _args: TeardownArgs, _printer: &Printer) -> anyhow::Result<ExitStatus> {
+    Err(Failed::new("`hoist teardown` is not available in this build yet").into())
+}

@@ -1,0 +1,10 @@
+//! `hoist workflow`. Not built yet: it says so and exits 1 rather than pretend.
+
+use crate::cli::WorkflowArgs;
+use crate::exit::{ExitStatus, Failed};
+use crate::printer::Printer;
+use crate::settings::Settings;
+
+pub(crate) async fn run(_settings: &Settings, _args: WorkflowArgs, _printer: &Printer) -> anyhow::Result<ExitStatus> {
+    Err(Failed::new("`hoist workflow` is not available in this build yet").into())
+}

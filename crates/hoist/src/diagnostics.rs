@@ -1,0 +1,50 @@
+//! Renders errors in one place: `error:`, then `caused by:` lines, then `hint:` lines.
+//! With `--json`, one object on stdout instead: `{"error": …, "causes": […], "hint": …}`.
+
+use crate::exit::{BadInput, ExitStatus, Failed};
+use crate::printer::Printer;
+
+/// Prints `err` and returns the exit status it maps to.
+pub(crate) fn report(err: &anyhow::Error, printer: &Printer) -> ExitStatus {
+    let status = classify(err);
+    let hint = hint_for(err);
+    let causes: Vec<String> = err.chain().skip(1).map(ToString::to_string).collect();
+    if printer.json() {
+        let value = serde_json::json!({
+            "error": err.to_string(),
+            "causes": causes,
+            "hint": hint,
+            "exit_code": match status { ExitStatus::Success => 0, ExitStatus::Failure => 1, ExitStatus::BadInput => 2 },
+        });
+        printer.json_value(&value);
+    }
+    printer.error(&format!("error: {err}"));
+    for cause in &causes {
+        printer.error(&format!("  caused by: {cause}"));
+    }
+    if let Some(hint) = hint {
+        printer.error(&format!("  hint: {hint}"));
+    }
+    status
+}
+
+fn classify(err: &anyhow::Error) -> ExitStatus {
+    for cause in err.chain() {
+        if cause.is::<BadInput>() || cause.is::<hoist_config::ConfigError>() || cause.is::<clap::Error>() {
+            return ExitStatus::BadInput;
+        }
+    }
+    ExitStatus::Failure
+}
+
+fn hint_for(err: &anyhow::Error) -> Option<String> {
+    err.chain().find_map(|cause| {
+        if let Some(b) = cause.downcast_ref::<BadInput>() {
+            return b.hint.clone();
+        }
+        if let Some(f) = cause.downcast_ref::<Failed>() {
+            return f.hint.clone();
+        }
+        None
+    })
+}

@@ -1,0 +1,42 @@
+//! Every environment variable hoist reads, declared once with what it means.
+//! (The AWS SDK reads its own: `AWS_ENDPOINT_URL`, `AWS_PROFILE`, `AWS_REGION`, credentials.)
+
+/// Path of hoist.toml when `--config` is not given.
+pub(crate) const HOIST_CONFIG: &str = "HOIST_CONFIG";
+/// Registry URL that replaces ECR's (tests, or registries other than ECR).
+pub(crate) const HOIST_REGISTRY: &str = "HOIST_REGISTRY";
+/// OIDC issuer used to fetch the JWKS (tests point it at the fixture issuer).
+pub(crate) const HOIST_OIDC_ISSUER: &str = "HOIST_OIDC_ISSUER";
+/// Token for the GitHub REST API (secrets, variables, repository ids).
+pub(crate) const GITHUB_TOKEN: &str = "GITHUB_TOKEN";
+/// The GitHub REST API base URL (`https://api.github.com`, or GHES, or a test fixture).
+pub(crate) const GITHUB_API_URL: &str = "GITHUB_API_URL";
+/// `true` inside GitHub Actions.
+pub(crate) const GITHUB_ACTIONS: &str = "GITHUB_ACTIONS";
+/// File that step outputs are appended to.
+pub(crate) const GITHUB_OUTPUT: &str = "GITHUB_OUTPUT";
+/// File that environment variables for later steps are appended to.
+pub(crate) const GITHUB_ENV: &str = "GITHUB_ENV";
+/// File that the job summary (markdown) is appended to.
+pub(crate) const GITHUB_STEP_SUMMARY: &str = "GITHUB_STEP_SUMMARY";
+/// push, release, workflow_dispatch, pull_request, …
+pub(crate) const GITHUB_EVENT_NAME: &str = "GITHUB_EVENT_NAME";
+/// Path of the event payload JSON.
+pub(crate) const GITHUB_EVENT_PATH: &str = "GITHUB_EVENT_PATH";
+/// `refs/heads/main`, `refs/tags/v1`, …
+pub(crate) const GITHUB_REF: &str = "GITHUB_REF";
+/// The commit being built.
+pub(crate) const GITHUB_SHA: &str = "GITHUB_SHA";
+/// `owner/name` of the repository running the workflow.
+pub(crate) const GITHUB_REPOSITORY: &str = "GITHUB_REPOSITORY";
+/// The workflow run's id, used in session names.
+pub(crate) const GITHUB_RUN_ID: &str = "GITHUB_RUN_ID";
+/// The Actions runtime's ID-token endpoint (needs `permissions: id-token: write`).
+pub(crate) const ACTIONS_ID_TOKEN_REQUEST_URL: &str = "ACTIONS_ID_TOKEN_REQUEST_URL";
+/// Bearer token for `ACTIONS_ID_TOKEN_REQUEST_URL`.
+pub(crate) const ACTIONS_ID_TOKEN_REQUEST_TOKEN: &str = "ACTIONS_ID_TOKEN_REQUEST_TOKEN";
+
+/// The value of `name`, if set and not empty.
+pub(crate) fn get(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}

@@ -1,0 +1,23 @@
+//! The `hoist` binary: parses the command line, wires the library crates together and prints.
+//!
+//! Must not hold logic a library can hold: policy evaluation, plans, config rules and AWS
+//! calls live in their crates; this crate resolves arguments, calls them and renders results.
+
+mod cli;
+mod commands;
+mod diagnostics;
+mod env_vars;
+mod exit;
+mod gha;
+mod printer;
+mod settings;
+
+fn main() -> std::process::ExitCode {
+    let cli = <cli::Cli as clap::Parser>::parse();
+    let printer = printer::Printer::new(cli.global.json);
+    let status = match commands::run(cli, &printer) {
+        Ok(status) => status,
+        Err(err) => diagnostics::report(&err, &printer),
+    };
+    status.into()
+}
