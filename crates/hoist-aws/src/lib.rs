@@ -9,5 +9,17 @@
 mod error;
 mod sdk;
 
+pub mod cfn;
+pub mod ec2;
+pub mod ecr;
+pub mod ecs;
+pub mod iam;
+pub mod iam_keys;
+pub mod rds;
+pub mod s3;
+pub mod secrets;
+pub mod sts;
+pub mod web_identity;
+
 pub use error::AwsError;
 pub use sdk::Aws;

@@ -105,7 +105,7 @@ fn by_ref<'c>(config: &'c Config, event: &str, git_ref: &str) -> Result<&'c Envi
 fn ref_allowed(trigger: &Trigger, git_ref: &str) -> bool {
     match trigger {
         Trigger::Branch(b) => git_ref.strip_prefix("refs/heads/") == Some(b.as_str()),
-        Trigger::Tag(pattern) => git_ref.strip_prefix("refs/tags/").is_some_and(|t| iam_glob(pattern, t)),
+        Trigger::Tag(pattern) => git_ref.strip_prefix("refs/tags/").is_some_and(|t| hoist_policy::glob_match(pattern, t, false)),
         // The job names the environment; any ref may run it, subject to GitHub's protection rules.
         Trigger::GithubEnvironment(_) => true,
     }
@@ -117,29 +117,4 @@ fn describe_ref(trigger: &Trigger) -> String {
         Trigger::Tag(t) => format!("refs/tags/{t}"),
         Trigger::GithubEnvironment(e) => format!("jobs with `environment: {e}`"),
     }
-}
-
-/// IAM `StringLike` matching: `*` any run of characters (including `/`), `?` one character.
-fn iam_glob(pattern: &str, value: &str) -> bool {
-    let p: Vec<char> = pattern.chars().collect();
-    let v: Vec<char> = value.chars().collect();
-    let (mut pi, mut vi) = (0, 0);
-    let (mut star, mut mark) = (None, 0);
-    while vi < v.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == v[vi]) {
-            pi += 1;
-            vi += 1;
-        } else if pi < p.len() && p[pi] == '*' {
-            star = Some(pi);
-            mark = vi;
-            pi += 1;
-        } else if let Some(s) = star {
-            pi = s + 1;
-            mark += 1;
-            vi = mark;
-        } else {
-            return false;
-        }
-    }
-    p[pi..].iter().all(|c| *c == '*')
 }

@@ -101,7 +101,9 @@ impl RetryPolicy {
 #[derive(Debug, thiserror::Error)]
 pub enum ActionsTokenError {
     /// Not in a job allowed to request tokens.
-    #[error("{var} is not set: not running in GitHub Actions, or the job lacks `permissions: id-token: write`; add to the workflow job:\n  permissions:\n    id-token: write\n    contents: read")]
+    #[error(
+        "{var} is not set: not running in GitHub Actions, or the job lacks `permissions: id-token: write`; add to the workflow job:\n  permissions:\n    id-token: write\n    contents: read"
+    )]
     NotAvailable {
         /// The missing variable.
         var: &'static str,
@@ -110,7 +112,9 @@ pub enum ActionsTokenError {
     #[error("{REQUEST_URL_VAR} is not a valid URL")]
     InvalidUrl(#[source] url::ParseError),
     /// Transport failure on the last attempt.
-    #[error("cannot reach the Actions ID-token endpoint at {endpoint} after {attempts} attempt(s); retry the job")]
+    #[error(
+        "cannot reach the Actions ID-token endpoint at {endpoint} after {attempts} attempt(s); retry the job"
+    )]
     Http {
         /// Scheme, host and path of the endpoint (no query).
         endpoint: String,
@@ -133,7 +137,9 @@ pub enum ActionsTokenError {
         body: String,
     },
     /// The reply is not `{"value": "<jwt>"}`.
-    #[error("the Actions ID-token endpoint at {endpoint} did not answer with {{\"value\": \"<token>\"}}")]
+    #[error(
+        "the Actions ID-token endpoint at {endpoint} did not answer with {{\"value\": \"<token>\"}}"
+    )]
     BadReply {
         /// Scheme, host and path of the endpoint.
         endpoint: String,
@@ -145,7 +151,9 @@ pub enum ActionsTokenError {
 
 fn hint(status: u16) -> &'static str {
     match status {
-        401 | 403 => "; the request token was refused: check the job has `permissions: id-token: write` (pull requests from forks never get one)",
+        401 | 403 => {
+            "; the request token was refused: check the job has `permissions: id-token: write` (pull requests from forks never get one)"
+        }
         _ => "",
     }
 }
@@ -174,7 +182,10 @@ impl ActionsTokenClient {
     }
 
     /// As [`Self::from_env`], from given values (empty counts as unset).
-    pub fn from_vars(url: Option<String>, token: Option<String>) -> Result<Self, ActionsTokenError> {
+    pub fn from_vars(
+        url: Option<String>,
+        token: Option<String>,
+    ) -> Result<Self, ActionsTokenError> {
         let url = url
             .filter(|u| !u.is_empty())
             .ok_or(ActionsTokenError::NotAvailable {
@@ -265,7 +276,11 @@ impl ActionsTokenClient {
                             body: body.chars().take(300).collect(),
                         });
                     }
-                    tracing::debug!(attempt, status = status.as_u16(), "ID-token request failed; retrying");
+                    tracing::debug!(
+                        attempt,
+                        status = status.as_u16(),
+                        "ID-token request failed; retrying"
+                    );
                 }
             }
             tokio::time::sleep(self.retry.backoff(attempt)).await;
@@ -321,8 +336,14 @@ mod tests {
     fn missing_env_names_the_permission() {
         let err = ActionsTokenClient::from_vars(None, Some("t".into())).unwrap_err();
         assert!(err.to_string().contains("id-token: write"), "{err}");
-        let err = ActionsTokenClient::from_vars(Some("http://x/?a=1".into()), Some(String::new())).unwrap_err();
-        assert!(matches!(err, ActionsTokenError::NotAvailable { var: REQUEST_TOKEN_VAR }));
+        let err = ActionsTokenClient::from_vars(Some("http://x/?a=1".into()), Some(String::new()))
+            .unwrap_err();
+        assert!(matches!(
+            err,
+            ActionsTokenError::NotAvailable {
+                var: REQUEST_TOKEN_VAR
+            }
+        ));
     }
 
     #[test]

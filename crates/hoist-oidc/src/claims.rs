@@ -49,7 +49,9 @@ pub enum ClaimsError {
         source: std::io::Error,
     },
     /// The text is not JSON.
-    #[error("claims in {origin} are not valid JSON; write them as one JSON object like {{\"sub\": \"repo:owner/name:ref:refs/heads/main\"}}")]
+    #[error(
+        "claims in {origin} are not valid JSON; write them as one JSON object like {{\"sub\": \"repo:owner/name:ref:refs/heads/main\"}}"
+    )]
     Json {
         /// Where the text came from (a path, or "the token payload").
         origin: String,
@@ -239,11 +241,13 @@ fn scalar_string(value: &Value) -> Option<String> {
 fn string_claim(raw: &Map<String, Value>, claim: &str) -> Result<Option<String>, ClaimsError> {
     match raw.get(claim) {
         None | Some(Value::Null) => Ok(None),
-        Some(value) => scalar_string(value).map(Some).ok_or(ClaimsError::InvalidClaim {
-            claim: claim.to_owned(),
-            expected: "a string",
-            found: json_type(value),
-        }),
+        Some(value) => scalar_string(value)
+            .map(Some)
+            .ok_or(ClaimsError::InvalidClaim {
+                claim: claim.to_owned(),
+                expected: "a string",
+                found: json_type(value),
+            }),
     }
 }
 
@@ -303,13 +307,19 @@ mod tests {
     #[test]
     fn types_github_example_and_keeps_raw() {
         let c = GithubClaims::from_json_str(EXAMPLE, "test").unwrap();
-        assert_eq!(c.sub.as_deref(), Some("repo:octo-org/octo-repo:environment:prod"));
+        assert_eq!(
+            c.sub.as_deref(),
+            Some("repo:octo-org/octo-repo:environment:prod")
+        );
         assert_eq!(c.git_ref.as_deref(), Some("refs/heads/main"));
         assert_eq!(c.repository_id.as_deref(), Some("74"));
         assert_eq!(c.repository_owner_id.as_deref(), Some("65"));
         assert_eq!(c.ref_protected.as_deref(), Some("true"));
         assert_eq!(c.exp, Some(1632493867));
-        assert_eq!(c.aud, Some(Audience::One("https://github.com/octo-org".into())));
+        assert_eq!(
+            c.aud,
+            Some(Audience::One("https://github.com/octo-org".into()))
+        );
         assert!(c.as_map().contains_key("custom_future_claim"));
         assert_eq!(c.get_str("repository_owner_id").as_deref(), Some("65"));
         assert_eq!(c.head_ref, None);
@@ -326,11 +336,20 @@ mod tests {
     #[test]
     fn rejects_wrong_types() {
         let err = GithubClaims::from_json_str(r#"{"exp": "soon"}"#, "t").unwrap_err();
-        assert!(matches!(err, ClaimsError::InvalidClaim { ref claim, .. } if claim == "exp"), "{err}");
+        assert!(
+            matches!(err, ClaimsError::InvalidClaim { ref claim, .. } if claim == "exp"),
+            "{err}"
+        );
         let err = GithubClaims::from_json_str(r#"{"sub": ["x"]}"#, "t").unwrap_err();
-        assert!(matches!(err, ClaimsError::InvalidClaim { ref claim, .. } if claim == "sub"), "{err}");
+        assert!(
+            matches!(err, ClaimsError::InvalidClaim { ref claim, .. } if claim == "sub"),
+            "{err}"
+        );
         let err = GithubClaims::from_json_str(r#"{"aud": 3}"#, "t").unwrap_err();
-        assert!(matches!(err, ClaimsError::InvalidClaim { ref claim, .. } if claim == "aud"), "{err}");
+        assert!(
+            matches!(err, ClaimsError::InvalidClaim { ref claim, .. } if claim == "aud"),
+            "{err}"
+        );
         let err = GithubClaims::from_json_str("[1]", "t").unwrap_err();
         assert!(matches!(err, ClaimsError::NotObject { .. }), "{err}");
         let err = GithubClaims::from_json_str("{", "t").unwrap_err();

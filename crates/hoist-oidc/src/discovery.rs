@@ -54,7 +54,9 @@ pub enum DiscoveryError {
         source: url::ParseError,
     },
     /// The HTTP request failed (connection, TLS, timeout).
-    #[error("cannot fetch {url}; check the network and the URL, or pass a downloaded JWKS file with --jwks FILE")]
+    #[error(
+        "cannot fetch {url}; check the network and the URL, or pass a downloaded JWKS file with --jwks FILE"
+    )]
     Http {
         /// The URL.
         url: String,
@@ -82,7 +84,9 @@ pub enum DiscoveryError {
         source: serde_json::Error,
     },
     /// The discovery document speaks for another issuer.
-    #[error("{url} describes issuer `{actual}`, expected `{expected}`; the configuration does not belong to this issuer")]
+    #[error(
+        "{url} describes issuer `{actual}`, expected `{expected}`; the configuration does not belong to this issuer"
+    )]
     IssuerMismatch {
         /// The discovery URL.
         url: String,
@@ -119,7 +123,11 @@ impl JwksSource {
         let path = url.path().trim_end_matches('/');
         Ok(if path.ends_with("/.well-known/openid-configuration") {
             JwksSource::Discovery(url)
-        } else if path.rsplit('/').next().is_some_and(|last| last.contains("jwks")) {
+        } else if path
+            .rsplit('/')
+            .next()
+            .is_some_and(|last| last.contains("jwks"))
+        {
             JwksSource::JwksUrl(url)
         } else {
             JwksSource::Issuer(url)
@@ -202,14 +210,22 @@ pub async fn load(source: &JwksSource) -> Result<Jwks, DiscoveryError> {
                     source,
                 }
             })?;
-            return Ok(Jwks::from_json(&text, &path.display().to_string())?);
+            return Ok(Jwks::from_json_named(&text, &path.display().to_string())?);
         }
         JwksSource::JwksUrl(url) => url.to_string(),
         JwksSource::Discovery(url) => fetch_configuration(&client, url.as_str()).await?.jwks_uri,
-        JwksSource::Issuer(url) => discover(url.as_str()).await?.jwks_uri,
+        // Where keys are fetched from is the caller's choice (`--jwks`, `HOIST_OIDC_ISSUER`);
+        // the token's `iss` is checked by `jwt::verify`, so the document's `issuer` is not.
+        JwksSource::Issuer(url) => {
+            let discovery = format!(
+                "{}/.well-known/openid-configuration",
+                url.as_str().trim_end_matches('/')
+            );
+            fetch_configuration(&client, &discovery).await?.jwks_uri
+        }
     };
     let text = get_text(&client, &jwks_url).await?;
-    Ok(Jwks::from_json(&text, &jwks_url)?)
+    Ok(Jwks::from_json_named(&text, &jwks_url)?)
 }
 
 #[cfg(test)]
@@ -223,7 +239,8 @@ mod tests {
             JwksSource::Issuer(_)
         ));
         assert!(matches!(
-            JwksSource::parse("https://token.actions.githubusercontent.com/.well-known/jwks").unwrap(),
+            JwksSource::parse("https://token.actions.githubusercontent.com/.well-known/jwks")
+                .unwrap(),
             JwksSource::JwksUrl(_)
         ));
         assert!(matches!(

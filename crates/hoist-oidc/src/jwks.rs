@@ -55,8 +55,13 @@ pub enum JwksError {
 }
 
 impl Jwks {
-    /// Parses a JWKS document; `origin` names its source in errors.
-    pub fn from_json(text: &str, origin: &str) -> Result<Self, JwksError> {
+    /// Parses a JWKS document.
+    pub fn from_json(text: &str) -> Result<Self, JwksError> {
+        Self::from_json_named(text, "the given JSON")
+    }
+
+    /// Parses a JWKS document; `origin` (a URL or path) names its source in errors.
+    pub fn from_json_named(text: &str, origin: &str) -> Result<Self, JwksError> {
         let jwks: Jwks = serde_json::from_str(text).map_err(|source| JwksError::Json {
             origin: origin.to_owned(),
             source,
@@ -88,7 +93,7 @@ mod tests {
     fn parses_github_shape() {
         let text = r#"{"keys":[{"n":"abc","kty":"RSA","kid":"K1","alg":"RS256","e":"AQAB","use":"sig","x5c":["x"],"x5t":"t"},
                                {"kty":"EC","kid":"K2","crv":"P-256","x":"a","y":"b"}]}"#;
-        let jwks = Jwks::from_json(text, "t").unwrap();
+        let jwks = Jwks::from_json(text).unwrap();
         assert_eq!(jwks.kids(), vec!["K1", "K2"]);
         let k = jwks.find("K1").unwrap();
         assert_eq!(k.key_use.as_deref(), Some("sig"));
@@ -98,7 +103,13 @@ mod tests {
 
     #[test]
     fn rejects_empty_and_garbage() {
-        assert!(matches!(Jwks::from_json(r#"{"keys":[]}"#, "t"), Err(JwksError::Empty { .. })));
-        assert!(matches!(Jwks::from_json("<html>", "t"), Err(JwksError::Json { .. })));
+        assert!(matches!(
+            Jwks::from_json(r#"{"keys":[]}"#),
+            Err(JwksError::Empty { .. })
+        ));
+        assert!(matches!(
+            Jwks::from_json("<html>"),
+            Err(JwksError::Json { .. })
+        ));
     }
 }

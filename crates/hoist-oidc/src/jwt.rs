@@ -61,7 +61,9 @@ pub struct JwtHeader {
 #[derive(Debug, thiserror::Error)]
 pub enum JwtError {
     /// Not `header.payload.signature`.
-    #[error("malformed token: a JWT has 3 dot-separated parts, this one has {parts}; pass the raw token value (no quotes, no `Bearer ` prefix)")]
+    #[error(
+        "malformed token: a JWT has 3 dot-separated parts, this one has {parts}; pass the raw token value (no quotes, no `Bearer ` prefix)"
+    )]
     MalformedShape {
         /// Number of parts found.
         parts: usize,
@@ -88,10 +90,14 @@ pub enum JwtError {
     #[error("malformed token: the header has no `alg` string")]
     MissingAlg,
     /// `alg: none`: an unsigned token.
-    #[error("refused: the token is unsigned (`alg: none`); GitHub signs every token with RS256, so this one was not issued by GitHub")]
+    #[error(
+        "refused: the token is unsigned (`alg: none`); GitHub signs every token with RS256, so this one was not issued by GitHub"
+    )]
     AlgNone,
     /// Any algorithm other than RS256, refused before any key is used.
-    #[error("refused: the token uses algorithm `{alg}`, only RS256 is accepted (GitHub signs with RS256; `{alg}` tokens are forgeries or from another issuer)")]
+    #[error(
+        "refused: the token uses algorithm `{alg}`, only RS256 is accepted (GitHub signs with RS256; `{alg}` tokens are forgeries or from another issuer)"
+    )]
     UnsupportedAlgorithm {
         /// The `alg` in the header.
         alg: String,
@@ -116,13 +122,17 @@ pub enum JwtError {
         reason: String,
     },
     /// The signature does not match the header and payload.
-    #[error("refused: the signature does not verify with JWKS key `{kid}`; the token was altered or signed by someone else")]
+    #[error(
+        "refused: the signature does not verify with JWKS key `{kid}`; the token was altered or signed by someone else"
+    )]
     BadSignature {
         /// The key id used.
         kid: String,
     },
     /// A claim the check needs is absent.
-    #[error("refused: the token has no `{claim}` claim; GitHub always sends it, so the token was not issued by GitHub Actions")]
+    #[error(
+        "refused: the token has no `{claim}` claim; GitHub always sends it, so the token was not issued by GitHub Actions"
+    )]
     MissingClaim {
         /// The claim.
         claim: &'static str,
@@ -131,7 +141,9 @@ pub enum JwtError {
     #[error("refused: the token's claims are invalid")]
     InvalidClaims(#[source] ClaimsError),
     /// `exp` is in the past (beyond the leeway).
-    #[error("refused: the token expired at {exp} (now {now}, leeway {leeway}s); GitHub tokens live about 5 minutes, request a fresh one")]
+    #[error(
+        "refused: the token expired at {exp} (now {now}, leeway {leeway}s); GitHub tokens live about 5 minutes, request a fresh one"
+    )]
     Expired {
         /// `exp`.
         exp: i64,
@@ -141,7 +153,9 @@ pub enum JwtError {
         leeway: u64,
     },
     /// `nbf` or `iat` is in the future (beyond the leeway).
-    #[error("refused: the token is not valid yet: `{claim}` is {value}, now is {now} (leeway {leeway}s); check this machine's clock")]
+    #[error(
+        "refused: the token is not valid yet: `{claim}` is {value}, now is {now} (leeway {leeway}s); check this machine's clock"
+    )]
     NotYetValid {
         /// `nbf` or `iat`.
         claim: &'static str,

@@ -35,7 +35,10 @@ async fn requests_token_with_audience_and_bearer() {
     let issuer = OidcIssuer::start();
     let endpoint = ActionsTokenEndpoint::start(&issuer, ClaimsBuilder::push_branch("o/r", "main"));
     assert!(endpoint.url().contains("?api-version=2.0"));
-    let token = client_for(&endpoint).request("sts.amazonaws.com").await.unwrap();
+    let token = client_for(&endpoint)
+        .request("sts.amazonaws.com")
+        .await
+        .unwrap();
 
     let requests = endpoint.requests();
     assert_eq!(requests.len(), 1);
@@ -44,7 +47,10 @@ async fn requests_token_with_audience_and_bearer() {
     assert!(requests[0].authorized);
 
     let jwks = fetch_jwks(&issuer.url()).await.unwrap();
-    let opts = VerifyOptions { issuer: issuer.issuer().to_owned(), ..VerifyOptions::default() };
+    let opts = VerifyOptions {
+        issuer: issuer.issuer().to_owned(),
+        ..VerifyOptions::default()
+    };
     let claims = verify(token.expose(), &jwks, &opts).unwrap();
     assert_eq!(claims.sub.as_deref(), Some("repo:o/r:ref:refs/heads/main"));
 
@@ -52,7 +58,10 @@ async fn requests_token_with_audience_and_bearer() {
     let mut parts: Vec<&str> = token.expose().split('.').collect();
     parts.push(token.expose());
     assert_no_secret(&shown, &parts);
-    assert_eq!(format!("{token:?}"), format!("IdToken(<redacted, {} bytes>)", token.expose().len()));
+    assert_eq!(
+        format!("{token:?}"),
+        format!("IdToken(<redacted, {} bytes>)", token.expose().len())
+    );
 }
 
 #[tokio::test]
@@ -60,7 +69,10 @@ async fn custom_audience_is_encoded_and_minted() {
     let issuer = OidcIssuer::start();
     let endpoint = ActionsTokenEndpoint::start(&issuer, ClaimsBuilder::push_branch("o/r", "main"));
     let token = client_for(&endpoint).request("api://a b&c").await.unwrap();
-    assert_eq!(endpoint.requests()[0].audience.as_deref(), Some("api://a b&c"));
+    assert_eq!(
+        endpoint.requests()[0].audience.as_deref(),
+        Some("api://a b&c")
+    );
     let claims = hoist_oidc::decode_unverified(token.expose()).unwrap();
     assert!(claims.aud.unwrap().contains("api://a b&c"));
 }
@@ -70,7 +82,10 @@ async fn retries_server_errors_then_succeeds() {
     let issuer = OidcIssuer::start();
     let endpoint = ActionsTokenEndpoint::start(&issuer, ClaimsBuilder::push_branch("o/r", "main"));
     endpoint.fail_next(2);
-    client_for(&endpoint).request("sts.amazonaws.com").await.unwrap();
+    client_for(&endpoint)
+        .request("sts.amazonaws.com")
+        .await
+        .unwrap();
     let statuses: Vec<u16> = endpoint.requests().iter().map(|r| r.status).collect();
     assert_eq!(statuses, vec![500, 500, 200]);
 }
@@ -80,7 +95,10 @@ async fn retries_429() {
     let issuer = OidcIssuer::start();
     let endpoint = ActionsTokenEndpoint::start(&issuer, ClaimsBuilder::push_branch("o/r", "main"));
     endpoint.fail_next_with(1, 429);
-    client_for(&endpoint).request("sts.amazonaws.com").await.unwrap();
+    client_for(&endpoint)
+        .request("sts.amazonaws.com")
+        .await
+        .unwrap();
     assert_eq!(endpoint.requests().len(), 2);
 }
 
@@ -89,8 +107,21 @@ async fn gives_up_after_bounded_attempts() {
     let issuer = OidcIssuer::start();
     let endpoint = ActionsTokenEndpoint::start(&issuer, ClaimsBuilder::push_branch("o/r", "main"));
     endpoint.fail_next_with(100, 503);
-    let err = client_for(&endpoint).request("sts.amazonaws.com").await.unwrap_err();
-    assert!(matches!(err, ActionsTokenError::Status { status: 503, attempts: 4, .. }), "{err:?}");
+    let err = client_for(&endpoint)
+        .request("sts.amazonaws.com")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            ActionsTokenError::Status {
+                status: 503,
+                attempts: 4,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
     assert_eq!(endpoint.requests().len(), 4);
 }
 
@@ -99,8 +130,21 @@ async fn does_not_retry_403_and_hints_permission() {
     let issuer = OidcIssuer::start();
     let endpoint = ActionsTokenEndpoint::start(&issuer, ClaimsBuilder::push_branch("o/r", "main"));
     endpoint.always_fail(Some(403));
-    let err = client_for(&endpoint).request("sts.amazonaws.com").await.unwrap_err();
-    assert!(matches!(err, ActionsTokenError::Status { status: 403, attempts: 1, .. }), "{err:?}");
+    let err = client_for(&endpoint)
+        .request("sts.amazonaws.com")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            ActionsTokenError::Status {
+                status: 403,
+                attempts: 1,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
     assert_eq!(endpoint.requests().len(), 1);
     let shown = format!("{err} {err:?}");
     assert!(shown.contains("id-token: write"), "{shown}");
@@ -111,11 +155,22 @@ async fn does_not_retry_403_and_hints_permission() {
 async fn wrong_request_token_is_refused_once() {
     let issuer = OidcIssuer::start();
     let endpoint = ActionsTokenEndpoint::start(&issuer, ClaimsBuilder::push_branch("o/r", "main"));
-    let client = ActionsTokenClient::new(&endpoint.url(), RequestToken::new("rt-wrong-token-value"))
-        .unwrap()
-        .with_retry(FAST);
+    let client =
+        ActionsTokenClient::new(&endpoint.url(), RequestToken::new("rt-wrong-token-value"))
+            .unwrap()
+            .with_retry(FAST);
     let err = client.request("sts.amazonaws.com").await.unwrap_err();
-    assert!(matches!(err, ActionsTokenError::Status { status: 401, attempts: 1, .. }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            ActionsTokenError::Status {
+                status: 401,
+                attempts: 1,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
     let requests = endpoint.requests();
     assert_eq!(requests.len(), 1);
     assert!(!requests[0].authorized);
@@ -126,7 +181,11 @@ async fn wrong_request_token_is_refused_once() {
 #[tokio::test]
 async fn connection_errors_are_retried_then_reported() {
     // Bind and drop a listener to get a port nothing listens on.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let client = ActionsTokenClient::new(
         &format!("http://127.0.0.1:{port}/idtoken?api-version=2.0"),
         RequestToken::new("rt-secret"),
@@ -134,7 +193,10 @@ async fn connection_errors_are_retried_then_reported() {
     .unwrap()
     .with_retry(FAST);
     let err = client.request("sts.amazonaws.com").await.unwrap_err();
-    assert!(matches!(err, ActionsTokenError::Http { attempts: 4, .. }), "{err:?}");
+    assert!(
+        matches!(err, ActionsTokenError::Http { attempts: 4, .. }),
+        "{err:?}"
+    );
     assert_no_secret(&format!("{err} {err:?}"), &["rt-secret"]);
 }
 
@@ -169,10 +231,18 @@ async fn discovery_errors() {
     fetch_jwks(&issuer.url()).await.unwrap();
     // ... but strict discovery notices the document speaks for another issuer.
     let err = discover(&issuer.url()).await.unwrap_err();
-    assert!(matches!(err, DiscoveryError::IssuerMismatch { .. }), "{err:?}");
+    assert!(
+        matches!(err, DiscoveryError::IssuerMismatch { .. }),
+        "{err:?}"
+    );
 
-    let err = fetch_jwks(&format!("{}/missing/jwks", issuer.url())).await.unwrap_err();
-    assert!(matches!(err, DiscoveryError::Status { status: 404, .. }), "{err:?}");
+    let err = fetch_jwks(&format!("{}/missing/jwks", issuer.url()))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, DiscoveryError::Status { status: 404, .. }),
+        "{err:?}"
+    );
 
     let err = fetch_jwks("/nonexistent/dir/jwks.json").await.unwrap_err();
     assert!(matches!(err, DiscoveryError::ReadFile { .. }), "{err:?}");

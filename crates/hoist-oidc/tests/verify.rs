@@ -10,7 +10,7 @@ const REPO: &str = "octo-org/octo-repo";
 
 fn setup() -> (OidcIssuer, Jwks, VerifyOptions) {
     let issuer = OidcIssuer::start();
-    let jwks = Jwks::from_json(&issuer.jwks_json(), "fixture").unwrap();
+    let jwks = Jwks::from_json(&issuer.jwks_json()).unwrap();
     let opts = VerifyOptions {
         issuer: issuer.issuer().to_owned(),
         ..VerifyOptions::default()
@@ -27,7 +27,10 @@ fn refuse(token: &str, jwks: &Jwks, opts: &VerifyOptions) -> JwtError {
     let err = verify(token, jwks, opts).expect_err("token must be refused");
     let shown = format!("{err} {err:?}");
     for part in token.split('.').filter(|p| p.len() > 8) {
-        assert!(!shown.contains(part), "error output leaks token bytes: {shown}");
+        assert!(
+            !shown.contains(part),
+            "error output leaks token bytes: {shown}"
+        );
     }
     err
 }
@@ -37,14 +40,17 @@ fn accepts_valid_token_and_types_claims() {
     let (issuer, jwks, opts) = setup();
     let token = issuer.mint(&main_push());
     let claims = verify(&token, &jwks, &opts).unwrap();
-    assert_eq!(claims.sub.as_deref(), Some("repo:octo-org/octo-repo:ref:refs/heads/main"));
+    assert_eq!(
+        claims.sub.as_deref(),
+        Some("repo:octo-org/octo-repo:ref:refs/heads/main")
+    );
     assert_eq!(claims.repository.as_deref(), Some(REPO));
     assert_eq!(claims.repository_id.as_deref(), Some("74"));
     assert_eq!(claims.repository_owner_id.as_deref(), Some("65"));
     assert_eq!(claims.git_ref.as_deref(), Some("refs/heads/main"));
     assert_eq!(claims.event_name.as_deref(), Some("push"));
     assert_eq!(claims.iss.as_deref(), Some(issuer.issuer()));
-    assert!(claims.aud.unwrap().contains("sts.amazonaws.com"));
+    assert!(claims.aud.as_ref().unwrap().contains("sts.amazonaws.com"));
     assert_eq!(claims.as_map()["runner_environment"], "github-hosted");
     let header = peek_header(&token).unwrap();
     assert_eq!(header.alg, "RS256");
@@ -54,17 +60,21 @@ fn accepts_valid_token_and_types_claims() {
 #[test]
 fn accepts_github_issuer_with_default_options() {
     let issuer = OidcIssuer::start_as_github();
-    let jwks = Jwks::from_json(&issuer.jwks_json(), "fixture").unwrap();
+    let jwks = Jwks::from_json(&issuer.jwks_json()).unwrap();
     let token = issuer.mint(&ClaimsBuilder::tag(REPO, "v1.0.0"));
     let claims = verify(&token, &jwks, &VerifyOptions::default()).unwrap();
-    assert_eq!(claims.iss.as_deref(), Some("https://token.actions.githubusercontent.com"));
+    assert_eq!(
+        claims.iss.as_deref(),
+        Some("https://token.actions.githubusercontent.com")
+    );
     assert_eq!(claims.ref_type.as_deref(), Some("tag"));
 }
 
 #[test]
 fn accepts_audience_list_containing_expected() {
     let (issuer, jwks, opts) = setup();
-    let token = issuer.mint(&main_push().aud_list(&["https://github.com/octo-org", "sts.amazonaws.com"]));
+    let token =
+        issuer.mint(&main_push().aud_list(&["https://github.com/octo-org", "sts.amazonaws.com"]));
     verify(&token, &jwks, &opts).unwrap();
 }
 
@@ -94,7 +104,10 @@ fn refuses_other_algorithms_before_key_lookup() {
     for alg in ["RS384", "RS512", "PS256", "ES256", "EdDSA", "rs256"] {
         let token = issuer.mint_with_header(&main_push(), json!({"alg": alg, "kid": "nope"}));
         assert!(
-            matches!(refuse(&token, &jwks, &opts), JwtError::UnsupportedAlgorithm { .. }),
+            matches!(
+                refuse(&token, &jwks, &opts),
+                JwtError::UnsupportedAlgorithm { .. }
+            ),
             "{alg}"
         );
     }
@@ -105,17 +118,26 @@ fn refuses_tampered_payload() {
     let (issuer, jwks, opts) = setup();
     let token = issuer.mint(&ClaimsBuilder::pull_request(REPO, 7, "feat", "main"));
     let forged = OidcIssuer::tamper(&token, "sub", "repo:octo-org/octo-repo:ref:refs/heads/main");
-    assert!(matches!(refuse(&forged, &jwks, &opts), JwtError::BadSignature { .. }));
+    assert!(matches!(
+        refuse(&forged, &jwks, &opts),
+        JwtError::BadSignature { .. }
+    ));
     // The unverified decoder shows the forged claim: that is why it must be labelled.
     let shown = decode_unverified(&forged).unwrap();
-    assert_eq!(shown.sub.as_deref(), Some("repo:octo-org/octo-repo:ref:refs/heads/main"));
+    assert_eq!(
+        shown.sub.as_deref(),
+        Some("repo:octo-org/octo-repo:ref:refs/heads/main")
+    );
 }
 
 #[test]
 fn refuses_foreign_key_with_known_kid() {
     let (issuer, jwks, opts) = setup();
     let token = issuer.mint_with_foreign_key(&main_push());
-    assert!(matches!(refuse(&token, &jwks, &opts), JwtError::BadSignature { .. }));
+    assert!(matches!(
+        refuse(&token, &jwks, &opts),
+        JwtError::BadSignature { .. }
+    ));
 }
 
 #[test]
@@ -137,11 +159,20 @@ fn refuses_unknown_and_missing_kid() {
 fn refuses_expired_but_allows_leeway() {
     let (issuer, jwks, opts) = setup();
     let expired = issuer.mint(&main_push().iat_offset(-7200).exp_offset(-3600));
-    assert!(matches!(refuse(&expired, &jwks, &opts), JwtError::Expired { .. }));
+    assert!(matches!(
+        refuse(&expired, &jwks, &opts),
+        JwtError::Expired { .. }
+    ));
     let barely = issuer.mint(&main_push().iat_offset(-400).exp_offset(-10));
     verify(&barely, &jwks, &opts).expect("10 s past exp is inside the 60 s leeway");
-    let strict = VerifyOptions { leeway_secs: 0, ..opts.clone() };
-    assert!(matches!(refuse(&barely, &jwks, &strict), JwtError::Expired { .. }));
+    let strict = VerifyOptions {
+        leeway_secs: 0,
+        ..opts.clone()
+    };
+    assert!(matches!(
+        refuse(&barely, &jwks, &strict),
+        JwtError::Expired { .. }
+    ));
 }
 
 #[test]
@@ -152,7 +183,12 @@ fn refuses_not_yet_valid() {
         JwtError::NotYetValid { claim, .. } => assert_eq!(claim, "nbf"),
         other => panic!("expected NotYetValid, got {other:?}"),
     }
-    let token = issuer.mint(&main_push().nbf_offset(-10).iat_offset(3600).exp_offset(7200));
+    let token = issuer.mint(
+        &main_push()
+            .nbf_offset(-10)
+            .iat_offset(3600)
+            .exp_offset(7200),
+    );
     match refuse(&token, &jwks, &opts) {
         JwtError::NotYetValid { claim, .. } => assert_eq!(claim, "iat"),
         other => panic!("expected NotYetValid, got {other:?}"),
@@ -172,7 +208,10 @@ fn refuses_wrong_issuer() {
     }
     // A fixture-issued token is not a GitHub token under default options.
     let token = issuer.mint(&main_push());
-    assert!(matches!(refuse(&token, &jwks, &VerifyOptions::default()), JwtError::WrongIssuer { .. }));
+    assert!(matches!(
+        refuse(&token, &jwks, &VerifyOptions::default()),
+        JwtError::WrongIssuer { .. }
+    ));
 }
 
 #[test]
@@ -199,18 +238,39 @@ fn refuses_missing_required_claims() {
 #[test]
 fn refuses_garbage() {
     let (_issuer, jwks, opts) = setup();
-    assert!(matches!(refuse("", &jwks, &opts), JwtError::MalformedShape { parts: 1 }));
-    assert!(matches!(refuse("not-a-jwt", &jwks, &opts), JwtError::MalformedShape { .. }));
-    assert!(matches!(refuse("a.b.c.d", &jwks, &opts), JwtError::MalformedShape { parts: 4 }));
-    assert!(matches!(refuse("!!!.e30.sig", &jwks, &opts), JwtError::MalformedBase64 { part: "header", .. }));
+    assert!(matches!(
+        refuse("", &jwks, &opts),
+        JwtError::MalformedShape { parts: 1 }
+    ));
+    assert!(matches!(
+        refuse("not-a-jwt", &jwks, &opts),
+        JwtError::MalformedShape { .. }
+    ));
+    assert!(matches!(
+        refuse("a.b.c.d", &jwks, &opts),
+        JwtError::MalformedShape { parts: 4 }
+    ));
+    assert!(matches!(
+        refuse("!!!.e30.sig", &jwks, &opts),
+        JwtError::MalformedBase64 { part: "header", .. }
+    ));
     // "bm90IGpzb24" = base64url("not json")
-    assert!(matches!(refuse("bm90IGpzb24.e30.c2ln", &jwks, &opts), JwtError::MalformedJson { part: "header", .. }));
+    assert!(matches!(
+        refuse("bm90IGpzb24.e30.c2ln", &jwks, &opts),
+        JwtError::MalformedJson { part: "header", .. }
+    ));
     // header {"alg":"RS256"}, payload `null`
     assert!(matches!(
         refuse("eyJhbGciOiJSUzI1NiJ9.bnVsbA.c2ln", &jwks, &opts),
-        JwtError::MalformedJson { part: "payload", .. }
+        JwtError::MalformedJson {
+            part: "payload",
+            ..
+        }
     ));
-    assert!(matches!(refuse("e30.e30.c2ln", &jwks, &opts), JwtError::MissingAlg));
+    assert!(matches!(
+        refuse("e30.e30.c2ln", &jwks, &opts),
+        JwtError::MissingAlg
+    ));
     assert!(decode_unverified("garbage").is_err());
 }
 
@@ -219,7 +279,60 @@ fn tokens_from_another_issuer_key_are_refused() {
     // Two fixture issuers share the process key, so use the foreign-key forgery above for
     // "other signer"; here: a JWKS lacking the kid entirely.
     let (issuer, _jwks, opts) = setup();
-    let empty_kid = Jwks::from_json(r#"{"keys":[{"kty":"RSA","kid":"other","n":"AQAB","e":"AQAB"}]}"#, "t").unwrap();
+    let empty_kid =
+        Jwks::from_json(r#"{"keys":[{"kty":"RSA","kid":"other","n":"AQAB","e":"AQAB"}]}"#).unwrap();
     let token = issuer.mint(&main_push());
-    assert!(matches!(refuse(&token, &empty_kid, &opts), JwtError::UnknownKid { .. }));
+    assert!(matches!(
+        refuse(&token, &empty_kid, &opts),
+        JwtError::UnknownKid { .. }
+    ));
+}
+
+#[test]
+fn each_trigger_verifies_with_githubs_subject() {
+    let (issuer, jwks, opts) = setup();
+    let cases = [
+        (
+            ClaimsBuilder::push_branch(REPO, "main"),
+            "repo:octo-org/octo-repo:ref:refs/heads/main",
+            "push",
+            "refs/heads/main",
+        ),
+        (
+            ClaimsBuilder::tag(REPO, "v2.0.0"),
+            "repo:octo-org/octo-repo:ref:refs/tags/v2.0.0",
+            "push",
+            "refs/tags/v2.0.0",
+        ),
+        (
+            ClaimsBuilder::release(REPO, "v2.0.0"),
+            "repo:octo-org/octo-repo:ref:refs/tags/v2.0.0",
+            "release",
+            "refs/tags/v2.0.0",
+        ),
+        (
+            ClaimsBuilder::pull_request(REPO, 12, "feat", "main"),
+            "repo:octo-org/octo-repo:pull_request",
+            "pull_request",
+            "refs/pull/12/merge",
+        ),
+        (
+            ClaimsBuilder::workflow_dispatch(REPO, "main").environment("prod"),
+            "repo:octo-org/octo-repo:environment:prod",
+            "workflow_dispatch",
+            "refs/heads/main",
+        ),
+        (
+            ClaimsBuilder::push_branch(REPO, "main").id_based_subject(65, 74),
+            "repository_owner_id:65:repository_id:74:ref:refs/heads/main",
+            "push",
+            "refs/heads/main",
+        ),
+    ];
+    for (builder, sub, event, git_ref) in cases {
+        let claims = verify(&issuer.mint(&builder), &jwks, &opts).unwrap();
+        assert_eq!(claims.sub.as_deref(), Some(sub));
+        assert_eq!(claims.event_name.as_deref(), Some(event));
+        assert_eq!(claims.git_ref.as_deref(), Some(git_ref));
+    }
 }

@@ -25,7 +25,7 @@ pub mod audit;
 pub mod eval;
 pub mod generate;
 pub mod github;
-mod glob;
+pub mod glob;
 pub mod model;
 pub mod request;
 

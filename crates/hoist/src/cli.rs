@@ -129,6 +129,9 @@ pub(crate) struct BootstrapArgs {
     /// Also create the ECR guide's IAM user with its inline push policy
     #[arg(long, value_name = "NAME")]
     pub(crate) legacy_ecr_user: Option<String>,
+    /// Write GitHub secrets that already exist (their values cannot be read to compare)
+    #[arg(long)]
+    pub(crate) rewrite_secrets: bool,
 }
 
 #[derive(Debug, Args)]
@@ -190,6 +193,9 @@ pub(crate) struct DoctorArgs {
     /// Connect to this database for the pgvector check instead of the stack's secret
     #[arg(long, value_name = "URL")]
     pub(crate) database_url: Option<String>,
+    /// Also check the access-key age of this IAM user (repeatable)
+    #[arg(long = "user", value_name = "NAME")]
+    pub(crate) users: Vec<String>,
 }
 
 #[derive(Debug, Args)]

@@ -88,7 +88,6 @@ pub(crate) struct Admits {
     pub(crate) pull_request: bool,
     pub(crate) any_branch: bool,
     pub(crate) some_branch: bool,
-    pub(crate) any_environment: bool,
 }
 
 /// Probes a one-repository value with made-up subjects of that repository.
@@ -100,7 +99,6 @@ pub(crate) fn admits(value: &str, like: bool) -> Admits {
         any_branch: m(format!("{base}:ref:refs/heads/hoist-audit-probe-7f3a")),
         some_branch: m(format!("{base}:ref:refs/heads/hoist-audit-probe-7f3a"))
             || value.contains(":ref:refs/heads/"),
-        any_environment: m(format!("{base}:environment:hoist-audit-probe-7f3a")),
     }
 }
 
@@ -126,9 +124,9 @@ mod tests {
     #[test]
     fn probes() {
         let a = admits("repo:o/r:*", true);
-        assert!(a.pull_request && a.any_branch && a.any_environment);
+        assert!(a.pull_request && a.any_branch);
         let a = admits("repo:o/r:ref:refs/heads/*", true);
-        assert!(!a.pull_request && a.any_branch && !a.any_environment);
+        assert!(!a.pull_request && a.any_branch);
         let a = admits("repo:o/r:ref:refs/tags/*", true);
         assert!(!a.pull_request && !a.any_branch && !a.some_branch);
         let a = admits("repo:o/r:ref:refs/heads/main", false);

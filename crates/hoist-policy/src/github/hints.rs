@@ -7,7 +7,7 @@ use super::subject::{IdentityFormat, Subject, SubjectContext, subject_for_enviro
 use crate::eval::{ConditionCheck, Decision, StatementTrace};
 use crate::glob::{glob_match, has_wildcard};
 use crate::model::Effect;
-use crate::request::WebIdentityRequest;
+use crate::request::{GITHUB_ISSUER_HOST, GITHUB_PROVIDER_CLAIM_KEYS, OIDC_STANDARD_KEYS, WebIdentityRequest};
 
 /// One explanation of a denial.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -60,11 +60,10 @@ pub fn hints(decision: &Decision, req: &WebIdentityRequest) -> Vec<Hint> {
     let parsed = sub.as_deref().and_then(|s| Subject::parse(s).ok());
     for st in near_allows(decision) {
         for c in st.conditions.iter().filter(|c| !c.result) {
-            if is_key(c, "sub") {
-                if let (Some(sub), Some(subject)) = (&sub, &parsed) {
+            if is_key(c, "sub")
+                && let (Some(sub), Some(subject)) = (&sub, &parsed) {
                     sub_hints(sub, subject, c, &mut push);
                 }
-            }
             if is_key(c, "aud") {
                 let got = c.actual.as_ref().map(|v| v.join(", ")).unwrap_or_else(|| "missing".to_owned());
                 push(Hint {
@@ -77,18 +76,35 @@ pub fn hints(decision: &Decision, req: &WebIdentityRequest) -> Vec<Hint> {
                 });
             }
             if c.actual.is_none() && !c.operator.to_ascii_lowercase().starts_with("null") && !c.result {
-                push(Hint {
-                    code: "missing-key",
-                    message: format!(
-                        "the request has no condition key \"{}\", so {} cannot hold",
-                        c.key, c.operator
-                    ),
-                    fix: "check the key's spelling; GitHub tokens give STS the keys token.actions.githubusercontent.com:sub, :aud and the provider claims actor, actor_id, job_workflow_ref, repository, repository_id, workflow, ref, environment, enterprise_id".to_owned(),
+                let lower = c.key.to_ascii_lowercase();
+                let known_claim = lower.split_once(':').is_some_and(|(host, claim)| {
+                    host == GITHUB_ISSUER_HOST
+                        && (OIDC_STANDARD_KEYS.contains(&claim) || GITHUB_PROVIDER_CLAIM_KEYS.contains(&claim))
                 });
+                let hint = if known_claim {
+                    Hint {
+                        code: "claim-absent",
+                        message: format!(
+                            "this token carries no "{}" claim (e.g. `environment` only exists when the job names an environment), so {} cannot hold",
+                            c.key, c.operator
+                        ),
+                        fix: format!("make the job produce the claim, or use {}IfExists if its absence is acceptable", c.operator),
+                    }
+                } else {
+                    Hint {
+                        code: "missing-key",
+                        message: format!("the request has no condition key \"{}\", so {} cannot hold", c.key, c.operator),
+                        fix: format!(
+                            "check the key's spelling; GitHub tokens give STS the keys {GITHUB_ISSUER_HOST}:sub, :aud and the provider claims {}",
+                            GITHUB_PROVIDER_CLAIM_KEYS.join(", ")
+                        ),
+                    }
+                };
+                push(hint);
             }
-            if c.operator.eq_ignore_ascii_case("StringEquals") && c.wanted.iter().any(|w| has_wildcard(w)) {
-                if let Some(actual) = &c.actual {
-                    if c.wanted.iter().any(|w| actual.iter().any(|a| glob_match(w, a, false))) {
+            if c.operator.eq_ignore_ascii_case("StringEquals") && c.wanted.iter().any(|w| has_wildcard(w))
+                && let Some(actual) = &c.actual
+                    && c.wanted.iter().any(|w| actual.iter().any(|a| glob_match(w, a, false))) {
                         push(Hint {
                             code: "wildcard-in-string-equals",
                             message: format!(
@@ -100,8 +116,6 @@ pub fn hints(decision: &Decision, req: &WebIdentityRequest) -> Vec<Hint> {
                             fix: format!("use StringLike for {}", c.key),
                         });
                     }
-                }
-            }
             if let Some(actual) = &c.actual {
                 let case_only = c.wanted.iter().any(|w| {
                     actual.iter().any(|a| {
@@ -143,7 +157,7 @@ fn sub_hints(sub: &str, subject: &Subject, c: &ConditionCheck, push: &mut impl F
                     "this job names a GitHub environment, so its token's sub is {sub}, not {wanted} — this is the most common cause of 'Not authorized to perform sts:AssumeRoleWithWebIdentity'"
                 ),
                 fix: format!(
-                    "trust the environment subject \"{trust}\" in the role's trust policy (`hoist trust` generates it), or remove `environment: {env}` from the job"
+                    "trust the environment subject \"{trust}\" in the role's trust policy, or remove `environment: {env}` from the job"
                 ),
             });
         }

@@ -206,13 +206,12 @@ impl Subject {
             pairs.push((key.to_owned(), (*value).to_owned()));
             i += 2;
         }
-        if pairs.len() == 2 && pairs[0].0 == "repo" {
-            if let (Some(repo), Some(context)) =
+        if pairs.len() == 2 && pairs[0].0 == "repo"
+            && let (Some(repo), Some(context)) =
                 (GitHubRepo::parse_subject_value(&pairs[0].1), SubjectContext::from_pair(&pairs[1].0, &pairs[1].1))
             {
                 return Ok(Subject::Repo { repo, context });
             }
-        }
         Ok(Subject::Custom(pairs))
     }
 

@@ -190,14 +190,13 @@ impl PolicyDocument {
     }
 
     fn validate(&self) -> Result<(), PolicyParseError> {
-        if let Some(v) = &self.version {
-            if v != VERSION_2012 && v != VERSION_2008 {
+        if let Some(v) = &self.version
+            && v != VERSION_2012 && v != VERSION_2008 {
                 return Err(PolicyParseError::Invalid {
                     statement: None,
                     message: format!("Version \"{v}\" is not one IAM accepts; use \"{VERSION_2012}\""),
                 });
             }
-        }
         for (i, s) in self.statements.iter().enumerate() {
             let fail = |message: String| PolicyParseError::Invalid { statement: Some(s.label(i)), message };
             match (&s.action, &s.not_action) {

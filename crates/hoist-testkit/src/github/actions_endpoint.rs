@@ -134,7 +134,12 @@ async fn issue(
         });
     let audience = query.get("audience").cloned();
     let api_version = query.get("api-version").cloned();
-    let (status, body) = answer(&state, authorized, audience.as_deref(), api_version.as_deref());
+    let (status, body) = answer(
+        &state,
+        authorized,
+        audience.as_deref(),
+        api_version.as_deref(),
+    );
     state.requests.lock().expect("lock").push(TokenRequest {
         audience,
         api_version,
@@ -174,7 +179,12 @@ fn answer(
     let aud = match audience {
         Some(aud) if !aud.is_empty() => aud.to_owned(),
         _ => {
-            let owner = claims.build("").get("repository_owner").and_then(Value::as_str).map(str::to_owned).unwrap_or_default();
+            let owner = claims
+                .build("")
+                .get("repository_owner")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+                .unwrap_or_default();
             format!("https://github.com/{owner}")
         }
     };

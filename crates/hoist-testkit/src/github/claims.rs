@@ -145,7 +145,7 @@ impl ClaimsBuilder {
     }
 
     /// Sets `sub` to exactly `sub`.
-    pub fn sub(mut self, sub: &str) -> Self {
+    pub fn custom_subject(mut self, sub: &str) -> Self {
         self.subject = Subject::Custom(sub.to_owned());
         self
     }
@@ -306,12 +306,28 @@ mod tests {
     #[test]
     fn subjects_per_trigger() {
         let r = "octo-org/octo-repo";
-        assert_eq!(ClaimsBuilder::push_branch(r, "main").subject(), "repo:octo-org/octo-repo:ref:refs/heads/main");
-        assert_eq!(ClaimsBuilder::tag(r, "v1.2.0").subject(), "repo:octo-org/octo-repo:ref:refs/tags/v1.2.0");
-        assert_eq!(ClaimsBuilder::pull_request(r, 7, "feat", "main").subject(), "repo:octo-org/octo-repo:pull_request");
-        assert_eq!(ClaimsBuilder::workflow_dispatch(r, "main").environment("prod").subject(), "repo:octo-org/octo-repo:environment:prod");
         assert_eq!(
-            ClaimsBuilder::push_branch(r, "main").id_based_subject(65, 74).subject(),
+            ClaimsBuilder::push_branch(r, "main").subject(),
+            "repo:octo-org/octo-repo:ref:refs/heads/main"
+        );
+        assert_eq!(
+            ClaimsBuilder::tag(r, "v1.2.0").subject(),
+            "repo:octo-org/octo-repo:ref:refs/tags/v1.2.0"
+        );
+        assert_eq!(
+            ClaimsBuilder::pull_request(r, 7, "feat", "main").subject(),
+            "repo:octo-org/octo-repo:pull_request"
+        );
+        assert_eq!(
+            ClaimsBuilder::workflow_dispatch(r, "main")
+                .environment("prod")
+                .subject(),
+            "repo:octo-org/octo-repo:environment:prod"
+        );
+        assert_eq!(
+            ClaimsBuilder::push_branch(r, "main")
+                .id_based_subject(65, 74)
+                .subject(),
             "repository_owner_id:65:repository_id:74:ref:refs/heads/main"
         );
     }

@@ -166,7 +166,9 @@ impl OidcIssuer {
     pub fn mint_with_foreign_key(&self, claims: &ClaimsBuilder) -> String {
         let header = self.minter.header("RS256", self.kid());
         let foreign = keys::foreign();
-        compact(&header, &self.claims_json(claims), |input| foreign.sign_rs256(input))
+        compact(&header, &self.claims_json(claims), |input| {
+            foreign.sign_rs256(input)
+        })
     }
 
     /// Attack: a token with an arbitrary header JSON, signed RS256 by the issuer's key.

@@ -26,7 +26,10 @@ impl TestKey {
         let n = public.n().to_bytes_be();
         let e = public.e().to_bytes_be();
         // GitHub's kids are upper-case hex thumbprints; derive one from the modulus.
-        let kid = n[n.len() - 20..].iter().map(|b| format!("{b:02X}")).collect();
+        let kid = n[n.len() - 20..]
+            .iter()
+            .map(|b| format!("{b:02X}"))
+            .collect();
         let der = private.to_pkcs1_der().expect("pkcs1 der");
         TestKey {
             kid,
@@ -71,7 +74,11 @@ pub(crate) fn foreign() -> &'static TestKey {
 }
 
 /// Compact JWS from a header and payload, signed by `sign` over `b64(header).b64(payload)`.
-pub(crate) fn compact(header: &Value, payload: &Value, sign: impl FnOnce(&str) -> String) -> String {
+pub(crate) fn compact(
+    header: &Value,
+    payload: &Value,
+    sign: impl FnOnce(&str) -> String,
+) -> String {
     let input = format!(
         "{}.{}",
         URL_SAFE_NO_PAD.encode(header.to_string()),

@@ -16,6 +16,8 @@ mod claims;
 mod issuer;
 mod keys;
 mod server;
+#[cfg(test)]
+mod tests;
 
 pub use actions_endpoint::{ActionsTokenEndpoint, TokenRequest};
 pub use api::{ApiRequest, GithubApi};

@@ -85,7 +85,11 @@ impl GithubApi {
 
     /// The decrypted value last PUT for secret `name` (case-insensitive).
     pub fn secret_plaintext(&self, name: &str) -> Option<String> {
-        self.state.with(|i| i.secrets.get(&name.to_ascii_uppercase()).map(|s| s.plaintext.clone()))
+        self.state.with(|i| {
+            i.secrets
+                .get(&name.to_ascii_uppercase())
+                .map(|s| s.plaintext.clone())
+        })
     }
 
     /// Names of the stored secrets, sorted.

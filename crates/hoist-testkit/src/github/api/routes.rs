@@ -1,5 +1,8 @@
 //! Handlers of the REST fixture.
 
+// Handlers return `Response` errors directly; their size does not matter in a test fixture.
+#![allow(clippy::result_large_err)]
+
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -174,7 +177,10 @@ fn paginate(
     max_per_page: usize,
     total: usize,
 ) -> (std::ops::Range<usize>, Option<HeaderValue>) {
-    let cap = state.with(|i| i.max_per_page).unwrap_or(max_per_page).min(max_per_page);
+    let cap = state
+        .with(|i| i.max_per_page)
+        .unwrap_or(max_per_page)
+        .min(max_per_page);
     let per_page = query
         .get("per_page")
         .and_then(|v| v.parse::<usize>().ok())
@@ -290,10 +296,16 @@ async fn put_secret(
         return error(422, "Invalid request.\n\n\"key_id\" wasn't supplied.");
     };
     let Some(encrypted) = body.get("encrypted_value").and_then(Value::as_str) else {
-        return error(422, "Invalid request.\n\n\"encrypted_value\" wasn't supplied.");
+        return error(
+            422,
+            "Invalid request.\n\n\"encrypted_value\" wasn't supplied.",
+        );
     };
     if key_id != state.key_id {
-        return error(422, "Bad request: key_id does not match the repository public key");
+        return error(
+            422,
+            "Bad request: key_id does not match the repository public key",
+        );
     }
     let plaintext = STANDARD
         .decode(encrypted)
@@ -301,7 +313,10 @@ async fn put_secret(
         .and_then(|sealed| state.secret_key.unseal(&sealed).ok())
         .and_then(|bytes| String::from_utf8(bytes).ok());
     let Some(plaintext) = plaintext else {
-        return error(422, "Bad request: encrypted_value is not a sealed box for this key");
+        return error(
+            422,
+            "Bad request: encrypted_value is not a sealed box for this key",
+        );
     };
     if state.store_secret(&name, &plaintext) {
         (StatusCode::CREATED, Json(json!({}))).into_response()
@@ -380,10 +395,16 @@ async fn create_variable(
         body.get("name").and_then(Value::as_str),
         body.get("value").and_then(Value::as_str),
     ) else {
-        return error(422, "Invalid request.\n\n\"name\" and \"value\" are required.");
+        return error(
+            422,
+            "Invalid request.\n\n\"name\" and \"value\" are required.",
+        );
     };
     if !valid_name(name) {
-        return error(422, "Variable names can only contain alphanumeric characters or underscores");
+        return error(
+            422,
+            "Variable names can only contain alphanumeric characters or underscores",
+        );
     }
     if state.with(|i| i.variables.contains_key(&name.to_ascii_uppercase())) {
         return error(409, "Already exists - Variable already exists");

@@ -80,7 +80,10 @@ impl ApiState {
             owner_id,
             token: format!("ghp_{:036x}", rand::random::<u128>()),
             secret_key: SecretKey::generate(&mut OsRng),
-            key_id: format!("{}", 568_250_167_242_549_743u64 + u64::from(rand::random::<u16>())),
+            key_id: format!(
+                "{}",
+                568_250_167_242_549_743u64 + u64::from(rand::random::<u16>())
+            ),
             base_url: OnceLock::new(),
             inner: Mutex::default(),
         }

@@ -1,0 +1,39 @@
+//! Errors of the Docker engine and compose.
+
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DockerError {
+    /// No engine answered on the socket (`DOCKER_HOST` or /var/run/docker.sock).
+    #[error("no Docker engine answered")]
+    NoEngine {
+        #[source]
+        source: bollard::errors::Error,
+    },
+    /// The engine answered with an error.
+    #[error("the Docker engine failed to {action}")]
+    Engine {
+        action: String,
+        #[source]
+        source: bollard::errors::Error,
+    },
+    /// The compose file could not be read or parsed.
+    #[error("cannot read the compose file {path}: {detail}")]
+    ComposeFile { path: PathBuf, detail: String },
+    /// Neither `docker compose` nor `docker-compose` is installed.
+    #[error("neither `docker compose` nor `docker-compose` is installed")]
+    NoCompose,
+    /// `docker compose build` failed; its output went to stderr.
+    #[error("`{command}` failed ({status})")]
+    BuildFailed { command: String, status: String },
+    /// The built image is not in the engine under any name compose gives it.
+    #[error("the image of service {service:?} is not in the Docker engine (looked for {candidates})")]
+    ImageNotFound { service: String, candidates: String },
+    /// Writing the exported image failed.
+    #[error("cannot write {path}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}

@@ -1,0 +1,237 @@
+//! The HTTP core: GitHub's headers, error mapping, pagination.
+
+use std::time::Duration;
+
+use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderMap, LINK, USER_AGENT};
+use reqwest::{Method, StatusCode};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use url::Url;
+
+use crate::error::{GithubError, Permission, hint_for};
+use crate::repo::RepoRef;
+use crate::token::GithubToken;
+
+const API_VERSION: &str = "2022-11-28";
+const MAX_PAGES: usize = 1000;
+
+/// A GitHub REST client for one API base URL and token.
+#[derive(Debug, Clone)]
+pub struct GithubClient {
+    base: String,
+    origin: url::Origin,
+    token: GithubToken,
+    http: reqwest::Client,
+}
+
+/// A successful answer.
+pub(crate) struct Answer {
+    pub(crate) status: StatusCode,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: String,
+}
+
+fn method_name(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::PUT => "PUT",
+        Method::POST => "POST",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        _ => "HTTP",
+    }
+}
+
+impl GithubClient {
+    /// A client for `api_url` (`https://api.github.com`, or `https://HOST/api/v3` for GHES).
+    pub fn new(api_url: &str, token: GithubToken) -> Result<Self, GithubError> {
+        let base = api_url.trim_end_matches('/').to_owned();
+        let parsed = Url::parse(&base).map_err(|source| GithubError::InvalidApiUrl {
+            url: api_url.to_owned(),
+            source,
+        })?;
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("hoist/", env!("CARGO_PKG_VERSION")))
+            .timeout(Duration::from_secs(30))
+            .build()
+            .unwrap_or_else(|_| reqwest::Client::new());
+        Ok(GithubClient {
+            base,
+            origin: parsed.origin(),
+            token,
+            http,
+        })
+    }
+
+    /// The API base URL.
+    pub fn api_url(&self) -> &str {
+        &self.base
+    }
+
+    /// Sends a request to `path` (relative to the base) or to an absolute `url` on the API
+    /// host; any non-2xx answer becomes [`GithubError::Api`].
+    pub(crate) async fn send(
+        &self,
+        method: Method,
+        path_or_url: &str,
+        permission: Permission,
+        repo: &RepoRef,
+        body: Option<&Value>,
+    ) -> Result<Answer, GithubError> {
+        let url = if path_or_url.starts_with('/') {
+            format!("{}{path_or_url}", self.base)
+        } else {
+            path_or_url.to_owned()
+        };
+        let name = method_name(&method);
+        let mut request = self
+            .http
+            .request(method, &url)
+            .header(ACCEPT, "application/vnd.github+json")
+            .header("X-GitHub-Api-Version", API_VERSION)
+            .header(USER_AGENT, concat!("hoist/", env!("CARGO_PKG_VERSION")))
+            .header(AUTHORIZATION, format!("Bearer {}", self.token.expose()));
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let http_error = |source: reqwest::Error| GithubError::Http {
+            method: name,
+            url: url.clone(),
+            source: source.without_url(),
+        };
+        let response = request.send().await.map_err(http_error)?;
+        let status = response.status();
+        let headers = response.headers().clone();
+        let text = response.text().await.map_err(http_error)?;
+        if status.is_success() {
+            return Ok(Answer {
+                status,
+                headers,
+                body: text,
+            });
+        }
+        let message = serde_json::from_str::<Value>(&text)
+            .ok()
+            .and_then(|v| v.get("message").and_then(Value::as_str).map(str::to_owned))
+            .unwrap_or_else(|| text.chars().take(300).collect());
+        Err(GithubError::Api {
+            method: name,
+            url,
+            status: status.as_u16(),
+            message,
+            hint: hint_for(status.as_u16(), permission, &repo.full_name()),
+        })
+    }
+
+    pub(crate) fn decode<T: DeserializeOwned>(
+        method: &'static str,
+        url: &str,
+        body: &str,
+    ) -> Result<T, GithubError> {
+        serde_json::from_str(body).map_err(|source| GithubError::Decode {
+            method,
+            url: url.to_owned(),
+            source,
+        })
+    }
+
+    /// `GET` and decode.
+    pub(crate) async fn get_json<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        permission: Permission,
+        repo: &RepoRef,
+    ) -> Result<T, GithubError> {
+        let answer = self.send(Method::GET, path, permission, repo, None).await?;
+        Self::decode("GET", &format!("{}{path}", self.base), &answer.body)
+    }
+
+    /// `GET` every page of a list endpoint, following `Link: rel="next"`, collecting the
+    /// array under `field`.
+    pub(crate) async fn get_all<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        per_page: u32,
+        field: &str,
+        permission: Permission,
+        repo: &RepoRef,
+    ) -> Result<Vec<T>, GithubError> {
+        let mut next = Some(format!("{}{path}?per_page={per_page}", self.base));
+        let mut items = Vec::new();
+        let mut pages = 0;
+        while let Some(url) = next.take() {
+            pages += 1;
+            if pages > MAX_PAGES {
+                break;
+            }
+            let answer = self.send(Method::GET, &url, permission, repo, None).await?;
+            let mut page: Value = Self::decode("GET", &url, &answer.body)?;
+            let list = page.get_mut(field).map(Value::take).unwrap_or(Value::Null);
+            let list: Vec<T> =
+                serde_json::from_value(list).map_err(|source| GithubError::Decode {
+                    method: "GET",
+                    url: url.clone(),
+                    source,
+                })?;
+            let empty = list.is_empty();
+            items.extend(list);
+            if empty {
+                break;
+            }
+            next = match next_link(&answer.headers) {
+                Some(link) => {
+                    let same_host = Url::parse(&link).is_ok_and(|u| u.origin() == self.origin);
+                    if !same_host {
+                        return Err(GithubError::ForeignLink { url: link });
+                    }
+                    Some(link)
+                }
+                None => None,
+            };
+        }
+        Ok(items)
+    }
+}
+
+/// The `rel="next"` target of a `Link` header.
+pub(crate) fn next_link(headers: &HeaderMap) -> Option<String> {
+    let link = headers.get(LINK)?.to_str().ok()?;
+    link.split(',').find_map(|part| {
+        let (target, params) = part.split_once(';')?;
+        let is_next = params
+            .split(';')
+            .any(|p| p.trim().replace(' ', "") == "rel=\"next\"");
+        let target = target.trim().strip_prefix('<')?.strip_suffix('>')?;
+        is_next.then(|| target.to_owned())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_next_link() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            LINK,
+            "<https://api.github.com/repositories/1/actions/secrets?per_page=2&page=1>; rel=\"prev\", <https://api.github.com/repositories/1/actions/secrets?per_page=2&page=3>; rel=\"next\", <https://api.github.com/x?page=9>; rel=\"last\""
+                .parse()
+                .unwrap(),
+        );
+        assert_eq!(
+            next_link(&h).as_deref(),
+            Some("https://api.github.com/repositories/1/actions/secrets?per_page=2&page=3")
+        );
+        h.insert(LINK, "<https://x/?page=1>; rel=\"prev\"".parse().unwrap());
+        assert_eq!(next_link(&h), None);
+    }
+
+    #[test]
+    fn client_debug_hides_token() {
+        let c = GithubClient::new("https://api.github.com/", GithubToken::new("ghp_topsecret"))
+            .unwrap();
+        assert!(!format!("{c:?}").contains("topsecret"));
+        assert_eq!(c.api_url(), "https://api.github.com");
+    }
+}

@@ -1,0 +1,166 @@
+use std::collections::{BTreeMap, BTreeSet};
+
+use hoist_policy::{PolicyDocument, github_trust_policy};
+
+use super::*;
+use crate::Action;
+
+const PROVIDER: &str = "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com";
+const ADMIN: &str = "arn:aws:iam::aws:policy/AdministratorAccess";
+
+fn trust(sub: &str) -> PolicyDocument {
+    github_trust_policy(PROVIDER, &[sub.to_owned()], "sts.amazonaws.com")
+}
+
+fn perms() -> PolicyDocument {
+    PolicyDocument::parse(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}"#).unwrap()
+}
+
+fn desired() -> Desired {
+    Desired {
+        provider: DesiredProvider { arn: PROVIDER.into(), url: "https://token.actions.githubusercontent.com".into(), audience: "sts.amazonaws.com".into() },
+        roles: vec![DesiredRole {
+            name: "Prod".into(),
+            purpose: "environment prod".into(),
+            description: "d".into(),
+            trust: trust("repo:o/r:ref:refs/tags/*"),
+            max_session_duration: 3600,
+            tags: BTreeMap::from([("hoist:tier".to_owned(), "prod".to_owned())]),
+            permissions: RolePermissions::Inline { name: "hoist-deploy".into(), document: perms() },
+            owned_inline: vec!["hoist-deploy".into()],
+            owned_managed: vec![ADMIN.into()],
+        }],
+        user: None,
+        github: None,
+    }
+}
+
+/// What IAM would hold after applying `desired()`: the trust policy re-serialized differently
+/// (percent-encoded, other key order) so only a semantic comparison sees it as equal.
+fn converged() -> Actual {
+    let encoded: String = trust("repo:o/r:ref:refs/tags/*")
+        .to_json_pretty()
+        .bytes()
+        .map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") })
+        .collect();
+    Actual {
+        provider: Some(ActualProvider { arn: PROVIDER.into(), client_ids: vec!["sts.amazonaws.com".into()] }),
+        roles: BTreeMap::from([(
+            "Prod".to_owned(),
+            ActualRole {
+                name: "Prod".into(),
+                trust_json: encoded,
+                max_session_duration: 3600,
+                tags: BTreeMap::from([("hoist:tier".to_owned(), "prod".to_owned()), ("other".to_owned(), "x".to_owned())]),
+                inline: BTreeMap::from([("hoist-deploy".to_owned(), r#"{"Statement":[{"Resource":"*","Action":["s3:GetObject"],"Effect":"Allow"}],"Version":"2012-10-17"}"#.to_owned())]),
+                managed: BTreeSet::new(),
+            },
+        )]),
+        user: None,
+        github: None,
+    }
+}
+
+#[test]
+fn empty_account_creates_everything() {
+    let p = plan(&desired(), &Actual::default());
+    let actions: Vec<_> = p.resources.iter().map(|r| (r.kind, r.action)).collect();
+    assert_eq!(actions, [("oidc-provider", Action::Create), ("iam-role", Action::Create), ("role-policy", Action::Create)]);
+    assert!(matches!(&p.resources[1].ops[0], Op::CreateRole { max_session_duration: 3600, .. }));
+}
+
+#[test]
+fn converged_state_plans_nothing() {
+    let p = plan(&desired(), &converged());
+    assert!(p.is_converged(), "{}", p.render_human());
+    assert_eq!(p.operations().count(), 0);
+}
+
+#[test]
+fn branch_trust_on_prod_is_drift_with_a_diff() {
+    let mut actual = converged();
+    actual.roles.get_mut("Prod").unwrap().trust_json = trust("repo:o/r:ref:refs/heads/*").to_json();
+    let p = plan(&desired(), &actual);
+    let role = &p.resources[1];
+    assert_eq!(role.action, Action::Update);
+    let diff = role.diffs[0].unified();
+    assert!(diff.contains("-") && diff.contains("refs/heads/*") && diff.contains("+") && diff.contains("refs/tags/*"), "{diff}");
+    assert!(matches!(&role.ops[..], [Op::UpdateTrustPolicy { .. }]));
+}
+
+#[test]
+fn missing_audience_adds_the_client_id() {
+    let mut actual = converged();
+    actual.provider.as_mut().unwrap().client_ids = vec!["other".into()];
+    let p = plan(&desired(), &actual);
+    assert_eq!(p.resources[0].action, Action::Update);
+    assert!(matches!(&p.resources[0].ops[..], [Op::AddProviderClientId { client_id, .. }] if client_id == "sts.amazonaws.com"));
+}
+
+#[test]
+fn session_duration_and_tags_drift() {
+    let mut actual = converged();
+    let role = actual.roles.get_mut("Prod").unwrap();
+    role.max_session_duration = 7200;
+    role.tags.insert("hoist:tier".into(), "dev".into());
+    let p = plan(&desired(), &actual);
+    let ops = &p.resources[1].ops;
+    assert!(matches!(&ops[..], [Op::SetMaxSessionDuration { seconds: 3600, .. }, Op::TagRole { .. }]), "{ops:?}");
+}
+
+#[test]
+fn switching_to_admin_attaches_and_removes_the_inline_policy() {
+    let mut d = desired();
+    d.roles[0].permissions = RolePermissions::Managed { arn: ADMIN.into() };
+    let p = plan(&d, &converged());
+    let tail: Vec<_> = p.resources[2..].iter().map(|r| (r.kind, r.action)).collect();
+    assert_eq!(tail, [("managed-policy", Action::Create), ("role-policy", Action::Delete)]);
+}
+
+#[test]
+fn leaving_admin_detaches_it() {
+    let mut actual = converged();
+    actual.roles.get_mut("Prod").unwrap().managed.insert(ADMIN.into());
+    let p = plan(&desired(), &actual);
+    assert!(p.operations().any(|o| matches!(o, Op::DetachRolePolicy { policy_arn, .. } if policy_arn == ADMIN)));
+}
+
+#[test]
+fn existing_secrets_are_unchanged_unless_rewritten_and_values_never_render() {
+    let mut d = desired();
+    d.github = Some(DesiredGithub {
+        repository: "o/r".into(),
+        secrets: BTreeMap::from([("AWS_ROLE_ARN_PROD".to_owned(), DesiredSecret { value: "VALUE-XYZ".into(), description: "the ARN".into() })]),
+        variables: BTreeMap::from([("AWS_REGION".to_owned(), "ca-central-1".to_owned())]),
+        rewrite_secrets: false,
+    });
+    let mut actual = converged();
+    actual.github = Some(ActualGithub { secret_names: BTreeSet::from(["AWS_ROLE_ARN_PROD".to_owned()]), variables: BTreeMap::from([("AWS_REGION".to_owned(), "us-east-1".to_owned())]) });
+    let p = plan(&d, &actual);
+    let gh: Vec<_> = p.resources.iter().filter(|r| r.kind.starts_with("github")).map(|r| (r.kind, r.action)).collect();
+    assert_eq!(gh, [("github-secret", Action::Unchanged), ("github-variable", Action::Update)]);
+    d.github.as_mut().unwrap().rewrite_secrets = true;
+    let p = plan(&d, &actual);
+    assert!(p.operations().any(|o| matches!(o, Op::SetGithubSecret { .. })));
+    let shown = format!("{}{}{:?}", p.render_human(), p.to_json(), p);
+    assert!(!shown.contains("VALUE-XYZ"), "{shown}");
+}
+
+#[test]
+fn json_has_kind_name_action_and_diffs() {
+    let p = plan(&desired(), &Actual::default());
+    let v = p.to_json();
+    assert_eq!(v["resources"][1]["kind"], "iam-role");
+    assert_eq!(v["resources"][1]["action"], "create");
+    assert_eq!(v["resources"][1]["diffs"][0]["field"], "trust policy");
+    assert_eq!(v["summary"]["create"], 3);
+}
+
+#[test]
+fn unparsable_actual_policy_is_shown_and_replaced() {
+    let mut actual = converged();
+    actual.roles.get_mut("Prod").unwrap().inline.insert("hoist-deploy".into(), "not json".into());
+    let p = plan(&desired(), &actual);
+    assert_eq!(p.resources[2].action, Action::Update);
+    assert_eq!(p.resources[2].diffs[0].before.as_deref(), Some("not json"));
+}

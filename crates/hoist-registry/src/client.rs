@@ -1,0 +1,431 @@
+//! The distribution HTTP API (the `/v2/` endpoints) over reqwest, with Basic auth and
+//! retries around every request that may be repeated safely.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures::StreamExt as _;
+use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, LOCATION, RETRY_AFTER};
+use reqwest::{Method, RequestBuilder, Response, StatusCode};
+use tokio::io::{AsyncReadExt as _, AsyncSeekExt as _};
+use url::Url;
+
+use crate::auth::BasicAuth;
+use crate::digest::{Digest, Sha256Writer};
+use crate::error::RegistryError;
+use crate::image::LocalBlob;
+use crate::manifest::{self, Parsed, media_type};
+use crate::reporter::Reporter;
+use crate::retry::{RetryPolicy, Retryable};
+
+/// A manifest as the registry holds it: its exact bytes, media type and digest.
+#[derive(Debug, Clone)]
+pub struct RemoteManifest {
+    pub bytes: Vec<u8>,
+    pub media_type: String,
+    pub digest: Digest,
+    pub parsed: Parsed,
+}
+
+/// The answer to a cross-repository mount request.
+#[derive(Debug, Clone)]
+pub(crate) enum Mount {
+    /// 201: the blob is now in the repository.
+    Mounted,
+    /// 202: the registry did not mount (ECR without blob mounting, or a blob no manifest
+    /// references) and opened an upload session instead.
+    Session(Url),
+}
+
+/// A client for one registry.
+#[derive(Clone)]
+pub struct Client {
+    http: reqwest::Client,
+    base: Url,
+    auth: Option<BasicAuth>,
+    retry: RetryPolicy,
+    reporter: Arc<dyn Reporter>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client").field("base", &self.base.as_str()).field("auth", &self.auth).finish_non_exhaustive()
+    }
+}
+
+const CHUNK: usize = 256 * 1024;
+
+impl Client {
+    /// A client for the registry at `base` (`https://ACCOUNT.dkr.ecr.REGION.amazonaws.com`,
+    /// or `http://127.0.0.1:PORT`; a bare `host:port` means https).
+    ///
+    /// # Errors
+    /// [`RegistryError::Protocol`] when `base` is not a URL.
+    pub fn new(base: &str, auth: Option<BasicAuth>, reporter: Arc<dyn Reporter>) -> Result<Self, RegistryError> {
+        let with_scheme = if base.contains("://") { base.to_owned() } else { format!("https://{base}") };
+        let base = Url::parse(&with_scheme)
+            .map_err(|e| RegistryError::Protocol { url: base.to_owned(), detail: format!("not a registry URL: {e}") })?;
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("hoist/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(Duration::from_secs(10))
+            .build()
+            .map_err(|e| RegistryError::Unreachable { url: base.to_string(), source: e })?;
+        Ok(Self { http, base, auth, retry: RetryPolicy::default(), reporter })
+    }
+
+    /// Overrides the retry policy.
+    #[must_use]
+    pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// `host[:port]` of the registry, as used in image references.
+    #[must_use]
+    pub fn host(&self) -> String {
+        match self.base.port() {
+            Some(p) => format!("{}:{p}", self.base.host_str().unwrap_or_default()),
+            None => self.base.host_str().unwrap_or_default().to_owned(),
+        }
+    }
+
+    pub(crate) fn reporter(&self) -> &Arc<dyn Reporter> {
+        &self.reporter
+    }
+
+    pub(crate) fn retry_policy(&self) -> RetryPolicy {
+        self.retry
+    }
+
+    fn url(&self, path: &str) -> Url {
+        self.base.join(path).expect("registry paths are valid")
+    }
+
+    fn request(&self, method: Method, url: Url) -> RequestBuilder {
+        let mut rb = self.http.request(method, url);
+        if let Some(a) = &self.auth {
+            rb = rb.header(AUTHORIZATION, a.header());
+        }
+        rb
+    }
+
+    /// Sends a request built by `build`, retrying on 5xx, 429 and dropped connections.
+    /// Any other answer (including 4xx) is returned for the caller to interpret.
+    async fn send(&self, what: &str, build: impl Fn() -> RequestBuilder) -> Result<Response, RegistryError> {
+        let mut attempt = 0;
+        loop {
+            let result = build().send().await;
+            let (reason, retry_after) = match result {
+                Ok(resp) if Retryable::status(resp.status().as_u16()) == Retryable::Yes => {
+                    let ra = resp
+                        .headers()
+                        .get(RETRY_AFTER)
+                        .and_then(|v| v.to_str().ok())
+                        .and_then(|v| v.parse::<u64>().ok())
+                        .map(Duration::from_secs);
+                    if attempt + 1 >= self.retry.attempts {
+                        return Ok(resp);
+                    }
+                    (format!("HTTP {}", resp.status().as_u16()), ra)
+                }
+                Ok(resp) => return Ok(resp),
+                Err(e) => {
+                    if Retryable::transport(&e) == Retryable::No || attempt + 1 >= self.retry.attempts {
+                        return Err(RegistryError::Unreachable { url: self.base.to_string(), source: e });
+                    }
+                    (error_chain(&e), None)
+                }
+            };
+            let delay = self.retry.delay(attempt, retry_after);
+            self.reporter.retrying(what, attempt + 1, &reason, delay);
+            tokio::time::sleep(delay).await;
+            attempt += 1;
+        }
+    }
+
+    /// `GET /v2/`: the registry answers and accepts the credentials.
+    ///
+    /// # Errors
+    /// [`RegistryError::Unreachable`], [`RegistryError::Unauthorized`] or another status.
+    pub async fn ping(&self) -> Result<(), RegistryError> {
+        let url = self.url("/v2/");
+        let resp = self.send("GET /v2/", || self.request(Method::GET, url.clone())).await?;
+        expect(resp, "GET", &[StatusCode::OK]).await.map(drop)
+    }
+
+    /// `HEAD /v2/<repo>/blobs/<digest>`.
+    ///
+    /// # Errors
+    /// When the registry cannot be asked.
+    pub async fn blob_exists(&self, repo: &str, digest: &Digest) -> Result<bool, RegistryError> {
+        let url = self.url(&format!("/v2/{repo}/blobs/{digest}"));
+        let resp = self.send("HEAD blob", || self.request(Method::HEAD, url.clone())).await?;
+        match resp.status() {
+            StatusCode::OK => Ok(true),
+            StatusCode::NOT_FOUND => Ok(false),
+            _ => expect(resp, "HEAD", &[]).await.map(|_| false),
+        }
+    }
+
+    /// `POST /v2/<repo>/blobs/uploads/?mount=<digest>&from=<other repo>`.
+    pub(crate) async fn mount(&self, repo: &str, digest: &Digest, from: &str) -> Result<Mount, RegistryError> {
+        let mut url = self.url(&format!("/v2/{repo}/blobs/uploads/"));
+        url.query_pairs_mut().append_pair("mount", digest.as_str()).append_pair("from", from);
+        let resp = self.send("POST mount", || self.request(Method::POST, url.clone()).header(CONTENT_LENGTH, "0")).await?;
+        match resp.status() {
+            StatusCode::CREATED => Ok(Mount::Mounted),
+            StatusCode::ACCEPTED => Ok(Mount::Session(self.location(&resp, &url)?)),
+            _ => expect(resp, "POST", &[]).await.map(|_| Mount::Mounted),
+        }
+    }
+
+    /// `POST /v2/<repo>/blobs/uploads/`: opens an upload session.
+    pub(crate) async fn start_upload(&self, repo: &str) -> Result<Url, RegistryError> {
+        let url = self.url(&format!("/v2/{repo}/blobs/uploads/"));
+        let resp = self.send("POST upload", || self.request(Method::POST, url.clone()).header(CONTENT_LENGTH, "0")).await?;
+        let resp = expect(resp, "POST", &[StatusCode::ACCEPTED]).await?;
+        self.location(&resp, &url)
+    }
+
+    fn location(&self, resp: &Response, url: &Url) -> Result<Url, RegistryError> {
+        let loc = resp.headers().get(LOCATION).and_then(|v| v.to_str().ok()).ok_or_else(|| RegistryError::Protocol {
+            url: url.to_string(),
+            detail: "upload session without a Location header".into(),
+        })?;
+        self.base.join(loc).map_err(|e| RegistryError::Protocol { url: url.to_string(), detail: format!("bad Location {loc:?}: {e}") })
+    }
+
+    /// Monolithic upload: `PUT <session>?digest=<digest>` with the blob's bytes streamed from
+    /// disk and hashed on the way. Not retried here: a failed session is abandoned and the
+    /// caller starts over (HEAD, new session).
+    pub(crate) async fn put_blob(&self, session: Url, image: &str, blob: &LocalBlob) -> Result<(), RegistryError> {
+        let digest = blob.descriptor.digest.clone();
+        let mut url = session;
+        url.query_pairs_mut().append_pair("digest", digest.as_str());
+        let mismatch: Arc<Mutex<Option<Digest>>> = Arc::default();
+        let body = body_stream(blob.clone(), image.to_owned(), self.reporter.clone(), mismatch.clone());
+        let result = self
+            .request(Method::PUT, url.clone())
+            .header(CONTENT_TYPE, "application/octet-stream")
+            .header(CONTENT_LENGTH, blob.source.len.to_string())
+            .body(reqwest::Body::wrap_stream(body))
+            .send()
+            .await;
+        if let Some(actual) = mismatch.lock().expect("not poisoned").take() {
+            return Err(RegistryError::DigestMismatch {
+                what: format!("{} (bytes {}..{})", blob.source.path.display(), blob.source.offset, blob.source.offset + blob.source.len),
+                expected: digest.to_string(),
+                actual: actual.to_string(),
+            });
+        }
+        let resp = result.map_err(|e| RegistryError::Unreachable { url: self.base.to_string(), source: e })?;
+        expect(resp, "PUT", &[StatusCode::CREATED]).await.map(drop)
+    }
+
+    /// `GET /v2/<repo>/manifests/<reference>` accepting every manifest and index type;
+    /// `None` when the tag or digest does not exist.
+    ///
+    /// # Errors
+    /// When the registry cannot be asked or sent something unusable.
+    pub async fn get_manifest(&self, repo: &str, reference: &str) -> Result<Option<RemoteManifest>, RegistryError> {
+        let url = self.url(&format!("/v2/{repo}/manifests/{reference}"));
+        let resp = self.send("GET manifest", || self.request(Method::GET, url.clone()).header(ACCEPT, media_type::ACCEPT_ALL)).await?;
+        if resp.status() == StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        let resp = expect(resp, "GET", &[StatusCode::OK]).await?;
+        let content_type = resp.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let bytes = resp.bytes().await.map_err(|e| RegistryError::Unreachable { url: url.to_string(), source: e })?.to_vec();
+        let digest = Digest::of(&bytes);
+        if let Ok(d) = Digest::parse(reference)
+            && d != digest
+        {
+            return Err(RegistryError::DigestMismatch { what: url.to_string(), expected: d.to_string(), actual: digest.to_string() });
+        }
+        let (media_type, parsed) = manifest::parse(&bytes, content_type.as_deref(), url.as_str())?;
+        Ok(Some(RemoteManifest { bytes, media_type, digest, parsed }))
+    }
+
+    /// `PUT /v2/<repo>/manifests/<reference>`; returns the digest the registry computed,
+    /// checked against sha256 of the bytes sent.
+    ///
+    /// # Errors
+    /// When the registry refuses the manifest (a missing blob, an immutable tag).
+    pub async fn put_manifest(&self, repo: &str, reference: &str, bytes: &[u8], media_type: &str) -> Result<Digest, RegistryError> {
+        let url = self.url(&format!("/v2/{repo}/manifests/{reference}"));
+        let body = bytes.to_vec();
+        let resp = self
+            .send("PUT manifest", || self.request(Method::PUT, url.clone()).header(CONTENT_TYPE, media_type).body(body.clone()))
+            .await?;
+        let resp = expect(resp, "PUT", &[StatusCode::CREATED, StatusCode::OK]).await?;
+        let ours = Digest::of(bytes);
+        if let Some(theirs) = resp.headers().get("docker-content-digest").and_then(|v| v.to_str().ok())
+            && theirs != ours.as_str()
+        {
+            return Err(RegistryError::DigestMismatch { what: url.to_string(), expected: ours.to_string(), actual: theirs.to_owned() });
+        }
+        Ok(ours)
+    }
+}
+
+/// Passes `resp` through when its status is one of `ok` (any 2xx when `ok` is empty is
+/// NOT accepted: empty means "this status was unexpected"), else turns it into an error
+/// carrying the registry's body.
+async fn expect(resp: Response, method: &'static str, ok: &[StatusCode]) -> Result<Response, RegistryError> {
+    if ok.contains(&resp.status()) {
+        return Ok(resp);
+    }
+    let status = resp.status().as_u16();
+    let url = redact_query(resp.url());
+    if status == 401 {
+        return Err(RegistryError::Unauthorized { method, url });
+    }
+    let mut body = resp.text().await.unwrap_or_default();
+    if body.len() > 600 {
+        let mut cut = 600;
+        while !body.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        body.truncate(cut);
+        body.push('…');
+    }
+    Err(RegistryError::Status { method, url, status, body: body.trim().to_owned() })
+}
+
+/// Upload session URLs carry state (`_state=`) that is noise in messages.
+fn redact_query(url: &Url) -> String {
+    let mut u = url.clone();
+    u.set_query(None);
+    u.to_string()
+}
+
+fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut out = err.to_string();
+    let mut s = err.source();
+    while let Some(e) = s {
+        out.push_str(": ");
+        out.push_str(&e.to_string());
+        s = e.source();
+    }
+    out
+}
+
+/// The blob's bytes from disk in chunks, hashed as they go; at the end a digest mismatch
+/// is recorded in `mismatch` and the stream fails, so the registry never completes the blob.
+fn body_stream(
+    blob: LocalBlob,
+    image: String,
+    reporter: Arc<dyn Reporter>,
+    mismatch: Arc<Mutex<Option<Digest>>>,
+) -> impl futures::Stream<Item = Result<bytes::Bytes, std::io::Error>> + Send + 'static {
+    struct State {
+        file: Option<tokio::fs::File>,
+        remaining: u64,
+        hasher: Option<Sha256Writer>,
+    }
+    let src = blob.source.clone();
+    let state = State { file: None, remaining: src.len, hasher: Some(Sha256Writer::new()) };
+    futures::stream::unfold(state, move |mut st| {
+        let src = src.clone();
+        let blob = blob.clone();
+        let image = image.clone();
+        let reporter = reporter.clone();
+        let mismatch = mismatch.clone();
+        async move {
+            st.hasher.as_ref()?;
+            if st.file.is_none() {
+                let opened = async {
+                    let mut f = tokio::fs::File::open(&src.path).await?;
+                    f.seek(std::io::SeekFrom::Start(src.offset)).await?;
+                    Ok::<_, std::io::Error>(f)
+                }
+                .await;
+                match opened {
+                    Ok(f) => st.file = Some(f),
+                    Err(e) => return Some((Err(e), State { file: None, remaining: 0, hasher: None })),
+                }
+            }
+            if st.remaining == 0 {
+                let hasher = st.hasher.take()?;
+                let actual = hasher.finish();
+                if actual != blob.descriptor.digest {
+                    *mismatch.lock().expect("not poisoned") = Some(actual);
+                    return Some((Err(std::io::Error::other("blob digest mismatch")), st));
+                }
+                return None;
+            }
+            let want = usize::try_from(st.remaining.min(CHUNK as u64)).unwrap_or(CHUNK);
+            let mut buf = vec![0u8; want];
+            let file = st.file.as_mut().expect("opened above");
+            match file.read_exact(&mut buf).await {
+                Ok(_) => {
+                    st.remaining -= want as u64;
+                    if let Some(h) = st.hasher.as_mut() {
+                        h.update(&buf);
+                    }
+                    reporter.upload_progress(&image, &blob.descriptor.digest, want as u64);
+                    Some((Ok(bytes::Bytes::from(buf)), st))
+                }
+                Err(e) => Some((Err(e), State { file: None, remaining: 0, hasher: None })),
+            }
+        }
+    })
+    .fuse()
+    .boxed()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::image::BlobSource;
+    use crate::manifest::Descriptor;
+    use crate::reporter::NoReporter;
+
+    fn blob(path: &std::path::Path, offset: u64, len: u64, digest: Digest) -> LocalBlob {
+        LocalBlob {
+            descriptor: Descriptor { media_type: media_type::OCI_LAYER_TAR.into(), digest, size: len, platform: None, annotations: None },
+            source: BlobSource { path: path.to_owned(), offset, len },
+        }
+    }
+
+    async fn drain(b: LocalBlob) -> (Vec<u8>, Option<std::io::Error>, Option<Digest>) {
+        let mismatch: Arc<Mutex<Option<Digest>>> = Arc::default();
+        let mut s = body_stream(b, "app".into(), Arc::new(NoReporter), mismatch.clone());
+        let (mut out, mut err) = (Vec::new(), None);
+        while let Some(item) = s.next().await {
+            match item {
+                Ok(bytes) => out.extend_from_slice(&bytes),
+                Err(e) => {
+                    err = Some(e);
+                    break;
+                }
+            }
+        }
+        let m = mismatch.lock().unwrap().take();
+        (out, err, m)
+    }
+
+    #[tokio::test]
+    async fn streams_a_byte_range_and_verifies_its_digest() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.tar");
+        let data: Vec<u8> = (0..700_000u32).map(|i| (i % 251) as u8).collect();
+        std::fs::write(&path, &data).unwrap();
+        let range = &data[1000..601_000];
+        let (out, err, m) = drain(blob(&path, 1000, 600_000, Digest::of(range))).await;
+        assert!(err.is_none() && m.is_none());
+        assert_eq!(out, range);
+    }
+
+    #[tokio::test]
+    async fn a_blob_changed_on_disk_fails_the_stream_before_it_ends() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.tar");
+        std::fs::write(&path, b"the bytes that were hashed").unwrap();
+        let digest = Digest::of(b"the bytes that were hashed");
+        std::fs::write(&path, b"other bytes, same length!!").unwrap();
+        let (_, err, m) = drain(blob(&path, 0, 26, digest)).await;
+        assert!(err.is_some(), "the stream must fail so the registry never completes the upload");
+        assert_eq!(m, Some(Digest::of(b"other bytes, same length!!")));
+    }
+}

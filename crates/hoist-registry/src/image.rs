@@ -1,0 +1,109 @@
+//! A local image ready to push: its manifest bytes and where each blob's bytes are on disk.
+
+use std::path::{Path, PathBuf};
+
+use crate::digest::Digest;
+use crate::error::RegistryError;
+use crate::manifest::{Descriptor, ImageManifest, media_type};
+
+/// Where a blob's bytes are: a byte range of a file (a whole blob file of an OCI layout, or
+/// an entry inside a `docker save` tar).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlobSource {
+    pub path: PathBuf,
+    pub offset: u64,
+    pub len: u64,
+}
+
+/// One blob of a local image.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocalBlob {
+    pub descriptor: Descriptor,
+    pub source: BlobSource,
+}
+
+/// An image read from disk: exactly the manifest bytes that will be pushed, and its blobs.
+#[derive(Debug, Clone)]
+pub struct LocalImage {
+    pub manifest_bytes: Vec<u8>,
+    pub manifest_media_type: String,
+    pub manifest: ImageManifest,
+    pub config: LocalBlob,
+    pub layers: Vec<LocalBlob>,
+}
+
+impl LocalImage {
+    /// Opens an OCI image layout directory (`tag` picks the manifest by its
+    /// `org.opencontainers.image.ref.name`; with one manifest it may be `None`) or a
+    /// `docker save` archive file.
+    ///
+    /// # Errors
+    /// When the path cannot be read or is neither form.
+    pub fn open(path: &Path, tag: Option<&str>) -> Result<Self, RegistryError> {
+        let meta = std::fs::metadata(path).map_err(|e| RegistryError::io(path, e))?;
+        if meta.is_dir() {
+            crate::layout::open(path, tag)
+        } else {
+            crate::archive::open(path, tag)
+        }
+    }
+
+    /// Builds an OCI image manifest around a config blob and uncompressed tar layers.
+    pub(crate) fn from_uncompressed(config: (Digest, u64, BlobSource), layers: Vec<(Digest, u64, BlobSource)>) -> Self {
+        let config = LocalBlob {
+            descriptor: Descriptor {
+                media_type: media_type::OCI_CONFIG.to_owned(),
+                digest: config.0,
+                size: config.1,
+                platform: None,
+                annotations: None,
+            },
+            source: config.2,
+        };
+        let layers: Vec<LocalBlob> = layers
+            .into_iter()
+            .map(|(digest, size, source)| LocalBlob {
+                descriptor: Descriptor {
+                    media_type: media_type::OCI_LAYER_TAR.to_owned(),
+                    digest,
+                    size,
+                    platform: None,
+                    annotations: None,
+                },
+                source,
+            })
+            .collect();
+        let manifest = ImageManifest {
+            schema_version: 2,
+            media_type: Some(media_type::OCI_MANIFEST.to_owned()),
+            config: config.descriptor.clone(),
+            layers: layers.iter().map(|l| l.descriptor.clone()).collect(),
+        };
+        let manifest_bytes = serde_json::to_vec(&manifest).expect("a manifest always serializes");
+        Self { manifest_bytes, manifest_media_type: media_type::OCI_MANIFEST.to_owned(), manifest, config, layers }
+    }
+
+    /// sha256 of the manifest bytes: the digest the registry will report.
+    #[must_use]
+    pub fn digest(&self) -> Digest {
+        Digest::of(&self.manifest_bytes)
+    }
+
+    /// Config then layers, each blob once (a layer may repeat in a manifest).
+    #[must_use]
+    pub fn blobs(&self) -> Vec<&LocalBlob> {
+        let mut out: Vec<&LocalBlob> = vec![&self.config];
+        for l in &self.layers {
+            if !out.iter().any(|b| b.descriptor.digest == l.descriptor.digest) {
+                out.push(l);
+            }
+        }
+        out
+    }
+
+    /// Total size of the unique blobs.
+    #[must_use]
+    pub fn total_bytes(&self) -> u64 {
+        self.blobs().iter().map(|b| b.descriptor.size).sum()
+    }
+}

@@ -1,0 +1,141 @@
+//! `hoist bootstrap`: the GitHub OIDC provider, one deploy role per environment (trust admits
+//! exactly that environment's trigger), the image-push role, the legacy ECR user and the GitHub
+//! secrets/variables — planned as a value, printed, and applied only with `--apply`.
+//!
+//! Order: hoist.toml is validated and every trust policy checked (guardrail + audit) before
+//! any AWS call; then only read calls build the plan; `--apply` runs exactly the plan's
+//! operations. GitHub secrets cannot be read back, so an existing one is `unchanged` unless
+//! `--rewrite-secrets` is given.
+
+mod apply;
+mod desired;
+mod failure;
+mod read;
+mod report;
+
+use hoist_aws::iam::Iam;
+use hoist_aws::sts::Sts;
+use hoist_config::{Config, Permissions, SubjectFormat};
+use hoist_github::{GithubClient, GithubToken};
+
+use crate::cli::BootstrapArgs;
+use crate::env_vars;
+use crate::exit::{BadInput, ExitStatus};
+use crate::printer::Printer;
+use crate::settings::Settings;
+
+use failure::{Failure, explain};
+
+pub(crate) async fn run(settings: &Settings, args: BootstrapArgs, printer: &Printer) -> anyhow::Result<ExitStatus> {
+    let BootstrapArgs { apply, admin, legacy_ecr_user, rewrite_secrets } = args;
+    let config = settings.load_config()?;
+    let legacy_ecr_user = legacy_ecr_user.or_else(|| config.legacy_ecr_user.clone());
+    if let Some(name) = &legacy_ecr_user {
+        check_user_name(name)?;
+    }
+    let github = github_client()?;
+
+    let aws = settings.aws(Some(&config)).await;
+    let profile = settings.profile.clone().or_else(|| config.aws.profile.clone());
+    let iam = Iam::new(&aws);
+    let sts = Sts::new(&aws);
+    let account_id = match &config.aws.account_id {
+        Some(id) => id.clone(),
+        None => match sts.caller_identity().await {
+            Ok(id) => id.account,
+            Err(e) => return Err(explain(Failure::Aws(e), &sts, profile.as_deref()).await),
+        },
+    };
+    if let Some(client) = &github {
+        check_repository_ids(&config, client).await?;
+    }
+
+    let opts = desired::Options {
+        account_id: &account_id,
+        admin,
+        legacy_ecr_user,
+        github: github.as_ref().map(|_| desired::GithubOptions { rewrite_secrets }),
+    };
+    let desired = desired::desired(&config, &opts)?;
+    let admin_in_effect = admin || config.permissions == Permissions::Admin;
+    if admin_in_effect {
+        report::admin_warning(&config, printer);
+    } else {
+        for env in config.environments.iter().filter(|e| e.stack.is_none()) {
+            printer.warn(&format!(
+                "environment {} names no stack in hoist.toml: role {} gets no CloudFormation stack permissions (set stack = \"NAME\" under [environments.{}])",
+                env.name, env.role, env.name
+            ));
+        }
+    }
+
+    let mut actual = match read::aws_state(&iam, &desired).await {
+        Ok(a) => a,
+        Err(e) => return Err(explain(Failure::Aws(e), &sts, profile.as_deref()).await),
+    };
+    let repository = config.repository.full_name();
+    if let Some(client) = &github {
+        actual.github = Some(read::github_state(client, &repository).await.map_err(Failure::Github)?);
+    }
+    let plan = hoist_plan::bootstrap::plan(&desired, &actual);
+    let gh_lines = if github.is_none() { report::gh_lines(&config, &account_id) } else { Vec::new() };
+
+    if !apply {
+        report::plan(&plan, &gh_lines, &account_id, printer, false, 0);
+        return Ok(ExitStatus::Success);
+    }
+    if !printer.json() {
+        printer.out(&plan.render_human());
+    }
+    let github_target = github.as_ref().map(|c| (c, repository.as_str()));
+    let applied = match apply::apply(&plan, &iam, github_target, |line| printer.info(&format!("done: {line}"))).await {
+        Ok(n) => n,
+        Err(e) => return Err(explain(e, &sts, profile.as_deref()).await),
+    };
+    report::plan(&plan, &gh_lines, &account_id, printer, true, applied);
+    Ok(ExitStatus::Success)
+}
+
+/// IAM user names: letters, digits and `+=,.@_-`, 1 to 64 characters.
+fn check_user_name(name: &str) -> anyhow::Result<()> {
+    let ok = !name.is_empty() && name.len() <= 64 && name.chars().all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c));
+    if ok {
+        Ok(())
+    } else {
+        Err(BadInput::new(format!("--legacy-ecr-user {name:?} is not a valid IAM user name"))
+            .hint("use letters, digits and +=,.@_- (at most 64), such as github-ecr-push")
+            .into())
+    }
+}
+
+/// A GitHub client when `GITHUB_TOKEN` is set.
+fn github_client() -> anyhow::Result<Option<GithubClient>> {
+    let Some(token) = env_vars::get(env_vars::GITHUB_TOKEN) else { return Ok(None) };
+    let url = env_vars::get(env_vars::GITHUB_API_URL).unwrap_or_else(|| hoist_github::DEFAULT_API_URL.to_owned());
+    let client = GithubClient::new(&url, GithubToken::new(token))
+        .map_err(|e| BadInput::new(e.to_string()).hint("set GITHUB_API_URL to https://api.github.com (or https://HOST/api/v3 for GHES)"))?;
+    Ok(Some(client))
+}
+
+/// With ID-based subjects, the ids in hoist.toml must be GitHub's: a wrong id writes a trust
+/// policy no token can ever match.
+async fn check_repository_ids(config: &Config, client: &GithubClient) -> anyhow::Result<()> {
+    if config.subject_format != SubjectFormat::Id {
+        return Ok(());
+    }
+    let repo = client.repository(&config.repository.full_name()).await.map_err(Failure::Github)?;
+    let (owner_id, repository_id) = (config.repository.owner_id, config.repository.repository_id);
+    if owner_id != Some(repo.owner_id) || repository_id != Some(repo.id) {
+        return Err(BadInput::new(format!(
+            "hoist.toml gives owner_id {} and repository_id {} but GitHub says {} is owner {} / repository {}",
+            owner_id.map_or("(none)".to_owned(), |v| v.to_string()),
+            repository_id.map_or("(none)".to_owned(), |v| v.to_string()),
+            repo.full_name,
+            repo.owner_id,
+            repo.id
+        ))
+        .hint(format!("set owner_id = {} and repository_id = {} in [github]", repo.owner_id, repo.id))
+        .into());
+    }
+    Ok(())
+}

@@ -1,0 +1,138 @@
+//! Forcing new ECS deployments and waiting until each one completed — or failed, which
+//! includes a circuit-breaker rollback after which the service looks stable.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use hoist_aws::ecs::{Ecs, Rollout, ServiceState, judge};
+use hoist_config::ServiceRef;
+
+use crate::exit::Failed;
+use crate::printer::Printer;
+
+/// One service's redeploy.
+#[derive(Debug, Clone, serde::Serialize)]
+pub(crate) struct Redeployed {
+    pub(crate) cluster: String,
+    pub(crate) service: String,
+    pub(crate) previous_deployment: Option<String>,
+    pub(crate) deployment: String,
+    /// `completed`, `failed`, `timed out`.
+    pub(crate) rollout: String,
+    pub(crate) running: i32,
+    pub(crate) desired: i32,
+    pub(crate) reason: Option<String>,
+}
+
+/// The cluster and service names of `refs`, from the stack outputs.
+pub(crate) fn resolve(refs: &[ServiceRef], outputs: &BTreeMap<String, String>, stack: &str) -> anyhow::Result<Vec<(String, String)>> {
+    refs.iter()
+        .map(|r| {
+            let get = |key: &str| {
+                outputs.get(key).cloned().ok_or_else(|| {
+                    Failed::new(format!("stack {stack} has no output {key}, which hoist.toml names for an ECS service"))
+                        .hint("check the stack finished deploying and the output names in [[environments.*.services]]")
+                })
+            };
+            Ok((get(&r.cluster_output)?, get(&r.service_output)?))
+        })
+        .collect()
+}
+
+/// Forces a new deployment of each service.
+pub(crate) async fn force(ecs: &Ecs, services: &[(String, String)], printer: &Printer) -> anyhow::Result<Vec<Redeployed>> {
+    let mut out = Vec::new();
+    for (cluster, service) in services {
+        let before = ecs.describe(cluster, service).await?;
+        let id = ecs.force_new_deployment(cluster, service).await?;
+        printer.info(&format!("{service}: new deployment {id} started (cluster {cluster})"));
+        out.push(Redeployed {
+            cluster: cluster.clone(),
+            service: service.clone(),
+            previous_deployment: before.primary().map(|d| d.id.clone()),
+            deployment: id,
+            rollout: "in progress".into(),
+            running: before.running,
+            desired: before.desired,
+            reason: None,
+        });
+    }
+    Ok(out)
+}
+
+/// Waits until every deployment completed or failed, or `timeout` passes. On failure or
+/// timeout, prints the stopped tasks' reasons and returns an error.
+pub(crate) async fn wait(ecs: &Ecs, deployments: &mut [Redeployed], timeout: Duration, printer: &Printer) -> anyhow::Result<()> {
+    let deadline = tokio::time::Instant::now() + timeout;
+    let mut delay = Duration::from_millis(200);
+    let mut last: BTreeMap<String, String> = BTreeMap::new();
+    loop {
+        for d in deployments.iter_mut().filter(|d| d.rollout == "in progress") {
+            let state: ServiceState = ecs.describe(&d.cluster, &d.service).await?;
+            d.running = state.running;
+            d.desired = state.desired;
+            match judge(&state, &d.deployment) {
+                Rollout::Completed => d.rollout = "completed".into(),
+                Rollout::Failed(reason) => {
+                    d.rollout = "failed".into();
+                    d.reason = Some(reason);
+                }
+                Rollout::InProgress => {}
+            }
+            let line = format!("{}: {}/{} tasks running, pending {} ({})", d.service, state.running, state.desired, state.pending, d.rollout);
+            if last.get(&d.service) != Some(&line) {
+                printer.info(&line);
+                last.insert(d.service.clone(), line);
+            }
+        }
+        let pending = deployments.iter().any(|d| d.rollout == "in progress");
+        let failed = deployments.iter().any(|d| d.rollout == "failed");
+        if !pending && !failed {
+            return Ok(());
+        }
+        let timed_out = tokio::time::Instant::now() >= deadline;
+        if !pending || timed_out {
+            for d in deployments.iter_mut().filter(|d| d.rollout == "in progress") {
+                d.rollout = "timed out".into();
+            }
+            return Err(report_failure(ecs, deployments, timeout, printer).await);
+        }
+        tokio::time::sleep(delay).await;
+        delay = (delay * 2).min(Duration::from_secs(10));
+    }
+}
+
+async fn report_failure(ecs: &Ecs, deployments: &[Redeployed], timeout: Duration, printer: &Printer) -> anyhow::Error {
+    let mut lines = Vec::new();
+    for d in deployments.iter().filter(|d| d.rollout != "completed") {
+        let why = match d.rollout.as_str() {
+            "timed out" => format!("not complete after {}s ({}/{} running)", timeout.as_secs(), d.running, d.desired),
+            _ => d.reason.clone().unwrap_or_else(|| "failed".into()),
+        };
+        lines.push(format!("{}: deployment {} {}: {why}", d.service, d.deployment, d.rollout));
+        match ecs.stopped_tasks(&d.cluster, &d.service, 5).await {
+            Ok(tasks) if tasks.is_empty() => printer.info(&format!("{}: no stopped tasks", d.service)),
+            Ok(tasks) => {
+                for t in tasks {
+                    let task = t.task_arn.rsplit('/').next().unwrap_or(&t.task_arn).to_owned();
+                    printer.info(&format!(
+                        "{}: stopped task {task}: {}",
+                        d.service,
+                        t.stopped_reason.as_deref().unwrap_or("no reason given")
+                    ));
+                    for (name, code, reason) in t.containers {
+                        printer.info(&format!(
+                            "    container {name}: exit {}{}",
+                            code.map_or_else(|| "-".to_owned(), |c| c.to_string()),
+                            reason.map(|r| format!(", {r}")).unwrap_or_default()
+                        ));
+                    }
+                }
+            }
+            Err(e) => printer.warn(&format!("cannot list the stopped tasks of {}: {e}", d.service)),
+        }
+    }
+    Failed::new(format!("the new ECS deployment did not complete:\n  {}", lines.join("\n  ")))
+        .hint("read the stopped tasks' reasons above (a 401 \"Incorrect API key\" means the LLM key secret is empty or wrong: set it and deploy again); `aws ecs describe-services` shows the events")
+        .into()
+}

@@ -1,0 +1,218 @@
+//! The stack part of a deploy: change set, its rendering, execution, events, failure report.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use hoist_aws::AwsError;
+use hoist_aws::cfn::{Cfn, Change, ChangeSetOutcome, ChangeSetRequest, StackEvent, first_failure, is_failed, is_terminal};
+
+use crate::exit::Failed;
+use crate::printer::Printer;
+
+/// What happened to the stack.
+#[derive(Debug, Clone, serde::Serialize)]
+pub(crate) struct StackReport {
+    pub(crate) name: String,
+    /// `created`, `updated`, `no changes`, `planned` or `skipped`.
+    pub(crate) result: String,
+    pub(crate) change_set_type: Option<&'static str>,
+    pub(crate) changes: Vec<ChangeRow>,
+    pub(crate) status: Option<String>,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub(crate) struct ChangeRow {
+    pub(crate) action: String,
+    pub(crate) logical_id: String,
+    pub(crate) resource_type: String,
+    pub(crate) replacement: String,
+}
+
+impl From<&Change> for ChangeRow {
+    fn from(c: &Change) -> Self {
+        let replacement = match (c.action.as_str(), c.replacement.as_deref()) {
+            ("Modify", Some("True")) => "yes",
+            ("Modify", Some("Conditional")) => "conditional",
+            ("Modify", _) => "no",
+            _ => "-",
+        };
+        Self {
+            action: c.action.clone(),
+            logical_id: c.logical_id.clone(),
+            resource_type: c.resource_type.clone(),
+            replacement: replacement.to_owned(),
+        }
+    }
+}
+
+/// Deploys `body` to stack `name` through a change set; executes it only with `apply`.
+pub(crate) async fn deploy(
+    cfn: &Cfn,
+    name: &str,
+    body: &str,
+    parameters: &BTreeMap<String, String>,
+    apply: bool,
+    timeout: Duration,
+    printer: &Printer,
+) -> anyhow::Result<StackReport> {
+    let existing = cfn.describe_stack(name).await?;
+    let create = match existing.as_ref().map(|s| s.status.as_str()) {
+        None | Some("REVIEW_IN_PROGRESS") => true,
+        Some("ROLLBACK_COMPLETE") => {
+            return Err(Failed::new(format!("stack {name} is ROLLBACK_COMPLETE: its first creation failed and it cannot be updated"))
+                .hint(format!("delete it (`hoist teardown --env ENV --apply` or `aws cloudformation delete-stack --stack-name {name}`), then deploy again"))
+                .into());
+        }
+        Some(status) if !is_terminal(status) => {
+            return Err(Failed::new(format!("stack {name} is busy ({status})"))
+                .hint("wait for the running operation to finish (`aws cloudformation describe-stacks`), then deploy again")
+                .into());
+        }
+        Some(_) => false,
+    };
+    let kind = if create { "CREATE" } else { "UPDATE" };
+    let change_set_name = format!("hoist-{}", unix_millis());
+    let id = cfn
+        .create_change_set(&ChangeSetRequest { stack_name: name, change_set_name: &change_set_name, template_body: body, parameters, create })
+        .await?;
+    printer.info(&format!("change set {change_set_name} ({kind}) for stack {name}"));
+    let changes = match cfn.wait_change_set(&id, timeout).await? {
+        ChangeSetOutcome::NoChanges => {
+            let _ = cfn.delete_change_set(&id).await;
+            printer.info(&format!("stack {name}: no changes"));
+            return Ok(StackReport { name: name.to_owned(), result: "no changes".into(), change_set_type: Some(kind), changes: vec![], status: existing.map(|s| s.status) });
+        }
+        ChangeSetOutcome::Failed(reason) => {
+            return Err(Failed::new(format!("the change set for stack {name} could not be created: {reason}"))
+                .hint("fix the template or parameters; `aws cloudformation describe-change-set` shows the same reason")
+                .into());
+        }
+        ChangeSetOutcome::Ready(changes) => changes,
+    };
+    let rows: Vec<ChangeRow> = changes.iter().map(ChangeRow::from).collect();
+    print_changes(printer, name, &rows);
+    if !apply {
+        cfn.delete_change_set(&id).await?;
+        if create {
+            // CREATE change sets leave an empty REVIEW_IN_PROGRESS stack behind.
+            cfn.delete_stack(name).await?;
+        }
+        printer.info("plan only: change set deleted, nothing changed (pass --apply to execute it)");
+        return Ok(StackReport { name: name.to_owned(), result: "planned".into(), change_set_type: Some(kind), changes: rows, status: existing.map(|s| s.status) });
+    }
+    let last_seen = if create { None } else { cfn.events_since(name, None).await?.first().map(|e| e.event_id.clone()) };
+    if let Err(err) = cfn.execute_change_set(&id).await {
+        return Err(execute_refused(cfn, name, err).await);
+    }
+    let status = follow(cfn, name, last_seen, timeout, printer).await?;
+    Ok(StackReport {
+        name: name.to_owned(),
+        result: if create { "created".into() } else { "updated".into() },
+        change_set_type: Some(kind),
+        changes: rows,
+        status: Some(status),
+    })
+}
+
+fn print_changes(printer: &Printer, stack: &str, rows: &[ChangeRow]) {
+    printer.out(&format!("Change set for {stack}: {} change(s)", rows.len()));
+    let w = rows.iter().map(|r| r.logical_id.len()).max().unwrap_or(8).max(8);
+    let t = rows.iter().map(|r| r.resource_type.len()).max().unwrap_or(4).max(4);
+    printer.out(&format!("  {:<9} {:<w$} {:<t$} {}", "ACTION", "RESOURCE", "TYPE", "REPLACEMENT"));
+    for r in rows {
+        let sign = match r.action.as_str() {
+            "Add" => "+ add",
+            "Remove" => "- remove",
+            "Modify" => "~ modify",
+            other => other,
+        };
+        printer.out(&format!("  {sign:<9} {:<w$} {:<t$} {}", r.logical_id, r.resource_type, r.replacement));
+    }
+}
+
+/// `ExecuteChangeSet` itself failed (some CloudFormation implementations answer resource
+/// errors here instead of in events): report the API error and where the stack stands.
+async fn execute_refused(cfn: &Cfn, name: &str, err: AwsError) -> anyhow::Error {
+    let status = cfn.describe_stack(name).await.ok().flatten().map_or_else(|| "unknown".to_owned(), |s| s.status);
+    let failed = cfn.events_since(name, None).await.ok().and_then(|ev| first_failure(&ev).cloned());
+    let resource = failed
+        .as_ref()
+        .map_or_else(|| "not named by CloudFormation's answer".to_owned(), |f| format!("{} ({})", f.logical_id, f.resource_type));
+    Failed::new(format!(
+        "stack {name} failed: CloudFormation refused the change set: {err}\n  failed resource: {resource}\n  stack status: {status}"
+    ))
+    .hint(format!("fix the resource named in the reason, then deploy again; `aws cloudformation describe-stack-events --stack-name {name}` has the details"))
+    .into()
+}
+
+/// Streams events until the stack settles; a failed or rolled-back stack is an error naming
+/// the first failed resource and its reason.
+async fn follow(cfn: &Cfn, name: &str, mut last_seen: Option<String>, timeout: Duration, printer: &Printer) -> anyhow::Result<String> {
+    let deadline = tokio::time::Instant::now() + timeout;
+    let mut operation: Vec<StackEvent> = Vec::new();
+    let mut delay = Duration::from_millis(100);
+    loop {
+        let fresh = cfn.events_since(name, last_seen.as_deref()).await?;
+        if let Some(newest) = fresh.first() {
+            last_seen = Some(newest.event_id.clone());
+        }
+        for e in fresh.iter().rev() {
+            printer.info(&format!(
+                "  {} {} {} {}{}",
+                e.timestamp,
+                e.logical_id,
+                e.resource_type,
+                e.status,
+                e.reason.as_deref().map(|r| format!(" — {r}")).unwrap_or_default()
+            ));
+        }
+        operation.splice(0..0, fresh);
+        let stack = cfn.describe_stack(name).await?.ok_or_else(|| Failed::new(format!("stack {name} disappeared while deploying")))?;
+        if is_terminal(&stack.status) {
+            if is_failed(&stack.status) {
+                let (resource, reason) = first_failure(&operation).map_or_else(
+                    || ("unknown".to_owned(), stack.status_reason.clone().unwrap_or_else(|| "no reason given".into())),
+                    |f| (format!("{} ({})", f.logical_id, f.resource_type), f.reason.clone().unwrap_or_default()),
+                );
+                return Err(Failed::new(format!(
+                    "stack {name} failed: {resource}: {reason}\n  rollback state: {}",
+                    stack.status
+                ))
+                .hint(format!("fix {resource} in the template, then deploy again"))
+                .into());
+            }
+            printer.info(&format!("stack {name}: {}", stack.status));
+            return Ok(stack.status);
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return Err(Failed::new(format!("stack {name} is still {} after {}s", stack.status, timeout.as_secs()))
+                .hint("CloudFormation keeps going; follow it with `aws cloudformation describe-stack-events`, or raise --wait-timeout")
+                .into());
+        }
+        tokio::time::sleep(delay).await;
+        delay = (delay * 2).min(Duration::from_secs(5));
+    }
+}
+
+fn unix_millis() -> u128 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replacement_column() {
+        let c = |action: &str, repl: Option<&str>| Change {
+            action: action.into(),
+            logical_id: "X".into(),
+            physical_id: None,
+            resource_type: "AWS::EC2::SecurityGroup".into(),
+            replacement: repl.map(Into::into),
+        };
+        assert_eq!(ChangeRow::from(&c("Modify", Some("True"))).replacement, "yes");
+        assert_eq!(ChangeRow::from(&c("Modify", Some("False"))).replacement, "no");
+        assert_eq!(ChangeRow::from(&c("Add", None)).replacement, "-");
+    }
+}

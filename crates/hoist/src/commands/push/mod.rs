@@ -1,0 +1,121 @@
+//! `hoist push`: build the compose services (or take `--image NAME=PATH`), compare each
+//! image's content with what `latest` references in ECR, and push only what changed.
+//!
+//! Parts: `source` (where local images come from), `ecr` (repositories, token, human errors),
+//! `service` (compare then skip / retag / push one image), `output` (table, JSON, Actions),
+//! `progress` (the Reporter: bars on a TTY, plain lines otherwise).
+
+mod ecr;
+mod output;
+mod progress;
+mod service;
+mod source;
+
+use std::sync::Arc;
+
+use anyhow::Context as _;
+
+use crate::cli::PushArgs;
+use crate::env_vars;
+use crate::exit::{BadInput, ExitStatus, Failed};
+use crate::printer::Printer;
+use crate::settings::Settings;
+
+pub(crate) use service::{Outcome, ServiceResult};
+
+pub(crate) async fn run(settings: &Settings, args: PushArgs, printer: &Printer) -> anyhow::Result<ExitStatus> {
+    let PushArgs { images, services, explain, no_build } = args;
+    let config = settings.load_config()?;
+    let Some(images_cfg) = config.images.clone() else {
+        return Err(BadInput::new(format!("{} has no [images] section", settings.config_path.display()))
+            .hint("add [images] with compose_file = \"docker-compose.yml\" (see `hoist init`)")
+            .into());
+    };
+    let sha = commit_sha(settings)?;
+    let tags = service::expand_tags(&images_cfg.tags, &sha);
+    if explain {
+        printer.info(service::EXPLAIN_INTRO);
+    }
+
+    let base_dir = settings.config_path.parent().map(std::path::Path::to_path_buf).unwrap_or_default();
+    let work = source::WorkDir::new()?;
+    let mut local = if images.is_empty() {
+        source::from_compose(&images_cfg, &base_dir, &services, no_build, &work, printer).await?
+    } else {
+        if !services.is_empty() || no_build {
+            return Err(BadInput::new("--image cannot be combined with --service or --no-build").into());
+        }
+        source::from_paths(&images)?
+    };
+    for l in &mut local {
+        l.repository = images_cfg.repository_for(&l.service);
+    }
+
+    let aws = settings.aws(Some(&config)).await;
+    let Some(region) = aws.region() else {
+        return Err(BadInput::new("no AWS region")
+            .hint("set AWS_REGION (a repository variable in GitHub: Settings → Secrets and variables → Actions → Variables), or region in [aws] of hoist.toml")
+            .into());
+    };
+    let ecr = hoist_aws::ecr::Ecr::new(&aws);
+    let token = ecr.authorization_token().await.map_err(|e| ecr::humanize(&e, &region, None))?;
+    let registry_url = env_vars::get(env_vars::HOIST_REGISTRY)
+        .or_else(|| images_cfg.registry.clone())
+        .unwrap_or_else(|| token.proxy_endpoint.clone());
+    let auth = hoist_registry::BasicAuth::from_base64_token(token.token())
+        .map_err(|e| Failed::new(format!("ecr:GetAuthorizationToken returned an unusable token: {e}")))?;
+    let reporter = Arc::new(progress::Progress::new(settings.json));
+    let client = hoist_registry::Client::new(&registry_url, Some(auth), reporter.clone())
+        .map_err(|e| BadInput::new(e.to_string()).hint("set HOIST_REGISTRY or [images] registry to a URL such as https://ACCOUNT.dkr.ecr.REGION.amazonaws.com"))?;
+    client.ping().await.map_err(|e| ecr::registry_unreachable(e, &registry_url))?;
+
+    let ctx = Arc::new(service::Ctx {
+        client,
+        ecr,
+        images: images_cfg,
+        region: region.clone(),
+        tags,
+        shared: hoist_registry::BlobRegistry::new(),
+        siblings: local.iter().map(|l| l.repository.clone()).collect(),
+        explain,
+    });
+    let results = service::push_all(&ctx, local, printer).await;
+    reporter.finish();
+    drop(work);
+
+    let failed: Vec<&ServiceResult> = results.iter().filter(|r| matches!(r.outcome, Outcome::Failed { .. })).collect();
+    let failure = failed.first().map(|first| {
+        let Outcome::Failed { ref error, ref hint } = first.outcome else { unreachable!("filtered on Failed") };
+        (format!("{} of {} image(s) failed; {}: {error}", failed.len(), results.len(), first.service), hint.clone())
+    });
+    output::print(&results, &registry_url, failure.as_ref(), printer)?;
+    if let Some((message, hint)) = failure {
+        // One JSON document on stdout even on failure: the results carry the error.
+        printer.error(&format!("error: {message}"));
+        if let Some(h) = hint {
+            printer.error(&format!("  hint: {h}"));
+        }
+        return Ok(ExitStatus::Failure);
+    }
+    Ok(ExitStatus::Success)
+}
+
+/// The commit's short SHA for `{sha}`: `GITHUB_SHA` in Actions, else `git rev-parse`.
+fn commit_sha(settings: &Settings) -> anyhow::Result<String> {
+    if let Some(sha) = env_vars::get(env_vars::GITHUB_SHA) {
+        return Ok(sha.chars().take(7).collect());
+    }
+    let dir = settings.config_path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+    let out = std::process::Command::new("git")
+        .args(["rev-parse", "--short=7", "HEAD"])
+        .current_dir(dir)
+        .output()
+        .context("cannot run git to find the commit SHA")?;
+    let sha = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    if !out.status.success() || sha.is_empty() {
+        return Err(BadInput::new("no commit SHA for the {sha} tag")
+            .hint("set GITHUB_SHA (GitHub Actions sets it), or run hoist inside a git checkout with a commit")
+            .into());
+    }
+    Ok(sha)
+}

@@ -1,0 +1,134 @@
+//! Shared by the CLI's integration tests: run the real `hoist` binary with a clean
+//! environment and capture every byte it prints.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+/// The result of one `hoist` run.
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    /// Every byte printed, stdout then stderr, for "no secret anywhere" assertions.
+    pub fn all_output(&self) -> String {
+        format!("{}{}", self.stdout, self.stderr)
+    }
+
+    /// Asserts `secret` appears nowhere in the output except in `::add-mask::` lines, which
+    /// the Actions runner consumes.
+    pub fn assert_no_secret(&self, secret: &str) {
+        assert!(!secret.is_empty());
+        for line in self.all_output().lines() {
+            if line.starts_with("::add-mask::") {
+                continue;
+            }
+            assert!(!line.contains(secret), "secret leaked in output line: {line}");
+        }
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}\nstderr:\n{}", self.stdout, self.stderr))
+    }
+}
+
+/// A `hoist` invocation with an environment holding nothing from the developer's machine
+/// (no AWS profile, no GitHub variables) besides PATH and HOME.
+pub struct Hoist {
+    cmd: Command,
+    stdin: Option<String>,
+}
+
+pub fn hoist(dir: &Path) -> Hoist {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_hoist"));
+    cmd.current_dir(dir).env_clear();
+    for keep in ["PATH", "HOME", "DOCKER_HOST"] {
+        if let Ok(v) = std::env::var(keep) {
+            cmd.env(keep, v);
+        }
+    }
+    // No profile, config or instance metadata from the machine: only what the test gives.
+    cmd.env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("NO_COLOR", "1");
+    Hoist { cmd, stdin: None }
+}
+
+impl Hoist {
+    pub fn args<I, S>(mut self, args: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<std::ffi::OsStr>,
+    {
+        self.cmd.args(args);
+        self
+    }
+
+    pub fn arg_path(mut self, path: &Path) -> Self {
+        self.cmd.arg(path);
+        self
+    }
+
+    pub fn env(mut self, k: impl AsRef<std::ffi::OsStr>, v: impl AsRef<std::ffi::OsStr>) -> Self {
+        self.cmd.env(k, v);
+        self
+    }
+
+    pub fn envs(mut self, vars: impl IntoIterator<Item = (String, String)>) -> Self {
+        self.cmd.envs(vars);
+        self
+    }
+
+    pub fn stdin(mut self, text: impl Into<String>) -> Self {
+        self.stdin = Some(text.into());
+        self
+    }
+
+    pub fn run(mut self) -> Run {
+        use std::io::Write;
+        self.cmd.stdin(if self.stdin.is_some() { Stdio::piped() } else { Stdio::null() });
+        self.cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+        let mut child = self.cmd.spawn().expect("spawn hoist");
+        if let Some(text) = self.stdin.take() {
+            child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+        }
+        let out = child.wait_with_output().expect("wait for hoist");
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+}
+
+/// A temporary project directory with `files` written into it.
+pub fn project(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in files {
+        let path: PathBuf = dir.path().join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+    dir
+}
+
+/// The guide's configuration: dev from main, prod from tags.
+pub const GUIDE_CONFIG: &str = r#"repository = "arshargithub/HindsightRoboMemSetup"
+
+[aws]
+region = "ca-central-1"
+
+[environments.dev]
+branch = "main"
+role = "GitHubActionsHindsightDev"
+
+[environments.prod]
+tag = "*"
+role = "GitHubActionsHindsightProd"
+"#;

@@ -1,0 +1,372 @@
+//! `hoist deploy` through the real binary against moto_server (started with
+//! `MOTO_ECS_SERVICE_RUNNING=1`, so services created from CloudFormation run their tasks).
+//!
+//! Which path each test takes, honestly:
+//! - moto cannot create `AWS::SecretsManager::Secret` from a template, so the tests create
+//!   the three secrets through the Secrets Manager API and pass their ARNs as the template's
+//!   `*SecretArnParam` parameters — the template's bring-your-own-secret path, which real
+//!   AWS runs too (empty parameters make it create them).
+//! - moto never computes the outputs of a stack created through a CREATE change set, so the
+//!   full-deploy tests create the stack first with CreateStack, as the guide's step 4.3
+//!   "first deploy (manual)" does; hoist then deploys it with an UPDATE change set. The
+//!   CREATE path of hoist is tested on its own (stack created, no outputs needed).
+//! - moto answers a resource failure from ExecuteChangeSet itself and emits no resource
+//!   events; that path is tested here, the event-based report on AWS-shaped events in
+//!   hoist-aws's cfn tests.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use common::{hoist, project};
+use hoist_testkit::sandbox::{Moto, require};
+
+const SECRET: &str = "sk-hoisttest-0123456789abcdefghijKLMNOP";
+const STACK: &str = "HindsightDevStack";
+
+fn template() -> String {
+    std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/hindsight/hindsight-stack.yaml")).unwrap()
+}
+
+fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
+}
+
+async fn sdk(moto: &Moto) -> aws_config::SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(moto.endpoint())
+        .region(aws_config::Region::new("ca-central-1"))
+        .credentials_provider(aws_sdk_secretsmanager::config::Credentials::new("testing", "testing", None, None, "test"))
+        .load()
+        .await
+}
+
+/// What the tests set up in moto: three secrets (the LLM one without a value, as the stack
+/// creates it) and their ARNs as template parameters.
+struct Sandbox {
+    moto: Moto,
+    conf: aws_config::SdkConfig,
+    params: BTreeMap<String, String>,
+    rt: tokio::runtime::Runtime,
+}
+
+fn sandbox() -> Option<Sandbox> {
+    sandbox_with(&[("MOTO_ECS_SERVICE_RUNNING", "1")])
+}
+
+fn sandbox_with(settings: &[(&str, &str)]) -> Option<Sandbox> {
+    let moto = require("moto_server", Moto::start_with(settings))?;
+    let rt = rt();
+    let conf = rt.block_on(sdk(&moto));
+    let sm = aws_sdk_secretsmanager::Client::new(&conf);
+    let mut params = BTreeMap::new();
+    for (param, name, value) in [
+        ("LlmSecretArnParam", "hindsight-dev-llm", None),
+        ("RdsSecretArnParam", "hindsight-dev-rds", Some(r#"{"username":"hindsight","password":"pw"}"#)),
+        ("DatabaseUrlSecretArnParam", "hindsight-dev-db-url", Some("postgresql://hindsight@db:5432/hindsight")),
+    ] {
+        let out = rt
+            .block_on(sm.create_secret().name(name).set_secret_string(value.map(str::to_owned)).send())
+            .unwrap();
+        params.insert(param.to_owned(), out.arn.unwrap());
+    }
+    Some(Sandbox { moto, conf, params, rt })
+}
+
+impl Sandbox {
+    /// hoist.toml as examples/hindsight has it, with the secret ARNs as parameters.
+    fn config(&self, extra_env: &str) -> String {
+        let example = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/hindsight/hoist.toml")).unwrap();
+        let params: Vec<String> = self.params.iter().map(|(k, v)| format!("{k} = \"{v}\"")).collect();
+        let config = example.replacen(
+            "parameters = { EnvName = \"dev\" }",
+            &format!("parameters = {{ EnvName = \"dev\", {} }}{extra_env}", params.join(", ")),
+            1,
+        );
+        assert_ne!(config, example);
+        config
+    }
+
+    /// The guide's first manual deploy: CreateStack with the same template and parameters.
+    fn create_stack_by_hand(&self, body: &str) {
+        let cfn = aws_sdk_cloudformation::Client::new(&self.conf);
+        let params: Vec<_> = self
+            .params
+            .iter()
+            .map(|(k, v)| aws_sdk_cloudformation::types::Parameter::builder().parameter_key(k).parameter_value(v).build())
+            .chain([aws_sdk_cloudformation::types::Parameter::builder().parameter_key("EnvName").parameter_value("dev").build()])
+            .collect();
+        self.rt
+            .block_on(
+                cfn.create_stack()
+                    .stack_name(STACK)
+                    .template_body(body)
+                    .set_parameters(Some(params))
+                    .capabilities(aws_sdk_cloudformation::types::Capability::CapabilityIam)
+                    .send(),
+            )
+            .unwrap();
+    }
+
+    fn secret_value(&self, output: &str) -> Option<String> {
+        let sm = aws_sdk_secretsmanager::Client::new(&self.conf);
+        self.rt.block_on(sm.get_secret_value().secret_id(&self.params[output]).send()).ok().and_then(|o| o.secret_string)
+    }
+
+    fn deployment_id(&self) -> String {
+        let ecs = aws_sdk_ecs::Client::new(&self.conf);
+        let out = self.rt.block_on(ecs.describe_services().cluster("hindsight-dev").services("hindsight-dev-api").send()).unwrap();
+        let svc = &out.services()[0];
+        svc.deployments().iter().find(|d| d.status() == Some("PRIMARY")).unwrap().id().unwrap().to_owned()
+    }
+
+    fn stack_status(&self, name: &str) -> Option<String> {
+        let cfn = aws_sdk_cloudformation::Client::new(&self.conf);
+        let out = self.rt.block_on(cfn.describe_stacks().stack_name(name).send()).ok()?;
+        out.stacks().first().and_then(|s| s.stack_status()).map(|s| s.as_str().to_owned())
+    }
+
+    fn deploy(&self, dir: &Path, args: &[&str]) -> common::Run {
+        hoist(dir)
+            .envs(self.moto.env())
+            .env("LLM_API_KEY", SECRET)
+            .env("GITHUB_OUTPUT", dir.join("github_output"))
+            .env("GITHUB_STEP_SUMMARY", dir.join("step_summary.md"))
+            .args(["deploy", "--env", "dev"])
+            .args(args)
+            .run()
+    }
+}
+
+/// The full deploy: change set (a modified log retention), execute, outputs, secret sync,
+/// forced redeploy, wait — then a second deploy that finds nothing to change.
+#[test]
+fn full_deploy_of_the_example_then_no_changes() {
+    let Some(sb) = sandbox() else { return };
+    let original = template();
+    sb.create_stack_by_hand(&original);
+    let before = sb.deployment_id();
+    assert_eq!(sb.secret_value("LlmSecretArnParam"), None, "the LLM secret starts empty");
+
+    let changed = original.replacen("RetentionInDays: 30", "RetentionInDays: 14", 1);
+    assert_ne!(changed, original);
+    let dir = project(&[("hoist.toml", &sb.config("")), ("hindsight-stack.yaml", &changed)]);
+    let run = sb.deploy(dir.path(), &["--apply", "--outputs-file", "outputs.json"]);
+    assert_eq!(run.code, 0, "stdout:\n{}\nstderr:\n{}", run.stdout, run.stderr);
+    run.assert_no_secret(SECRET);
+    assert!(run.stderr.contains("(UPDATE) for stack HindsightDevStack"), "{}", run.stderr);
+    assert!(run.stdout.contains("~ modify LogGroup"), "{}", run.stdout);
+    assert!(run.stderr.contains("secret LLM_API_KEY → LlmSecretArn: updated"), "{}", run.stderr);
+    assert!(run.stdout.contains("Deploy summary (dev)"), "{}", run.stdout);
+
+    // The secret holds the value and the service got a new deployment.
+    assert_eq!(sb.secret_value("LlmSecretArnParam").as_deref(), Some(SECRET));
+    let after = sb.deployment_id();
+    assert_ne!(after, before, "no new ECS deployment");
+    assert!(run.stdout.contains(&after), "{}", run.stdout);
+    assert!(run.stdout.contains("completed"), "{}", run.stdout);
+
+    // Outputs went to $GITHUB_OUTPUT and --outputs-file.
+    let gh_out = std::fs::read_to_string(dir.path().join("github_output")).unwrap();
+    assert!(gh_out.contains(&format!("LlmSecretArn={}\n", sb.params["LlmSecretArnParam"])), "{gh_out}");
+    assert!(gh_out.contains("ClusterName=hindsight-dev\n"), "{gh_out}");
+    let file: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join("outputs.json")).unwrap()).unwrap();
+    assert_eq!(file["ServiceName"], "hindsight-dev-api");
+    assert!(file["HindsightApiUrl"].as_str().unwrap().starts_with("http://"));
+    let summary = std::fs::read_to_string(dir.path().join("step_summary.md")).unwrap();
+    assert!(summary.contains("| service | hindsight-dev-api | completed |"), "{summary}");
+    assert!(!summary.contains(SECRET) && !gh_out.contains(SECRET));
+
+    // Second deploy: same template, same value — no changes, nothing redeployed.
+    let run = sb.deploy(dir.path(), &["--apply", "--json"]);
+    assert_eq!(run.code, 0, "stdout:\n{}\nstderr:\n{}", run.stdout, run.stderr);
+    run.assert_no_secret(SECRET);
+    let doc = run.json();
+    assert_eq!(doc["stack"]["result"], "no changes", "{doc}");
+    assert_eq!(doc["secrets"][0]["result"], "unchanged", "{doc}");
+    assert_eq!(doc["services"].as_array().unwrap().len(), 0, "{doc}");
+    assert_eq!(sb.deployment_id(), after);
+}
+
+/// Without --apply: the change set is shown and deleted; no secret written, no redeploy.
+#[test]
+fn plan_changes_nothing() {
+    let Some(sb) = sandbox() else { return };
+    let original = template();
+    sb.create_stack_by_hand(&original);
+    let before = sb.deployment_id();
+    let changed = original.replacen("RetentionInDays: 30", "RetentionInDays: 7", 1);
+    let dir = project(&[("hoist.toml", &sb.config("")), ("hindsight-stack.yaml", &changed)]);
+    let run = sb.deploy(dir.path(), &[]);
+    assert_eq!(run.code, 0, "stdout:\n{}\nstderr:\n{}", run.stdout, run.stderr);
+    run.assert_no_secret(SECRET);
+    assert!(run.stdout.contains("~ modify LogGroup"), "{}", run.stdout);
+    assert!(run.stderr.contains("plan only"), "{}", run.stderr);
+    assert!(run.stdout.contains("would sync LLM_API_KEY"), "{}", run.stdout);
+    assert_eq!(sb.secret_value("LlmSecretArnParam"), None);
+    assert_eq!(sb.deployment_id(), before);
+    // The change set was deleted: the same plan shows the same change again.
+    let again = sb.deploy(dir.path(), &[]);
+    assert!(again.stdout.contains("~ modify LogGroup"), "{}", again.stdout);
+}
+
+/// hoist's CREATE path: a stack that does not exist is created through a CREATE change set.
+#[test]
+fn new_stack_is_created_through_a_create_change_set() {
+    let Some(sb) = sandbox() else { return };
+    let config = format!(
+        "repository = \"arshargithub/HindsightRoboMemSetup\"\n[aws]\nregion = \"ca-central-1\"\naccount_id = \"123456789012\"\n\
+         [environments.dev]\nbranch = \"main\"\nrole = \"R\"\nstack = \"SmallStack\"\ntemplate = \"t.json\"\n"
+    );
+    let body = r#"{"Resources": {"Topic": {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": "hoist-small"}},
+                   "Logs": {"Type": "AWS::Logs::LogGroup", "Properties": {"LogGroupName": "/hoist/small"}}}}"#;
+    let dir = project(&[("hoist.toml", &config), ("t.json", body)]);
+    let plan = sb.deploy(dir.path(), &[]);
+    assert_eq!(plan.code, 0, "{}", plan.stderr);
+    assert!(plan.stderr.contains("(CREATE) for stack SmallStack"), "{}", plan.stderr);
+    assert!(plan.stdout.contains("+ add") && plan.stdout.contains("Topic"), "{}", plan.stdout);
+    assert_eq!(sb.stack_status("SmallStack"), None, "the plan left a stack behind");
+    let run = sb.deploy(dir.path(), &["--apply"]);
+    assert_eq!(run.code, 0, "stdout:\n{}\nstderr:\n{}", run.stdout, run.stderr);
+    assert_eq!(sb.stack_status("SmallStack").as_deref(), Some("CREATE_COMPLETE"));
+}
+
+/// A change set whose execution fails (an ECS service in a cluster that does not exist):
+/// moto answers from ExecuteChangeSet itself; hoist prints the reason and the stack state.
+#[test]
+fn failing_change_set_reports_reason_and_exit_1() {
+    let Some(sb) = sandbox() else { return };
+    let config = "repository = \"arshargithub/HindsightRoboMemSetup\"\n[aws]\nregion = \"ca-central-1\"\naccount_id = \"123456789012\"\n\
+         [environments.dev]\nbranch = \"main\"\nrole = \"R\"\nstack = \"BrokenStack\"\ntemplate = \"t.yaml\"\n";
+    let body = "Resources:\n  Api:\n    Type: AWS::ECS::Service\n    Properties:\n      Cluster: no-such-cluster\n      ServiceName: api\n      DesiredCount: 1\n      TaskDefinition: arn:aws:ecs:ca-central-1:123456789012:task-definition/api:1\n";
+    let dir = project(&[("hoist.toml", config), ("t.yaml", body)]);
+    let run = sb.deploy(dir.path(), &["--apply"]);
+    assert_eq!(run.code, 1, "stdout:\n{}\nstderr:\n{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("+ add") && run.stdout.contains("Api"), "{}", run.stdout);
+    assert!(run.stderr.contains("stack BrokenStack failed"), "{}", run.stderr);
+    assert!(run.stderr.contains("ClusterNotFoundException"), "{}", run.stderr);
+    assert!(run.stderr.contains("stack status:"), "{}", run.stderr);
+    run.assert_no_secret(SECRET);
+}
+
+/// A value that fails its pattern is refused before any AWS call, without showing it.
+#[test]
+fn secret_failing_its_pattern_is_refused_before_any_aws_call() {
+    let Some(sb) = sandbox() else { return };
+    let log_before = std::fs::read_to_string(sb.moto.log_path()).unwrap_or_default();
+    let dir = project(&[("hoist.toml", &sb.config("")), ("hindsight-stack.yaml", &template())]);
+    let bad = "not a key with spaces 12345";
+    let run = hoist(dir.path())
+        .envs(sb.moto.env())
+        .env("LLM_API_KEY", bad)
+        .args(["deploy", "--env", "dev", "--apply"])
+        .run();
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("LLM_API_KEY does not match its pattern"), "{}", run.stderr);
+    run.assert_no_secret(bad);
+    run.assert_no_secret("with spaces");
+    let log_after = std::fs::read_to_string(sb.moto.log_path()).unwrap_or_default();
+    assert_eq!(log_before.matches("\"POST /").count(), log_after.matches("\"POST /").count(), "hoist called AWS");
+
+    let run = hoist(dir.path()).envs(sb.moto.env()).args(["deploy", "--env", "dev", "--apply"]).run();
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("LLM_API_KEY is empty or not set"), "{}", run.stderr);
+}
+
+/// The guide's "Secret not found": the output naming the secret is missing.
+#[test]
+fn missing_secret_output_is_explained() {
+    let Some(sb) = sandbox() else { return };
+    sb.create_stack_by_hand(&template());
+    let config = sb.config("").replace("output = \"LlmSecretArn\"", "output = \"LlmSecretArnTypo\"");
+    let dir = project(&[("hoist.toml", &config), ("hindsight-stack.yaml", &template())]);
+    let run = sb.deploy(dir.path(), &["--skip-stack", "--apply"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("Secret not found: stack HindsightDevStack has no output LlmSecretArnTypo"), "{}", run.stderr);
+    assert!(run.stderr.contains("LlmSecretArn,"), "lists the outputs it has: {}", run.stderr);
+    assert!(run.stderr.contains("finished"), "{}", run.stderr);
+    run.assert_no_secret(SECRET);
+}
+
+/// `--skip-stack`: outputs → secret → redeploy → wait, no stack operation.
+#[test]
+fn skip_stack_syncs_and_redeploys_only() {
+    let Some(sb) = sandbox() else { return };
+    sb.create_stack_by_hand(&template());
+    let before = sb.deployment_id();
+    // A template that would fail if hoist touched the stack.
+    let dir = project(&[("hoist.toml", &sb.config("")), ("hindsight-stack.yaml", "not a template")]);
+    let run = sb.deploy(dir.path(), &["--skip-stack", "--apply"]);
+    assert_eq!(run.code, 0, "stdout:\n{}\nstderr:\n{}", run.stdout, run.stderr);
+    assert!(!run.stderr.contains("change set"), "{}", run.stderr);
+    assert_eq!(sb.secret_value("LlmSecretArnParam").as_deref(), Some(SECRET));
+    assert_ne!(sb.deployment_id(), before);
+    run.assert_no_secret(SECRET);
+}
+
+/// A deploy command instead of a template: its argv is exactly the split command and never
+/// holds the secret (hoist passes secrets through the environment only). The command is
+/// `cp /proc/self/cmdline …`, so the file holds the child's own argv.
+#[test]
+fn deploy_command_argv_never_holds_the_secret() {
+    let Some(sb) = sandbox() else { return };
+    sb.create_stack_by_hand(&template());
+    let config = sb.config("").replacen("template = \"hindsight-stack.yaml\"", "command = \"cp /proc/self/cmdline 'child argv.bin'\"", 1);
+    let dir = project(&[("hoist.toml", &config)]);
+    let run = sb.deploy(dir.path(), &["--apply"]);
+    assert_eq!(run.code, 0, "stdout:\n{}\nstderr:\n{}", run.stdout, run.stderr);
+    run.assert_no_secret(SECRET);
+    let argv = std::fs::read(dir.path().join("child argv.bin")).unwrap();
+    assert_eq!(argv, b"cp\0/proc/self/cmdline\0child argv.bin\0");
+    assert!(!String::from_utf8_lossy(&argv).contains(SECRET));
+    assert_eq!(sb.secret_value("LlmSecretArnParam").as_deref(), Some(SECRET));
+}
+
+/// In Actions, a pull_request run is refused before anything happens.
+#[test]
+fn deploy_refuses_a_pull_request_run() {
+    let dir = project(&[("hoist.toml", common::GUIDE_CONFIG)]);
+    let run = hoist(dir.path())
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_EVENT_NAME", "pull_request")
+        .env("GITHUB_REF", "refs/pull/3/merge")
+        .args(["deploy", "--apply"])
+        .run();
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("refusing to deploy: pull_request events never deploy"), "{}", run.stderr);
+}
+
+/// A deployment that never completes: hoist stops at --wait-timeout, exit 1, and prints the
+/// stopped tasks' reasons. moto (without MOTO_ECS_SERVICE_RUNNING) leaves the service at 0
+/// running tasks, so the deployment stays IN_PROGRESS. moto launches no tasks for services,
+/// so the test runs one task (of its own small task definition) in the service's cluster and stops it with the reason ECS gives
+/// when the container exits (the guide's 401 case); moto's ListTasks does not filter by
+/// service, AWS's does — on AWS the listed tasks are the service's own.
+#[test]
+fn rollout_timeout_prints_stopped_task_reasons() {
+    let Some(sb) = sandbox_with(&[]) else { return };
+    sb.create_stack_by_hand(&template());
+    let ecs = aws_sdk_ecs::Client::new(&sb.conf);
+    // moto's RunTask needs container-level memory, which the Fargate task definition leaves
+    // to the task: register a small one for the stopped task.
+    let container = aws_sdk_ecs::types::ContainerDefinition::builder().name("api").image("hindsight").memory(512).essential(true).build();
+    sb.rt.block_on(ecs.register_task_definition().family("stopped-api").container_definitions(container).send()).unwrap();
+    let task = sb
+        .rt
+        .block_on(ecs.run_task().cluster("hindsight-dev").task_definition("stopped-api").started_by("ecs-svc/1").send())
+        .unwrap();
+    let arn = task.tasks()[0].task_arn().unwrap().to_owned();
+    let reason = "Essential container in task exited: api: HTTP 401 Incorrect API key provided";
+    sb.rt.block_on(ecs.stop_task().cluster("hindsight-dev").task(&arn).reason(reason).send()).unwrap();
+
+    let dir = project(&[("hoist.toml", &sb.config("")), ("hindsight-stack.yaml", &template())]);
+    let run = sb.deploy(dir.path(), &["--skip-stack", "--apply", "--wait-timeout", "2"]);
+    assert_eq!(run.code, 1, "stdout:\n{}\nstderr:\n{}", run.stdout, run.stderr);
+    assert!(run.stderr.contains("the new ECS deployment did not complete"), "{}", run.stderr);
+    assert!(run.stderr.contains("not complete after 2s (0/1 running)"), "{}", run.stderr);
+    assert!(run.stderr.contains(reason), "{}", run.stderr);
+    assert!(run.stderr.contains("Incorrect API key"), "{}", run.stderr);
+    assert!(run.stdout.contains("timed out"), "summary: {}", run.stdout);
+    run.assert_no_secret(SECRET);
+}
