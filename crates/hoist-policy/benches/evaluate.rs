@@ -12,8 +12,14 @@ use hoist_policy::{PolicyDocument, WebIdentityRequest, evaluate};
 
 fn main() {
     let provider = "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com";
-    let text = github_trust_policy(provider, &["repo:o/r:ref:refs/tags/*".to_owned()], "sts.amazonaws.com").to_json();
-    let claims = serde_json::json!({"sub": "repo:o/r:ref:refs/tags/v1", "aud": "sts.amazonaws.com"});
+    let text = github_trust_policy(
+        provider,
+        &["repo:o/r:ref:refs/tags/*".to_owned()],
+        "sts.amazonaws.com",
+    )
+    .to_json();
+    let claims =
+        serde_json::json!({"sub": "repo:o/r:ref:refs/tags/v1", "aud": "sts.amazonaws.com"});
     let req = WebIdentityRequest::from_github_claims(provider, claims.as_object().expect("object"));
     let n = 20_000u32;
     let start = Instant::now();

@@ -8,7 +8,9 @@
 //! get-caller-identity`) to pin it.
 
 use crate::glob::has_wildcard;
-use crate::model::{ConditionBlock, ConditionValue, Effect, OneOrMany, PolicyDocument, Principal, Statement};
+use crate::model::{
+    ConditionBlock, ConditionValue, Effect, OneOrMany, PolicyDocument, Principal, Statement,
+};
 use crate::request::{ASSUME_ROLE_WITH_WEB_IDENTITY, GITHUB_ISSUER_HOST};
 
 /// The audience `aws-actions/configure-aws-credentials` requests.
@@ -26,19 +28,35 @@ fn owned(v: Vec<String>) -> OneOrMany<String> {
 }
 
 fn cond_values(v: &[String]) -> OneOrMany<ConditionValue> {
-    OneOrMany::from_vec(v.iter().map(|s| ConditionValue::String(s.clone())).collect())
+    OneOrMany::from_vec(
+        v.iter()
+            .map(|s| ConditionValue::String(s.clone()))
+            .collect(),
+    )
 }
 
 /// The trust policy for a role GitHub Actions assumes:
 /// one Allow for `sts:AssumeRoleWithWebIdentity` from `provider_arn`, with
 /// `StringEquals` on `aud` and on `sub` — or `StringLike` on `sub` when any
 /// subject contains a wildcard.
-pub fn github_trust_policy(provider_arn: &str, subjects: &[String], audience: &str) -> PolicyDocument {
+pub fn github_trust_policy(
+    provider_arn: &str,
+    subjects: &[String],
+    audience: &str,
+) -> PolicyDocument {
     let aud_key = format!("{GITHUB_ISSUER_HOST}:aud");
     let sub_key = format!("{GITHUB_ISSUER_HOST}:sub");
     let mut condition = ConditionBlock::default();
-    condition.insert("StringEquals", &aud_key, OneOrMany::One(ConditionValue::String(audience.to_owned())));
-    let sub_op = if subjects.iter().any(|s| has_wildcard(s)) { "StringLike" } else { "StringEquals" };
+    condition.insert(
+        "StringEquals",
+        &aud_key,
+        OneOrMany::One(ConditionValue::String(audience.to_owned())),
+    );
+    let sub_op = if subjects.iter().any(|s| has_wildcard(s)) {
+        "StringLike"
+    } else {
+        "StringEquals"
+    };
     condition.insert(sub_op, &sub_key, cond_values(subjects));
     let mut st = Statement::new(Effect::Allow);
     st.principal = Some(Principal::federated(provider_arn));
@@ -80,18 +98,31 @@ impl DeployScope {
     }
 
     fn arn(&self, service: &str, resource: &str) -> String {
-        format!("arn:aws:{service}:{}:{}:{resource}", self.region, self.account())
+        format!(
+            "arn:aws:{service}:{}:{}:{resource}",
+            self.region,
+            self.account()
+        )
     }
 
     /// One ARN per stack, `{stack}` replaced by the stack name.
     fn per_stack(&self, service: &str, template: &str) -> Vec<String> {
-        self.stack_names.iter().map(|s| self.arn(service, &template.replace("{stack}", s))).collect()
+        self.stack_names
+            .iter()
+            .map(|s| self.arn(service, &template.replace("{stack}", s)))
+            .collect()
     }
 
     fn iam_per_stack(&self, template: &str) -> Vec<String> {
         self.stack_names
             .iter()
-            .map(|s| format!("arn:aws:iam::{}:{}", self.account(), template.replace("{stack}", s)))
+            .map(|s| {
+                format!(
+                    "arn:aws:iam::{}:{}",
+                    self.account(),
+                    template.replace("{stack}", s)
+                )
+            })
             .collect()
     }
 }
@@ -144,22 +175,38 @@ pub fn deploy_permissions_policy(scope: &DeployScope) -> PolicyDocument {
                 "cloudformation:ListStackResources",
                 "cloudformation:TagResource",
             ],
-            [scope.per_stack("cloudformation", "stack/{stack}/*"), vec![scope.arn("cloudformation", "changeSet/*")]]
-                .concat(),
+            [
+                scope.per_stack("cloudformation", "stack/{stack}/*"),
+                vec![scope.arn("cloudformation", "changeSet/*")],
+            ]
+            .concat(),
         ),
         allow(
             "CloudFormationRead",
-            &["cloudformation:ValidateTemplate", "cloudformation:ListStacks", "cloudformation:GetTemplateSummary"],
+            &[
+                "cloudformation:ValidateTemplate",
+                "cloudformation:ListStacks",
+                "cloudformation:GetTemplateSummary",
+            ],
             vec!["*".to_owned()],
         ),
         allow(
             "EcsDeploy",
-            &["ecs:UpdateService", "ecs:CreateService", "ecs:DeleteService", "ecs:TagResource"],
+            &[
+                "ecs:UpdateService",
+                "ecs:CreateService",
+                "ecs:DeleteService",
+                "ecs:TagResource",
+            ],
             scope.per_stack("ecs", "service/{stack}-*/*"),
         ),
         allow(
             "EcsClusters",
-            &["ecs:CreateCluster", "ecs:DeleteCluster", "ecs:PutClusterCapacityProviders"],
+            &[
+                "ecs:CreateCluster",
+                "ecs:DeleteCluster",
+                "ecs:PutClusterCapacityProviders",
+            ],
             scope.per_stack("ecs", "cluster/{stack}-*"),
         ),
         allow(
@@ -172,25 +219,44 @@ pub fn deploy_permissions_policy(scope: &DeployScope) -> PolicyDocument {
             ],
             vec!["*".to_owned()],
         ),
-        allow("EcrAuth", &["ecr:GetAuthorizationToken"], vec!["*".to_owned()]),
+        allow(
+            "EcrAuth",
+            &["ecr:GetAuthorizationToken"],
+            vec!["*".to_owned()],
+        ),
         allow(
             "EcrPush",
             ECR_PUSH_ACTIONS,
             [
-                vec![scope.arn("ecr", &format!("repository/cdk-{q}-container-assets-{acct}-{region}"))],
-                scope.ecr_repositories.iter().map(|r| scope.arn("ecr", &format!("repository/{r}"))).collect(),
+                vec![scope.arn(
+                    "ecr",
+                    &format!("repository/cdk-{q}-container-assets-{acct}-{region}"),
+                )],
+                scope
+                    .ecr_repositories
+                    .iter()
+                    .map(|r| scope.arn("ecr", &format!("repository/{r}")))
+                    .collect(),
             ]
             .concat(),
         ),
         allow(
             "SecretsOfStack",
-            &["secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue", "secretsmanager:DescribeSecret"],
+            &[
+                "secretsmanager:GetSecretValue",
+                "secretsmanager:PutSecretValue",
+                "secretsmanager:DescribeSecret",
+            ],
             scope.per_stack("secretsmanager", "secret:{stack}*"),
         ),
     ];
     let mut tagged = allow(
         "SecretsTaggedByStack",
-        &["secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue", "secretsmanager:DescribeSecret"],
+        &[
+            "secretsmanager:GetSecretValue",
+            "secretsmanager:PutSecretValue",
+            "secretsmanager:DescribeSecret",
+        ],
         vec![scope.arn("secretsmanager", "secret:*")],
     );
     tagged.condition.insert(
@@ -267,7 +333,11 @@ pub fn deploy_permissions_policy(scope: &DeployScope) -> PolicyDocument {
             scope.iam_per_stack("role/{stack}-*"),
         ),
     ]);
-    let mut pass = allow("PassRolesOfStack", &["iam:PassRole"], scope.iam_per_stack("role/{stack}-*"));
+    let mut pass = allow(
+        "PassRolesOfStack",
+        &["iam:PassRole"],
+        scope.iam_per_stack("role/{stack}-*"),
+    );
     pass.condition.insert(
         "StringEquals",
         "iam:PassedToService",
@@ -281,7 +351,11 @@ pub fn deploy_permissions_policy(scope: &DeployScope) -> PolicyDocument {
     statements.extend([
         allow(
             "NetworkAndDatabaseRead",
-            &["ec2:Describe*", "rds:Describe*", "elasticloadbalancing:Describe*"],
+            &[
+                "ec2:Describe*",
+                "rds:Describe*",
+                "elasticloadbalancing:Describe*",
+            ],
             vec!["*".to_owned()],
         ),
         allow(
@@ -291,7 +365,12 @@ pub fn deploy_permissions_policy(scope: &DeployScope) -> PolicyDocument {
         ),
         allow(
             "CdkAssets",
-            &["s3:GetObject", "s3:PutObject", "s3:ListBucket", "s3:GetBucketLocation"],
+            &[
+                "s3:GetObject",
+                "s3:PutObject",
+                "s3:ListBucket",
+                "s3:GetBucketLocation",
+            ],
             vec![
                 format!("arn:aws:s3:::cdk-{q}-assets-{acct}-{region}"),
                 format!("arn:aws:s3:::cdk-{q}-assets-{acct}-{region}/*"),
@@ -322,12 +401,22 @@ const ECR_PUSH_ACTIONS: &[&str] = &[
 
 /// Permissions for an OIDC image-push role: `ecr:GetAuthorizationToken`
 /// (IAM cannot scope it) plus push/pull on the named repositories only.
-pub fn ecr_push_policy(account_id: Option<&str>, region: &str, repositories: &[String]) -> PolicyDocument {
+pub fn ecr_push_policy(
+    account_id: Option<&str>,
+    region: &str,
+    repositories: &[String],
+) -> PolicyDocument {
     let acct = account_id.unwrap_or("*");
-    let repos: Vec<String> =
-        repositories.iter().map(|r| format!("arn:aws:ecr:{region}:{acct}:repository/{r}")).collect();
+    let repos: Vec<String> = repositories
+        .iter()
+        .map(|r| format!("arn:aws:ecr:{region}:{acct}:repository/{r}"))
+        .collect();
     PolicyDocument::new(vec![
-        allow("EcrAuth", &["ecr:GetAuthorizationToken"], vec!["*".to_owned()]),
+        allow(
+            "EcrAuth",
+            &["ecr:GetAuthorizationToken"],
+            vec!["*".to_owned()],
+        ),
         allow("EcrPush", ECR_PUSH_ACTIONS, repos),
     ])
 }

@@ -7,7 +7,13 @@
 /// lowercase per character (the `Action` element is case-insensitive;
 /// `StringLike` is not).
 pub fn glob_match(pattern: &str, text: &str, ignore_case: bool) -> bool {
-    let fold = |c: char| if ignore_case { c.to_lowercase().next().unwrap_or(c) } else { c };
+    let fold = |c: char| {
+        if ignore_case {
+            c.to_lowercase().next().unwrap_or(c)
+        } else {
+            c
+        }
+    };
     let p: Vec<char> = pattern.chars().map(fold).collect();
     let t: Vec<char> = text.chars().map(fold).collect();
     // Iterative matcher with single-star backtracking: linear in practice,
@@ -55,7 +61,11 @@ mod tests {
     #[test]
     fn star_matches_empty_and_separators() {
         assert!(glob_match("repo:o/r:*", "repo:o/r:", false));
-        assert!(glob_match("repo:o/r:*", "repo:o/r:ref:refs/heads/a/b", false));
+        assert!(glob_match(
+            "repo:o/r:*",
+            "repo:o/r:ref:refs/heads/a/b",
+            false
+        ));
         assert!(glob_match("a*b*c", "abc", false));
         assert!(glob_match("a*b*c", "aXXbYYc", false));
         assert!(!glob_match("a*b*c", "aXXbYY", false));
@@ -72,7 +82,11 @@ mod tests {
     #[test]
     fn case() {
         assert!(!glob_match("Repo", "repo", false));
-        assert!(glob_match("STS:Assume*", "sts:AssumeRoleWithWebIdentity", true));
+        assert!(glob_match(
+            "STS:Assume*",
+            "sts:AssumeRoleWithWebIdentity",
+            true
+        ));
     }
 
     #[test]

@@ -31,7 +31,10 @@ pub mod request;
 
 pub use audit::{AuditContext, Finding, Severity, Tier, audit, guardrail_violation};
 pub use eval::{Decision, Outcome, StatementTrace, evaluate};
-pub use generate::{DeployScope, deploy_permissions_policy, ecr_push_policy, github_trust_policy, legacy_ecr_user_policy};
+pub use generate::{
+    DeployScope, deploy_permissions_policy, ecr_push_policy, github_trust_policy,
+    legacy_ecr_user_policy,
+};
 pub use glob::glob_match;
 pub use model::{PolicyDocument, PolicyParseError};
 pub use request::{ContextValue, WebIdentityRequest};

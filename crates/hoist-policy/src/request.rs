@@ -119,7 +119,10 @@ impl WebIdentityRequest {
 
     /// Builds the request STS would evaluate for a GitHub Actions token with
     /// these (already verified) claims, presented to `provider_arn`.
-    pub fn from_github_claims(provider_arn: &str, claims: &serde_json::Map<String, serde_json::Value>) -> Self {
+    pub fn from_github_claims(
+        provider_arn: &str,
+        claims: &serde_json::Map<String, serde_json::Value>,
+    ) -> Self {
         let mut req = WebIdentityRequest::new(provider_arn);
         let prefix = req.key_prefix();
         let key = |claim: &str| format!("{prefix}:{claim}");
@@ -155,7 +158,10 @@ impl WebIdentityRequest {
                 }
             }
         }
-        req.insert("aws:FederatedProvider", ContextValue::Single(provider_arn.to_owned()));
+        req.insert(
+            "aws:FederatedProvider",
+            ContextValue::Single(provider_arn.to_owned()),
+        );
         req
     }
 }
@@ -178,9 +184,13 @@ fn claim_value(v: &serde_json::Value) -> Option<ContextValue> {
         serde_json::Value::String(s) => Some(ContextValue::Single(s.clone())),
         serde_json::Value::Bool(b) => Some(ContextValue::Single(b.to_string())),
         serde_json::Value::Number(n) => Some(ContextValue::Single(n.to_string())),
-        serde_json::Value::Array(items) => {
-            Some(ContextValue::Multi(items.iter().filter_map(claim_value).flat_map(|c| c.values().to_vec()).collect()))
-        }
+        serde_json::Value::Array(items) => Some(ContextValue::Multi(
+            items
+                .iter()
+                .filter_map(claim_value)
+                .flat_map(|c| c.values().to_vec())
+                .collect(),
+        )),
         serde_json::Value::Null | serde_json::Value::Object(_) => None,
     }
 }
@@ -192,10 +202,15 @@ mod tests {
     #[test]
     fn prefix_from_arn() {
         assert_eq!(
-            provider_key_prefix("arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"),
+            provider_key_prefix(
+                "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"
+            ),
             "token.actions.githubusercontent.com"
         );
-        assert_eq!(provider_key_prefix("cognito-identity.amazonaws.com"), "cognito-identity.amazonaws.com");
+        assert_eq!(
+            provider_key_prefix("cognito-identity.amazonaws.com"),
+            "cognito-identity.amazonaws.com"
+        );
     }
 
     #[test]

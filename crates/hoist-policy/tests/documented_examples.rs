@@ -16,9 +16,18 @@ fn github_docs_aws_trust_policy_single_branch() {
         AUD: "sts.amazonaws.com",
         SUB: "repo:octo-org/octo-repo:ref:refs/heads/octo-branch"
     }});
-    assert!(allows(cond.clone(), &gh_request("repo:octo-org/octo-repo:ref:refs/heads/octo-branch")));
-    assert!(!allows(cond.clone(), &gh_request("repo:octo-org/octo-repo:ref:refs/heads/main")));
-    assert!(!allows(cond, &gh_request("repo:octo-org/other-repo:ref:refs/heads/octo-branch")));
+    assert!(allows(
+        cond.clone(),
+        &gh_request("repo:octo-org/octo-repo:ref:refs/heads/octo-branch")
+    ));
+    assert!(!allows(
+        cond.clone(),
+        &gh_request("repo:octo-org/octo-repo:ref:refs/heads/main")
+    ));
+    assert!(!allows(
+        cond,
+        &gh_request("repo:octo-org/other-repo:ref:refs/heads/octo-branch")
+    ));
 }
 
 /// GitHub Docs: StringLike with `repo:octo-org/octo-repo:*` admits every
@@ -34,8 +43,14 @@ fn github_docs_aws_trust_policy_wildcard_repo() {
     ] {
         assert!(allows(cond.clone(), &gh_request(sub)), "{sub}");
     }
-    assert!(!allows(cond.clone(), &gh_request("repo:octo-org/octo-repo-evil:ref:refs/heads/main")));
-    assert!(!allows(cond, &gh_request("repo:octo-org/other:pull_request")));
+    assert!(!allows(
+        cond.clone(),
+        &gh_request("repo:octo-org/octo-repo-evil:ref:refs/heads/main")
+    ));
+    assert!(!allows(
+        cond,
+        &gh_request("repo:octo-org/other:pull_request")
+    ));
 }
 
 /// AWS IAM User Guide, "Create a role for OpenID Connect federation"
@@ -46,11 +61,26 @@ fn aws_docs_github_role_example() {
         "StringEquals": {AUD: "sts.amazonaws.com"},
         "StringLike": {SUB: "repo:GitHubOrg/GitHubRepo:ref:refs/heads/GitHubBranch"}
     });
-    assert!(allows(cond.clone(), &gh_request("repo:GitHubOrg/GitHubRepo:ref:refs/heads/GitHubBranch")));
-    assert!(!allows(cond.clone(), &gh_request("repo:githuborg/githubrepo:ref:refs/heads/GitHubBranch")), "case matters");
+    assert!(allows(
+        cond.clone(),
+        &gh_request("repo:GitHubOrg/GitHubRepo:ref:refs/heads/GitHubBranch")
+    ));
+    assert!(
+        !allows(
+            cond.clone(),
+            &gh_request("repo:githuborg/githubrepo:ref:refs/heads/GitHubBranch")
+        ),
+        "case matters"
+    );
     let mut other_aud = gh_request("repo:GitHubOrg/GitHubRepo:ref:refs/heads/GitHubBranch");
-    other_aud.insert(AUD, ContextValue::Single("https://github.com/GitHubOrg".into()));
-    assert!(!allows(cond, &other_aud), "GitHub's default audience is the owner URL, not sts.amazonaws.com");
+    other_aud.insert(
+        AUD,
+        ContextValue::Single("https://github.com/GitHubOrg".into()),
+    );
+    assert!(
+        !allows(cond, &other_aud),
+        "GitHub's default audience is the owner URL, not sts.amazonaws.com"
+    );
 }
 
 /// GitHub Docs once showed `ForAllValues:StringEquals` for aud/sub (later
@@ -62,10 +92,19 @@ fn historic_for_all_values_example_admits_tokens_without_sub() {
         AUD: "sts.amazonaws.com",
         SUB: "repo:octo-org/octo-repo:ref:refs/heads/octo-branch"
     }});
-    assert!(allows(cond.clone(), &gh_request("repo:octo-org/octo-repo:ref:refs/heads/octo-branch")));
-    assert!(!allows(cond.clone(), &gh_request("repo:evil/evil:ref:refs/heads/main")));
+    assert!(allows(
+        cond.clone(),
+        &gh_request("repo:octo-org/octo-repo:ref:refs/heads/octo-branch")
+    ));
+    assert!(!allows(
+        cond.clone(),
+        &gh_request("repo:evil/evil:ref:refs/heads/main")
+    ));
     let no_sub = bare_request(&[(AUD, "sts.amazonaws.com")]);
-    assert!(allows(cond, &no_sub), "absent key: ForAllValues holds vacuously");
+    assert!(
+        allows(cond, &no_sub),
+        "absent key: ForAllValues holds vacuously"
+    );
 }
 
 /// IAM User Guide, "Creating a condition with multiple keys or values":
@@ -77,7 +116,11 @@ fn multiple_keys_and_values() {
         "DateGreaterThan": {"aws:CurrentTime": "2026-07-16T12:00:00Z"},
         "DateLessThan": {"aws:CurrentTime": "2026-07-16T15:00:00Z"}
     });
-    let base = [("aws:PrincipalTag/department", "hr"), ("aws:PrincipalTag/role", "audit"), ("aws:CurrentTime", "2026-07-16T13:00:00Z")];
+    let base = [
+        ("aws:PrincipalTag/department", "hr"),
+        ("aws:PrincipalTag/role", "audit"),
+        ("aws:CurrentTime", "2026-07-16T13:00:00Z"),
+    ];
     assert!(allows(cond.clone(), &bare_request(&base)));
     let mut wrong_role = base;
     wrong_role[1].1 = "dev";
@@ -91,10 +134,22 @@ fn multiple_keys_and_values() {
 #[test]
 fn negated_operator_with_multiple_values_is_nor() {
     let cond = json!({"StringNotEquals": {"aws:PrincipalTag/department": ["finance", "hr"]}});
-    assert!(allows(cond.clone(), &bare_request(&[("aws:PrincipalTag/department", "legal")])));
-    assert!(!allows(cond.clone(), &bare_request(&[("aws:PrincipalTag/department", "hr")])));
-    assert!(!allows(cond.clone(), &bare_request(&[("aws:PrincipalTag/department", "finance")])));
-    assert!(allows(cond, &bare_request(&[])), "missing key: negated operator is true");
+    assert!(allows(
+        cond.clone(),
+        &bare_request(&[("aws:PrincipalTag/department", "legal")])
+    ));
+    assert!(!allows(
+        cond.clone(),
+        &bare_request(&[("aws:PrincipalTag/department", "hr")])
+    ));
+    assert!(!allows(
+        cond.clone(),
+        &bare_request(&[("aws:PrincipalTag/department", "finance")])
+    ));
+    assert!(
+        allows(cond, &bare_request(&[])),
+        "missing key: negated operator is true"
+    );
 }
 
 /// IAM User Guide, "…IfExists condition operators": the EC2 instance-type
@@ -103,8 +158,14 @@ fn negated_operator_with_multiple_values_is_nor() {
 fn if_exists_instance_type_example() {
     let cond = json!({"StringLikeIfExists": {"ec2:InstanceType": ["t1.*", "t2.*", "m3.*"]}});
     assert!(allows(cond.clone(), &bare_request(&[])));
-    assert!(allows(cond.clone(), &bare_request(&[("ec2:InstanceType", "t2.micro")])));
-    assert!(!allows(cond, &bare_request(&[("ec2:InstanceType", "c5.large")])));
+    assert!(allows(
+        cond.clone(),
+        &bare_request(&[("ec2:InstanceType", "t2.micro")])
+    ));
+    assert!(!allows(
+        cond,
+        &bare_request(&[("ec2:InstanceType", "c5.large")])
+    ));
 }
 
 /// IAM User Guide, "Condition operator to check existence of condition
@@ -114,7 +175,10 @@ fn if_exists_instance_type_example() {
 fn null_token_issue_time_example() {
     let cond = json!({"Null": {"aws:TokenIssueTime": "true"}});
     assert!(allows(cond.clone(), &bare_request(&[])));
-    assert!(!allows(cond, &bare_request(&[("aws:TokenIssueTime", "2026-01-01T00:00:00Z")])));
+    assert!(!allows(
+        cond,
+        &bare_request(&[("aws:TokenIssueTime", "2026-01-01T00:00:00Z")])
+    ));
 }
 
 /// IAM User Guide, BoolIfExists: deny when MFA is absent or false.
@@ -122,8 +186,14 @@ fn null_token_issue_time_example() {
 fn bool_if_exists_mfa_example() {
     let cond = json!({"BoolIfExists": {"aws:MultiFactorAuthPresent": "false"}});
     assert!(allows(cond.clone(), &bare_request(&[])));
-    assert!(allows(cond.clone(), &bare_request(&[("aws:MultiFactorAuthPresent", "false")])));
-    assert!(!allows(cond, &bare_request(&[("aws:MultiFactorAuthPresent", "true")])));
+    assert!(allows(
+        cond.clone(),
+        &bare_request(&[("aws:MultiFactorAuthPresent", "false")])
+    ));
+    assert!(!allows(
+        cond,
+        &bare_request(&[("aws:MultiFactorAuthPresent", "true")])
+    ));
 }
 
 /// IAM User Guide, set operators: `ForAllValues:StringEquals` on
@@ -131,10 +201,14 @@ fn bool_if_exists_mfa_example() {
 /// attributes at all is allowed too.
 #[test]
 fn for_all_values_dynamodb_attributes_example() {
-    let cond = json!({"ForAllValues:StringEquals": {"dynamodb:Attributes": ["ID", "Message", "Tags"]}});
+    let cond =
+        json!({"ForAllValues:StringEquals": {"dynamodb:Attributes": ["ID", "Message", "Tags"]}});
     let req = |v: &[&str]| {
         let mut r = bare_request(&[]);
-        r.insert("dynamodb:Attributes", ContextValue::Multi(v.iter().map(|s| (*s).into()).collect()));
+        r.insert(
+            "dynamodb:Attributes",
+            ContextValue::Multi(v.iter().map(|s| (*s).into()).collect()),
+        );
         r
     };
     assert!(allows(cond.clone(), &req(&["ID", "Message"])));
@@ -150,7 +224,10 @@ fn for_any_value_tag_keys_example() {
     let cond = json!({"ForAnyValue:StringEquals": {"aws:TagKeys": ["environment", "cost-center"]}});
     let req = |v: &[&str]| {
         let mut r = bare_request(&[]);
-        r.insert("aws:TagKeys", ContextValue::Multi(v.iter().map(|s| (*s).into()).collect()));
+        r.insert(
+            "aws:TagKeys",
+            ContextValue::Multi(v.iter().map(|s| (*s).into()).collect()),
+        );
         r
     };
     assert!(allows(cond.clone(), &req(&["owner", "environment"])));
@@ -173,10 +250,17 @@ fn cognito_amr_example() {
     let claims = |amr: serde_json::Value| {
         json!({"sub": "us-east-2:abc", "aud": "us-east-2:12345678-abcd-abcd-abcd-123456", "amr": amr}).as_object().unwrap().clone()
     };
-    let unauth = WebIdentityRequest::from_github_claims("cognito-identity.amazonaws.com", &claims(json!(["unauthenticated"])));
+    let unauth = WebIdentityRequest::from_github_claims(
+        "cognito-identity.amazonaws.com",
+        &claims(json!(["unauthenticated"])),
+    );
     let auth = WebIdentityRequest::from_github_claims(
         "cognito-identity.amazonaws.com",
-        &claims(json!(["authenticated", "graph.facebook.com", "graph.facebook.com:123"])),
+        &claims(json!([
+            "authenticated",
+            "graph.facebook.com",
+            "graph.facebook.com:123"
+        ])),
     );
     assert!(evaluate(&policy, &unauth).allowed());
     assert!(!evaluate(&policy, &auth).allowed());
@@ -187,10 +271,22 @@ fn cognito_amr_example() {
 #[test]
 fn github_example_subject_claims_match_their_conditions() {
     let cases = [
-        ("repo:octo-org/octo-repo:environment:Production", "repo:octo-org/octo-repo:environment:Production"),
-        ("repo:octo-org/octo-repo:ref:refs/heads/demo-branch", "repo:octo-org/octo-repo:ref:refs/heads/demo-branch"),
-        ("repo:octo-org/octo-repo:ref:refs/tags/demo-tag", "repo:octo-org/octo-repo:ref:refs/tags/demo-tag"),
-        ("repo:octo-org/octo-repo:pull_request", "repo:octo-org/octo-repo:pull_request"),
+        (
+            "repo:octo-org/octo-repo:environment:Production",
+            "repo:octo-org/octo-repo:environment:Production",
+        ),
+        (
+            "repo:octo-org/octo-repo:ref:refs/heads/demo-branch",
+            "repo:octo-org/octo-repo:ref:refs/heads/demo-branch",
+        ),
+        (
+            "repo:octo-org/octo-repo:ref:refs/tags/demo-tag",
+            "repo:octo-org/octo-repo:ref:refs/tags/demo-tag",
+        ),
+        (
+            "repo:octo-org/octo-repo:pull_request",
+            "repo:octo-org/octo-repo:pull_request",
+        ),
     ];
     for (sub, want) in cases {
         let cond = json!({"StringEquals": {AUD: "sts.amazonaws.com", SUB: want}});
@@ -198,7 +294,10 @@ fn github_example_subject_claims_match_their_conditions() {
     }
     // The environment token does not match the branch condition even for the same repo.
     let cond = json!({"StringEquals": {SUB: "repo:octo-org/octo-repo:ref:refs/heads/main"}});
-    assert!(!allows(cond, &gh_request("repo:octo-org/octo-repo:environment:Production")));
+    assert!(!allows(
+        cond,
+        &gh_request("repo:octo-org/octo-repo:environment:Production")
+    ));
 }
 
 /// AWS (2026): provider-specific GitHub keys can be combined with sub.
@@ -209,8 +308,14 @@ fn provider_specific_github_keys() {
         "token.actions.githubusercontent.com:repository_id": "74",
         "token.actions.githubusercontent.com:job_workflow_ref": "octo-org/octo-automation/.github/workflows/oidc.yml@refs/heads/main"
     }});
-    assert!(allows(cond.clone(), &gh_request("repo:octo-org/octo-repo:environment:prod")));
+    assert!(allows(
+        cond.clone(),
+        &gh_request("repo:octo-org/octo-repo:environment:prod")
+    ));
     let mut other = gh_request("repo:octo-org/octo-repo:environment:prod");
-    other.insert("token.actions.githubusercontent.com:repository_id", ContextValue::Single("75".into()));
+    other.insert(
+        "token.actions.githubusercontent.com:repository_id",
+        ContextValue::Single("75".into()),
+    );
     assert!(!allows(cond, &other));
 }

@@ -16,13 +16,25 @@ const SEED: &str = r#"{"Version":"2012-10-17","Statement":[{"Sid":"A","Effect":"
 /// Everything a caller can do with a parsed policy.
 fn exercise(text: &str, sub: &str) {
     let _ = Subject::parse(sub);
-    let Ok(doc) = PolicyDocument::parse(text) else { return };
+    let Ok(doc) = PolicyDocument::parse(text) else {
+        return;
+    };
     let mut req = gh_request(sub);
-    req.insert("k:multi", hoist_policy::ContextValue::Multi(vec![sub.to_owned(), String::new()]));
+    req.insert(
+        "k:multi",
+        hoist_policy::ContextValue::Multi(vec![sub.to_owned(), String::new()]),
+    );
     let d = evaluate(&doc, &req);
     let _ = d.to_string();
     let _ = serde_json::to_string(&d).unwrap();
-    let _ = audit(&doc, &AuditContext { role_name: Some("prod".into()), repository: Some("o/r".into()), ..Default::default() });
+    let _ = audit(
+        &doc,
+        &AuditContext {
+            role_name: Some("prod".into()),
+            repository: Some("o/r".into()),
+            ..Default::default()
+        },
+    );
     let _ = guardrail_violation(&doc);
     let _ = doc.normalized();
     let again = PolicyDocument::parse(&doc.to_json()).expect("a parsed document re-parses");

@@ -34,13 +34,21 @@ fn parses_the_guides_trust_policy() {
     assert_eq!(doc.statements.len(), 1);
     let st = &doc.statements[0];
     assert_eq!(st.effect, Effect::Allow);
-    assert_eq!(st.principal.as_ref().unwrap().federated_values(), [PROVIDER.to_owned()]);
-    assert_eq!(st.action, Some(OneOrMany::One("sts:AssumeRoleWithWebIdentity".into())));
+    assert_eq!(
+        st.principal.as_ref().unwrap().federated_values(),
+        [PROVIDER.to_owned()]
+    );
+    assert_eq!(
+        st.action,
+        Some(OneOrMany::One("sts:AssumeRoleWithWebIdentity".into()))
+    );
     let like = st.condition.get("StringLike").unwrap();
     assert_eq!(like.entries[0].key, SUB);
     assert_eq!(
         like.entries[0].values,
-        OneOrMany::One(ConditionValue::String("repo:arshargithub/HindsightRoboMemSetup:ref:refs/tags/*".into()))
+        OneOrMany::One(ConditionValue::String(
+            "repo:arshargithub/HindsightRoboMemSetup:ref:refs/tags/*".into()
+        ))
     );
 }
 
@@ -52,7 +60,10 @@ fn statement_may_be_a_single_object() {
     .unwrap();
     assert_eq!(doc.statements.len(), 1);
     assert_eq!(doc.statements[0].principal, Some(Principal::Wildcard));
-    assert_eq!(doc.statements[0].action, Some(OneOrMany::Many(vec!["sts:*".into()])));
+    assert_eq!(
+        doc.statements[0].action,
+        Some(OneOrMany::Many(vec!["sts:*".into()]))
+    );
 }
 
 #[test]
@@ -62,9 +73,14 @@ fn principal_types_are_string_or_list() {
             "Principal":{"AWS":["arn:aws:iam::1:root","arn:aws:iam::2:root"],"Service":"ecs-tasks.amazonaws.com","CanonicalUser":"abc"}}]}"#,
     )
     .unwrap();
-    let Some(Principal::Map(m)) = &doc.statements[0].principal else { panic!("map principal") };
+    let Some(Principal::Map(m)) = &doc.statements[0].principal else {
+        panic!("map principal")
+    };
     assert_eq!(m.aws.as_ref().unwrap().len(), 2);
-    assert_eq!(m.service.as_ref().unwrap().as_slice(), ["ecs-tasks.amazonaws.com".to_owned()]);
+    assert_eq!(
+        m.service.as_ref().unwrap().as_slice(),
+        ["ecs-tasks.amazonaws.com".to_owned()]
+    );
     assert!(m.federated.is_none());
 }
 
@@ -76,15 +92,30 @@ fn condition_values_keep_bool_and_number_form() {
     )
     .unwrap();
     let c = &doc.statements[0].condition;
-    assert_eq!(c.get("Bool").unwrap().entries[0].values.as_slice()[0], ConditionValue::Bool(true));
-    assert_eq!(c.get("Bool").unwrap().entries[0].values.as_slice()[0].as_str(), "true");
-    let nums: Vec<String> =
-        c.get("NumericLessThan").unwrap().entries[0].values.iter().map(|v| v.as_str().into_owned()).collect();
+    assert_eq!(
+        c.get("Bool").unwrap().entries[0].values.as_slice()[0],
+        ConditionValue::Bool(true)
+    );
+    assert_eq!(
+        c.get("Bool").unwrap().entries[0].values.as_slice()[0].as_str(),
+        "true"
+    );
+    let nums: Vec<String> = c.get("NumericLessThan").unwrap().entries[0]
+        .values
+        .iter()
+        .map(|v| v.as_str().into_owned())
+        .collect();
     assert_eq!(nums, ["10", "2.5"]);
     // Re-serialization keeps the JSON types.
     let v: serde_json::Value = serde_json::from_str(&doc.to_json()).unwrap();
-    assert_eq!(v["Statement"][0]["Condition"]["Bool"]["aws:SecureTransport"], serde_json::json!(true));
-    assert_eq!(v["Statement"][0]["Condition"]["NumericLessThan"]["s3:max-keys"], serde_json::json!([10, 2.5]));
+    assert_eq!(
+        v["Statement"][0]["Condition"]["Bool"]["aws:SecureTransport"],
+        serde_json::json!(true)
+    );
+    assert_eq!(
+        v["Statement"][0]["Condition"]["NumericLessThan"]["s3:max-keys"],
+        serde_json::json!([10, 2.5])
+    );
 }
 
 #[test]
@@ -96,7 +127,12 @@ fn round_trip_keeps_shapes_and_order() {
     let written: serde_json::Value = serde_json::from_str(&doc.to_json()).unwrap();
     assert_eq!(original, written);
     // Condition operator order is document order, not sorted.
-    let ops: Vec<&str> = doc.statements[0].condition.operators.iter().map(|o| o.operator.as_str()).collect();
+    let ops: Vec<&str> = doc.statements[0]
+        .condition
+        .operators
+        .iter()
+        .map(|o| o.operator.as_str())
+        .collect();
     assert_eq!(ops, ["StringEquals", "StringLike"]);
     let pretty = doc.to_json_pretty();
     assert!(pretty.find("StringEquals").unwrap() < pretty.find("StringLike").unwrap());
@@ -104,42 +140,74 @@ fn round_trip_keeps_shapes_and_order() {
 
 #[test]
 fn parse_errors_say_where_and_what() {
-    let err = PolicyDocument::parse("{\n  \"Version\": \"2012-10-17\",\n  \"Statement\": [{\"Effect\": \"Maybe\"}]\n}").unwrap_err();
+    let err = PolicyDocument::parse(
+        "{\n  \"Version\": \"2012-10-17\",\n  \"Statement\": [{\"Effect\": \"Maybe\"}]\n}",
+    )
+    .unwrap_err();
     match &err {
         PolicyParseError::Json { line, what, .. } => {
             assert_eq!(*line, 3);
-            assert!(what.contains("Maybe") && what.contains("Allow") && what.contains("Deny"), "{what}");
+            assert!(
+                what.contains("Maybe") && what.contains("Allow") && what.contains("Deny"),
+                "{what}"
+            );
         }
         other => panic!("unexpected {other:?}"),
     }
     assert!(err.to_string().contains("line 3"), "{err}");
 
-    let err = PolicyDocument::parse(r#"{"Statement":[{"Effect":"Allow","Actoin":"s3:*"}]}"#).unwrap_err();
+    let err =
+        PolicyDocument::parse(r#"{"Statement":[{"Effect":"Allow","Actoin":"s3:*"}]}"#).unwrap_err();
     assert!(err.to_string().contains("Actoin"), "{err}");
     assert!(err.to_string().contains("Action"), "{err}");
 
-    let err = PolicyDocument::parse(r#"{"Statement":[{"Effect":"Allow","Action":5}]}"#).unwrap_err();
+    let err =
+        PolicyDocument::parse(r#"{"Statement":[{"Effect":"Allow","Action":5}]}"#).unwrap_err();
     assert!(err.to_string().contains("a string or a list"), "{err}");
 
-    let err = PolicyDocument::parse(r#"{"Statement":[{"Effect":"Allow","Action":"a","Principal":"someone"}]}"#).unwrap_err();
+    let err = PolicyDocument::parse(
+        r#"{"Statement":[{"Effect":"Allow","Action":"a","Principal":"someone"}]}"#,
+    )
+    .unwrap_err();
     assert!(err.to_string().contains("\"*\" or an object"), "{err}");
 
     let err = PolicyDocument::parse("{\"Statement\": [").unwrap_err();
-    assert!(matches!(err, PolicyParseError::Json { line: 1, .. }), "{err:?}");
+    assert!(
+        matches!(err, PolicyParseError::Json { line: 1, .. }),
+        "{err:?}"
+    );
 }
 
 #[test]
 fn grammar_rules_iam_enforces() {
     let cases = [
-        (r#"{"Version":"2020-01-01","Statement":[{"Effect":"Allow","Action":"a"}]}"#, "Version"),
-        (r#"{"Statement":[{"Sid":"X","Effect":"Allow","Action":"a","NotAction":"b"}]}"#, "both Action and NotAction"),
-        (r#"{"Statement":[{"Effect":"Allow"}]}"#, "neither Action nor NotAction"),
-        (r#"{"Statement":[{"Effect":"Allow","Action":"a","Principal":"*","NotPrincipal":"*"}]}"#, "Principal and NotPrincipal"),
-        (r#"{"Statement":[{"Effect":"Allow","Action":"a","Resource":"*","NotResource":"*"}]}"#, "Resource and NotResource"),
+        (
+            r#"{"Version":"2020-01-01","Statement":[{"Effect":"Allow","Action":"a"}]}"#,
+            "Version",
+        ),
+        (
+            r#"{"Statement":[{"Sid":"X","Effect":"Allow","Action":"a","NotAction":"b"}]}"#,
+            "both Action and NotAction",
+        ),
+        (
+            r#"{"Statement":[{"Effect":"Allow"}]}"#,
+            "neither Action nor NotAction",
+        ),
+        (
+            r#"{"Statement":[{"Effect":"Allow","Action":"a","Principal":"*","NotPrincipal":"*"}]}"#,
+            "Principal and NotPrincipal",
+        ),
+        (
+            r#"{"Statement":[{"Effect":"Allow","Action":"a","Resource":"*","NotResource":"*"}]}"#,
+            "Resource and NotResource",
+        ),
     ];
     for (text, needle) in cases {
         let err = PolicyDocument::parse(text).unwrap_err();
-        assert!(matches!(err, PolicyParseError::Invalid { .. }), "{text}: {err:?}");
+        assert!(
+            matches!(err, PolicyParseError::Invalid { .. }),
+            "{text}: {err:?}"
+        );
         assert!(err.to_string().contains(needle), "{text}: {err}");
     }
     let err = PolicyDocument::parse(cases[1].0).unwrap_err();
@@ -149,7 +217,11 @@ fn grammar_rules_iam_enforces() {
 #[test]
 fn iam_encoded_documents_decode() {
     // What GetRole returns on the wire (see sandbox FINDINGS: percent-encoded JSON, trailing newline).
-    let encoded: String = percent_encoding::utf8_percent_encode(&format!("{GUIDE_TRUST}\n"), percent_encoding::NON_ALPHANUMERIC).to_string();
+    let encoded: String = percent_encoding::utf8_percent_encode(
+        &format!("{GUIDE_TRUST}\n"),
+        percent_encoding::NON_ALPHANUMERIC,
+    )
+    .to_string();
     assert!(encoded.starts_with("%7B"));
     let a = PolicyDocument::parse_iam_encoded(&encoded).unwrap();
     let b = PolicyDocument::parse_iam_encoded(GUIDE_TRUST).unwrap();

@@ -4,7 +4,9 @@ mod common;
 
 use common::*;
 use hoist_policy::glob_match;
-use hoist_policy::model::{ConditionBlock, ConditionValue, Effect, OneOrMany, PolicyDocument, Principal, Statement};
+use hoist_policy::model::{
+    ConditionBlock, ConditionValue, Effect, OneOrMany, PolicyDocument, Principal, Statement,
+};
 use hoist_policy::request::ContextValue;
 use proptest::prelude::*;
 use serde_json::json;
@@ -118,17 +120,33 @@ fn cond_value() -> BoxedStrategy<ConditionValue> {
     .boxed()
 }
 
-fn one_or_many<T: std::fmt::Debug + Clone + 'static>(s: BoxedStrategy<T>) -> impl Strategy<Value = OneOrMany<T>> {
-    prop_oneof![s.clone().prop_map(OneOrMany::One), prop::collection::vec(s, 0..3).prop_map(OneOrMany::Many)]
+fn one_or_many<T: std::fmt::Debug + Clone + 'static>(
+    s: BoxedStrategy<T>,
+) -> impl Strategy<Value = OneOrMany<T>> {
+    prop_oneof![
+        s.clone().prop_map(OneOrMany::One),
+        prop::collection::vec(s, 0..3).prop_map(OneOrMany::Many)
+    ]
 }
 
 fn statement() -> impl Strategy<Value = Statement> {
-    let op = prop_oneof![Just("StringEquals"), Just("StringLike"), Just("ForAnyValue:StringNotLike"), Just("Bool"), Just("Null"), Just("Weird")];
+    let op = prop_oneof![
+        Just("StringEquals"),
+        Just("StringLike"),
+        Just("ForAnyValue:StringNotLike"),
+        Just("Bool"),
+        Just("Null"),
+        Just("Weird")
+    ];
     let entry = (op, "[a-z.]{1,6}:[a-z]{1,4}", one_or_many(cond_value()));
     (
         proptest::option::of("[A-Za-z0-9]{0,6}"),
         any::<bool>(),
-        prop_oneof![Just(None), Just(Some(Principal::Wildcard)), "[a-z:/]{1,20}".prop_map(|f| Some(Principal::federated(&f)))],
+        prop_oneof![
+            Just(None),
+            Just(Some(Principal::Wildcard)),
+            "[a-z:/]{1,20}".prop_map(|f| Some(Principal::federated(&f)))
+        ],
         one_or_many("[a-z:*?]{1,10}".boxed()),
         prop::collection::vec(entry, 0..4),
     )
@@ -140,7 +158,9 @@ fn statement() -> impl Strategy<Value = Statement> {
             let mut c = ConditionBlock::default();
             for (op, key, values) in entries {
                 // Keys are unique per operator in JSON objects.
-                if c.get(op).is_some_and(|b| b.entries.iter().any(|e| e.key == key)) {
+                if c.get(op)
+                    .is_some_and(|b| b.entries.iter().any(|e| e.key == key))
+                {
                     continue;
                 }
                 c.insert(op, &key, values);

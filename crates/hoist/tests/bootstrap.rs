@@ -284,6 +284,14 @@ fn id_based_subjects_use_owner_and_repository_ids() {
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stderr.contains("set owner_id = 222 and repository_id = 111"), "{}", run.stderr);
     assert_eq!(rec.mutating(), Vec::<String>::new());
+
+    // GitHub agrees with hoist.toml: the roles are already right, nothing is sent to AWS.
+    let github = GithubApi::start("arshargithub/HindsightRoboMemSetup", 987654, 72338);
+    let rec = Recorder::start(Some(moto.port()));
+    let run = hoist(dir.path()).args(["bootstrap", "--apply"]).envs(moto.env()).env("AWS_ENDPOINT_URL", rec.endpoint()).envs(github.env()).run();
+    assert_ok(&run);
+    assert!(github.requests().iter().any(|r| r.path == "/repos/arshargithub/HindsightRoboMemSetup"), "ids were checked with GitHub");
+    assert_eq!(rec.mutating(), Vec::<String>::new());
 }
 
 #[test]

@@ -94,6 +94,16 @@ impl Sandbox {
         // DBPortNumber). hoist checks the port RDS reports, as it must on AWS, so the healthy
         // state here also allows the service in on that port.
         let port = self.db_port();
+        // moto's CloudFormation also gives the instance a security group other than the
+        // template's VPCSecurityGroups (AWS uses those): set the template's group, as
+        // ModifyDBInstance does on AWS, so the instance is what the template describes.
+        let rds = aws_sdk_rds::Client::new(&self.conf);
+        let modify = rds
+            .modify_db_instance()
+            .db_instance_identifier(self.db_id())
+            .vpc_security_group_ids(self.output("RdsSecurityGroupId"))
+            .apply_immediately(true);
+        self.rt.block_on(modify.send()).unwrap();
         if port != 5432 {
             self.authorize(port);
         }
@@ -104,12 +114,16 @@ impl Sandbox {
         self.pg.psql("CREATE EXTENSION IF NOT EXISTS vector").unwrap();
     }
 
-    fn db_port(&self) -> i32 {
+    fn db_id(&self) -> String {
         let cfn = aws_sdk_cloudformation::Client::new(&self.conf);
         let resources = self.rt.block_on(cfn.describe_stack_resources().stack_name(STACK).send()).unwrap();
         let db = resources.stack_resources().iter().find(|r| r.resource_type() == Some("AWS::RDS::DBInstance")).unwrap();
+        db.physical_resource_id().unwrap().to_owned()
+    }
+
+    fn db_port(&self) -> i32 {
         let rds = aws_sdk_rds::Client::new(&self.conf);
-        let out = self.rt.block_on(rds.describe_db_instances().db_instance_identifier(db.physical_resource_id().unwrap()).send()).unwrap();
+        let out = self.rt.block_on(rds.describe_db_instances().db_instance_identifier(self.db_id()).send()).unwrap();
         out.db_instances()[0].endpoint().unwrap().port().unwrap()
     }
 
@@ -169,7 +183,7 @@ fn healthy_then_each_fault_fails_its_check_and_fix_repairs_it() {
     let Some(sb) = sandbox() else { return };
     let run = sb.doctor(&["--json", "doctor", "--env", "dev"]);
     let checks = sb.checks(&run);
-    assert_eq!(run.code, 0, "{checks:#?}\n{}", run.stderr);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     for name in ["oidc-provider", "dev/role-trust", "github-secrets", "dev/secret-LlmSecretArn", "dev/ecs-ServiceName", "dev/ecs-to-rds", "dev/pgvector", "ecr/hindsight-api"] {
         assert!(checks.contains_key(name), "{name} missing: {checks:#?}");
     }

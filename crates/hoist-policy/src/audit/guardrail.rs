@@ -16,11 +16,15 @@ pub fn guardrail_violation(policy: &PolicyDocument) -> Option<String> {
     let provider_suffix = format!("oidc-provider/{GITHUB_ISSUER_HOST}");
     let sub_key = format!("{GITHUB_ISSUER_HOST}:sub");
     for (i, st) in policy.statements.iter().enumerate() {
-        let trusts_github = st
-            .principal
-            .as_ref()
-            .is_some_and(|p| p.federated_values().iter().any(|f| f.to_ascii_lowercase().ends_with(&provider_suffix)));
-        let assumes = st.action.as_ref().is_some_and(|a| a.iter().any(|p| glob_match(p, ASSUME_ROLE_WITH_WEB_IDENTITY, true)));
+        let trusts_github = st.principal.as_ref().is_some_and(|p| {
+            p.federated_values()
+                .iter()
+                .any(|f| f.to_ascii_lowercase().ends_with(&provider_suffix))
+        });
+        let assumes = st.action.as_ref().is_some_and(|a| {
+            a.iter()
+                .any(|p| glob_match(p, ASSUME_ROLE_WITH_WEB_IDENTITY, true))
+        });
         if st.effect != Effect::Allow || !trusts_github || !assumes {
             continue;
         }
@@ -33,7 +37,12 @@ pub fn guardrail_violation(policy: &PolicyDocument) -> Option<String> {
                 ));
             }
             Some((_, entry)) => {
-                let v = entry.values.iter().next().map(|v| v.as_str().into_owned()).unwrap_or_default();
+                let v = entry
+                    .values
+                    .iter()
+                    .next()
+                    .map(|v| v.as_str().into_owned())
+                    .unwrap_or_default();
                 if v.is_empty() || v.chars().all(|c| c == '*') {
                     return Some(format!(
                         "MalformedPolicyDocument: statement {}: {sub_key} value \"{v}\" is not scoped to a repository",

@@ -61,9 +61,17 @@ impl Tier {
         if !cur.is_empty() {
             words.push(cur);
         }
-        if words.iter().any(|w| matches!(w.as_str(), "prod" | "production" | "prd")) {
+        if words
+            .iter()
+            .any(|w| matches!(w.as_str(), "prod" | "production" | "prd"))
+        {
             Some(Tier::Prod)
-        } else if words.iter().any(|w| matches!(w.as_str(), "dev" | "development" | "staging" | "stage" | "test")) {
+        } else if words.iter().any(|w| {
+            matches!(
+                w.as_str(),
+                "dev" | "development" | "staging" | "stage" | "test"
+            )
+        }) {
             Some(Tier::Dev)
         } else {
             None
@@ -101,7 +109,8 @@ impl Default for AuditContext {
 impl AuditContext {
     /// `tier`, else guessed from `role_name`.
     pub fn effective_tier(&self) -> Option<Tier> {
-        self.tier.or_else(|| self.role_name.as_deref().and_then(Tier::from_role_name))
+        self.tier
+            .or_else(|| self.role_name.as_deref().and_then(Tier::from_role_name))
     }
 }
 
@@ -130,6 +139,11 @@ pub struct Finding {
 /// severity.
 pub fn audit(policy: &PolicyDocument, ctx: &AuditContext) -> Vec<Finding> {
     let mut findings = rules::run(policy, ctx);
-    findings.sort_by(|a, b| a.statement.cmp(&b.statement).then(a.severity.cmp(&b.severity)).then(a.rule.cmp(b.rule)));
+    findings.sort_by(|a, b| {
+        a.statement
+            .cmp(&b.statement)
+            .then(a.severity.cmp(&b.severity))
+            .then(a.rule.cmp(b.rule))
+    });
     findings
 }

@@ -57,7 +57,15 @@ struct Ctx<'a> {
 
 impl Ctx<'_> {
     #[allow(clippy::too_many_arguments)]
-    fn push(&mut self, rule: (&'static str, &'static str), severity: Severity, at: Option<(usize, &Statement)>, fragment: String, message: String, fix: String) {
+    fn push(
+        &mut self,
+        rule: (&'static str, &'static str),
+        severity: Severity,
+        at: Option<(usize, &Statement)>,
+        fragment: String,
+        message: String,
+        fix: String,
+    ) {
         self.findings.push(Finding {
             rule: rule.0,
             name: rule.1,
@@ -76,7 +84,10 @@ fn entry_fragment(op: &str, e: &ConditionEntry) -> String {
 }
 
 pub(super) fn run(policy: &PolicyDocument, audit: &AuditContext) -> Vec<Finding> {
-    let mut cx = Ctx { findings: Vec::new(), audit };
+    let mut cx = Ctx {
+        findings: Vec::new(),
+        audit,
+    };
     if let Some(msg) = guardrail_violation(policy) {
         cx.push(
             GUARDRAIL,
@@ -132,7 +143,10 @@ fn check_statement(cx: &mut Ctx<'_>, i: usize, st: &Statement) {
     let (fed, wildcard_principal) = match &st.principal {
         Some(Principal::Wildcard) => (Vec::new(), true),
         Some(Principal::Map(PrincipalMap { federated, aws, .. })) => (
-            federated.as_ref().map(|f| f.as_slice().to_vec()).unwrap_or_default(),
+            federated
+                .as_ref()
+                .map(|f| f.as_slice().to_vec())
+                .unwrap_or_default(),
             aws.as_ref().is_some_and(|a| a.iter().any(|v| v == "*")),
         ),
         None => (Vec::new(), false),
@@ -214,7 +228,10 @@ fn check_actions(cx: &mut Ctx<'_>, i: usize, st: &Statement, web: bool) {
     }
     for a in st.action.iter().flat_map(|a| a.iter()) {
         let lower = a.to_ascii_lowercase();
-        if lower == "*" || lower == "sts:*" || (has_wildcard(a) && glob_match(a, "sts:AssumeRole", true)) {
+        if lower == "*"
+            || lower == "sts:*"
+            || (has_wildcard(a) && glob_match(a, "sts:AssumeRole", true))
+        {
             cx.push(
                 BROAD_ACTION,
                 Severity::Error,
@@ -232,7 +249,11 @@ fn multi_valued(key: &str) -> bool {
     k.ends_with(":amr")
         || matches!(
             k.as_str(),
-            "aws:tagkeys" | "aws:principalorgpaths" | "aws:calledvia" | "aws:principalserviceNamesList" | "aws:principalservicenameslist"
+            "aws:tagkeys"
+                | "aws:principalorgpaths"
+                | "aws:calledvia"
+                | "aws:principalserviceNamesList"
+                | "aws:principalservicenameslist"
         )
 }
 
@@ -294,7 +315,9 @@ fn key_problem(key: &str, github: bool) -> Option<(Severity, String, String)> {
     let Some((host, claim)) = lower.split_once(':') else {
         return Some((
             Severity::Error,
-            format!("\"{key}\" is not a condition key (keys look like service:name or issuer-host:claim)"),
+            format!(
+                "\"{key}\" is not a condition key (keys look like service:name or issuer-host:claim)"
+            ),
             "use token.actions.githubusercontent.com:sub / :aud".to_owned(),
         ));
     };
@@ -314,21 +337,27 @@ fn key_problem(key: &str, github: bool) -> Option<(Severity, String, String)> {
         };
         return Some((
             Severity::Error,
-            format!("\"{key}\" is not a key STS sets for GitHub tokens, so the condition never sees a value"),
+            format!(
+                "\"{key}\" is not a key STS sets for GitHub tokens, so the condition never sees a value"
+            ),
             suggestion,
         ));
     }
     if host.contains("github") {
         return Some((
             Severity::Error,
-            format!("\"{key}\" uses host \"{host}\"; GitHub tokens are keyed by {GITHUB_ISSUER_HOST}"),
+            format!(
+                "\"{key}\" uses host \"{host}\"; GitHub tokens are keyed by {GITHUB_ISSUER_HOST}"
+            ),
             format!("write \"{GITHUB_ISSUER_HOST}:{claim}\""),
         ));
     }
     if github && host.contains('.') {
         return Some((
             Severity::Error,
-            format!("\"{key}\" belongs to another identity provider; it is never present in a GitHub Actions request"),
+            format!(
+                "\"{key}\" belongs to another identity provider; it is never present in a GitHub Actions request"
+            ),
             format!("use {GITHUB_ISSUER_HOST}:{claim}"),
         ));
     }
@@ -347,15 +376,23 @@ fn check_sub(cx: &mut Ctx<'_>, i: usize, st: &Statement) {
     let mut positive: Vec<SubEntry<'_>> = Vec::new();
     let mut negated: Vec<String> = Vec::new();
     for (op_name, entry) in st.condition.entries_for_key(&sub_key) {
-        let Ok(op) = parse_operator(op_name) else { continue };
+        let Ok(op) = parse_operator(op_name) else {
+            continue;
+        };
         let string_op = matches!(
             op.base,
-            BaseOperator::StringEquals | BaseOperator::StringEqualsIgnoreCase | BaseOperator::StringLike
+            BaseOperator::StringEquals
+                | BaseOperator::StringEqualsIgnoreCase
+                | BaseOperator::StringLike
         );
         if op.base.is_negated() {
             negated.push(op_name.to_owned());
         } else if string_op {
-            positive.push(SubEntry { op: op_name, entry, like: op.base == BaseOperator::StringLike });
+            positive.push(SubEntry {
+                op: op_name,
+                entry,
+                like: op.base == BaseOperator::StringLike,
+            });
         }
     }
     if positive.is_empty() {
@@ -380,7 +417,12 @@ fn check_sub(cx: &mut Ctx<'_>, i: usize, st: &Statement) {
     let prod = cx.audit.effective_tier() == Some(Tier::Prod);
     for s in &positive {
         let frag = entry_fragment(s.op, s.entry);
-        let values: Vec<String> = s.entry.values.iter().map(|v| v.as_str().into_owned()).collect();
+        let values: Vec<String> = s
+            .entry
+            .values
+            .iter()
+            .map(|v| v.as_str().into_owned())
+            .collect();
         let reaches: Vec<Reach> = values.iter().map(|v| reach(v, s.like)).collect();
         for (v, r) in values.iter().zip(&reaches) {
             let wide = match r {
@@ -388,7 +430,9 @@ fn check_sub(cx: &mut Ctx<'_>, i: usize, st: &Statement) {
                 Reach::OwnerPrefix(p) => Some(format!(
                     "every repository of every owner whose name starts with \"{p}\" (e.g. \"{p}-evil\", which anyone can register)"
                 )),
-                Reach::Owner(o) => Some(format!("every repository of \"{o}\", including ones created later and forks' workflows there")),
+                Reach::Owner(o) => Some(format!(
+                    "every repository of \"{o}\", including ones created later and forks' workflows there"
+                )),
                 Reach::RepoPrefix(p) => Some(format!(
                     "every repository whose name starts with \"{p}\" (e.g. \"{p}-evil\"), not just \"{p}\""
                 )),
@@ -406,7 +450,11 @@ fn check_sub(cx: &mut Ctx<'_>, i: usize, st: &Statement) {
                 continue;
             }
             if let (Reach::OneRepo(r), Some(expected)) = (r, &cx.audit.repository) {
-                let name_only: String = r.split('/').map(|p| p.split('@').next().unwrap_or(p)).collect::<Vec<_>>().join("/");
+                let name_only: String = r
+                    .split('/')
+                    .map(|p| p.split('@').next().unwrap_or(p))
+                    .collect::<Vec<_>>()
+                    .join("/");
                 if !r.starts_with("repository_id:") && !name_only.eq_ignore_ascii_case(expected) {
                     cx.push(
                         OTHER_REPO,
@@ -471,7 +519,9 @@ fn check_aud(cx: &mut Ctx<'_>, i: usize, st: &Statement) {
     let mut matched = false;
     let mut frags = Vec::new();
     for (op_name, entry) in st.condition.entries_for_key(&aud_key) {
-        let Ok(op) = parse_operator(op_name) else { continue };
+        let Ok(op) = parse_operator(op_name) else {
+            continue;
+        };
         if op.base.is_negated() {
             continue;
         }

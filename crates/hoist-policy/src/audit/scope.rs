@@ -24,7 +24,10 @@ pub(crate) enum Reach {
 impl Reach {
     /// Whether this reaches beyond a single repository.
     pub(crate) fn is_wide(&self) -> bool {
-        matches!(self, Reach::AllGitHub | Reach::OwnerPrefix(_) | Reach::Owner(_) | Reach::RepoPrefix(_))
+        matches!(
+            self,
+            Reach::AllGitHub | Reach::OwnerPrefix(_) | Reach::Owner(_) | Reach::RepoPrefix(_)
+        )
     }
 }
 
@@ -32,12 +35,19 @@ impl Reach {
 /// (`like`) or literally.
 pub(crate) fn reach(value: &str, like: bool) -> Reach {
     let wildcard = like && has_wildcard(value);
-    let prefix = if wildcard { literal_prefix(value) } else { value };
+    let prefix = if wildcard {
+        literal_prefix(value)
+    } else {
+        value
+    };
     if let Some(rest) = prefix.strip_prefix("repo:") {
         return match rest.split_once('/') {
             Some((owner, after)) => {
                 if after.contains(':') || !wildcard {
-                    Reach::OneRepo(format!("{owner}/{}", after.split(':').next().unwrap_or(after)))
+                    Reach::OneRepo(format!(
+                        "{owner}/{}",
+                        after.split(':').next().unwrap_or(after)
+                    ))
                 } else if after.is_empty() {
                     Reach::Owner(owner.to_owned())
                 } else {
@@ -57,7 +67,9 @@ pub(crate) fn reach(value: &str, like: bool) -> Reach {
     if let Some(id) = claim_in_prefix(prefix, "repository_id") {
         return Reach::OneRepo(format!("repository_id:{id}"));
     }
-    if let Some(owner) = claim_in_prefix(prefix, "repository_owner_id").or_else(|| claim_in_prefix(prefix, "repository_owner")) {
+    if let Some(owner) = claim_in_prefix(prefix, "repository_owner_id")
+        .or_else(|| claim_in_prefix(prefix, "repository_owner"))
+    {
         return Reach::Owner(owner);
     }
     if wildcard && value.chars().all(|c| c == '*' || c == '?') {
@@ -70,7 +82,9 @@ pub(crate) fn reach(value: &str, like: bool) -> Reach {
 /// complete (followed by `:`).
 fn claim_in_prefix(prefix: &str, key: &str) -> Option<String> {
     let tokens: Vec<&str> = prefix.split(':').collect();
-    (0..tokens.len().saturating_sub(2)).find(|&i| tokens[i] == key).map(|i| tokens[i + 1].to_owned())
+    (0..tokens.len().saturating_sub(2))
+        .find(|&i| tokens[i] == key)
+        .map(|i| tokens[i + 1].to_owned())
 }
 
 /// `repo:OWNER/NAME` part of a one-repository value, to build probes.
@@ -92,8 +106,16 @@ pub(crate) struct Admits {
 
 /// Probes a one-repository value with made-up subjects of that repository.
 pub(crate) fn admits(value: &str, like: bool) -> Admits {
-    let Some(base) = repo_base(value) else { return Admits::default() };
-    let m = |probe: String| if like { glob_match(value, &probe, false) } else { value == probe };
+    let Some(base) = repo_base(value) else {
+        return Admits::default();
+    };
+    let m = |probe: String| {
+        if like {
+            glob_match(value, &probe, false)
+        } else {
+            value == probe
+        }
+    };
     Admits {
         pull_request: m(format!("{base}:pull_request")),
         any_branch: m(format!("{base}:ref:refs/heads/hoist-audit-probe-7f3a")),
@@ -111,14 +133,38 @@ mod tests {
         assert_eq!(reach("*", true), Reach::AllGitHub);
         assert_eq!(reach("repo:*", true), Reach::AllGitHub);
         assert_eq!(reach("repo:octo*", true), Reach::OwnerPrefix("octo".into()));
-        assert_eq!(reach("repo:octo-org/*", true), Reach::Owner("octo-org".into()));
-        assert_eq!(reach("repo:octo-org/app*", true), Reach::RepoPrefix("octo-org/app".into()));
-        assert_eq!(reach("repo:octo-org/app:*", true), Reach::OneRepo("octo-org/app".into()));
-        assert_eq!(reach("repo:o@1/r@2:ref:refs/tags/*", true), Reach::OneRepo("o@1/r@2".into()));
-        assert_eq!(reach("repo:octo-org/*", false), Reach::OneRepo("octo-org/*".into()));
-        assert_eq!(reach("repository_owner_id:72:repository_id:9:*", true), Reach::OneRepo("repository_id:9".into()));
-        assert_eq!(reach("repository_owner_id:72:*", true), Reach::Owner("72".into()));
-        assert_eq!(reach("job_workflow_ref:o/r/.github/workflows/d.yml@*", true), Reach::Unknown);
+        assert_eq!(
+            reach("repo:octo-org/*", true),
+            Reach::Owner("octo-org".into())
+        );
+        assert_eq!(
+            reach("repo:octo-org/app*", true),
+            Reach::RepoPrefix("octo-org/app".into())
+        );
+        assert_eq!(
+            reach("repo:octo-org/app:*", true),
+            Reach::OneRepo("octo-org/app".into())
+        );
+        assert_eq!(
+            reach("repo:o@1/r@2:ref:refs/tags/*", true),
+            Reach::OneRepo("o@1/r@2".into())
+        );
+        assert_eq!(
+            reach("repo:octo-org/*", false),
+            Reach::OneRepo("octo-org/*".into())
+        );
+        assert_eq!(
+            reach("repository_owner_id:72:repository_id:9:*", true),
+            Reach::OneRepo("repository_id:9".into())
+        );
+        assert_eq!(
+            reach("repository_owner_id:72:*", true),
+            Reach::Owner("72".into())
+        );
+        assert_eq!(
+            reach("job_workflow_ref:o/r/.github/workflows/d.yml@*", true),
+            Reach::Unknown
+        );
     }
 
     #[test]

@@ -29,14 +29,27 @@ pub(crate) fn matches(op: BaseOperator, policy: &str, request: &str) -> Result<b
         StringEquals => Ok(policy == request),
         StringEqualsIgnoreCase => Ok(policy.to_lowercase() == request.to_lowercase()),
         StringLike => Ok(glob_match(policy, request, false)),
-        NumericEquals | NumericLessThan | NumericLessThanEquals | NumericGreaterThan | NumericGreaterThanEquals => {
-            let p = parse_number(policy).ok_or_else(|| format!("policy value \"{policy}\" is not a number"))?;
-            let r = parse_number(request).ok_or_else(|| format!("request value \"{request}\" is not a number"))?;
+        NumericEquals
+        | NumericLessThan
+        | NumericLessThanEquals
+        | NumericGreaterThan
+        | NumericGreaterThanEquals => {
+            let p = parse_number(policy)
+                .ok_or_else(|| format!("policy value \"{policy}\" is not a number"))?;
+            let r = parse_number(request)
+                .ok_or_else(|| format!("request value \"{request}\" is not a number"))?;
             Ok(relate(positive(op), p, r))
         }
-        DateEquals | DateLessThan | DateLessThanEquals | DateGreaterThan | DateGreaterThanEquals => {
-            let p = parse_date(policy).ok_or_else(|| format!("policy value \"{policy}\" is not an ISO 8601 date or epoch time"))?;
-            let r = parse_date(request).ok_or_else(|| format!("request value \"{request}\" is not a date"))?;
+        DateEquals
+        | DateLessThan
+        | DateLessThanEquals
+        | DateGreaterThan
+        | DateGreaterThanEquals => {
+            let p = parse_date(policy).ok_or_else(|| {
+                format!("policy value \"{policy}\" is not an ISO 8601 date or epoch time")
+            })?;
+            let r = parse_date(request)
+                .ok_or_else(|| format!("request value \"{request}\" is not a date"))?;
             Ok(relate(
                 match positive(op) {
                     DateEquals => NumericEquals,
@@ -50,13 +63,17 @@ pub(crate) fn matches(op: BaseOperator, policy: &str, request: &str) -> Result<b
             ))
         }
         Bool => {
-            let p = parse_bool(policy).ok_or_else(|| format!("policy value \"{policy}\" is not true or false"))?;
-            let r = parse_bool(request).ok_or_else(|| format!("request value \"{request}\" is not true or false"))?;
+            let p = parse_bool(policy)
+                .ok_or_else(|| format!("policy value \"{policy}\" is not true or false"))?;
+            let r = parse_bool(request)
+                .ok_or_else(|| format!("request value \"{request}\" is not true or false"))?;
             Ok(p == r)
         }
         BinaryEquals => Ok(policy == request),
         ArnEquals | ArnLike => Ok(arn_like(policy, request)),
-        IpAddress => Err("hoist does not evaluate IpAddress/NotIpAddress; treated as not matching".to_owned()),
+        IpAddress => Err(
+            "hoist does not evaluate IpAddress/NotIpAddress; treated as not matching".to_owned(),
+        ),
         Null => Err("Null is evaluated on presence, not values".to_owned()),
         _ => unreachable!("positive() never returns a negated operator"),
     }
@@ -127,7 +144,11 @@ pub(crate) fn parse_date(s: &str) -> Option<f64> {
             Some(v) => v.parse().ok()?,
             None => 0.0,
         };
-        if cparts.next().is_some() || !(0.0..24.0).contains(&h) || !(0.0..60.0).contains(&mi) || !(0.0..61.0).contains(&sec) {
+        if cparts.next().is_some()
+            || !(0.0..24.0).contains(&h)
+            || !(0.0..60.0).contains(&mi)
+            || !(0.0..61.0).contains(&sec)
+        {
             return None;
         }
         secs += h * 3600.0 + mi * 60.0 + sec - offset;
@@ -179,15 +200,24 @@ mod tests {
 
     #[test]
     fn arns_compare_by_component() {
-        assert!(arn_like("arn:aws:iam::*:role/Stack-*", "arn:aws:iam::123:role/Stack-Task"));
-        assert!(!arn_like("arn:aws:iam::*:role/Stack-*", "arn:aws:s3:::role/Stack-Task"));
+        assert!(arn_like(
+            "arn:aws:iam::*:role/Stack-*",
+            "arn:aws:iam::123:role/Stack-Task"
+        ));
+        assert!(!arn_like(
+            "arn:aws:iam::*:role/Stack-*",
+            "arn:aws:s3:::role/Stack-Task"
+        ));
         assert!(arn_like("*", "anything"));
     }
 
     #[test]
     fn numbers_and_bools() {
         assert_eq!(matches(BaseOperator::NumericLessThan, "10", "9"), Ok(true));
-        assert_eq!(matches(BaseOperator::NumericLessThan, "10", "10"), Ok(false));
+        assert_eq!(
+            matches(BaseOperator::NumericLessThan, "10", "10"),
+            Ok(false)
+        );
         assert!(matches(BaseOperator::NumericEquals, "x", "1").is_err());
         assert_eq!(matches(BaseOperator::Bool, "true", "TRUE"), Ok(true));
         assert_eq!(matches(BaseOperator::StringNotLike, "a*", "abc"), Ok(true));

@@ -43,11 +43,24 @@ pub struct ConditionCheck {
 
 fn quote_list(v: &[String]) -> String {
     let q: Vec<String> = v.iter().map(|s| format!("\"{s}\"")).collect();
-    if q.len() == 1 { q[0].clone() } else { format!("[{}]", q.join(", ")) }
+    if q.len() == 1 {
+        q[0].clone()
+    } else {
+        format!("[{}]", q.join(", "))
+    }
 }
 
-pub(crate) fn check_entry(operator: &str, entry: &ConditionEntry, req: &WebIdentityRequest, variables: bool) -> ConditionCheck {
-    let raw_wanted: Vec<String> = entry.values.iter().map(|v| v.as_str().into_owned()).collect();
+pub(crate) fn check_entry(
+    operator: &str,
+    entry: &ConditionEntry,
+    req: &WebIdentityRequest,
+    variables: bool,
+) -> ConditionCheck {
+    let raw_wanted: Vec<String> = entry
+        .values
+        .iter()
+        .map(|v| v.as_str().into_owned())
+        .collect();
     let actual: Option<Vec<String>> = req.get(&entry.key).map(|v| v.values().to_vec());
     let mut check = ConditionCheck {
         operator: operator.to_owned(),
@@ -62,7 +75,9 @@ pub(crate) fn check_entry(operator: &str, entry: &ConditionEntry, req: &WebIdent
         Ok(op) => op,
         Err(why) => {
             check.exact = false;
-            check.reason = format!("{why}; IAM rejects such a policy, hoist treats the condition as not matching");
+            check.reason = format!(
+                "{why}; IAM rejects such a policy, hoist treats the condition as not matching"
+            );
             return check;
         }
     };
@@ -90,7 +105,10 @@ pub(crate) fn check_entry(operator: &str, entry: &ConditionEntry, req: &WebIdent
     let unresolved_note = if unresolved.is_empty() {
         String::new()
     } else {
-        format!(" (policy variable(s) {} not in the request; those values cannot match)", unresolved.join(", "))
+        format!(
+            " (policy variable(s) {} not in the request; those values cannot match)",
+            unresolved.join(", ")
+        )
     };
 
     let Some(values) = present_values else {
@@ -121,7 +139,8 @@ pub(crate) fn check_entry(operator: &str, entry: &ConditionEntry, req: &WebIdent
     if op.base == BaseOperator::IpAddress || op.base == BaseOperator::NotIpAddress {
         check.exact = false;
         check.result = false;
-        check.reason = "hoist does not evaluate IP address conditions; treated as not matching".to_owned();
+        check.reason =
+            "hoist does not evaluate IP address conditions; treated as not matching".to_owned();
         return check;
     }
     let (result, mut reason) = combine(op, is_multi, &satisfied, &wanted, values);
@@ -147,12 +166,19 @@ fn null_check(mut check: ConditionCheck, wanted: &[String], present: bool) -> Co
     check.result = result;
     check.reason = match (present, result) {
         (false, true) => "Null: true requires the key to be absent, and it is".to_owned(),
-        (false, false) => "Null: false requires the key to be present, but the request lacks it".to_owned(),
+        (false, false) => {
+            "Null: false requires the key to be present, but the request lacks it".to_owned()
+        }
         (true, true) => "Null: false requires the key to be present, and it is".to_owned(),
-        (true, false) => "Null: true requires the key to be absent, but the request has it".to_owned(),
+        (true, false) => {
+            "Null: true requires the key to be absent, but the request has it".to_owned()
+        }
     };
     if !bad.is_empty() {
-        check.reason.push_str(&format!(" (values {} are neither true nor false)", quote_list(&bad)));
+        check.reason.push_str(&format!(
+            " (values {} are neither true nor false)",
+            quote_list(&bad)
+        ));
     }
     check
 }
@@ -162,47 +188,122 @@ fn missing_key(op: ParsedOperator) -> (bool, String) {
         return (true, "…IfExists treats a missing key as a match".to_owned());
     }
     match op.qualifier {
-        Some(SetQualifier::ForAllValues) => {
-            (true, "ForAllValues is true when the key is missing or empty (there is no value that fails)".to_owned())
-        }
-        Some(SetQualifier::ForAnyValue) => (false, "ForAnyValue is false when the key is missing or empty".to_owned()),
-        None if op.base.is_negated() => {
-            (true, format!("{} is a negated operator, and a missing key cannot equal any listed value", op.base.name()))
-        }
-        None => (false, format!("{} needs the key to be present", op.base.name())),
+        Some(SetQualifier::ForAllValues) => (
+            true,
+            "ForAllValues is true when the key is missing or empty (there is no value that fails)"
+                .to_owned(),
+        ),
+        Some(SetQualifier::ForAnyValue) => (
+            false,
+            "ForAnyValue is false when the key is missing or empty".to_owned(),
+        ),
+        None if op.base.is_negated() => (
+            true,
+            format!(
+                "{} is a negated operator, and a missing key cannot equal any listed value",
+                op.base.name()
+            ),
+        ),
+        None => (
+            false,
+            format!("{} needs the key to be present", op.base.name()),
+        ),
     }
 }
 
-fn combine(op: ParsedOperator, is_multi: bool, satisfied: &[bool], wanted: &[String], values: &[String]) -> (bool, String) {
+fn combine(
+    op: ParsedOperator,
+    is_multi: bool,
+    satisfied: &[bool],
+    wanted: &[String],
+    values: &[String],
+) -> (bool, String) {
     let name = op.base.name();
     let negated = op.base.is_negated();
-    let verb = if negated { "matches none of" } else { "matches" };
+    let verb = if negated {
+        "matches none of"
+    } else {
+        "matches"
+    };
     match op.qualifier {
         Some(SetQualifier::ForAllValues) => {
-            let failing: Vec<String> =
-                values.iter().zip(satisfied).filter(|(_, s)| !**s).map(|(v, _)| v.clone()).collect();
+            let failing: Vec<String> = values
+                .iter()
+                .zip(satisfied)
+                .filter(|(_, s)| !**s)
+                .map(|(v, _)| v.clone())
+                .collect();
             if failing.is_empty() {
-                (true, format!("every request value {verb} {} under {name}", quote_list(wanted)))
+                (
+                    true,
+                    format!(
+                        "every request value {verb} {} under {name}",
+                        quote_list(wanted)
+                    ),
+                )
             } else {
-                (false, format!("ForAllValues: request value(s) {} fail {name} against {}", quote_list(&failing), quote_list(wanted)))
+                (
+                    false,
+                    format!(
+                        "ForAllValues: request value(s) {} fail {name} against {}",
+                        quote_list(&failing),
+                        quote_list(wanted)
+                    ),
+                )
             }
         }
         Some(SetQualifier::ForAnyValue) => {
             if satisfied.iter().any(|s| *s) {
-                (true, format!("at least one request value {verb} {} under {name}", quote_list(wanted)))
+                (
+                    true,
+                    format!(
+                        "at least one request value {verb} {} under {name}",
+                        quote_list(wanted)
+                    ),
+                )
             } else {
-                (false, format!("ForAnyValue: no request value satisfies {name} against {}", quote_list(wanted)))
+                (
+                    false,
+                    format!(
+                        "ForAnyValue: no request value satisfies {name} against {}",
+                        quote_list(wanted)
+                    ),
+                )
             }
         }
         None => {
-            let result = if negated { satisfied.iter().all(|s| *s) } else { satisfied.iter().any(|s| *s) };
-            let subject = if is_multi { "a request value" } else { "the request value" };
+            let result = if negated {
+                satisfied.iter().all(|s| *s)
+            } else {
+                satisfied.iter().any(|s| *s)
+            };
+            let subject = if is_multi {
+                "a request value"
+            } else {
+                "the request value"
+            };
             let reason = match (negated, result) {
-                (false, true) => format!("{subject} {} one of {}", describe(op.base), quote_list(wanted)),
-                (false, false) => format!("{subject} {} none of {}", describe_neg(op.base), quote_list(wanted)),
-                (true, true) => format!("{name}: {subject} {} none of {}", describe(compare::positive(op.base)), quote_list(wanted)),
+                (false, true) => format!(
+                    "{subject} {} one of {}",
+                    describe(op.base),
+                    quote_list(wanted)
+                ),
+                (false, false) => format!(
+                    "{subject} {} none of {}",
+                    describe_neg(op.base),
+                    quote_list(wanted)
+                ),
+                (true, true) => format!(
+                    "{name}: {subject} {} none of {}",
+                    describe(compare::positive(op.base)),
+                    quote_list(wanted)
+                ),
                 (true, false) => {
-                    format!("{name}: {subject} {} one of {}", describe(compare::positive(op.base)), quote_list(wanted))
+                    format!(
+                        "{name}: {subject} {} one of {}",
+                        describe(compare::positive(op.base)),
+                        quote_list(wanted)
+                    )
                 }
             };
             (result, reason)

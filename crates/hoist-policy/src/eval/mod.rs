@@ -22,9 +22,11 @@ use serde::Serialize;
 pub use condition::ConditionCheck;
 pub use operator::{BaseOperator, ParsedOperator, SetQualifier, parse_operator};
 
-use crate::glob::glob_match;
 use crate::github::{Hint, hints};
-use crate::model::{Effect, OneOrMany, PolicyDocument, Principal, PrincipalMap, Statement, VERSION_2012};
+use crate::glob::glob_match;
+use crate::model::{
+    Effect, OneOrMany, PolicyDocument, Principal, PrincipalMap, Statement, VERSION_2012,
+};
 use crate::request::WebIdentityRequest;
 
 /// The final answer.
@@ -106,11 +108,21 @@ impl Decision {
 /// Evaluates `policy` (a role trust policy) for `req`.
 pub fn evaluate(policy: &PolicyDocument, req: &WebIdentityRequest) -> Decision {
     let variables = policy.version.as_deref() == Some(VERSION_2012);
-    let statements: Vec<StatementTrace> =
-        policy.statements.iter().enumerate().map(|(i, s)| trace_statement(i, s, req, variables)).collect();
-    let outcome = if statements.iter().any(|t| t.applies && t.effect == Effect::Deny) {
+    let statements: Vec<StatementTrace> = policy
+        .statements
+        .iter()
+        .enumerate()
+        .map(|(i, s)| trace_statement(i, s, req, variables))
+        .collect();
+    let outcome = if statements
+        .iter()
+        .any(|t| t.applies && t.effect == Effect::Deny)
+    {
         Outcome::ExplicitDeny
-    } else if statements.iter().any(|t| t.applies && t.effect == Effect::Allow) {
+    } else if statements
+        .iter()
+        .any(|t| t.applies && t.effect == Effect::Allow)
+    {
         Outcome::Allow
     } else {
         Outcome::ImplicitDeny
@@ -126,19 +138,29 @@ pub fn evaluate(policy: &PolicyDocument, req: &WebIdentityRequest) -> Decision {
     decision
 }
 
-fn trace_statement(index: usize, s: &Statement, req: &WebIdentityRequest, variables: bool) -> StatementTrace {
+fn trace_statement(
+    index: usize,
+    s: &Statement,
+    req: &WebIdentityRequest,
+    variables: bool,
+) -> StatementTrace {
     let principal = match (&s.principal, &s.not_principal) {
         (Some(p), _) => match_principal(p, req, false),
         (None, Some(np)) => match_principal(np, req, true),
         (None, None) => ElementMatch {
             matched: false,
-            reason: "no Principal element: a trust policy statement without one applies to no caller".to_owned(),
+            reason:
+                "no Principal element: a trust policy statement without one applies to no caller"
+                    .to_owned(),
         },
     };
     let action = match (&s.action, &s.not_action) {
         (Some(a), _) => match_action(a, &req.action, false),
         (None, Some(na)) => match_action(na, &req.action, true),
-        (None, None) => ElementMatch { matched: false, reason: "no Action element".to_owned() },
+        (None, None) => ElementMatch {
+            matched: false,
+            reason: "no Action element".to_owned(),
+        },
     };
     let resource = match (&s.resource, &s.not_resource) {
         (None, None) => ElementMatch {
@@ -155,7 +177,11 @@ fn trace_statement(index: usize, s: &Statement, req: &WebIdentityRequest, variab
         .condition
         .operators
         .iter()
-        .flat_map(|b| b.entries.iter().map(move |e| condition::check_entry(&b.operator, e, req, variables)))
+        .flat_map(|b| {
+            b.entries
+                .iter()
+                .map(move |e| condition::check_entry(&b.operator, e, req, variables))
+        })
         .collect();
     let conditions_hold = conditions.iter().all(|c| c.result);
     let applies = principal.matched && action.matched && resource.matched && conditions_hold;
@@ -178,42 +204,84 @@ fn match_principal(p: &Principal, req: &WebIdentityRequest, negate: bool) -> Ele
         Principal::Map(PrincipalMap { federated, aws, .. }) => {
             let fed = federated.as_ref().map(|f| f.as_slice()).unwrap_or(&[]);
             if fed.iter().any(|f| f == &req.federated_principal) {
-                (true, format!("Federated \"{}\" is the token's provider", req.federated_principal))
+                (
+                    true,
+                    format!(
+                        "Federated \"{}\" is the token's provider",
+                        req.federated_principal
+                    ),
+                )
             } else if aws.as_ref().is_some_and(|a| a.iter().any(|v| v == "*")) {
-                (true, "{\"AWS\": \"*\"} is equivalent to \"*\" and matches every caller".to_owned())
+                (
+                    true,
+                    "{\"AWS\": \"*\"} is equivalent to \"*\" and matches every caller".to_owned(),
+                )
             } else if fed.is_empty() {
-                (false, format!("no Federated principal; the token's provider is \"{}\"", req.federated_principal))
+                (
+                    false,
+                    format!(
+                        "no Federated principal; the token's provider is \"{}\"",
+                        req.federated_principal
+                    ),
+                )
             } else {
-                (false, format!("Federated {} does not name the token's provider \"{}\"", list(fed), req.federated_principal))
+                (
+                    false,
+                    format!(
+                        "Federated {} does not name the token's provider \"{}\"",
+                        list(fed),
+                        req.federated_principal
+                    ),
+                )
             }
         }
     };
     if negate {
-        ElementMatch { matched: !hit, reason: format!("NotPrincipal: {why}") }
+        ElementMatch {
+            matched: !hit,
+            reason: format!("NotPrincipal: {why}"),
+        }
     } else {
-        ElementMatch { matched: hit, reason: why }
+        ElementMatch {
+            matched: hit,
+            reason: why,
+        }
     }
 }
 
 fn match_action(patterns: &OneOrMany<String>, action: &str, negate: bool) -> ElementMatch {
     let hit = patterns.iter().find(|p| glob_match(p, action, true));
     match (hit, negate) {
-        (Some(p), false) => ElementMatch { matched: true, reason: format!("Action \"{p}\" matches {action}") },
+        (Some(p), false) => ElementMatch {
+            matched: true,
+            reason: format!("Action \"{p}\" matches {action}"),
+        },
         (None, false) => ElementMatch {
             matched: false,
-            reason: format!("Action {} does not include {action}", list(patterns.as_slice())),
+            reason: format!(
+                "Action {} does not include {action}",
+                list(patterns.as_slice())
+            ),
         },
-        (Some(p), true) => {
-            ElementMatch { matched: false, reason: format!("NotAction \"{p}\" excludes {action}") }
-        }
+        (Some(p), true) => ElementMatch {
+            matched: false,
+            reason: format!("NotAction \"{p}\" excludes {action}"),
+        },
         (None, true) => ElementMatch {
             matched: true,
-            reason: format!("NotAction {} does not exclude {action}", list(patterns.as_slice())),
+            reason: format!(
+                "NotAction {} does not exclude {action}",
+                list(patterns.as_slice())
+            ),
         },
     }
 }
 
 pub(crate) fn list(v: &[String]) -> String {
     let q: Vec<String> = v.iter().map(|s| format!("\"{s}\"")).collect();
-    if q.len() == 1 { q[0].clone() } else { format!("[{}]", q.join(", ")) }
+    if q.len() == 1 {
+        q[0].clone()
+    } else {
+        format!("[{}]", q.join(", "))
+    }
 }

@@ -49,8 +49,14 @@ pub enum BaseOperator {
 const ALL: &[(&str, BaseOperator)] = &[
     ("StringEquals", BaseOperator::StringEquals),
     ("StringNotEquals", BaseOperator::StringNotEquals),
-    ("StringEqualsIgnoreCase", BaseOperator::StringEqualsIgnoreCase),
-    ("StringNotEqualsIgnoreCase", BaseOperator::StringNotEqualsIgnoreCase),
+    (
+        "StringEqualsIgnoreCase",
+        BaseOperator::StringEqualsIgnoreCase,
+    ),
+    (
+        "StringNotEqualsIgnoreCase",
+        BaseOperator::StringNotEqualsIgnoreCase,
+    ),
     ("StringLike", BaseOperator::StringLike),
     ("StringNotLike", BaseOperator::StringNotLike),
     ("NumericEquals", BaseOperator::NumericEquals),
@@ -58,7 +64,10 @@ const ALL: &[(&str, BaseOperator)] = &[
     ("NumericLessThan", BaseOperator::NumericLessThan),
     ("NumericLessThanEquals", BaseOperator::NumericLessThanEquals),
     ("NumericGreaterThan", BaseOperator::NumericGreaterThan),
-    ("NumericGreaterThanEquals", BaseOperator::NumericGreaterThanEquals),
+    (
+        "NumericGreaterThanEquals",
+        BaseOperator::NumericGreaterThanEquals,
+    ),
     ("DateEquals", BaseOperator::DateEquals),
     ("DateNotEquals", BaseOperator::DateNotEquals),
     ("DateLessThan", BaseOperator::DateLessThan),
@@ -79,7 +88,10 @@ const ALL: &[(&str, BaseOperator)] = &[
 impl BaseOperator {
     /// The documented name.
     pub fn name(self) -> &'static str {
-        ALL.iter().find(|(_, op)| *op == self).map(|(n, _)| *n).expect("every operator is listed")
+        ALL.iter()
+            .find(|(_, op)| *op == self)
+            .map(|(n, _)| *n)
+            .expect("every operator is listed")
     }
 
     /// Negated operators ("the key must match none of the values"): a
@@ -160,13 +172,22 @@ pub fn parse_operator(name: &str) -> Result<ParsedOperator, String> {
         .map(|(_, op)| *op)
         .ok_or_else(|| format!("\"{name}\" is not an IAM condition operator"))?;
     if base == BaseOperator::Null && if_exists {
-        return Err(format!("\"{name}\": IfExists cannot be added to the Null operator"));
+        return Err(format!(
+            "\"{name}\": IfExists cannot be added to the Null operator"
+        ));
     }
-    Ok(ParsedOperator { qualifier, base, if_exists })
+    Ok(ParsedOperator {
+        qualifier,
+        base,
+        if_exists,
+    })
 }
 
 fn strip_prefix_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
-    if s.len() >= prefix.len() && s.is_char_boundary(prefix.len()) && s[..prefix.len()].eq_ignore_ascii_case(prefix) {
+    if s.len() >= prefix.len()
+        && s.is_char_boundary(prefix.len())
+        && s[..prefix.len()].eq_ignore_ascii_case(prefix)
+    {
         Some(&s[prefix.len()..])
     } else {
         None
@@ -175,7 +196,11 @@ fn strip_prefix_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
 
 fn strip_suffix_ci<'a>(s: &'a str, suffix: &str) -> Option<&'a str> {
     let cut = s.len().checked_sub(suffix.len())?;
-    if s.is_char_boundary(cut) && s[cut..].eq_ignore_ascii_case(suffix) { Some(&s[..cut]) } else { None }
+    if s.is_char_boundary(cut) && s[cut..].eq_ignore_ascii_case(suffix) {
+        Some(&s[..cut])
+    } else {
+        None
+    }
 }
 
 #[cfg(test)]

@@ -23,7 +23,12 @@ impl fmt::Display for Decision {
                     .filter(|s| s.applies && s.effect == crate::model::Effect::Allow)
                     .map(|s| s.label())
                     .collect();
-                writeln!(f, "ALLOWED: {} is allowed by statement {}.", self.action, by.join(", "))?;
+                writeln!(
+                    f,
+                    "ALLOWED: {} is allowed by statement {}.",
+                    self.action,
+                    by.join(", ")
+                )?;
             }
             Outcome::ExplicitDeny => {
                 let by: Vec<String> = self
@@ -32,7 +37,12 @@ impl fmt::Display for Decision {
                     .filter(|s| s.applies && s.effect == crate::model::Effect::Deny)
                     .map(|s| s.label())
                     .collect();
-                writeln!(f, "DENIED (explicit): {} is denied by statement {}.", self.action, by.join(", "))?;
+                writeln!(
+                    f,
+                    "DENIED (explicit): {} is denied by statement {}.",
+                    self.action,
+                    by.join(", ")
+                )?;
             }
             Outcome::ImplicitDeny => {
                 writeln!(
@@ -44,7 +54,11 @@ impl fmt::Display for Decision {
         }
         writeln!(f, "  provider: {}", self.federated_principal)?;
         for s in &self.statements {
-            let verdict = if s.applies { "applies" } else { "does not apply" };
+            let verdict = if s.applies {
+                "applies"
+            } else {
+                "does not apply"
+            };
             writeln!(f, "  statement {} [{}]: {verdict}", s.label(), s.effect)?;
             element(f, "principal", &s.principal)?;
             element(f, "action", &s.action)?;

@@ -7,7 +7,9 @@ use super::subject::{IdentityFormat, Subject, SubjectContext, subject_for_enviro
 use crate::eval::{ConditionCheck, Decision, StatementTrace};
 use crate::glob::{glob_match, has_wildcard};
 use crate::model::Effect;
-use crate::request::{GITHUB_ISSUER_HOST, GITHUB_PROVIDER_CLAIM_KEYS, OIDC_STANDARD_KEYS, WebIdentityRequest};
+use crate::request::{
+    GITHUB_ISSUER_HOST, GITHUB_PROVIDER_CLAIM_KEYS, OIDC_STANDARD_KEYS, WebIdentityRequest,
+};
 
 /// One explanation of a denial.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -21,15 +23,17 @@ pub struct Hint {
 }
 
 fn is_key(check: &ConditionCheck, claim: &str) -> bool {
-    check.key.to_ascii_lowercase().ends_with(&format!(":{claim}"))
+    check
+        .key
+        .to_ascii_lowercase()
+        .ends_with(&format!(":{claim}"))
 }
 
 /// Allow statements that would have applied except for their conditions.
 fn near_allows(decision: &Decision) -> impl Iterator<Item = &StatementTrace> {
-    decision
-        .statements
-        .iter()
-        .filter(|s| s.effect == Effect::Allow && s.principal.matched && s.action.matched && !s.conditions_hold)
+    decision.statements.iter().filter(|s| {
+        s.effect == Effect::Allow && s.principal.matched && s.action.matched && !s.conditions_hold
+    })
 }
 
 /// Hints for a denied request (none when allowed).
@@ -44,7 +48,11 @@ pub fn hints(decision: &Decision, req: &WebIdentityRequest) -> Vec<Hint> {
         }
     };
 
-    let allows: Vec<&StatementTrace> = decision.statements.iter().filter(|s| s.effect == Effect::Allow).collect();
+    let allows: Vec<&StatementTrace> = decision
+        .statements
+        .iter()
+        .filter(|s| s.effect == Effect::Allow)
+        .collect();
     if !allows.is_empty() && allows.iter().all(|s| !s.principal.matched) {
         push(Hint {
             code: "provider-mismatch",
@@ -61,11 +69,16 @@ pub fn hints(decision: &Decision, req: &WebIdentityRequest) -> Vec<Hint> {
     for st in near_allows(decision) {
         for c in st.conditions.iter().filter(|c| !c.result) {
             if is_key(c, "sub")
-                && let (Some(sub), Some(subject)) = (&sub, &parsed) {
-                    sub_hints(sub, subject, c, &mut push);
-                }
+                && let (Some(sub), Some(subject)) = (&sub, &parsed)
+            {
+                sub_hints(sub, subject, c, &mut push);
+            }
             if is_key(c, "aud") {
-                let got = c.actual.as_ref().map(|v| v.join(", ")).unwrap_or_else(|| "missing".to_owned());
+                let got = c
+                    .actual
+                    .as_ref()
+                    .map(|v| v.join(", "))
+                    .unwrap_or_else(|| "missing".to_owned());
                 push(Hint {
                     code: "audience",
                     message: format!(
@@ -75,25 +88,35 @@ pub fn hints(decision: &Decision, req: &WebIdentityRequest) -> Vec<Hint> {
                     fix: "request the token with audience sts.amazonaws.com (the aws-actions/configure-aws-credentials default) or change the role's aud condition to the audience the workflow uses".to_owned(),
                 });
             }
-            if c.actual.is_none() && !c.operator.to_ascii_lowercase().starts_with("null") && !c.result {
+            if c.actual.is_none()
+                && !c.operator.to_ascii_lowercase().starts_with("null")
+                && !c.result
+            {
                 let lower = c.key.to_ascii_lowercase();
                 let known_claim = lower.split_once(':').is_some_and(|(host, claim)| {
                     host == GITHUB_ISSUER_HOST
-                        && (OIDC_STANDARD_KEYS.contains(&claim) || GITHUB_PROVIDER_CLAIM_KEYS.contains(&claim))
+                        && (OIDC_STANDARD_KEYS.contains(&claim)
+                            || GITHUB_PROVIDER_CLAIM_KEYS.contains(&claim))
                 });
                 let hint = if known_claim {
                     Hint {
                         code: "claim-absent",
                         message: format!(
-                            "this token carries no "{}" claim (e.g. `environment` only exists when the job names an environment), so {} cannot hold",
+                            "this token carries no \"{}\" claim (e.g. `environment` only exists when the job names an environment), so {} cannot hold",
                             c.key, c.operator
                         ),
-                        fix: format!("make the job produce the claim, or use {}IfExists if its absence is acceptable", c.operator),
+                        fix: format!(
+                            "make the job produce the claim, or use {}IfExists if its absence is acceptable",
+                            c.operator
+                        ),
                     }
                 } else {
                     Hint {
                         code: "missing-key",
-                        message: format!("the request has no condition key \"{}\", so {} cannot hold", c.key, c.operator),
+                        message: format!(
+                            "the request has no condition key \"{}\", so {} cannot hold",
+                            c.key, c.operator
+                        ),
                         fix: format!(
                             "check the key's spelling; GitHub tokens give STS the keys {GITHUB_ISSUER_HOST}:sub, :aud and the provider claims {}",
                             GITHUB_PROVIDER_CLAIM_KEYS.join(", ")
@@ -102,20 +125,24 @@ pub fn hints(decision: &Decision, req: &WebIdentityRequest) -> Vec<Hint> {
                 };
                 push(hint);
             }
-            if c.operator.eq_ignore_ascii_case("StringEquals") && c.wanted.iter().any(|w| has_wildcard(w))
+            if c.operator.eq_ignore_ascii_case("StringEquals")
+                && c.wanted.iter().any(|w| has_wildcard(w))
                 && let Some(actual) = &c.actual
-                    && c.wanted.iter().any(|w| actual.iter().any(|a| glob_match(w, a, false))) {
-                        push(Hint {
-                            code: "wildcard-in-string-equals",
-                            message: format!(
-                                "{} compares \"*\" and \"?\" literally, so {} never matches \"{}\"",
-                                c.operator,
-                                crate::eval::list(&c.wanted),
-                                actual.join(", ")
-                            ),
-                            fix: format!("use StringLike for {}", c.key),
-                        });
-                    }
+                && c.wanted
+                    .iter()
+                    .any(|w| actual.iter().any(|a| glob_match(w, a, false)))
+            {
+                push(Hint {
+                    code: "wildcard-in-string-equals",
+                    message: format!(
+                        "{} compares \"*\" and \"?\" literally, so {} never matches \"{}\"",
+                        c.operator,
+                        crate::eval::list(&c.wanted),
+                        actual.join(", ")
+                    ),
+                    fix: format!("use StringLike for {}", c.key),
+                });
+            }
             if let Some(actual) = &c.actual {
                 let case_only = c.wanted.iter().any(|w| {
                     actual.iter().any(|a| {
@@ -161,7 +188,9 @@ fn sub_hints(sub: &str, subject: &Subject, c: &ConditionCheck, push: &mut impl F
                 ),
             });
         }
-        Some(SubjectContext::Branch(_) | SubjectContext::Tag(_) | SubjectContext::Ref(_)) if wants_env && !wants_ref => {
+        Some(SubjectContext::Branch(_) | SubjectContext::Tag(_) | SubjectContext::Ref(_))
+            if wants_env && !wants_ref =>
+        {
             let env_names: Vec<String> = c
                 .wanted
                 .iter()
@@ -194,13 +223,20 @@ fn sub_hints(sub: &str, subject: &Subject, c: &ConditionCheck, push: &mut impl F
             lw.starts_with(&format!("repo:{}@", repo.owner.to_lowercase()))
         };
         match repo.identity {
-            IdentityFormat::Id { .. } if c.wanted.iter().any(|w| w.to_lowercase().starts_with(&name_prefix)) => {
+            IdentityFormat::Id { .. }
+                if c.wanted
+                    .iter()
+                    .any(|w| w.to_lowercase().starts_with(&name_prefix)) =>
+            {
                 push(Hint {
                     code: "immutable-subject",
                     message: format!(
                         "the token uses GitHub's ID-based subject ({sub}), but the role expects the name-only form {wanted}; repositories created or renamed on or after 2026-07-15 get immutable subjects"
                     ),
-                    fix: format!("trust \"{}\" (regenerate with the repository's owner and repository ids)", repo.subject_prefix()),
+                    fix: format!(
+                        "trust \"{}\" (regenerate with the repository's owner and repository ids)",
+                        repo.subject_prefix()
+                    ),
                 });
             }
             IdentityFormat::Name if c.wanted.iter().any(id_like) => {
@@ -209,7 +245,10 @@ fn sub_hints(sub: &str, subject: &Subject, c: &ConditionCheck, push: &mut impl F
                     message: format!(
                         "the role expects GitHub's ID-based subject form {wanted}, but this token's sub is the name-only {sub}"
                     ),
-                    fix: format!("trust \"{}…\" or opt the repository into immutable subjects", repo.subject_prefix()),
+                    fix: format!(
+                        "trust \"{}…\" or opt the repository into immutable subjects",
+                        repo.subject_prefix()
+                    ),
                 });
             }
             _ => {}

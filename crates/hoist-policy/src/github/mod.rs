@@ -5,6 +5,6 @@ mod subject;
 
 pub use hints::{Hint, hints};
 pub use subject::{
-    GitHubRepo, IdentityFormat, Subject, SubjectContext, SubjectParseError, subject_for_branch, subject_for_environment,
-    subject_for_pull_request, subject_for_tag,
+    GitHubRepo, IdentityFormat, Subject, SubjectContext, SubjectParseError, subject_for_branch,
+    subject_for_environment, subject_for_pull_request, subject_for_tag,
 };

@@ -57,20 +57,28 @@ pub enum SubjectParseError {
         key: String,
     },
     /// Empty or otherwise not a subject.
-    #[error("\"{0}\" is not a GitHub Actions subject (expected e.g. repo:OWNER/REPO:ref:refs/heads/main)")]
+    #[error(
+        "\"{0}\" is not a GitHub Actions subject (expected e.g. repo:OWNER/REPO:ref:refs/heads/main)"
+    )]
     NotASubject(String),
 }
 
 impl GitHubRepo {
     /// A name-format repository.
     pub fn new(owner: &str, name: &str) -> Self {
-        GitHubRepo { owner: owner.to_owned(), name: name.to_owned(), identity: IdentityFormat::Name }
+        GitHubRepo {
+            owner: owner.to_owned(),
+            name: name.to_owned(),
+            identity: IdentityFormat::Name,
+        }
     }
 
     /// Parses `OWNER/REPO`.
     pub fn parse(full_name: &str) -> Result<Self, SubjectParseError> {
         match full_name.split_once('/') {
-            Some((o, n)) if valid_segment(o) && valid_segment(n) && !n.contains('/') => Ok(GitHubRepo::new(o, n)),
+            Some((o, n)) if valid_segment(o) && valid_segment(n) && !n.contains('/') => {
+                Ok(GitHubRepo::new(o, n))
+            }
             _ => Err(SubjectParseError::BadRepository(full_name.to_owned())),
         }
     }
@@ -117,7 +125,11 @@ impl GitHubRepo {
             (None, None) => IdentityFormat::Name,
             _ => return None,
         };
-        Some(GitHubRepo { owner, name, identity })
+        Some(GitHubRepo {
+            owner,
+            name,
+            identity,
+        })
     }
 }
 
@@ -201,17 +213,23 @@ impl Subject {
                 continue;
             }
             let Some(value) = tokens.get(i + 1) else {
-                return Err(SubjectParseError::MissingValue { subject: sub.to_owned(), key: key.to_owned() });
+                return Err(SubjectParseError::MissingValue {
+                    subject: sub.to_owned(),
+                    key: key.to_owned(),
+                });
             };
             pairs.push((key.to_owned(), (*value).to_owned()));
             i += 2;
         }
-        if pairs.len() == 2 && pairs[0].0 == "repo"
-            && let (Some(repo), Some(context)) =
-                (GitHubRepo::parse_subject_value(&pairs[0].1), SubjectContext::from_pair(&pairs[1].0, &pairs[1].1))
-            {
-                return Ok(Subject::Repo { repo, context });
-            }
+        if pairs.len() == 2
+            && pairs[0].0 == "repo"
+            && let (Some(repo), Some(context)) = (
+                GitHubRepo::parse_subject_value(&pairs[0].1),
+                SubjectContext::from_pair(&pairs[1].0, &pairs[1].1),
+            )
+        {
+            return Ok(Subject::Repo { repo, context });
+        }
         Ok(Subject::Custom(pairs))
     }
 
@@ -220,9 +238,10 @@ impl Subject {
     pub fn repo(&self) -> Option<GitHubRepo> {
         match self {
             Subject::Repo { repo, .. } => Some(repo.clone()),
-            Subject::Custom(pairs) => {
-                pairs.iter().find(|(k, _)| k == "repo").and_then(|(_, v)| GitHubRepo::parse_subject_value(v))
-            }
+            Subject::Custom(pairs) => pairs
+                .iter()
+                .find(|(k, _)| k == "repo")
+                .and_then(|(_, v)| GitHubRepo::parse_subject_value(v)),
         }
     }
 
@@ -230,7 +249,9 @@ impl Subject {
     pub fn context(&self) -> Option<SubjectContext> {
         match self {
             Subject::Repo { context, .. } => Some(context.clone()),
-            Subject::Custom(pairs) => pairs.iter().find_map(|(k, v)| SubjectContext::from_pair(k, v)),
+            Subject::Custom(pairs) => pairs
+                .iter()
+                .find_map(|(k, v)| SubjectContext::from_pair(k, v)),
         }
     }
 
@@ -250,7 +271,13 @@ impl fmt::Display for Subject {
             Subject::Custom(pairs) => {
                 let parts: Vec<String> = pairs
                     .iter()
-                    .map(|(k, v)| if k == "pull_request" && v.is_empty() { k.clone() } else { format!("{k}:{v}") })
+                    .map(|(k, v)| {
+                        if k == "pull_request" && v.is_empty() {
+                            k.clone()
+                        } else {
+                            format!("{k}:{v}")
+                        }
+                    })
                     .collect();
                 f.write_str(&parts.join(":"))
             }

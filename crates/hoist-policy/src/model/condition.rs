@@ -146,14 +146,24 @@ impl ConditionBlock {
     /// Adds `key: values` under `operator`, creating the operator block when
     /// needed.
     pub fn insert(&mut self, operator: &str, key: &str, values: OneOrMany<ConditionValue>) {
-        let block = match self.operators.iter_mut().position(|b| b.operator == operator) {
+        let block = match self
+            .operators
+            .iter_mut()
+            .position(|b| b.operator == operator)
+        {
             Some(i) => &mut self.operators[i],
             None => {
-                self.operators.push(OperatorBlock { operator: operator.to_owned(), entries: Vec::new() });
+                self.operators.push(OperatorBlock {
+                    operator: operator.to_owned(),
+                    entries: Vec::new(),
+                });
                 self.operators.last_mut().expect("just pushed")
             }
         };
-        block.entries.push(ConditionEntry { key: key.to_owned(), values });
+        block.entries.push(ConditionEntry {
+            key: key.to_owned(),
+            values,
+        });
     }
 
     /// The operator block named exactly `operator`, if any.
@@ -163,7 +173,10 @@ impl ConditionBlock {
 
     /// Every `(operator, entry)` pair whose key equals `key`
     /// (case-insensitively, as IAM compares keys).
-    pub fn entries_for_key<'a>(&'a self, key: &'a str) -> impl Iterator<Item = (&'a str, &'a ConditionEntry)> + 'a {
+    pub fn entries_for_key<'a>(
+        &'a self,
+        key: &'a str,
+    ) -> impl Iterator<Item = (&'a str, &'a ConditionEntry)> + 'a {
         self.operators.iter().flat_map(move |b| {
             b.entries
                 .iter()

@@ -48,7 +48,11 @@ pub struct Statement {
     #[serde(rename = "Principal", default, skip_serializing_if = "Option::is_none")]
     pub principal: Option<Principal>,
     /// Everyone except these.
-    #[serde(rename = "NotPrincipal", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "NotPrincipal",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub not_principal: Option<Principal>,
     /// Actions the statement covers (`*`/`?` wildcards, case-insensitive).
     #[serde(rename = "Action", default, skip_serializing_if = "Option::is_none")]
@@ -60,10 +64,18 @@ pub struct Statement {
     #[serde(rename = "Resource", default, skip_serializing_if = "Option::is_none")]
     pub resource: Option<OneOrMany<String>>,
     /// Every resource except these.
-    #[serde(rename = "NotResource", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "NotResource",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub not_resource: Option<OneOrMany<String>>,
     /// Conditions; all must hold.
-    #[serde(rename = "Condition", default, skip_serializing_if = "ConditionBlock::is_empty")]
+    #[serde(
+        rename = "Condition",
+        default,
+        skip_serializing_if = "ConditionBlock::is_empty"
+    )]
     pub condition: ConditionBlock,
 }
 
@@ -103,7 +115,11 @@ pub struct PolicyDocument {
     #[serde(rename = "Id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// The statements; IAM accepts one object or a list. Serialized as a list.
-    #[serde(rename = "Statement", deserialize_with = "deserialize_statements", serialize_with = "serialize_statements")]
+    #[serde(
+        rename = "Statement",
+        deserialize_with = "deserialize_statements",
+        serialize_with = "serialize_statements"
+    )]
     pub statements: Vec<Statement>,
 }
 
@@ -137,13 +153,18 @@ fn deserialize_statements<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Stateme
 impl PolicyDocument {
     /// An empty `2012-10-17` document.
     pub fn new(statements: Vec<Statement>) -> Self {
-        PolicyDocument { version: Some(VERSION_2012.to_owned()), id: None, statements }
+        PolicyDocument {
+            version: Some(VERSION_2012.to_owned()),
+            id: None,
+            statements,
+        }
     }
 
     /// Parses a policy document from JSON and checks the grammar rules IAM
     /// enforces beyond JSON shape (known Version, Action xor NotAction, …).
     pub fn parse(text: &str) -> Result<Self, PolicyParseError> {
-        let doc: PolicyDocument = serde_json::from_str(text).map_err(PolicyParseError::from_json)?;
+        let doc: PolicyDocument =
+            serde_json::from_str(text).map_err(PolicyParseError::from_json)?;
         doc.validate()?;
         Ok(doc)
     }
@@ -191,16 +212,23 @@ impl PolicyDocument {
 
     fn validate(&self) -> Result<(), PolicyParseError> {
         if let Some(v) = &self.version
-            && v != VERSION_2012 && v != VERSION_2008 {
-                return Err(PolicyParseError::Invalid {
-                    statement: None,
-                    message: format!("Version \"{v}\" is not one IAM accepts; use \"{VERSION_2012}\""),
-                });
-            }
+            && v != VERSION_2012
+            && v != VERSION_2008
+        {
+            return Err(PolicyParseError::Invalid {
+                statement: None,
+                message: format!("Version \"{v}\" is not one IAM accepts; use \"{VERSION_2012}\""),
+            });
+        }
         for (i, s) in self.statements.iter().enumerate() {
-            let fail = |message: String| PolicyParseError::Invalid { statement: Some(s.label(i)), message };
+            let fail = |message: String| PolicyParseError::Invalid {
+                statement: Some(s.label(i)),
+                message,
+            };
             match (&s.action, &s.not_action) {
-                (Some(_), Some(_)) => return Err(fail("has both Action and NotAction; use one".into())),
+                (Some(_), Some(_)) => {
+                    return Err(fail("has both Action and NotAction; use one".into()));
+                }
                 (None, None) => return Err(fail("has neither Action nor NotAction".into())),
                 _ => {}
             }
@@ -235,12 +263,19 @@ fn normalize(v: Value, in_condition: bool) -> Value {
             Value::Object(out)
         }
         Value::Array(items) => {
-            let mut items: Vec<Value> = items.into_iter().map(|i| normalize(i, in_condition)).collect();
+            let mut items: Vec<Value> = items
+                .into_iter()
+                .map(|i| normalize(i, in_condition))
+                .collect();
             if items.iter().all(|i| !i.is_object() && !i.is_array()) {
                 items.sort_by_key(scalar_key);
                 items.dedup();
             }
-            if items.len() == 1 { items.pop().expect("one item") } else { Value::Array(items) }
+            if items.len() == 1 {
+                items.pop().expect("one item")
+            } else {
+                Value::Array(items)
+            }
         }
         Value::Bool(b) if in_condition => Value::String(b.to_string()),
         Value::Number(n) if in_condition => Value::String(n.to_string()),
@@ -259,8 +294,10 @@ fn semantic_form(doc: &PolicyDocument) -> Value {
         if let Some(Value::Object(ops)) = st.get_mut("Condition") {
             for (_, keys) in ops.iter_mut() {
                 if let Value::Object(km) = keys {
-                    let mut lowered: Vec<(String, Value)> =
-                        std::mem::take(km).into_iter().map(|(k, val)| (k.to_ascii_lowercase(), val)).collect();
+                    let mut lowered: Vec<(String, Value)> = std::mem::take(km)
+                        .into_iter()
+                        .map(|(k, val)| (k.to_ascii_lowercase(), val))
+                        .collect();
                     lowered.sort_by(|a, b| a.0.cmp(&b.0));
                     km.extend(lowered);
                 }

@@ -44,6 +44,11 @@ impl PolicyParseError {
         let full = source.to_string();
         let suffix = format!(" at line {line} column {column}");
         let what = full.strip_suffix(&suffix).unwrap_or(&full).to_owned();
-        PolicyParseError::Json { line, column, what, source }
+        PolicyParseError::Json {
+            line,
+            column,
+            what,
+            source,
+        }
     }
 }

@@ -81,7 +81,10 @@ pub trait ScalarElement: Sized {
     fn from_str_token<E: de::Error>(v: &str) -> Result<Self, E>;
     /// Builds the element from a boolean token.
     fn from_bool_token<E: de::Error>(v: bool) -> Result<Self, E> {
-        Err(E::invalid_type(de::Unexpected::Bool(v), &format!("{} or a list of them", Self::EXPECTING).as_str()))
+        Err(E::invalid_type(
+            de::Unexpected::Bool(v),
+            &format!("{} or a list of them", Self::EXPECTING).as_str(),
+        ))
     }
     /// Builds the element from a number token.
     fn from_number_token<E: de::Error>(v: serde_json::Number) -> Result<Self, E> {

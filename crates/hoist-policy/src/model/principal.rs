@@ -31,20 +31,29 @@ pub struct PrincipalMap {
     #[serde(rename = "Service", default, skip_serializing_if = "Option::is_none")]
     pub service: Option<OneOrMany<String>>,
     /// S3 canonical user ids.
-    #[serde(rename = "CanonicalUser", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "CanonicalUser",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub canonical_user: Option<OneOrMany<String>>,
 }
 
 impl Principal {
     /// `{"Federated": arn}`.
     pub fn federated(arn: &str) -> Self {
-        Principal::Map(PrincipalMap { federated: Some(OneOrMany::One(arn.to_owned())), ..Default::default() })
+        Principal::Map(PrincipalMap {
+            federated: Some(OneOrMany::One(arn.to_owned())),
+            ..Default::default()
+        })
     }
 
     /// The Federated entries, empty for `"*"` or when absent.
     pub fn federated_values(&self) -> &[String] {
         match self {
-            Principal::Map(PrincipalMap { federated: Some(v), .. }) => v.as_slice(),
+            Principal::Map(PrincipalMap {
+                federated: Some(v), ..
+            }) => v.as_slice(),
             _ => &[],
         }
     }
@@ -67,7 +76,11 @@ impl<'de> Visitor<'de> for PrincipalVisitor {
         f.write_str("\"*\" or an object with Federated, AWS, Service or CanonicalUser")
     }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-        if v == "*" { Ok(Principal::Wildcard) } else { Err(E::invalid_value(de::Unexpected::Str(v), &self)) }
+        if v == "*" {
+            Ok(Principal::Wildcard)
+        } else {
+            Err(E::invalid_value(de::Unexpected::Str(v), &self))
+        }
     }
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
         PrincipalMap::deserialize(de::value::MapAccessDeserializer::new(map)).map(Principal::Map)

@@ -4,7 +4,8 @@
 use hoist_policy::request::WebIdentityRequest;
 use hoist_policy::{PolicyDocument, evaluate};
 
-pub const PROVIDER: &str = "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com";
+pub const PROVIDER: &str =
+    "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com";
 pub const SUB: &str = "token.actions.githubusercontent.com:sub";
 pub const AUD: &str = "token.actions.githubusercontent.com:aud";
 

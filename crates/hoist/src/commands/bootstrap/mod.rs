@@ -28,7 +28,7 @@ use failure::{Failure, explain};
 
 pub(crate) async fn run(settings: &Settings, args: BootstrapArgs, printer: &Printer) -> anyhow::Result<ExitStatus> {
     let BootstrapArgs { apply, admin, legacy_ecr_user, rewrite_secrets } = args;
-    let config = settings.load_config()?;
+    let mut config = settings.load_config()?;
     let legacy_ecr_user = legacy_ecr_user.or_else(|| config.legacy_ecr_user.clone());
     if let Some(name) = &legacy_ecr_user {
         check_user_name(name)?;
@@ -46,9 +46,7 @@ pub(crate) async fn run(settings: &Settings, args: BootstrapArgs, printer: &Prin
             Err(e) => return Err(explain(Failure::Aws(e), &sts, profile.as_deref()).await),
         },
     };
-    if let Some(client) = &github {
-        check_repository_ids(&config, client).await?;
-    }
+    resolve_repository_ids(&mut config, github.as_ref()).await?;
 
     let opts = desired::Options {
         account_id: &account_id,
@@ -117,25 +115,39 @@ fn github_client() -> anyhow::Result<Option<GithubClient>> {
     Ok(Some(client))
 }
 
-/// With ID-based subjects, the ids in hoist.toml must be GitHub's: a wrong id writes a trust
-/// policy no token can ever match.
-async fn check_repository_ids(config: &Config, client: &GithubClient) -> anyhow::Result<()> {
+/// With ID-based subjects, the ids must be GitHub's: a wrong id writes a trust policy no token
+/// can ever match. Ids missing from hoist.toml are read from the GitHub API; ids present are
+/// checked against it when a token is available.
+async fn resolve_repository_ids(config: &mut Config, client: Option<&GithubClient>) -> anyhow::Result<()> {
     if config.subject_format != SubjectFormat::Id {
         return Ok(());
     }
-    let repo = client.repository(&config.repository.full_name()).await.map_err(Failure::Github)?;
     let (owner_id, repository_id) = (config.repository.owner_id, config.repository.repository_id);
-    if owner_id != Some(repo.owner_id) || repository_id != Some(repo.id) {
-        return Err(BadInput::new(format!(
+    let Some(client) = client else {
+        if owner_id.is_none() || repository_id.is_none() {
+            return Err(BadInput::new("subject_format = \"id\" needs owner_id and repository_id")
+                .hint("set them in [github] (`gh api repos/OWNER/NAME --jq '.owner.id, .id'` prints them), or set GITHUB_TOKEN so hoist reads them")
+                .into());
+        }
+        return Ok(());
+    };
+    let repo = client.repository(&config.repository.full_name()).await.map_err(Failure::Github)?;
+    match (owner_id, repository_id) {
+        (None, None) => {
+            config.repository.owner_id = Some(repo.owner_id);
+            config.repository.repository_id = Some(repo.id);
+            Ok(())
+        }
+        (o, r) if o == Some(repo.owner_id) && r == Some(repo.id) => Ok(()),
+        (o, r) => Err(BadInput::new(format!(
             "hoist.toml gives owner_id {} and repository_id {} but GitHub says {} is owner {} / repository {}",
-            owner_id.map_or("(none)".to_owned(), |v| v.to_string()),
-            repository_id.map_or("(none)".to_owned(), |v| v.to_string()),
+            o.map_or("(none)".to_owned(), |v| v.to_string()),
+            r.map_or("(none)".to_owned(), |v| v.to_string()),
             repo.full_name,
             repo.owner_id,
             repo.id
         ))
         .hint(format!("set owner_id = {} and repository_id = {} in [github]", repo.owner_id, repo.id))
-        .into());
+        .into()),
     }
-    Ok(())
 }

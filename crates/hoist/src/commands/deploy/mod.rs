@@ -125,7 +125,10 @@ pub(crate) async fn run(settings: &Settings, args: DeployArgs, printer: &Printer
             let waited = services::wait(&ecs, &mut deployments, timeout, printer).await;
             report.services = deployments;
             if let Err(err) = waited {
-                report.finish(printer)?;
+                // Under --json the error document is the one JSON answer.
+                if !printer.json() {
+                    report.finish(printer)?;
+                }
                 return Err(err);
             }
         } else {

@@ -59,7 +59,9 @@ pub(crate) fn humanize(err: &AwsError, region: &str, repository: Option<&str>) -
                 "add \"{action}\" to the push policy (the guide's ecr-push-policy, or the push role's policy from `hoist bootstrap`); also check the region ({region}) is the one the repositories are in"
             ))
         }
-        _ => Failed::new(err.to_string()),
+        _ => Failed::new(err.to_string()).hint(format!(
+            "check the credentials (the AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY secrets, or the assumed role) and that the policy allows {action}"
+        )),
     }
 }
 

@@ -9,9 +9,12 @@ use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 
 use crate::printer::Printer;
 
+/// One bar per blob being uploaded, keyed by repository and digest.
+type Bars = Mutex<HashMap<(String, Digest), ProgressBar>>;
+
 pub(crate) struct Progress {
     printer: Printer,
-    bars: Option<(MultiProgress, Mutex<HashMap<(String, Digest), ProgressBar>>)>,
+    bars: Option<(MultiProgress, Bars)>,
 }
 
 impl Progress {
@@ -45,18 +48,18 @@ impl Reporter for Progress {
     }
 
     fn upload_progress(&self, repo: &str, digest: &Digest, bytes: u64) {
-        if let Some((_, map)) = &self.bars {
-            if let Some(bar) = map.lock().expect("not poisoned").get(&(repo.to_owned(), digest.clone())) {
-                bar.inc(bytes);
-            }
+        if let Some((_, map)) = &self.bars
+            && let Some(bar) = map.lock().expect("not poisoned").get(&(repo.to_owned(), digest.clone()))
+        {
+            bar.inc(bytes);
         }
     }
 
     fn blob_done(&self, repo: &str, digest: &Digest, outcome: BlobOutcome) {
-        if let Some((_, map)) = &self.bars {
-            if let Some(bar) = map.lock().expect("not poisoned").remove(&(repo.to_owned(), digest.clone())) {
-                bar.finish_and_clear();
-            }
+        if let Some((_, map)) = &self.bars
+            && let Some(bar) = map.lock().expect("not poisoned").remove(&(repo.to_owned(), digest.clone()))
+        {
+            bar.finish_and_clear();
         }
         match outcome {
             BlobOutcome::Mounted { from } => self.printer.info(&format!("{repo}: mounted {} from {from}", digest.short())),

@@ -184,15 +184,15 @@ async fn decide_and_push(ctx: &Ctx, l: &Local, r: &mut ServiceResult, explain: &
         .filter(|(_, m)| m.as_ref().is_none_or(|m| m.digest != target_digest))
         .map(|(t, _)| t)
         .collect();
-    if repository.immutable_tags {
-        if let Some((t, _)) = current.iter().find(|(t, m)| m.is_some() && to_move.contains(&t)) {
-            return Err((
-                format!("repository {repo:?} has IMMUTABLE tags and tag {:?} already points at other content; ECR would refuse the push", t.name),
-                Some(format!(
-                    "push only SHA tags (tags = [\"{{sha}}\"] in [images]), or make the tags mutable: `aws ecr put-image-tag-mutability --repository-name {repo} --image-tag-mutability MUTABLE`"
-                )),
-            ));
-        }
+    if repository.immutable_tags
+        && let Some((t, _)) = current.iter().find(|(t, m)| m.is_some() && to_move.contains(&t))
+    {
+        return Err((
+            format!("repository {repo:?} has IMMUTABLE tags and tag {:?} already points at other content; ECR would refuse the push", t.name),
+            Some(format!(
+                "push only SHA tags (tags = [\"{{sha}}\"] in [images]), or make the tags mutable: `aws ecr put-image-tag-mutability --repository-name {repo} --image-tag-mutability MUTABLE`"
+            )),
+        ));
     }
     r.tags = ctx.tags.iter().map(|t| t.name.clone()).collect();
     r.manifest_digest = Some(target_digest);
