@@ -5,8 +5,9 @@
 pub(crate) const HOIST_CONFIG: &str = "HOIST_CONFIG";
 /// Registry URL that replaces ECR's (tests, or registries other than ECR).
 pub(crate) const HOIST_REGISTRY: &str = "HOIST_REGISTRY";
-/// OIDC issuer used to fetch the JWKS (tests point it at the fixture issuer).
-pub(crate) const HOIST_OIDC_ISSUER: &str = "HOIST_OIDC_ISSUER";
+/// The AWS account of the deploy roles when hoist.toml has no `account_id` (a repository
+/// variable; STS cannot tell it before credentials exist).
+pub(crate) const AWS_ACCOUNT_ID: &str = "AWS_ACCOUNT_ID";
 /// Token for the GitHub REST API (secrets, variables, repository ids).
 pub(crate) const GITHUB_TOKEN: &str = "GITHUB_TOKEN";
 /// The GitHub REST API base URL (`https://api.github.com`, or GHES, or a test fixture).

@@ -364,3 +364,64 @@ fn rollout_timeout_is_a_failure_with_what_was_seen() {
     assert_eq!(sb.secret_value("LlmSecretArnParam").as_deref(), Some(SECRET));
     run.assert_no_secret(SECRET);
 }
+
+/// A CDK cloud assembly: the template comes from `manifest.json`, and the file asset named
+/// in `CdkStack.assets.json` is uploaded to the bootstrap bucket before the change set —
+/// the template's Lambda reads its code from that object, so the stack can only be created
+/// when the upload happened first. (The test creates the bucket `cdk bootstrap` would.)
+#[test]
+fn cdk_out_assembly_uploads_file_assets_then_deploys() {
+    let Some(sb) = sandbox() else { return };
+    let bucket = "cdk-hnb659fds-assets-123456789012-ca-central-1";
+    let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&sb.conf).force_path_style(true).build());
+    sb.rt
+        .block_on(
+            s3.create_bucket()
+                .bucket(bucket)
+                .create_bucket_configuration(
+                    aws_sdk_s3::types::CreateBucketConfiguration::builder()
+                        .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::CaCentral1)
+                        .build(),
+                )
+                .send(),
+        )
+        .unwrap();
+    let key = "4f1c0e2d9a7b.zip";
+    let manifest = r#"{"version": "36.0.0", "artifacts": {
+        "CdkStack.assets": {"type": "cdk:asset-manifest", "properties": {"file": "CdkStack.assets.json"}},
+        "CdkStack": {"type": "aws:cloudformation:stack", "environment": "aws://unknown-account/unknown-region",
+                     "properties": {"templateFile": "CdkStack.template.json"}, "dependencies": ["CdkStack.assets"]}}}"#;
+    let assets = format!(
+        r#"{{"version": "36.0.0", "files": {{"4f1c0e2d9a7b": {{"source": {{"path": "asset.4f1c0e2d9a7b.zip", "packaging": "file"}},
+            "destinations": {{"current_account-current_region": {{"bucketName": "cdk-hnb659fds-assets-${{AWS::AccountId}}-${{AWS::Region}}", "objectKey": "{key}"}}}}}}}}, "dockerImages": {{}}}}"#
+    );
+    let template = format!(
+        r#"{{"Resources": {{
+            "Role": {{"Type": "AWS::IAM::Role", "Properties": {{"AssumeRolePolicyDocument": {{"Version": "2012-10-17",
+                "Statement": [{{"Effect": "Allow", "Principal": {{"Service": "lambda.amazonaws.com"}}, "Action": "sts:AssumeRole"}}]}}}}}},
+            "Fn": {{"Type": "AWS::Lambda::Function", "Properties": {{"Runtime": "python3.12", "Handler": "index.handler",
+                "Role": {{"Fn::GetAtt": ["Role", "Arn"]}}, "Code": {{"S3Bucket": "{bucket}", "S3Key": "{key}"}}}}}}}},
+          "Parameters": {{"BootstrapVersion": {{"Type": "String", "Default": "/cdk-bootstrap/hnb659fds/version"}}}}}}"#
+    );
+    let config = "repository = \"arshargithub/HindsightRoboMemSetup\"\n[aws]\nregion = \"ca-central-1\"\naccount_id = \"123456789012\"\n\
+         [environments.dev]\nbranch = \"main\"\nrole = \"R\"\nstack = \"CdkStack\"\ncdk_out = \"cdk.out\"\n";
+    let asset_bytes = "PK\u{5}\u{6}\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0"; // an empty zip archive
+    let dir = project(&[
+        ("hoist.toml", config),
+        ("cdk.out/manifest.json", manifest),
+        ("cdk.out/CdkStack.assets.json", &assets),
+        ("cdk.out/CdkStack.template.json", &template),
+        ("cdk.out/asset.4f1c0e2d9a7b.zip", asset_bytes),
+    ]);
+    let run = sb.deploy(dir.path(), &["--apply"]);
+    assert_eq!(run.code, 0, "stdout:\n{}\nstderr:\n{}", run.stdout, run.stderr);
+    assert!(run.stderr.contains(&format!("asset s3://{bucket}/{key}: uploaded")), "{}", run.stderr);
+    let object = sb.rt.block_on(s3.get_object().bucket(bucket).key(key).send()).unwrap();
+    let body = sb.rt.block_on(object.body.collect()).unwrap().into_bytes();
+    assert_eq!(&body[..], asset_bytes.as_bytes());
+    assert_eq!(sb.stack_status("CdkStack").as_deref(), Some("CREATE_COMPLETE"));
+    // Again: the asset is already there, the stack has no changes.
+    let run = sb.deploy(dir.path(), &["--apply"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.contains("already there"), "{}", run.stderr);
+}

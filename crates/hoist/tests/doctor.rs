@@ -148,6 +148,12 @@ impl Sandbox {
         self.rt.block_on(req.send()).unwrap();
     }
 
+    fn deployment_id(&self) -> String {
+        let ecs = aws_sdk_ecs::Client::new(&self.conf);
+        let out = self.rt.block_on(ecs.describe_services().cluster(self.output("ClusterName")).services(self.output("ServiceName")).send()).unwrap();
+        out.services()[0].deployments().iter().find(|d| d.status() == Some("PRIMARY")).unwrap().id().unwrap().to_owned()
+    }
+
     fn output(&self, key: &str) -> String {
         let cfn = aws_sdk_cloudformation::Client::new(&self.conf);
         let out = self.rt.block_on(cfn.describe_stacks().stack_name(STACK).send()).unwrap();
@@ -221,6 +227,7 @@ fn healthy_then_each_fault_fails_its_check_and_fix_repairs_it() {
     assert!(human.stdout.contains("CREATE EXTENSION IF NOT EXISTS vector"), "{}", human.stdout);
     assert!(human.stdout.contains("+        \"token.actions.githubusercontent.com:sub\": \"repo:arshargithub/HindsightRoboMemSetup:ref:refs/heads/main\""), "{}", human.stdout);
 
+    let before = sb.deployment_id();
     let fixed = sb.doctor(&["doctor", "--env", "dev", "--fix"]);
     assert_eq!(fixed.code, 0, "{}{}", fixed.stdout, fixed.stderr);
     assert!(fixed.stdout.contains("plan:"), "{}", fixed.stdout);
@@ -231,6 +238,8 @@ fn healthy_then_each_fault_fails_its_check_and_fix_repairs_it() {
     assert_eq!(sb.pg.psql("SELECT extname FROM pg_extension WHERE extname = 'vector'").unwrap().trim(), "vector");
     let value = sb.rt.block_on(sm.get_secret_value().secret_id(&sb.params["LlmSecretArnParam"]).send()).unwrap();
     assert_eq!(value.secret_string(), Some(LLM_KEY));
+    // The service was redeployed so its tasks read the key (the guide's 401 entry).
+    assert_ne!(sb.deployment_id(), before, "{}", fixed.stderr);
 }
 
 #[test]
@@ -265,4 +274,31 @@ fn without_a_database_url_secret_the_flag_is_used() {
     let checks = sb.checks(&run);
     assert_eq!(checks["dev/pgvector"].0, "fail");
     assert!(checks["dev/pgvector"].1.contains(&format!("127.0.0.1:{}/postgres", sb.pg.port())), "{:?}", checks["dev/pgvector"]);
+}
+
+#[test]
+fn missing_role_secrets_fail_and_given_users_keys_are_listed() {
+    let Some(sb) = sandbox() else { return };
+    let iam = aws_sdk_iam::Client::new(&sb.conf);
+    sb.rt.block_on(iam.create_user().user_name("github-ecr-push").send()).unwrap();
+    let key = sb.rt.block_on(iam.create_access_key().user_name("github-ecr-push").send()).unwrap();
+    let key_id = key.access_key().unwrap().access_key_id().to_owned();
+    let secret = key.access_key().unwrap().secret_access_key().to_owned();
+    // Another repository's API: none of this repository's secrets are there.
+    let empty = GithubApi::start(REPO, 1_000_001, 2_000_002);
+    let run = hoist(sb.dir.path())
+        .envs(sb.moto.env())
+        .envs(empty.env())
+        .args(["--json", "doctor", "--env", "dev", "--user", "github-ecr-push"])
+        .run();
+    run.assert_no_secret(&secret);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let checks = sb.checks(&run);
+    assert_eq!(checks["github-secrets"].0, "fail");
+    assert!(checks["github-secrets"].1.contains("lacks AWS_ROLE_ARN_DEV"), "{:?}", checks["github-secrets"]);
+    let keys = &checks["access-keys/github-ecr-push"];
+    assert_eq!(keys.0, "ok", "{keys:?}");
+    assert!(keys.1.contains("1 key(s), none active and older than 90 days"), "{keys:?}");
+    let evidence = run.json()["checks"].as_array().unwrap().iter().find(|c| c["name"] == "access-keys/github-ecr-push").unwrap()["evidence"].to_string();
+    assert!(evidence.contains(&key_id), "{evidence}");
 }

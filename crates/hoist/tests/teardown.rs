@@ -109,7 +109,7 @@ impl Sandbox {
 }
 
 #[test]
-fn plan_then_apply_revokes_the_lambda_rules_and_deletes_the_stack() {
+fn the_example_revokes_the_blocking_rules_first_and_reports_motos_delete_failure() {
     let Some(sb) = sandbox() else { return };
     sb.create_stack("HindsightDevStack", "dev");
     let rds_sg = sb.output("HindsightDevStack", "RdsSecurityGroupId");

@@ -12,9 +12,6 @@ use crate::env_vars;
 use crate::exit::{BadInput, Failed};
 use crate::gha;
 
-/// The AWS account the deploy roles live in, when hoist.toml has no `aws.account_id`.
-/// (Not a secret: role ARNs are not credentials.)
-pub(crate) const AWS_ACCOUNT_ID: &str = "AWS_ACCOUNT_ID";
 
 /// The GitHub event of this run, read from the runner's variables.
 pub(crate) fn github_event() -> GithubEvent {
@@ -68,7 +65,7 @@ pub(crate) fn choose_environment<'c>(config: &'c Config, flag: Option<&str>) -> 
 /// The AWS account: hoist.toml's `aws.account_id`, else `AWS_ACCOUNT_ID` (STS cannot say
 /// it before there are credentials).
 pub(crate) fn account_id(config: &Config) -> anyhow::Result<String> {
-    Ok(config.aws.account_id.clone().or_else(|| env_vars::get(AWS_ACCOUNT_ID)).ok_or_else(|| {
+    Ok(config.aws.account_id.clone().or_else(|| env_vars::get(env_vars::AWS_ACCOUNT_ID)).ok_or_else(|| {
         BadInput::new("the AWS account id is unknown").hint(
             "set `account_id = \"123456789012\"` under [aws] in hoist.toml, or the AWS_ACCOUNT_ID variable (a repository variable, not a secret)",
         )

@@ -29,8 +29,9 @@ pub(crate) enum Fix {
     AddProviderAudience { provider_arn: String, audience: String },
     /// Replace the role's trust policy with the one hoist.toml implies.
     UpdateTrust { role: String, document: String },
-    /// Write the value of local environment variable `env` into the secret.
-    PutSecret { secret_id: String, env: String },
+    /// Write the value of local environment variable `env` into the secret, then force a new
+    /// deployment of each `(cluster, service)` so its tasks read it.
+    PutSecret { secret_id: String, env: String, redeploy: Vec<(String, String)> },
     /// Allow TCP `port` into `group_id` from `source_group_id`.
     AuthorizeIngress { group_id: String, port: i32, source_group_id: String },
     /// `CREATE EXTENSION IF NOT EXISTS vector` on the database.
@@ -54,9 +55,15 @@ impl Fix {
             Self::UpdateTrust { role, .. } => {
                 format!("write the trust policy hoist.toml implies: `hoist bootstrap --apply` (or `aws iam update-assume-role-policy --role-name {role} --policy-document file://trust.json`)")
             }
-            Self::PutSecret { secret_id, env } => format!(
-                "store ${env} in it: `aws secretsmanager put-secret-value --secret-id {secret_id} --secret-string \"${env}\"` (or `hoist deploy --skip-stack` with {env} set), then force a new ECS deployment"
-            ),
+            Self::PutSecret { secret_id, env, redeploy } => {
+                let mut text = format!(
+                    "store ${env} in it: `aws secretsmanager put-secret-value --secret-id {secret_id} --secret-string \"${env}\"` (or `hoist deploy --skip-stack` with {env} set)"
+                );
+                for (cluster, service) in redeploy {
+                    text.push_str(&format!(", then `aws ecs update-service --cluster {cluster} --service {service} --force-new-deployment`"));
+                }
+                text
+            }
             Self::AuthorizeIngress { group_id, port, source_group_id } => format!(
                 "`aws ec2 authorize-security-group-ingress --group-id {group_id} --protocol tcp --port {port} --source-group {source_group_id}`"
             ),

@@ -70,16 +70,19 @@ async fn apply(ctx: &Ctx<'_>, fix: &Fix) -> Result<String, String> {
             .await
             .map(|()| format!("wrote the trust policy of {role}"))
             .map_err(|e| e.to_string()),
-        Fix::PutSecret { secret_id, env } => {
+        Fix::PutSecret { secret_id, env, redeploy } => {
             let Some(value) = crate::env_vars::get(env) else {
                 return Err(format!("{env} is not set here: export it (never on the command line) and run --fix again"));
             };
             let value = hoist_aws::secrets::SecretValue::new(value);
-            hoist_aws::secrets::Secrets::new(&ctx.aws)
-                .put_if_changed(secret_id, &value)
-                .await
-                .map(|_| format!("stored ${env} in {secret_id}; force a new ECS deployment so tasks read it"))
-                .map_err(|e| e.to_string())
+            hoist_aws::secrets::Secrets::new(&ctx.aws).put_if_changed(secret_id, &value).await.map_err(|e| e.to_string())?;
+            let mut done = format!("stored ${env} in {secret_id}");
+            let ecs = hoist_aws::ecs::Ecs::new(&ctx.aws);
+            for (cluster, service) in redeploy {
+                let id = ecs.force_new_deployment(cluster, service).await.map_err(|e| format!("{done}, but redeploying {service} failed: {e}"))?;
+                done.push_str(&format!("; new deployment {id} of {service} so its tasks read it"));
+            }
+            Ok(done)
         }
         Fix::AuthorizeIngress { group_id, port, source_group_id } => hoist_aws::ec2::authorize_tcp_from_group(&ctx.aws, group_id, *port, source_group_id)
             .await

@@ -20,8 +20,8 @@ pub(crate) const IMAGES_FILE: &str = "images.yml";
 pub(crate) const IMAGES_ROLE_SECRET: &str = "AWS_ROLE_ARN_IMAGES";
 /// The action that installs hoist (this repository's action.yml), pinned to this release.
 const INSTALL_ACTION: &str = concat!("hoist-dev/hoist@v", env!("CARGO_PKG_VERSION"));
-const CHECKOUT: &str = "actions/checkout@v4";
-const CONFIGURE_AWS: &str = "aws-actions/configure-aws-credentials@v4";
+const CHECKOUT: &str = "actions/checkout@v5";
+const CONFIGURE_AWS: &str = "aws-actions/configure-aws-credentials@v6";
 
 /// One generated file: its path under the repository root and its text.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -54,7 +54,12 @@ pub(crate) async fn llm_secrets(ctx: &Ctx<'_>, env: &Environment, stack: &StackS
             );
             continue;
         };
-        let put = Fix::PutSecret { secret_id: arn.to_owned(), env: s.env.clone() };
+        let redeploy = env
+            .services
+            .iter()
+            .filter_map(|svc| Some((stack.output(&svc.cluster_output)?.to_owned(), stack.output(&svc.service_output)?.to_owned())))
+            .collect();
+        let put = Fix::PutSecret { secret_id: arn.to_owned(), env: s.env.clone(), redeploy };
         let secrets = hoist_aws::secrets::Secrets::new(&ctx.aws);
         let r = match secrets.current(arn).await {
             Err(hoist_aws::secrets::SecretsError::NotFound { .. }) => CheckResult::fail(&name, format!("Secret not found: {arn} (output {}) names no secret", s.output))
