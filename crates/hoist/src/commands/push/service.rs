@@ -5,7 +5,7 @@ use std::sync::Arc;
 use hoist_registry::{Client, Comparison, Digest, ImageManifest, LocalImage, RemoteManifest};
 use serde::Serialize;
 
-use super::source::Local;
+use super::source::{Local, Source};
 use crate::printer::Printer;
 
 pub(crate) const EXPLAIN_INTRO: &str = "how images are compared: hoist reads the manifest the repository's `latest` tag points at \
@@ -151,10 +151,30 @@ async fn decide_and_push(ctx: &Ctx, l: &Local, r: &mut ServiceResult, explain: &
         current.push((t.clone(), m));
     }
     let reference = current.iter().find(|(t, _)| !t.is_sha).or_else(|| current.first());
-    let local = &l.image;
     let reference_platform = match reference.and_then(|(_, m)| m.as_ref()) {
         Some(m) => Some(platform_manifest(&ctx.client, repo, m).await.map_err(fail)?),
         None => None,
+    };
+    let exported;
+    let local = match &l.image {
+        Source::Ready(image) => image,
+        Source::Engine(e) => {
+            // The engine's image ID is the config digest: equal to the remote config digest
+            // means the same content, so nothing needs exporting or hashing.
+            if let Some(platform) = reference_platform.as_ref().filter(|p| p.config.digest.as_str() == e.id) {
+                // hoist pushes layers uncompressed, so their digests are the config's diff_ids:
+                // uncompressed remote layers are byte for byte what this push would send.
+                r.comparison = Some(if platform.layers.iter().all(|d| d.media_type.ends_with(".tar")) {
+                    Comparison::Identical
+                } else {
+                    Comparison::SameContent
+                });
+                let remote = reference.and_then(|(_, m)| m.clone()).expect("a platform manifest implies a reference");
+                return retag_same_content(ctx, l, &current, remote, e, repository.immutable_tags, r, explain).await;
+            }
+            exported = e.export().await.map_err(|e| (format!("{e:#}"), None))?;
+            &exported
+        }
     };
     let comparison = hoist_registry::compare(&local.manifest, reference_platform.as_ref());
     if ctx.explain {
@@ -184,18 +204,11 @@ async fn decide_and_push(ctx: &Ctx, l: &Local, r: &mut ServiceResult, explain: &
         .filter(|(_, m)| m.as_ref().is_none_or(|m| m.digest != target_digest))
         .map(|(t, _)| t)
         .collect();
-    if repository.immutable_tags
-        && let Some((t, _)) = current.iter().find(|(t, m)| m.is_some() && to_move.contains(&t))
-    {
-        return Err((
-            format!("repository {repo:?} has IMMUTABLE tags and tag {:?} already points at other content; ECR would refuse the push", t.name),
-            Some(format!(
-                "push only SHA tags (tags = [\"{{sha}}\"] in [images]), or make the tags mutable: `aws ecr put-image-tag-mutability --repository-name {repo} --image-tag-mutability MUTABLE`"
-            )),
-        ));
-    }
     r.tags = ctx.tags.iter().map(|t| t.name.clone()).collect();
     r.manifest_digest = Some(target_digest);
+    if repository.immutable_tags {
+        check_immutable(repo, &current, &to_move)?;
+    }
     let names: Vec<String> = to_move.iter().map(|t| t.name.clone()).collect();
     match target_bytes_from_remote {
         Some(_) if names.is_empty() => r.outcome = Outcome::Skipped,
@@ -215,6 +228,66 @@ async fn decide_and_push(ctx: &Ctx, l: &Local, r: &mut ServiceResult, explain: &
             r.manifest_digest = stats.manifest_digest;
             r.outcome = Outcome::Pushed;
         }
+    }
+    Ok(())
+}
+
+/// ECR refuses to move a tag of an IMMUTABLE repository: say so before sending anything.
+fn check_immutable(repo: &str, current: &[(Tag, Option<RemoteManifest>)], to_move: &[&Tag]) -> Result<(), Fail> {
+    match current.iter().find(|(t, m)| m.is_some() && to_move.contains(&t)) {
+        None => Ok(()),
+        Some((t, _)) => Err((
+            format!("repository {repo:?} has IMMUTABLE tags and tag {:?} already points at other content; ECR would refuse the push", t.name),
+            Some(format!(
+                "push only SHA tags (tags = [\"{{sha}}\"] in [images]), or make the tags mutable: `aws ecr put-image-tag-mutability --repository-name {repo} --image-tag-mutability MUTABLE`"
+            )),
+        )),
+    }
+}
+
+/// The engine's image has the config `latest` references: add the missing tags by manifest PUT
+/// (or do nothing), without exporting the image.
+#[allow(clippy::too_many_arguments)]
+async fn retag_same_content(
+    ctx: &Ctx,
+    l: &Local,
+    current: &[(Tag, Option<RemoteManifest>)],
+    remote: RemoteManifest,
+    engine_image: &super::source::EngineImage,
+    immutable_tags: bool,
+    r: &mut ServiceResult,
+    explain: &mut Vec<String>,
+) -> Result<(), Fail> {
+    let repo = &l.repository;
+    for (t, m) in current.iter().filter(|(t, _)| t.is_sha) {
+        if let Some(m) = m {
+            let pm = platform_manifest(&ctx.client, repo, m).await.map_err(fail)?;
+            if pm.config.digest.as_str() != engine_image.id {
+                r.not_reproducible = true;
+                explain.push(format!("warning: {}: build not reproducible: tag {} (same commit) already holds other content (config {})", l.service, t.name, pm.config.digest.short()));
+            }
+        }
+    }
+    if ctx.explain {
+        explain.push(format!(
+            "{}: `latest` → manifest {}; its config {} is the engine's image ID: same content (same diff_ids), not exported; only missing tags are added",
+            l.service,
+            remote.digest.short(),
+            engine_image.id.get(7..19).unwrap_or(&engine_image.id),
+        ));
+    }
+    let to_move: Vec<&Tag> = current.iter().filter(|(_, m)| m.as_ref().is_none_or(|m| m.digest != remote.digest)).map(|(t, _)| t).collect();
+    if immutable_tags {
+        check_immutable(repo, current, &to_move)?;
+    }
+    r.tags = ctx.tags.iter().map(|t| t.name.clone()).collect();
+    r.manifest_digest = Some(remote.digest.clone());
+    let names: Vec<String> = to_move.iter().map(|t| t.name.clone()).collect();
+    if names.is_empty() {
+        r.outcome = Outcome::Skipped;
+    } else {
+        hoist_registry::retag(&ctx.client, repo, &remote, &names).await.map_err(fail)?;
+        r.outcome = Outcome::Retagged;
     }
     Ok(())
 }

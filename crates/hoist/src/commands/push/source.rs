@@ -12,7 +12,34 @@ use crate::printer::Printer;
 pub(crate) struct Local {
     pub(crate) service: String,
     pub(crate) repository: String,
-    pub(crate) image: hoist_registry::LocalImage,
+    pub(crate) image: Source,
+}
+
+/// Where an image's bytes are.
+pub(crate) enum Source {
+    /// Read already: an OCI layout or `docker save` archive given with `--image`.
+    Ready(hoist_registry::LocalImage),
+    /// Still in the Docker engine. Its image ID is the digest of its config, which lists every
+    /// layer's diff_id: when the registry's `latest` has the same config digest the content is
+    /// the same, and the image need not be exported or hashed at all.
+    Engine(EngineImage),
+}
+
+pub(crate) struct EngineImage {
+    pub(crate) engine: hoist_docker::Engine,
+    pub(crate) name: String,
+    /// `sha256:…`, the config digest.
+    pub(crate) id: String,
+    /// Where the export goes when the content changed.
+    pub(crate) tar: PathBuf,
+}
+
+impl EngineImage {
+    /// Exports the image from the engine and reads the archive.
+    pub(crate) async fn export(&self) -> anyhow::Result<hoist_registry::LocalImage> {
+        self.engine.export(&self.name, &self.tar).await.map_err(|e| Failed::new(format!("{e}")))?;
+        hoist_registry::LocalImage::open(&self.tar, None).with_context(|| format!("reading the export of {}", self.name))
+    }
 }
 
 /// A private scratch directory for exported images, removed on drop.
@@ -56,7 +83,7 @@ pub(crate) fn from_paths(specs: &[String]) -> anyhow::Result<Vec<Local>> {
         if out.iter().any(|l| l.service == name) {
             return Err(BadInput::new(format!("--image {name} is given twice")).into());
         }
-        out.push(Local { service: name.to_owned(), repository: String::new(), image });
+        out.push(Local { service: name.to_owned(), repository: String::new(), image: Source::Ready(image) });
     }
     Ok(out)
 }
@@ -111,19 +138,18 @@ pub(crate) async fn from_compose(
         let candidates = compose.image_candidates(service);
         let mut found = None;
         for c in &candidates {
-            if engine.image_id(c).await?.is_some() {
-                found = Some(c.clone());
+            if let Some(id) = engine.image_id(c).await? {
+                found = Some((c.clone(), id));
                 break;
             }
         }
-        let Some(image_name) = found else {
+        let Some((image_name, id)) = found else {
             return Err(Failed::new(hoist_docker::DockerError::ImageNotFound { service: name.clone(), candidates: candidates.join(", ") }.to_string())
                 .hint("run without --no-build, or build with `docker compose build`")
                 .into());
         };
         let tar = work.path().join(format!("{name}.tar"));
-        engine.export(&image_name, &tar).await.map_err(|e| Failed::new(format!("{e}")))?;
-        let image = hoist_registry::LocalImage::open(&tar, None).with_context(|| format!("reading the export of {image_name}"))?;
+        let image = Source::Engine(EngineImage { engine: engine.clone(), name: image_name, id, tar });
         out.push(Local { service: name.clone(), repository: String::new(), image });
     }
     Ok(out)
