@@ -6,7 +6,7 @@ mod deploy;
 mod doctor;
 mod init;
 mod keys;
-mod push;
+pub(crate) mod push;
 mod teardown;
 mod trust;
 mod workflow;

@@ -66,6 +66,33 @@ pub(crate) fn humanize(err: &AwsError, region: &str, repository: Option<&str>) -
 }
 
 /// The registry did not answer `GET /v2/`.
+/// The registry images go to, logged in with ECR's token: `HOIST_REGISTRY`, else `[images]
+/// registry`, else the ECR endpoint GetAuthorizationToken names. Answers before returning.
+pub(crate) async fn connect(
+    ecr: &Ecr,
+    images: &hoist_config::Images,
+    region: &str,
+    reporter: std::sync::Arc<dyn hoist_registry::Reporter>,
+) -> anyhow::Result<(hoist_registry::Client, String)> {
+    let token = ecr.authorization_token().await.map_err(|e| humanize(&e, region, None))?;
+    let registry_url = crate::env_vars::get(crate::env_vars::HOIST_REGISTRY)
+        .or_else(|| images.registry.clone())
+        .unwrap_or_else(|| token.proxy_endpoint.clone());
+    let auth = hoist_registry::BasicAuth::from_base64_token(token.token())
+        .map_err(|e| Failed::new(format!("ecr:GetAuthorizationToken returned an unusable token: {e}")))?;
+    let client = hoist_registry::Client::new(&registry_url, Some(auth), reporter).map_err(|e| {
+        crate::exit::BadInput::new(e.to_string())
+            .hint("set HOIST_REGISTRY or [images] registry to a URL such as https://ACCOUNT.dkr.ecr.REGION.amazonaws.com")
+    })?;
+    client.ping().await.map_err(|e| registry_unreachable(e, &registry_url))?;
+    Ok((client, registry_url))
+}
+
+/// Whether the registry images are pushed to is not ECR's own endpoint.
+pub(crate) fn registry_overridden(images: &hoist_config::Images) -> bool {
+    crate::env_vars::get(crate::env_vars::HOIST_REGISTRY).is_some() || images.registry.is_some()
+}
+
 pub(crate) fn registry_unreachable(err: hoist_registry::RegistryError, url: &str) -> Failed {
     match err {
         hoist_registry::RegistryError::Unauthorized { .. } => Failed::new(format!("the registry at {url} refused the ECR token"))

@@ -5,7 +5,7 @@
 //! `service` (compare then skip / retag / push one image), `output` (table, JSON, Actions),
 //! `progress` (the Reporter: bars on a TTY, plain lines otherwise).
 
-mod ecr;
+pub(crate) mod ecr;
 mod output;
 mod progress;
 mod service;
@@ -17,7 +17,7 @@ use anyhow::Context as _;
 
 use crate::cli::PushArgs;
 use crate::env_vars;
-use crate::exit::{BadInput, ExitStatus, Failed};
+use crate::exit::{BadInput, ExitStatus};
 use crate::printer::Printer;
 use crate::settings::Settings;
 
@@ -58,16 +58,8 @@ pub(crate) async fn run(settings: &Settings, args: PushArgs, printer: &Printer) 
             .into());
     };
     let ecr = hoist_aws::ecr::Ecr::new(&aws);
-    let token = ecr.authorization_token().await.map_err(|e| ecr::humanize(&e, &region, None))?;
-    let registry_url = env_vars::get(env_vars::HOIST_REGISTRY)
-        .or_else(|| images_cfg.registry.clone())
-        .unwrap_or_else(|| token.proxy_endpoint.clone());
-    let auth = hoist_registry::BasicAuth::from_base64_token(token.token())
-        .map_err(|e| Failed::new(format!("ecr:GetAuthorizationToken returned an unusable token: {e}")))?;
     let reporter = Arc::new(progress::Progress::new(settings.json));
-    let client = hoist_registry::Client::new(&registry_url, Some(auth), reporter.clone())
-        .map_err(|e| BadInput::new(e.to_string()).hint("set HOIST_REGISTRY or [images] registry to a URL such as https://ACCOUNT.dkr.ecr.REGION.amazonaws.com"))?;
-    client.ping().await.map_err(|e| ecr::registry_unreachable(e, &registry_url))?;
+    let (client, registry_url) = ecr::connect(&ecr, &images_cfg, &region, reporter.clone()).await?;
 
     let ctx = Arc::new(service::Ctx {
         client,

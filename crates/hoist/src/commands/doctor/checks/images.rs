@@ -25,9 +25,32 @@ pub(crate) async fn ecr(ctx: &Ctx<'_>, config_dir: &std::path::Path) -> Vec<Chec
             Err(e) => return vec![CheckResult::skip("ecr", format!("the services to check are unknown: {e}"))],
         },
     };
+    // Where `hoist push` sends images is where `latest` must be: a registry override
+    // (HOIST_REGISTRY or [images] registry) is read through its data plane.
+    let data_plane = if crate::commands::push::ecr::registry_overridden(images) {
+        let region = ctx.aws.region().unwrap_or_else(|| ctx.config.aws.region.clone());
+        let ecr = hoist_aws::ecr::Ecr::new(&ctx.aws);
+        let reporter = std::sync::Arc::new(hoist_registry::NoReporter);
+        match crate::commands::push::ecr::connect(&ecr, images, &region, reporter).await {
+            Ok((client, url)) => Some((client, url)),
+            Err(e) => return vec![CheckResult::fail("registry", format!("{e:#}"))],
+        }
+    } else {
+        None
+    };
     let mut out = Vec::new();
     for svc in services {
         let repo = images.repository_for(&svc);
+        if let Some((client, url)) = &data_plane {
+            let name = format!("registry/{repo}");
+            out.push(match client.get_manifest(&repo, "latest").await {
+                Ok(Some(m)) => CheckResult::ok(name, format!("{repo}:latest exists in {url} (manifest {})", m.digest.short())),
+                Ok(None) => CheckResult::fail(name, format!("{repo} holds no `latest` image in {url}: nothing was pushed yet"))
+                    .fix(Fix::Manual("push: `hoist push` (or run the images workflow)".into())),
+                Err(e) => CheckResult::fail(name, format!("cannot read {repo}:latest from {url}: {e}")),
+            });
+            continue;
+        }
         let name = format!("ecr/{repo}");
         out.push(match aws_extra::image_tag_exists(&ctx.aws, &repo, "latest").await {
             Ok(None) => CheckResult::fail(name, format!("ECR repository {repo} does not exist"))
