@@ -90,23 +90,7 @@ impl Sandbox {
 
     /// The guide's first manual deploy: CreateStack with the same template and parameters.
     fn create_stack_by_hand(&self, body: &str) {
-        let cfn = aws_sdk_cloudformation::Client::new(&self.conf);
-        let params: Vec<_> = self
-            .params
-            .iter()
-            .map(|(k, v)| aws_sdk_cloudformation::types::Parameter::builder().parameter_key(k).parameter_value(v).build())
-            .chain([aws_sdk_cloudformation::types::Parameter::builder().parameter_key("EnvName").parameter_value("dev").build()])
-            .collect();
-        self.rt
-            .block_on(
-                cfn.create_stack()
-                    .stack_name(STACK)
-                    .template_body(body)
-                    .set_parameters(Some(params))
-                    .capabilities(aws_sdk_cloudformation::types::Capability::CapabilityIam)
-                    .send(),
-            )
-            .unwrap();
+        common::stack::create_stack_by_hand(&self.rt, &self.conf, STACK, body, &self.params);
     }
 
     fn secret_value(&self, output: &str) -> Option<String> {

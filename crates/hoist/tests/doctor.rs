@@ -72,23 +72,7 @@ impl Sandbox {
         let boot = hoist(self.dir.path()).envs(self.moto.env()).envs(self.github.env()).args(["bootstrap", "--apply"]).run();
         assert_eq!(boot.code, 0, "bootstrap: {}{}", boot.stdout, boot.stderr);
         let template = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/hindsight/hindsight-stack.yaml")).unwrap();
-        let cfn = aws_sdk_cloudformation::Client::new(&self.conf);
-        let params: Vec<_> = self
-            .params
-            .iter()
-            .map(|(k, v)| aws_sdk_cloudformation::types::Parameter::builder().parameter_key(k).parameter_value(v).build())
-            .chain([aws_sdk_cloudformation::types::Parameter::builder().parameter_key("EnvName").parameter_value("dev").build()])
-            .collect();
-        self.rt
-            .block_on(
-                cfn.create_stack()
-                    .stack_name(STACK)
-                    .template_body(template)
-                    .set_parameters(Some(params))
-                    .capabilities(aws_sdk_cloudformation::types::Capability::CapabilityIam)
-                    .send(),
-            )
-            .unwrap();
+        common::stack::create_stack_by_hand(&self.rt, &self.conf, STACK, &template, &self.params);
         // moto's CloudFormation gives a postgres DBInstance port 3306 when the template sets
         // none (its CreateDBInstance, like AWS, gives 5432; its ModifyDBInstance ignores
         // DBPortNumber). hoist checks the port RDS reports, as it must on AWS, so the healthy

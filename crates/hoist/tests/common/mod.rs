@@ -1,7 +1,9 @@
 //! Shared by the CLI's integration tests: run the real `hoist` binary with a clean
 //! environment and capture every byte it prints.
 
-#![allow(dead_code)]
+#![allow(dead_code, unreachable_pub)]
+
+pub mod stack;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
