@@ -105,6 +105,16 @@ pub fn first_failure(events: &[StackEvent]) -> Option<&StackEvent> {
         .copied()
 }
 
+/// One row of `DescribeStackResources`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StackResource {
+    pub logical_id: String,
+    /// `None` while the resource has no physical id yet (or moto reports "None").
+    pub physical_id: Option<String>,
+    pub resource_type: String,
+    pub status: String,
+}
+
 /// A CloudFormation client.
 #[derive(Debug, Clone)]
 pub struct Cfn {
@@ -269,13 +279,47 @@ impl Cfn {
     /// # Errors
     /// The AWS error.
     pub async fn delete_stack(&self, name: &str) -> Result<(), AwsError> {
-        self.client
-            .delete_stack()
-            .stack_name(name)
+        self.delete_stack_retaining(name, &[]).await
+    }
+
+    /// `DeleteStack`, keeping the resources named in `retain` (logical ids). CloudFormation
+    /// accepts `retain` only for a stack in `DELETE_FAILED`.
+    ///
+    /// # Errors
+    /// The AWS error.
+    pub async fn delete_stack_retaining(&self, name: &str, retain: &[String]) -> Result<(), AwsError> {
+        let mut req = self.client.delete_stack().stack_name(name);
+        if !retain.is_empty() {
+            req = req.set_retain_resources(Some(retain.to_vec()));
+        }
+        req.send().await.map_err(|e| AwsError::from_sdk("cloudformation:DeleteStack", e))?;
+        Ok(())
+    }
+
+    /// The stack's resources (`DescribeStackResources`).
+    ///
+    /// # Errors
+    /// The AWS error.
+    pub async fn stack_resources(&self, stack: &str) -> Result<Vec<StackResource>, AwsError> {
+        let out = self
+            .client
+            .describe_stack_resources()
+            .stack_name(stack)
             .send()
             .await
-            .map_err(|e| AwsError::from_sdk("cloudformation:DeleteStack", e))?;
-        Ok(())
+            .map_err(|e| AwsError::from_sdk("cloudformation:DescribeStackResources", e))?;
+        Ok(out
+            .stack_resources()
+            .iter()
+            .filter_map(|r| {
+                Some(StackResource {
+                    logical_id: r.logical_resource_id()?.to_owned(),
+                    physical_id: r.physical_resource_id().filter(|p| !p.is_empty() && *p != "None").map(str::to_owned),
+                    resource_type: r.resource_type()?.to_owned(),
+                    status: r.resource_status().map(|s| s.as_str().to_owned()).unwrap_or_default(),
+                })
+            })
+            .collect())
     }
 
     /// The stack's events newer than `after` (an event id), newest first; all of them on the

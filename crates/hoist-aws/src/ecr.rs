@@ -133,6 +133,31 @@ impl Ecr {
             .map_err(|e| AwsError::from_sdk("ecr:PutLifecyclePolicy", e))?;
         Ok(repo)
     }
+
+    /// Whether repository `repo` exists (`None` when not) and holds tag `tag`.
+    ///
+    /// # Errors
+    /// The AWS error, other than a missing repository or image.
+    pub async fn image_tag_exists(&self, repo: &str, tag: &str) -> Result<Option<bool>, AwsError> {
+        let res = self
+            .client
+            .describe_images()
+            .repository_name(repo)
+            .image_ids(aws_sdk_ecr::types::ImageIdentifier::builder().image_tag(tag).build())
+            .send()
+            .await;
+        match res {
+            Ok(out) => Ok(Some(!out.image_details().is_empty())),
+            Err(e) => {
+                let err = AwsError::from_sdk("ecr:DescribeImages", e);
+                match err.code() {
+                    Some("RepositoryNotFoundException") => Ok(None),
+                    Some("ImageNotFoundException") => Ok(Some(false)),
+                    _ => Err(err),
+                }
+            }
+        }
+    }
 }
 
 fn repository(r: &aws_sdk_ecr::types::Repository) -> Repository {

@@ -214,6 +214,28 @@ impl Ecs {
             })
             .collect())
     }
+
+    /// The security groups of a service's awsvpc network configuration.
+    ///
+    /// # Errors
+    /// The AWS error.
+    pub async fn service_security_groups(&self, cluster: &str, service: &str) -> Result<Vec<String>, AwsError> {
+        let out = self
+            .client
+            .describe_services()
+            .cluster(cluster)
+            .services(service)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("ecs:DescribeServices", e))?;
+        Ok(out
+            .services()
+            .first()
+            .and_then(|s| s.network_configuration())
+            .and_then(|n| n.awsvpc_configuration())
+            .map(|a| a.security_groups().to_vec())
+            .unwrap_or_default())
+    }
 }
 
 fn unexpected(action: &'static str, detail: &str) -> AwsError {

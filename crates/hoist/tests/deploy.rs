@@ -409,3 +409,78 @@ fn cdk_out_assembly_uploads_file_assets_then_deploys() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(run.stderr.contains("already there"), "{}", run.stderr);
 }
+
+/// A CDK directory asset (packaging `"zip"`, e.g. a Lambda's code directory): hoist zips the
+/// directory under cdk.out and uploads the archive to the bootstrap bucket before the change set
+/// (the template's Lambda reads its code from that object); a second deploy finds it there
+/// and uploads nothing.
+#[test]
+fn cdk_out_assembly_zips_directory_assets_then_deploys() {
+    let Some(sb) = sandbox() else { return };
+    let bucket = "cdk-hnb659fds-assets-123456789012-ca-central-1";
+    let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&sb.conf).force_path_style(true).build());
+    sb.rt
+        .block_on(
+            s3.create_bucket()
+                .bucket(bucket)
+                .create_bucket_configuration(
+                    aws_sdk_s3::types::CreateBucketConfiguration::builder()
+                        .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::CaCentral1)
+                        .build(),
+                )
+                .send(),
+        )
+        .unwrap();
+    let key = "9a8b7c6d5e4f.zip";
+    let manifest = r#"{"version": "36.0.0", "artifacts": {
+        "ZipStack.assets": {"type": "cdk:asset-manifest", "properties": {"file": "ZipStack.assets.json"}},
+        "ZipStack": {"type": "aws:cloudformation:stack", "environment": "aws://unknown-account/unknown-region",
+                     "properties": {"templateFile": "ZipStack.template.json"}, "dependencies": ["ZipStack.assets"]}}}"#;
+    let assets = format!(
+        r#"{{"version": "36.0.0", "files": {{"9a8b7c6d5e4f": {{"source": {{"path": "asset.9a8b7c6d5e4f", "packaging": "zip"}},
+            "destinations": {{"current_account-current_region": {{"bucketName": "cdk-hnb659fds-assets-${{AWS::AccountId}}-${{AWS::Region}}", "objectKey": "{key}"}}}}}}}}, "dockerImages": {{}}}}"#
+    );
+    let template = format!(
+        r#"{{"Resources": {{
+            "Role": {{"Type": "AWS::IAM::Role", "Properties": {{"AssumeRolePolicyDocument": {{"Version": "2012-10-17",
+                "Statement": [{{"Effect": "Allow", "Principal": {{"Service": "lambda.amazonaws.com"}}, "Action": "sts:AssumeRole"}}]}}}}}},
+            "Fn": {{"Type": "AWS::Lambda::Function", "Properties": {{"Runtime": "python3.12", "Handler": "index.handler",
+                "Role": {{"Fn::GetAtt": ["Role", "Arn"]}}, "Code": {{"S3Bucket": "{bucket}", "S3Key": "{key}"}}}}}}}},
+          "Parameters": {{"BootstrapVersion": {{"Type": "String", "Default": "/cdk-bootstrap/hnb659fds/version"}}}}}}"#
+    );
+    let config = "repository = \"arshargithub/HindsightRoboMemSetup\"\n[aws]\nregion = \"ca-central-1\"\naccount_id = \"123456789012\"\n\
+         [environments.dev]\nbranch = \"main\"\nrole = \"R\"\nstack = \"ZipStack\"\ncdk_out = \"cdk.out\"\n";
+    let index = "def handler(event, context):\n    return {\"ok\": True}\n";
+    let util = "ANSWER = 42\n";
+    let dir = project(&[
+        ("hoist.toml", config),
+        ("cdk.out/manifest.json", manifest),
+        ("cdk.out/ZipStack.assets.json", &assets),
+        ("cdk.out/ZipStack.template.json", &template),
+        ("cdk.out/asset.9a8b7c6d5e4f/index.py", index),
+        ("cdk.out/asset.9a8b7c6d5e4f/lib/util.py", util),
+    ]);
+    let run = sb.deploy(dir.path(), &["--apply"]);
+    assert_eq!(run.code, 0, "stdout:\n{}\nstderr:\n{}", run.stdout, run.stderr);
+    assert!(run.stderr.contains(&format!("asset s3://{bucket}/{key}: uploaded")), "{}", run.stderr);
+    let object = sb.rt.block_on(s3.get_object().bucket(bucket).key(key).send()).unwrap();
+    let etag = object.e_tag.clone();
+    let body = sb.rt.block_on(object.body.collect()).unwrap().into_bytes();
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(body.to_vec())).expect("the uploaded object is a zip archive");
+    let mut entries = Vec::new();
+    for i in 0..archive.len() {
+        let mut file = archive.by_index(i).unwrap();
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut file, &mut text).unwrap();
+        entries.push((file.name().to_owned(), text));
+    }
+    assert_eq!(entries, [("index.py".to_owned(), index.to_owned()), ("lib/util.py".to_owned(), util.to_owned())]);
+    assert_eq!(sb.stack_status("ZipStack").as_deref(), Some("CREATE_COMPLETE"));
+    // Again: the archive is already there (same object, not rewritten), the stack has no changes.
+    let run = sb.deploy(dir.path(), &["--apply"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.contains(&format!("asset s3://{bucket}/{key}: already there")), "{}", run.stderr);
+    assert!(!run.stderr.contains("uploaded"), "{}", run.stderr);
+    let again = sb.rt.block_on(s3.head_object().bucket(bucket).key(key).send()).unwrap();
+    assert_eq!(again.e_tag, etag);
+}

@@ -1,5 +1,5 @@
 //! A CDK cloud assembly (`cdk.out`): the stack's template from `manifest.json`, and its
-//! file assets uploaded where the asset manifest says (by default the bootstrap bucket
+//! file assets (single files, or directories zipped) uploaded where the asset manifest says (by default the bootstrap bucket
 //! `cdk-hnb659fds-assets-ACCOUNT-REGION`).
 
 use std::collections::BTreeMap;
@@ -15,7 +15,7 @@ use crate::printer::Printer;
 pub(crate) struct FileAsset {
     pub(crate) source: PathBuf,
     pub(crate) packaging: String,
-    /// Bucket and key, still holding `${AWS::AccountId}` / `${AWS::Region}`.
+    /// Bucket and key, still holding `${AWS::AccountId}` / `${AWS::Region}` / `${AWS::Partition}`.
     pub(crate) destinations: Vec<(String, String)>,
 }
 
@@ -72,7 +72,18 @@ pub(crate) fn load(dir: &Path, stack: &str) -> anyhow::Result<Assembly> {
     Ok(Assembly { template, parameters: BTreeMap::new(), files })
 }
 
-/// Uploads the file assets the stack's template refers to.
+/// The partition of `region` (`${AWS::Partition}` in an asset manifest).
+fn partition(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "aws-cn"
+    } else if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else {
+        "aws"
+    }
+}
+
+/// Uploads the file assets (a `"zip"` asset is a directory, zipped first) the stack's template refers to.
 pub(crate) async fn publish_assets(aws: &hoist_aws::Aws, assembly: &Assembly, config: &hoist_config::Config, printer: &Printer) -> anyhow::Result<()> {
     if assembly.files.is_empty() {
         return Ok(());
@@ -80,20 +91,24 @@ pub(crate) async fn publish_assets(aws: &hoist_aws::Aws, assembly: &Assembly, co
     let account = super::target::account_id(config)?;
     let region = aws.region().unwrap_or_else(|| config.aws.region.clone());
     let s3 = hoist_aws::s3::S3::new(aws);
+    let partition = partition(&region);
     for asset in &assembly.files {
-        if asset.packaging != "file" {
-            return Err(Failed::new(format!(
-                "asset {} is packaged as {:?}; hoist uploads file assets only",
-                asset.source.display(),
-                asset.packaging
-            ))
-            .hint("deploy this assembly with `command = \"npx aws-cdk deploy --app cdk.out STACK\"` in hoist.toml")
-            .into());
-        }
-        let body = std::fs::read(&asset.source).map_err(|e| BadInput::new(format!("cannot read asset {}: {e}", asset.source.display())))?;
+        let body = match asset.packaging.as_str() {
+            "file" => std::fs::read(&asset.source).map_err(|e| BadInput::new(format!("cannot read asset {}: {e}", asset.source.display())))?,
+            "zip" => super::asset_zip::zip_directory(&asset.source)?,
+            other => {
+                return Err(Failed::new(format!(
+                    "asset {} is packaged as {other:?}; hoist uploads \"file\" and \"zip\" assets only",
+                    asset.source.display()
+                ))
+                .hint("deploy this assembly with `command = \"npx aws-cdk deploy --app cdk.out STACK\"` in hoist.toml")
+                .into());
+            }
+        };
         for (bucket, key) in &asset.destinations {
-            let bucket = bucket.replace("${AWS::AccountId}", &account).replace("${AWS::Region}", &region);
-            let uploaded = s3.put_if_absent(&bucket, key, body.clone()).await?;
+            let resolve = |s: &str| s.replace("${AWS::AccountId}", &account).replace("${AWS::Region}", &region).replace("${AWS::Partition}", partition);
+            let (bucket, key) = (resolve(bucket), resolve(key));
+            let uploaded = s3.put_if_absent(&bucket, &key, body.clone()).await?;
             printer.info(&format!("asset s3://{bucket}/{key}: {}", if uploaded { "uploaded" } else { "already there" }));
         }
     }

@@ -3,6 +3,7 @@
 //! synced into the secrets those outputs name, a forced ECS redeploy, and a wait until each
 //! new deployment completed. `--skip-stack` starts at the outputs.
 
+mod asset_zip;
 mod cdk;
 mod command;
 mod secrets;

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use hoist_aws::Aws;
 use hoist_config::{Config, Environment};
 
-use super::aws_extra::{self, StackResource};
+use hoist_aws::cfn::StackResource;
 
 /// An environment's stack as the checks see it.
 #[derive(Debug, Clone)]
@@ -53,7 +53,7 @@ impl Ctx<'_> {
         let cfn = hoist_aws::cfn::Cfn::new(&self.aws);
         match cfn.describe_stack(&name).await {
             Ok(None) => StackState::Missing { name },
-            Ok(Some(stack)) => match aws_extra::stack_resources(&self.aws, &name).await {
+            Ok(Some(stack)) => match hoist_aws::cfn::Cfn::new(&self.aws).stack_resources(&name).await {
                 Ok(resources) => StackState::Found { outputs: stack.outputs, resources },
                 Err(e) => StackState::Error { name, error: e.to_string() },
             },

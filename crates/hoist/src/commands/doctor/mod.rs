@@ -3,7 +3,6 @@
 //! `--fix` shows the plan, applies the [`check::Fix`]es hoist can make, and checks again.
 //! Exit 1 when any check fails.
 
-pub(crate) mod aws_extra;
 mod check;
 pub(crate) mod checks;
 mod context;

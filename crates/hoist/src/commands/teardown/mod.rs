@@ -22,7 +22,7 @@ use hoist_config::{Environment, Tier};
 use serde_json::json;
 
 use crate::cli::TeardownArgs;
-use crate::commands::doctor::aws_extra::{self, StackResource};
+use hoist_aws::cfn::StackResource;
 use crate::exit::{BadInput, ExitStatus, Failed};
 use crate::printer::Printer;
 use crate::settings::Settings;
@@ -128,7 +128,7 @@ pub(crate) async fn run(settings: &Settings, args: TeardownArgs, printer: &Print
         printer.out(&format!("stack {stack} does not exist: nothing to delete"));
         return Ok(ExitStatus::Success);
     };
-    let resources = aws_extra::stack_resources(&aws, &stack).await?;
+    let resources = Cfn::new(&aws).stack_resources(&stack).await?;
     let rules = blocking_rules(&aws, &resources).await?;
     printer.out(&format!("Plan: delete stack {stack} ({}, {} resources) in {}", found.status, resources.len(), config.aws.region));
     for r in &resources {
@@ -151,7 +151,7 @@ pub(crate) async fn run(settings: &Settings, args: TeardownArgs, printer: &Print
         printer.info(&format!("revoked: {}", describe_rule(logical, r)));
     }
     let before = cfn.events_since(&found.stack_id, None).await.ok().and_then(|e| e.first().map(|e| e.event_id.clone()));
-    aws_extra::delete_stack(&aws, &found.stack_id, &[]).await?;
+    Cfn::new(&aws).delete_stack(&found.stack_id).await?;
     printer.info(&format!("deleting {stack} …"));
     let timeout = Duration::from_secs(environment.wait_timeout);
     let mut left = Vec::new();
@@ -173,7 +173,7 @@ pub(crate) async fn run(settings: &Settings, args: TeardownArgs, printer: &Print
                 printer.info(&format!("  retain {} {}: {}", l.logical_id, l.physical_id.as_deref().unwrap_or(""), l.reason));
             }
             let mark = cfn.events_since(&stack_id, None).await.ok().and_then(|e| e.first().map(|e| e.event_id.clone()));
-            aws_extra::delete_stack(&aws, &stack_id, &ids).await?;
+            Cfn::new(&aws).delete_stack_retaining(&stack_id, &ids).await?;
             match wait(&cfn, &stack_id, mark, timeout, printer).await? {
                 Ended::Deleted => left = retain,
                 _ => return Err(Failed::new(format!("the retry of deleting {stack} did not complete")).into()),

@@ -1,7 +1,6 @@
 //! ECR repositories from `[images]` (present, holding `latest`) and the age of the ECR guide's
 //! access keys.
 
-use super::super::aws_extra;
 use super::super::check::{CheckResult, Fix};
 use super::super::context::Ctx;
 
@@ -52,7 +51,7 @@ pub(crate) async fn ecr(ctx: &Ctx<'_>, config_dir: &std::path::Path) -> Vec<Chec
             continue;
         }
         let name = format!("ecr/{repo}");
-        out.push(match aws_extra::image_tag_exists(&ctx.aws, &repo, "latest").await {
+        out.push(match hoist_aws::ecr::Ecr::new(&ctx.aws).image_tag_exists(&repo, "latest").await {
             Ok(None) => CheckResult::fail(name, format!("ECR repository {repo} does not exist"))
                 .fix(Fix::Manual("`hoist push` creates it (or `aws ecr create-repository --repository-name REPO`)".replace("REPO", &repo))),
             Ok(Some(false)) => CheckResult::fail(name, format!("{repo} holds no `latest` image: nothing was pushed yet"))

@@ -3,7 +3,6 @@
 use hoist_aws::Aws;
 use hoist_config::Environment;
 
-use super::super::aws_extra;
 use super::super::check::{CheckResult, Fix};
 use super::super::context::{Ctx, StackState};
 use super::stack::without_stack;
@@ -25,7 +24,7 @@ pub(crate) async fn database_groups(aws: &Aws, stack: &StackState) -> Result<Opt
 async fn service_groups(ctx: &Ctx<'_>, env: &Environment, stack: &StackState) -> (Vec<String>, String) {
     for svc in &env.services {
         if let (Some(cluster), Some(service)) = (stack.output(&svc.cluster_output), stack.output(&svc.service_output))
-            && let Ok(groups) = aws_extra::service_security_groups(&ctx.aws, cluster, service).await
+            && let Ok(groups) = hoist_aws::ecs::Ecs::new(&ctx.aws).service_security_groups(cluster, service).await
             && !groups.is_empty()
         {
             return (groups, format!("service {service}'s awsvpc configuration"));
