@@ -273,8 +273,8 @@ impl Cfn {
         Ok(())
     }
 
-    /// Deletes a stack (hoist only deletes the empty `REVIEW_IN_PROGRESS` stack a planned
-    /// CREATE change set leaves behind).
+    /// Deletes a stack: the empty `REVIEW_IN_PROGRESS` stack a planned CREATE change set
+    /// leaves behind, or an environment's stack on `hoist teardown`.
     ///
     /// # Errors
     /// The AWS error.
