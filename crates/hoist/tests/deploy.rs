@@ -356,20 +356,7 @@ fn rollout_timeout_is_a_failure_with_what_was_seen() {
 #[test]
 fn cdk_out_assembly_uploads_file_assets_then_deploys() {
     let Some(sb) = sandbox() else { return };
-    let bucket = "cdk-hnb659fds-assets-123456789012-ca-central-1";
-    let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&sb.conf).force_path_style(true).build());
-    sb.rt
-        .block_on(
-            s3.create_bucket()
-                .bucket(bucket)
-                .create_bucket_configuration(
-                    aws_sdk_s3::types::CreateBucketConfiguration::builder()
-                        .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::CaCentral1)
-                        .build(),
-                )
-                .send(),
-        )
-        .unwrap();
+    let (s3, bucket) = cdk_bootstrap_bucket(&sb);
     let key = "4f1c0e2d9a7b.zip";
     let manifest = r#"{"version": "36.0.0", "artifacts": {
         "CdkStack.assets": {"type": "cdk:asset-manifest", "properties": {"file": "CdkStack.assets.json"}},
@@ -417,20 +404,7 @@ fn cdk_out_assembly_uploads_file_assets_then_deploys() {
 #[test]
 fn cdk_out_assembly_zips_directory_assets_then_deploys() {
     let Some(sb) = sandbox() else { return };
-    let bucket = "cdk-hnb659fds-assets-123456789012-ca-central-1";
-    let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&sb.conf).force_path_style(true).build());
-    sb.rt
-        .block_on(
-            s3.create_bucket()
-                .bucket(bucket)
-                .create_bucket_configuration(
-                    aws_sdk_s3::types::CreateBucketConfiguration::builder()
-                        .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::CaCentral1)
-                        .build(),
-                )
-                .send(),
-        )
-        .unwrap();
+    let (s3, bucket) = cdk_bootstrap_bucket(&sb);
     let key = "9a8b7c6d5e4f.zip";
     let manifest = r#"{"version": "36.0.0", "artifacts": {
         "ZipStack.assets": {"type": "cdk:asset-manifest", "properties": {"file": "ZipStack.assets.json"}},
@@ -483,4 +457,23 @@ fn cdk_out_assembly_zips_directory_assets_then_deploys() {
     assert!(!run.stderr.contains("uploaded"), "{}", run.stderr);
     let again = sb.rt.block_on(s3.head_object().bucket(bucket).key(key).send()).unwrap();
     assert_eq!(again.e_tag, etag);
+}
+
+/// The assets bucket `cdk bootstrap` creates, and an S3 client for it (path-style against moto).
+fn cdk_bootstrap_bucket(sb: &Sandbox) -> (aws_sdk_s3::Client, &'static str) {
+    let bucket = "cdk-hnb659fds-assets-123456789012-ca-central-1";
+    let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&sb.conf).force_path_style(true).build());
+    sb.rt
+        .block_on(
+            s3.create_bucket()
+                .bucket(bucket)
+                .create_bucket_configuration(
+                    aws_sdk_s3::types::CreateBucketConfiguration::builder()
+                        .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::CaCentral1)
+                        .build(),
+                )
+                .send(),
+        )
+        .unwrap();
+    (s3, bucket)
 }
