@@ -29,11 +29,4 @@ pub enum DockerError {
     /// The built image is not in the engine under any name compose gives it.
     #[error("the image of service {service:?} is not in the Docker engine (looked for {candidates})")]
     ImageNotFound { service: String, candidates: String },
-    /// Writing the exported image failed.
-    #[error("cannot write {path}")]
-    Io {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
 }

@@ -1,7 +1,8 @@
 //! The local Docker engine and docker compose, as `hoist push` uses them: which compose
 //! services have a `build:`, building them (`docker compose build`, or `docker-compose` v1
-//! when only that exists), and exporting a built image from the engine (`docker save`'s
-//! stream, through the engine API with bollard) to a tar file that `hoist-registry` reads.
+//! when only that exists), what the engine knows of a built image (its ID and layer
+//! diff_ids), and exporting built images from the engine (`docker save`'s stream, through
+//! the engine API with bollard) for `hoist-registry` to spool and push.
 //!
 //! Must not touch: registries (pushing is `hoist-registry`'s; hoist never uses `docker push`)
 //! or AWS.
@@ -11,5 +12,5 @@ mod engine;
 mod error;
 
 pub use compose::{ComposeFile, ComposeService, ComposeTool, build, compose_tool};
-pub use engine::Engine;
+pub use engine::{Engine, ExportReader, ImageInfo};
 pub use error::DockerError;

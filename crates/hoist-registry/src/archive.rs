@@ -1,5 +1,7 @@
 //! `docker save` archives: `manifest.json` names the config file and the layer tars, all
-//! stored uncompressed. Each blob is hashed in place and later streamed from its byte range.
+//! stored uncompressed. A file on disk is indexed and each blob hashed in place (later
+//! streamed from its byte range); the engine's export stream is spooled by `spool`. Both
+//! build the image the same way, from [`SaveManifest`].
 
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
@@ -11,13 +13,58 @@ use crate::error::RegistryError;
 use crate::image::{BlobSource, LocalImage};
 use crate::tar;
 
-#[derive(Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct SaveEntry {
-    config: String,
+pub(crate) struct SaveEntry {
+    pub(crate) config: String,
     #[serde(default)]
-    repo_tags: Option<Vec<String>>,
-    layers: Vec<String>,
+    pub(crate) repo_tags: Option<Vec<String>>,
+    pub(crate) layers: Vec<String>,
+}
+
+/// A blob found in an archive: its digest, size and where its bytes are.
+pub(crate) type Located = (Digest, u64, BlobSource);
+
+/// The parsed `manifest.json` of a `docker save` archive: one entry per image.
+#[derive(Debug, Clone)]
+pub(crate) struct SaveManifest {
+    pub(crate) entries: Vec<SaveEntry>,
+}
+
+impl SaveManifest {
+    pub(crate) fn parse(bytes: &[u8], path: &Path) -> Result<Self, RegistryError> {
+        let entries = serde_json::from_slice(bytes)
+            .map_err(|source| RegistryError::Json { what: format!("manifest.json in {}", path.display()), source })?;
+        Ok(Self { entries })
+    }
+
+    /// The image `reference` (`name:tag` or `tag`) names; with one image, that one.
+    pub(crate) fn choose(&self, reference: Option<&str>, path: &Path) -> Result<&SaveEntry, RegistryError> {
+        match reference {
+            _ if self.entries.len() == 1 => Ok(&self.entries[0]),
+            Some(r) => self
+                .entries
+                .iter()
+                .find(|e| e.repo_tags.iter().flatten().any(|t| t == r || t.rsplit_once(':').is_some_and(|(_, tag)| tag == r)))
+                .ok_or_else(|| RegistryError::bad_image(path, format!("no image tagged {r:?} in the archive"))),
+            None => Err(RegistryError::bad_image(path, "the archive holds several images; name one with NAME=PATH:TAG")),
+        }
+    }
+
+    /// Builds the image of `entry`, asking `locate` for each file it names.
+    pub(crate) fn image(
+        entry: &SaveEntry,
+        path: &Path,
+        locate: impl Fn(&str) -> Option<Located>,
+    ) -> Result<LocalImage, RegistryError> {
+        let find = |name: &str| {
+            locate(&tar::normalize(name))
+                .ok_or_else(|| RegistryError::bad_image(path, format!("{name} is listed in manifest.json but missing")))
+        };
+        let config = find(&entry.config)?;
+        let layers = entry.layers.iter().map(|l| find(l)).collect::<Result<Vec<_>, _>>()?;
+        Ok(LocalImage::from_uncompressed(config, layers))
+    }
 }
 
 /// Reads a `docker save` archive. `reference` (`name:tag` or `tag`) picks one image when the
@@ -33,37 +80,44 @@ pub(crate) fn open(path: &Path, reference: Option<&str>) -> Result<LocalImage, R
         };
         return Err(RegistryError::bad_image(path, detail));
     };
-    let text = read_range(path, manifest.offset, manifest.size)?;
-    let list: Vec<SaveEntry> = serde_json::from_slice(&text)
-        .map_err(|source| RegistryError::Json { what: format!("manifest.json in {}", path.display()), source })?;
-    let chosen = match reference {
-        _ if list.len() == 1 => &list[0],
-        Some(r) => list
-            .iter()
-            .find(|e| e.repo_tags.iter().flatten().any(|t| t == r || t.rsplit_once(':').is_some_and(|(_, tag)| tag == r)))
-            .ok_or_else(|| RegistryError::bad_image(path, format!("no image tagged {r:?} in the archive")))?,
-        None => return Err(RegistryError::bad_image(path, "the archive holds several images; name one with NAME=PATH:TAG")),
+    let manifest = SaveManifest::parse(&read_range(path, manifest.offset, manifest.size)?, path)?;
+    let chosen = manifest.choose(reference, path)?;
+    let locate = |name: &str| find(&tar::normalize(name)).ok_or_else(|| RegistryError::bad_image(path, format!("{name} is listed in manifest.json but missing")));
+    let config_entry = locate(&chosen.config)?;
+    let config = read_range(path, config_entry.offset, config_entry.size)?;
+    let layers: Vec<tar::Entry> = chosen.layers.iter().map(|l| locate(l)).collect::<Result<_, _>>()?;
+    // The config lists each layer's diff_id: the digest of the uncompressed tar `docker
+    // save` stores. Those digests need no hashing here; each upload verifies its bytes on
+    // the way, so a layer that does not match fails its upload instead. Archives whose layers
+    // are compressed (or whose config says otherwise) are hashed.
+    let diff_ids = diff_ids(&config).filter(|d| d.len() == layers.len() && layers.iter().all(|e| !compressed(path, e.offset)));
+    let digests: Vec<Digest> = match diff_ids {
+        Some(d) => d,
+        None => std::thread::scope(|s| {
+            let handles: Vec<_> = layers.iter().map(|e| s.spawn(move || hash_range(path, e.offset, e.size))).collect();
+            handles.into_iter().map(|h| h.join().expect("hashing thread panicked")).collect::<Result<Vec<_>, _>>()
+        })?,
     };
-    let locate = |name: &str| {
-        find(&normalize(name)).ok_or_else(|| RegistryError::bad_image(path, format!("{name} is listed in manifest.json but missing")))
-    };
-    let config = locate(&chosen.config)?;
-    let layers = chosen.layers.iter().map(|l| locate(l)).collect::<Result<Vec<_>, _>>()?;
-    let mut all = vec![config];
-    all.extend(layers);
-    let hashed = std::thread::scope(|s| {
-        let handles: Vec<_> = all.iter().map(|e| s.spawn(move || hash_range(path, e.offset, e.size))).collect();
-        handles.into_iter().map(|h| h.join().expect("hashing thread panicked")).collect::<Result<Vec<_>, _>>()
-    })?;
-    let mut blobs = all.iter().zip(hashed).map(|(e, digest)| {
-        (digest, e.size, BlobSource { path: path.to_owned(), offset: e.offset, len: e.size })
-    });
-    let config = blobs.next().expect("config is first");
-    Ok(LocalImage::from_uncompressed(config, blobs.collect()))
+    let source = |e: &tar::Entry| BlobSource { path: path.to_owned(), offset: e.offset, len: e.size, hashed_here: false };
+    let config = (Digest::of(&config), config_entry.size, source(&config_entry));
+    let layers = layers.iter().zip(digests).map(|(e, d)| (d, e.size, source(e))).collect();
+    Ok(LocalImage::from_uncompressed(config, layers))
 }
 
-fn normalize(name: &str) -> String {
-    name.trim_start_matches("./").to_owned()
+/// The config's `rootfs.diff_ids`, when it has them all in the expected form.
+fn diff_ids(config: &[u8]) -> Option<Vec<Digest>> {
+    let v: serde_json::Value = serde_json::from_slice(config).ok()?;
+    v.get("rootfs")?.get("diff_ids")?.as_array()?.iter().map(|d| d.as_str().and_then(|s| Digest::parse(s).ok())).collect()
+}
+
+/// Whether the bytes at `offset` start like gzip or zstd rather than a tar.
+fn compressed(path: &Path, offset: u64) -> bool {
+    let mut magic = [0u8; 4];
+    let read = std::fs::File::open(path).and_then(|mut f| {
+        f.seek(SeekFrom::Start(offset))?;
+        f.read_exact(&mut magic)
+    });
+    read.is_err() || magic[..2] == [0x1f, 0x8b] || magic == [0x28, 0xb5, 0x2f, 0xfd]
 }
 
 fn read_range(path: &Path, offset: u64, len: u64) -> Result<Vec<u8>, RegistryError> {
@@ -95,28 +149,36 @@ pub(crate) fn hash_range(path: &Path, offset: u64, len: u64) -> Result<Digest, R
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::tar::tests::write_tar;
 
-    #[test]
-    fn reads_a_docker_save_archive_with_a_repeated_layer() {
-        let config = br#"{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}"#;
+    /// A `docker save` archive of one image whose third layer repeats the first (as a
+    /// symbolic link, the way `docker save` writes it). Returns the tar, the config and the
+    /// two distinct layers.
+    pub(crate) fn saved_archive() -> (Vec<u8>, Vec<u8>, Vec<u8>, Vec<u8>) {
+        let config = br#"{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}"#.to_vec();
         let layer_a = vec![1u8; 3000];
         let layer_b = vec![2u8; 10];
-        let cfg_name = format!("{}.json", Digest::of(config).hex());
+        let cfg_name = format!("{}.json", Digest::of(&config).hex());
         let manifest = format!(
             r#"[{{"Config":"{cfg_name}","RepoTags":["app_web:latest"],"Layers":["aaa/layer.tar","bbb/layer.tar","ccc/layer.tar"]}}]"#
         );
         let tar = write_tar(
-            &[("manifest.json", manifest.as_bytes()), (&cfg_name, config), ("aaa/layer.tar", &layer_a), ("bbb/layer.tar", &layer_b)],
+            &[("aaa/layer.tar", &layer_a), ("bbb/layer.tar", &layer_b), (&cfg_name, &config), ("manifest.json", manifest.as_bytes())],
             &[("ccc/layer.tar", "../aaa/layer.tar")],
         );
+        (tar, config, layer_a, layer_b)
+    }
+
+    #[test]
+    fn reads_a_docker_save_archive_with_a_repeated_layer() {
+        let (tar, config, layer_a, layer_b) = saved_archive();
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("img.tar");
         std::fs::write(&path, &tar).unwrap();
         let image = LocalImage::open(&path, None).unwrap();
-        assert_eq!(image.config.descriptor.digest, Digest::of(config));
+        assert_eq!(image.config.descriptor.digest, Digest::of(&config));
         let digests: Vec<_> = image.layers.iter().map(|l| l.descriptor.digest.clone()).collect();
         assert_eq!(digests, vec![Digest::of(&layer_a), Digest::of(&layer_b), Digest::of(&layer_a)]);
         assert_eq!(image.blobs().len(), 3, "config + two distinct layers");
@@ -125,6 +187,25 @@ mod tests {
         // The manifest is deterministic: opening again gives the same digest.
         assert_eq!(LocalImage::open(&path, None).unwrap().digest(), image.digest());
         assert_eq!(image.manifest.layers[0].media_type, crate::media_type::OCI_LAYER_TAR);
+    }
+
+    #[test]
+    fn layer_digests_come_from_the_configs_diff_ids_without_hashing() {
+        let layer = vec![5u8; 2048];
+        let claimed = Digest::of(b"what the config says the layer is");
+        let config = format!(r#"{{"architecture":"amd64","os":"linux","rootfs":{{"type":"layers","diff_ids":["{claimed}"]}}}}"#);
+        let cfg_name = format!("{}.json", Digest::of(config.as_bytes()).hex());
+        let manifest = format!(r#"[{{"Config":"{cfg_name}","RepoTags":null,"Layers":["aaa/layer.tar"]}}]"#);
+        let tar = write_tar(&[("aaa/layer.tar", &layer), (&cfg_name, config.as_bytes()), ("manifest.json", manifest.as_bytes())], &[]);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("img.tar");
+        std::fs::write(&path, &tar).unwrap();
+        let image = LocalImage::open(&path, None).unwrap();
+        // Taken from the config, not computed: the upload's own verification is what catches
+        // a layer that does not match (client::tests).
+        assert_eq!(image.layers[0].descriptor.digest, claimed);
+        assert_eq!(image.config.descriptor.digest, Digest::of(config.as_bytes()));
+        assert_eq!(image.layers[0].source.len, 2048);
     }
 
     #[test]

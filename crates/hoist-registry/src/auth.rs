@@ -2,6 +2,15 @@
 
 use base64::Engine as _;
 
+/// An error from a [`CredentialSource`], kept whole so the caller can recover its own type.
+pub type CredentialError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Where credentials come from when the registry asks for them (a 401 challenge): for ECR,
+/// `GetAuthorizationToken`. Called at most once per client.
+pub trait CredentialSource: Send + Sync {
+    fn fetch(&self) -> futures::future::BoxFuture<'_, Result<BasicAuth, CredentialError>>;
+}
+
 /// HTTP Basic credentials for the registry (ECR: user `AWS`, password from
 /// GetAuthorizationToken). The password never appears in `Debug` output.
 #[derive(Clone)]

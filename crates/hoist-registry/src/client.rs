@@ -10,7 +10,7 @@ use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use tokio::io::{AsyncReadExt as _, AsyncSeekExt as _};
 use url::Url;
 
-use crate::auth::BasicAuth;
+use crate::auth::{BasicAuth, CredentialSource};
 use crate::digest::{Digest, Sha256Writer};
 use crate::error::RegistryError;
 use crate::image::LocalBlob;
@@ -42,18 +42,22 @@ pub(crate) enum Mount {
 pub struct Client {
     http: reqwest::Client,
     base: Url,
-    auth: Option<BasicAuth>,
+    /// Sent with every request once known: given up front, or fetched from `on_challenge`
+    /// the first time the registry answers 401.
+    auth: Arc<tokio::sync::OnceCell<BasicAuth>>,
+    on_challenge: Option<Arc<dyn CredentialSource>>,
     retry: RetryPolicy,
     reporter: Arc<dyn Reporter>,
 }
 
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Client").field("base", &self.base.as_str()).field("auth", &self.auth).finish_non_exhaustive()
+        f.debug_struct("Client").field("base", &self.base.as_str()).field("auth", &self.auth.get()).finish_non_exhaustive()
     }
 }
 
-const CHUNK: usize = 256 * 1024;
+/// Bytes read from disk at a time during an upload.
+const CHUNK: usize = 1 << 20;
 
 impl Client {
     /// A client for the registry at `base` (`https://ACCOUNT.dkr.ecr.REGION.amazonaws.com`,
@@ -65,12 +69,26 @@ impl Client {
         let with_scheme = if base.contains("://") { base.to_owned() } else { format!("https://{base}") };
         let base = Url::parse(&with_scheme)
             .map_err(|e| RegistryError::Protocol { url: base.to_owned(), detail: format!("not a registry URL: {e}") })?;
-        let http = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder()
             .user_agent(concat!("hoist/", env!("CARGO_PKG_VERSION")))
-            .connect_timeout(Duration::from_secs(10))
-            .build()
-            .map_err(|e| RegistryError::Unreachable { url: base.to_string(), source: e })?;
-        Ok(Self { http, base, auth, retry: RetryPolicy::default(), reporter })
+            .connect_timeout(Duration::from_secs(10));
+        if base.scheme() == "http" {
+            // A plain-HTTP registry (a local one) never needs the system's trust roots, whose
+            // loading costs more than a whole no-op push.
+            builder = builder.tls_certs_only(std::iter::empty());
+        }
+        let http = builder.build().map_err(|e| RegistryError::Unreachable { url: base.to_string(), source: e })?;
+        let cell = tokio::sync::OnceCell::new_with(auth);
+        Ok(Self { http, base, auth: Arc::new(cell), on_challenge: None, retry: RetryPolicy::default(), reporter })
+    }
+
+    /// Asks `source` for credentials the first time the registry answers 401 (the
+    /// distribution API's challenge), and sends them from then on. A registry that never
+    /// asks (a local one) never causes the call; ECR always asks.
+    #[must_use]
+    pub fn with_credentials_on_challenge(mut self, source: Arc<dyn CredentialSource>) -> Self {
+        self.on_challenge = Some(source);
+        self
     }
 
     /// Overrides the retry policy.
@@ -103,7 +121,7 @@ impl Client {
 
     fn request(&self, method: Method, url: Url) -> RequestBuilder {
         let mut rb = self.http.request(method, url);
-        if let Some(a) = &self.auth {
+        if let Some(a) = self.auth.get() {
             rb = rb.header(AUTHORIZATION, a.header());
         }
         rb
@@ -114,7 +132,20 @@ impl Client {
     async fn send(&self, what: &str, build: impl Fn() -> RequestBuilder) -> Result<Response, RegistryError> {
         let mut attempt = 0;
         loop {
+            let sent_with_auth = self.auth.initialized();
+            let started = std::time::Instant::now();
             let result = build().send().await;
+            match &result {
+                Ok(resp) => tracing::debug!(what, path = resp.url().path(), status = resp.status().as_u16(), ms = started.elapsed().as_secs_f64() * 1e3, "registry"),
+                Err(e) => tracing::debug!(what, error = %e, ms = started.elapsed().as_secs_f64() * 1e3, "registry"),
+            }
+            if let Ok(resp) = &result
+                && resp.status() == StatusCode::UNAUTHORIZED
+                && !sent_with_auth
+                && self.answer_challenge().await?
+            {
+                continue;
+            }
             let (reason, retry_after) = match result {
                 Ok(resp) if Retryable::status(resp.status().as_u16()) == Retryable::Yes => {
                     let ra = resp
@@ -141,6 +172,14 @@ impl Client {
             tokio::time::sleep(delay).await;
             attempt += 1;
         }
+    }
+
+    /// Fetches credentials (once for all requests) after a 401 to a request sent without
+    /// them; `true` when the request should be sent again with them.
+    async fn answer_challenge(&self) -> Result<bool, RegistryError> {
+        let Some(source) = &self.on_challenge else { return Ok(false) };
+        self.auth.get_or_try_init(|| source.fetch()).await.map_err(|source| RegistryError::Credentials { source })?;
+        Ok(true)
     }
 
     /// `GET /v2/`: the registry answers and accepts the credentials.
@@ -204,6 +243,7 @@ impl Client {
         url.query_pairs_mut().append_pair("digest", digest.as_str());
         let mismatch: Arc<Mutex<Option<Digest>>> = Arc::default();
         let body = body_stream(blob.clone(), image.to_owned(), self.reporter.clone(), mismatch.clone());
+        let started = std::time::Instant::now();
         let result = self
             .request(Method::PUT, url.clone())
             .header(CONTENT_TYPE, "application/octet-stream")
@@ -211,6 +251,7 @@ impl Client {
             .body(reqwest::Body::wrap_stream(body))
             .send()
             .await;
+        tracing::debug!(blob = digest.short(), bytes = blob.source.len, ms = started.elapsed().as_secs_f64() * 1e3, ok = result.is_ok(), "upload");
         if let Some(actual) = mismatch.lock().expect("not poisoned").take() {
             return Err(RegistryError::DigestMismatch {
                 what: format!("{} (bytes {}..{})", blob.source.path.display(), blob.source.offset, blob.source.offset + blob.source.len),
@@ -310,8 +351,9 @@ fn error_chain(err: &dyn std::error::Error) -> String {
     out
 }
 
-/// The blob's bytes from disk in chunks, hashed as they go; at the end a digest mismatch
-/// is recorded in `mismatch` and the stream fails, so the registry never completes the blob.
+/// The blob's bytes from disk in chunks, hashed as they go unless this run hashed them
+/// already ([`BlobSource::hashed_here`]); at the end a digest mismatch is recorded in
+/// `mismatch` and the stream fails, so the registry never completes the blob.
 fn body_stream(
     blob: LocalBlob,
     image: String,
@@ -322,9 +364,12 @@ fn body_stream(
         file: Option<tokio::fs::File>,
         remaining: u64,
         hasher: Option<Sha256Writer>,
+        done: bool,
     }
     let src = blob.source.clone();
-    let state = State { file: None, remaining: src.len, hasher: Some(Sha256Writer::new()) };
+    let hasher = (!src.hashed_here).then(Sha256Writer::new);
+    let state = State { file: None, remaining: src.len, hasher, done: false };
+    let failed = |e: std::io::Error| Some((Err(e), State { file: None, remaining: 0, hasher: None, done: true }));
     futures::stream::unfold(state, move |mut st| {
         let src = src.clone();
         let blob = blob.clone();
@@ -332,7 +377,9 @@ fn body_stream(
         let reporter = reporter.clone();
         let mismatch = mismatch.clone();
         async move {
-            st.hasher.as_ref()?;
+            if st.done {
+                return None;
+            }
             if st.file.is_none() {
                 let opened = async {
                     let mut f = tokio::fs::File::open(&src.path).await?;
@@ -342,13 +389,14 @@ fn body_stream(
                 .await;
                 match opened {
                     Ok(f) => st.file = Some(f),
-                    Err(e) => return Some((Err(e), State { file: None, remaining: 0, hasher: None })),
+                    Err(e) => return failed(e),
                 }
             }
             if st.remaining == 0 {
-                let hasher = st.hasher.take()?;
-                let actual = hasher.finish();
-                if actual != blob.descriptor.digest {
+                st.done = true;
+                if let Some(actual) = st.hasher.take().map(Sha256Writer::finish)
+                    && actual != blob.descriptor.digest
+                {
                     *mismatch.lock().expect("not poisoned") = Some(actual);
                     return Some((Err(std::io::Error::other("blob digest mismatch")), st));
                 }
@@ -366,7 +414,7 @@ fn body_stream(
                     reporter.upload_progress(&image, &blob.descriptor.digest, want as u64);
                     Some((Ok(bytes::Bytes::from(buf)), st))
                 }
-                Err(e) => Some((Err(e), State { file: None, remaining: 0, hasher: None })),
+                Err(e) => failed(e),
             }
         }
     })
@@ -384,7 +432,7 @@ mod tests {
     fn blob(path: &std::path::Path, offset: u64, len: u64, digest: Digest) -> LocalBlob {
         LocalBlob {
             descriptor: Descriptor { media_type: media_type::OCI_LAYER_TAR.into(), digest, size: len, platform: None, annotations: None },
-            source: BlobSource { path: path.to_owned(), offset, len },
+            source: BlobSource { path: path.to_owned(), offset, len, hashed_here: false },
         }
     }
 
@@ -415,6 +463,18 @@ mod tests {
         let (out, err, m) = drain(blob(&path, 1000, 600_000, Digest::of(range))).await;
         assert!(err.is_none() && m.is_none());
         assert_eq!(out, range);
+    }
+
+    #[tokio::test]
+    async fn a_blob_hashed_while_spooled_is_not_hashed_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("spooled");
+        std::fs::write(&path, b"spooled bytes").unwrap();
+        let mut b = blob(&path, 0, 13, Digest::of(b"what the spool computed"));
+        b.source.hashed_here = true;
+        // Not checked here (the registry checks every digest it commits), so no mismatch.
+        let (out, err, m) = drain(b).await;
+        assert_eq!((out.as_slice(), err.is_none(), m), (&b"spooled bytes"[..], true, None));
     }
 
     #[tokio::test]

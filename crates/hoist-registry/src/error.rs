@@ -19,6 +19,12 @@ pub enum RegistryError {
     /// token is for.
     #[error("the registry refused the credentials ({method} {url} answered 401)")]
     Unauthorized { method: &'static str, url: String },
+    /// The registry asked for credentials (401) and fetching them failed.
+    #[error("the registry asked for credentials and none could be had")]
+    Credentials {
+        #[source]
+        source: crate::auth::CredentialError,
+    },
     /// What the registry sent could not be understood.
     #[error("unexpected answer from {url}: {detail}")]
     Protocol { url: String, detail: String },

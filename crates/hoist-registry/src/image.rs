@@ -13,6 +13,10 @@ pub struct BlobSource {
     pub path: PathBuf,
     pub offset: u64,
     pub len: u64,
+    /// This run hashed exactly these bytes into the blob's digest as it wrote them (a spool
+    /// file in its private directory): the upload does not hash them a second time. The
+    /// registry checks the digest in any case; bytes from the user's files are always hashed.
+    pub hashed_here: bool,
 }
 
 /// One blob of a local image.

@@ -56,7 +56,7 @@ pub(crate) fn open(dir: &Path, tag: Option<&str>) -> Result<LocalImage, Registry
                     if len != d.size {
                         return Err(RegistryError::bad_image(dir, format!("{} is {len} bytes, the manifest says {}", d.digest, d.size)));
                     }
-                    Ok(LocalBlob { descriptor: d.clone(), source: BlobSource { path, offset: 0, len } })
+                    Ok(LocalBlob { descriptor: d.clone(), source: BlobSource { path, offset: 0, len, hashed_here: false } })
                 };
                 let config = blob(&m.config)?;
                 let layers = m.layers.iter().map(blob).collect::<Result<Vec<_>, _>>()?;

@@ -3,9 +3,11 @@
 //! decides whether an image changed.
 //!
 //! Owns: reading images from an OCI image layout or a `docker save` archive ([`LocalImage`]),
-//! manifest and index parsing, digest verification, the content comparison against the
-//! registry's `latest` ([`compare`]), and the push itself (HEAD every blob, cross-repository
-//! mount, bounded parallel uploads streamed from disk, retries, manifest PUT last).
+//! spooling the engine's export stream file by file as it arrives ([`spool`]), manifest and
+//! index parsing, digest verification, the content comparison against the registry's
+//! `latest` ([`compare`]), and the push itself (HEAD every blob, cross-repository mount,
+//! bounded parallel uploads streamed from disk, retries, manifest PUT last), with Basic
+//! credentials fetched only when the registry challenges ([`CredentialSource`]).
 //! Must not touch: AWS APIs (the ECR control plane and the authorization token live in
 //! `hoist-aws`), the Docker engine (`hoist-docker`), or printing (progress goes through the
 //! [`Reporter`] trait).
@@ -38,15 +40,17 @@ mod manifest;
 mod push;
 mod reporter;
 mod retry;
+mod spool;
 mod tar;
 
-pub use auth::BasicAuth;
+pub use auth::{BasicAuth, CredentialError, CredentialSource};
 pub use client::{Client, RemoteManifest};
 pub use compare::{Comparison, compare};
 pub use digest::{Digest, Sha256Writer};
 pub use error::RegistryError;
 pub use image::{BlobSource, LocalBlob, LocalImage};
 pub use manifest::{Descriptor, ImageManifest, Index, Parsed, Platform, media_type};
-pub use push::{BlobOutcome, BlobRegistry, PushOptions, PushStats, push_image, retag};
+pub use push::{BlobOutcome, BlobRegistry, PushOptions, PushStats, make_present, push_image, retag};
 pub use reporter::{NoReporter, Reporter};
 pub use retry::{RetryPolicy, Retryable};
+pub use spool::{SpooledArchive, SpooledFile, spool};

@@ -72,7 +72,9 @@ impl BlobRegistry {
 }
 
 /// Pushes `image` to `repo` and points every tag in `tags` at it, in order (put the SHA tag
-/// before moving tags such as `latest`).
+/// before moving tags such as `latest`). Blobs already made present in `repo` (uploaded
+/// while an export was still streaming) are in `done` with their outcomes and not asked
+/// about again.
 ///
 /// # Errors
 /// The first blob that could not be made present after retries, or a refused manifest. No
@@ -84,20 +86,26 @@ pub async fn push_image(
     tags: &[String],
     shared: &BlobRegistry,
     opts: &PushOptions,
+    done: &HashMap<Digest, BlobOutcome>,
 ) -> Result<PushStats, RegistryError> {
-    let blobs = image.blobs();
+    let blobs: Vec<&LocalBlob> = image.blobs().into_iter().filter(|b| !done.contains_key(&b.descriptor.digest)).collect();
     // Boxed futures collected first: a stream of closures over borrowed blobs trips the
     // compiler's higher-ranked `Send` check when the caller spawns this future.
     let futs: Vec<futures::future::BoxFuture<'_, (bool, Result<BlobOutcome, RegistryError>)>> = blobs
         .into_iter()
         .map(|b| {
             let is_config = b.descriptor.digest == image.config.descriptor.digest;
-            let fut: futures::future::BoxFuture<'_, _> = Box::pin(async move { (is_config, ensure_blob(client, repo, b, shared, opts).await) });
+            let fut: futures::future::BoxFuture<'_, _> = Box::pin(async move { (is_config, make_present(client, repo, b, shared, opts).await) });
             fut
         })
         .collect();
-    let outcomes: Vec<(bool, Result<BlobOutcome, RegistryError>)> =
+    let mut outcomes: Vec<(bool, Result<BlobOutcome, RegistryError>)> =
         futures::stream::iter(futs).buffer_unordered(opts.parallel_blobs.max(1)).collect().await;
+    for b in image.blobs() {
+        if let Some(o) = done.get(&b.descriptor.digest) {
+            outcomes.push((b.descriptor.digest == image.config.descriptor.digest, Ok(o.clone())));
+        }
+    }
     let mut stats = PushStats::default();
     for (is_config, o) in outcomes {
         match o? {
@@ -130,9 +138,13 @@ pub async fn retag(client: &Client, repo: &str, remote: &RemoteManifest, tags: &
     Ok(digest)
 }
 
-/// Makes one blob present in `repo`, starting over (HEAD, mount or upload) after a failure
-/// worth retrying.
-async fn ensure_blob(
+/// Makes one blob present in `repo`: HEAD, then a mount from another repository of this
+/// run that has it, else an upload; starting over after a failure worth retrying. Blobs
+/// several repositories share go over the wire once (`shared`).
+///
+/// # Errors
+/// The last failure once retries are used up, or one not worth retrying.
+pub async fn make_present(
     client: &Client,
     repo: &str,
     blob: &LocalBlob,

@@ -1,5 +1,6 @@
-//! A minimal tar index: the name, offset and size of each regular file in an archive, so
-//! blobs inside a `docker save` tar can be streamed in place without extracting them.
+//! A minimal tar reader: the name, offset and size of each regular file, read sequentially.
+//! [`Walker`] serves both a `docker save` file on disk (entries indexed, then streamed in
+//! place) and the engine's export stream (entries spooled as they pass, see `spool`).
 //! Understands ustar (with prefix), GNU long names (`L`) and pax `path` records; symbolic
 //! links (which `docker save` writes for repeated layers) are resolved to their target.
 
@@ -16,72 +17,156 @@ pub(crate) struct Entry {
     pub size: u64,
 }
 
-/// Lists the regular files of the tar at `path`, following symbolic links to files.
-pub(crate) fn index(path: &Path) -> Result<Vec<Entry>, RegistryError> {
-    let file = std::fs::File::open(path).map_err(|e| RegistryError::io(path, e))?;
-    index_reader(file, path)
+/// What a header announces.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Kind {
+    File,
+    /// A symbolic link to this target (relative to the link's directory, or absolute).
+    Symlink(String),
+    /// Directories and everything else: no data worth keeping.
+    Other,
 }
 
-fn index_reader<R: Read + Seek>(mut r: R, path: &Path) -> Result<Vec<Entry>, RegistryError> {
-    let bad = |d: String| RegistryError::bad_image(path, d);
-    let io = |e| RegistryError::io(path, e);
-    let mut files: Vec<Entry> = Vec::new();
-    let mut links: Vec<(String, String)> = Vec::new();
-    let mut pos: u64 = 0;
-    let mut long_name: Option<String> = None;
-    let mut header = [0u8; 512];
-    loop {
-        match r.read_exact(&mut header) {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => break,
-            Err(e) => return Err(io(e)),
-        }
-        pos += 512;
-        if header.iter().all(|b| *b == 0) {
-            break;
-        }
-        let size = octal(&header[124..136]).ok_or_else(|| bad(format!("bad tar header at byte {}", pos - 512)))?;
-        let typeflag = header[156];
-        let padded = size.div_ceil(512) * 512;
-        let mut name = long_name.take().unwrap_or_else(|| {
-            let base = cstr(&header[0..100]);
-            let prefix = if &header[257..262] == b"ustar" { cstr(&header[345..500]) } else { String::new() };
-            if prefix.is_empty() { base } else { format!("{prefix}/{base}") }
-        });
-        match typeflag {
-            b'L' | b'x' => {
-                let mut data = vec![0u8; usize::try_from(size).map_err(|_| bad("tar record too large".into()))?];
-                r.read_exact(&mut data).map_err(io)?;
-                r.seek(SeekFrom::Current(i64::try_from(padded - size).unwrap_or(0))).map_err(io)?;
-                pos += padded;
+/// A header, read: the entry's data (`size` bytes, then padding to 512) follows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Header {
+    pub name: String,
+    pub kind: Kind,
+    pub size: u64,
+    /// Where the data starts in the archive.
+    pub offset: u64,
+}
+
+impl Header {
+    /// Data plus padding: what must be consumed before the next header.
+    pub(crate) fn padded(&self) -> u64 {
+        self.size.div_ceil(512) * 512
+    }
+}
+
+/// Reads headers in order. After [`Walker::next_header`] returns a header, the caller
+/// consumes exactly [`Header::padded`] bytes of `inner` (reading or seeking) and calls
+/// [`Walker::consumed`].
+pub(crate) struct Walker<R> {
+    pub(crate) inner: R,
+    pos: u64,
+}
+
+impl<R: Read> Walker<R> {
+    pub(crate) fn new(inner: R) -> Self {
+        Self { inner, pos: 0 }
+    }
+
+    /// The next header, with GNU long names and pax paths applied; `None` at the end.
+    pub(crate) fn next_header(&mut self) -> Result<Option<Header>, String> {
+        let mut long_name: Option<String> = None;
+        let mut block = [0u8; 512];
+        loop {
+            match self.inner.read_exact(&mut block) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(None),
+                Err(e) => return Err(e.to_string()),
+            }
+            self.pos += 512;
+            if block.iter().all(|b| *b == 0) {
+                return Ok(None);
+            }
+            let size = octal(&block[124..136]).ok_or_else(|| format!("bad tar header at byte {}", self.pos - 512))?;
+            let typeflag = block[156];
+            if matches!(typeflag, b'L' | b'x') {
+                let len = usize::try_from(size).map_err(|_| "tar record too large".to_owned())?;
+                let mut data = vec![0u8; len];
+                self.inner.read_exact(&mut data).map_err(|e| e.to_string())?;
+                let mut pad = vec![0u8; usize::try_from(size.div_ceil(512) * 512 - size).unwrap_or(0)];
+                self.inner.read_exact(&mut pad).map_err(|e| e.to_string())?;
+                self.pos += size.div_ceil(512) * 512;
                 long_name = if typeflag == b'L' { Some(cstr(&data)) } else { pax_path(&data) };
                 continue;
             }
-            b'0' | 0 | b'7' => {
-                name = normalize(&name);
-                files.push(Entry { name, offset: pos, size });
-            }
-            b'2' => {
-                let target = cstr(&header[157..257]);
-                links.push((normalize(&name), target));
-            }
-            _ => {}
-        }
-        r.seek(SeekFrom::Current(i64::try_from(padded).map_err(|_| bad("tar entry too large".into()))?)).map_err(io)?;
-        pos += padded;
-    }
-    for (name, target) in links {
-        let resolved = if target.starts_with('/') {
-            normalize(&target)
-        } else {
-            let dir = name.rsplit_once('/').map_or("", |(d, _)| d);
-            normalize(&format!("{dir}/{target}"))
-        };
-        if let Some(e) = files.iter().find(|e| e.name == resolved).cloned() {
-            files.push(Entry { name, ..e });
+            let name = long_name.take().unwrap_or_else(|| {
+                let base = cstr(&block[0..100]);
+                let prefix = if &block[257..262] == b"ustar" { cstr(&block[345..500]) } else { String::new() };
+                if prefix.is_empty() { base } else { format!("{prefix}/{base}") }
+            });
+            let kind = match typeflag {
+                b'0' | 0 | b'7' => Kind::File,
+                b'2' => Kind::Symlink(cstr(&block[157..257])),
+                _ => Kind::Other,
+            };
+            return Ok(Some(Header { name: normalize(&name), kind, size, offset: self.pos }));
         }
     }
-    Ok(files)
+
+    /// The caller consumed `n` bytes after the last header.
+    pub(crate) fn consumed(&mut self, n: u64) {
+        self.pos += n;
+    }
+}
+
+/// Lists the regular files of the tar at `path`, following symbolic links to files.
+pub(crate) fn index(path: &Path) -> Result<Vec<Entry>, RegistryError> {
+    let file = std::fs::File::open(path).map_err(|e| RegistryError::io(path, e))?;
+    index_reader(std::io::BufReader::new(file), path)
+}
+
+fn index_reader<R: Read + Seek>(r: R, path: &Path) -> Result<Vec<Entry>, RegistryError> {
+    let mut walker = Walker::new(r);
+    let mut files = Files::default();
+    while let Some(h) = walker.next_header().map_err(|d| RegistryError::bad_image(path, d))? {
+        let padded = h.padded();
+        walker
+            .inner
+            .seek(SeekFrom::Current(i64::try_from(padded).map_err(|_| RegistryError::bad_image(path, "tar entry too large"))?))
+            .map_err(|e| RegistryError::io(path, e))?;
+        walker.consumed(padded);
+        files.add(h, |h| Entry { name: h.name.clone(), offset: h.offset, size: h.size });
+    }
+    Ok(files.finish(|e| &e.name, |e, name| Entry { name, ..e.clone() }))
+}
+
+/// Regular files in archive order, plus the symbolic links seen, resolved at the end (a link
+/// may come before its target).
+pub(crate) struct Files<T> {
+    files: Vec<T>,
+    links: Vec<(String, String)>,
+}
+
+impl<T> Default for Files<T> {
+    fn default() -> Self {
+        Self { files: Vec::new(), links: Vec::new() }
+    }
+}
+
+impl<T> Files<T> {
+    /// Records a regular file (as `make` builds it) or a link; other kinds are ignored.
+    pub(crate) fn add(&mut self, h: Header, make: impl FnOnce(&Header) -> T) {
+        match &h.kind {
+            Kind::File => self.files.push(make(&h)),
+            Kind::Symlink(target) => self.links.push((h.name.clone(), target.clone())),
+            Kind::Other => {}
+        }
+    }
+
+    /// The files, then one more per link whose target is a file (`rename` gives it the link's name).
+    pub(crate) fn finish(mut self, name: impl Fn(&T) -> &str, rename: impl Fn(&T, String) -> T) -> Vec<T> {
+        for (link, target) in std::mem::take(&mut self.links) {
+            let resolved = resolve_link(&link, &target);
+            if let Some(f) = self.files.iter().find(|f| name(f) == resolved) {
+                let renamed = rename(f, link);
+                self.files.push(renamed);
+            }
+        }
+        self.files
+    }
+}
+
+fn resolve_link(link: &str, target: &str) -> String {
+    if target.starts_with('/') {
+        normalize(target)
+    } else {
+        let dir = link.rsplit_once('/').map_or("", |(d, _)| d);
+        normalize(&format!("{dir}/{target}"))
+    }
 }
 
 fn octal(field: &[u8]) -> Option<u64> {
@@ -112,7 +197,7 @@ fn pax_path(data: &[u8]) -> Option<String> {
 }
 
 /// `./a//b/../c` → `a/c`.
-fn normalize(name: &str) -> String {
+pub(crate) fn normalize(name: &str) -> String {
     let mut parts: Vec<&str> = Vec::new();
     for p in name.split('/') {
         match p {
@@ -175,7 +260,32 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn long_names_and_pax_paths_name_the_next_entry() {
+        let long = format!("{}/layer.tar", "d".repeat(120));
+        let mut tar = Vec::new();
+        // A GNU `L` record carrying the long name, then the file it names.
+        let mut gnu = write_tar(&[("././@LongLink", long.as_bytes())], &[]);
+        gnu[156] = b'L';
+        let sum: u32 = gnu[..512].iter().enumerate().map(|(i, b)| if (148..156).contains(&i) { 32 } else { u32::from(*b) }).sum();
+        gnu[148..155].copy_from_slice(format!("{sum:06o}\0").as_bytes());
+        tar.extend_from_slice(&gnu[..1024]);
+        tar.extend_from_slice(&write_tar(&[("short", b"abc")], &[])[..1024]);
+        let pax_body = "28 path=pax/named/layer.tar\n";
+        let mut pax = write_tar(&[("PaxHeader", pax_body.as_bytes())], &[]);
+        pax[156] = b'x';
+        tar.extend_from_slice(&pax[..1024]);
+        tar.extend_from_slice(&write_tar(&[("other", b"xyz")], &[]));
+        let entries = index_reader(std::io::Cursor::new(&tar), Path::new("t.tar")).unwrap();
+        let names: Vec<_> = entries.iter().map(|e| e.name.as_str()).collect();
+        assert_eq!(names, [long.as_str(), "pax/named/layer.tar"]);
+        let e = &entries[1];
+        assert_eq!(&tar[e.offset as usize..e.offset as usize + 3], b"xyz");
+    }
+
+    #[test]
     fn normalizes_names() {
         assert_eq!(normalize("./a//b/../c"), "a/c");
+        assert_eq!(resolve_link("x/layer.tar", "../y/layer.tar"), "y/layer.tar");
+        assert_eq!(resolve_link("x/layer.tar", "/y/layer.tar"), "y/layer.tar");
     }
 }

@@ -3,6 +3,8 @@
 
 /// Path of hoist.toml when `--config` is not given.
 pub(crate) const HOIST_CONFIG: &str = "HOIST_CONFIG";
+/// A log level (`debug`, `trace`, …): hoist's own diagnostic events on stderr.
+pub(crate) const HOIST_LOG: &str = "HOIST_LOG";
 /// Registry URL that replaces ECR's (tests, or registries other than ECR).
 pub(crate) const HOIST_REGISTRY: &str = "HOIST_REGISTRY";
 /// The AWS account of the deploy roles when hoist.toml has no `account_id` (a repository

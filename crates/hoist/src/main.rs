@@ -9,11 +9,13 @@ mod diagnostics;
 mod env_vars;
 mod exit;
 mod gha;
+mod logging;
 mod printer;
 mod settings;
 
 fn main() -> std::process::ExitCode {
     let cli = <cli::Cli as clap::Parser>::parse();
+    logging::init();
     let printer = printer::Printer::new(cli.global.json);
     let status = match commands::run(cli, &printer) {
         Ok(status) => status,

@@ -289,6 +289,42 @@ fn oci_layout_push_then_unchanged_then_changed() {
     assert_eq!(puts.len(), 2, "changed layer + config: {puts:?}");
 }
 
+/// ECR is asked only when the push needs it. A registry that answers without credentials,
+/// holding every tag but the new SHA tag, makes the re-push a retag with no AWS call at all:
+/// with AWS's endpoint closed it still succeeds. Moving `latest` needs the repository's tag
+/// mutability, so a changed image does ask, and says ECR could not be reached.
+#[test]
+fn a_no_op_push_to_an_open_registry_makes_no_aws_call() {
+    let Some(moto) = require("moto_server", Moto::start()) else { return };
+    let Some(reg) = require("docker-registry", Registry::start()) else { return };
+    let dir = layout_project();
+    let layout = dir.path().join("layout");
+    oci::write_layout(&layout, "v1", &[(20_000, 1), (1024, 2)]);
+    oci::write_layout(&layout, "v2", &[(20_000, 1), (1024, 3)]);
+    let closed = format!("http://127.0.0.1:{}", hoist_testkit::sandbox::free_port());
+    let push_with = |aws: &str, sha: &str, tag: &str| {
+        hoist(dir.path())
+            .args(["--json", "push", "--image", &format!("app={}:{tag}", layout.display())])
+            .envs(moto.env())
+            .env("AWS_ENDPOINT_URL", aws)
+            .env("HOIST_REGISTRY", reg.url())
+            .env("GITHUB_SHA", format!("{sha}{}", "0".repeat(33)))
+            .run()
+    };
+    let first = images(&push_with(&moto.endpoint(), "1111111", "v1"));
+    assert_eq!(by_service(&first, "app")["repository_created"], true, "the first push creates the repository in ECR");
+
+    let run = push_with(&closed, "2222222", "v1");
+    let again = images(&run);
+    assert_eq!(by_service(&again, "app")["status"], "retagged", "{}", run.stderr);
+    assert_eq!(verify_tag(&reg, "app", "2222222"), verify_tag(&reg, "app", "latest"));
+
+    let run = push_with(&closed, "3333333", "v2");
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("ecr:DescribeRepositories") && run.stderr.contains("cannot reach ECR"), "{}", run.stderr);
+    assert_eq!(verify_tag(&reg, "app", "3333333"), None, "nothing was tagged");
+}
+
 #[test]
 fn faults_in_the_middle_of_uploads_are_retried_and_no_tag_points_at_missing_blobs() {
     let Some(sb) = sandbox() else { return };

@@ -8,7 +8,7 @@ fn sha(bytes: &[u8]) -> String {
 }
 
 /// xorshift bytes from `seed`.
-pub fn random_bytes(len: usize, seed: u64) -> Vec<u8> {
+pub(crate) fn random_bytes(len: usize, seed: u64) -> Vec<u8> {
     let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
     let mut out = Vec::with_capacity(len + 8);
     while out.len() < len {
@@ -22,7 +22,7 @@ pub fn random_bytes(len: usize, seed: u64) -> Vec<u8> {
 }
 
 /// A ustar archive with one regular file.
-pub fn tar_one(name: &str, data: &[u8]) -> Vec<u8> {
+pub(crate) fn tar_one(name: &str, data: &[u8]) -> Vec<u8> {
     let mut h = [0u8; 512];
     h[..name.len()].copy_from_slice(name.as_bytes());
     h[100..107].copy_from_slice(b"0000644");
@@ -45,7 +45,7 @@ pub fn tar_one(name: &str, data: &[u8]) -> Vec<u8> {
 
 /// Writes (or adds to) an OCI layout at `dir` with a manifest named `tag`, one layer per
 /// `(size, seed)`. Returns (manifest digest, layer digests).
-pub fn write_layout(dir: &Path, tag: &str, layers: &[(usize, u64)]) -> (String, Vec<String>) {
+pub(crate) fn write_layout(dir: &Path, tag: &str, layers: &[(usize, u64)]) -> (String, Vec<String>) {
     let blobs = dir.join("blobs/sha256");
     std::fs::create_dir_all(&blobs).unwrap();
     std::fs::write(dir.join("oci-layout"), r#"{"imageLayoutVersion":"1.0.0"}"#).unwrap();

@@ -9,7 +9,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Fault {
+pub(crate) enum Fault {
     Pass,
     /// Answer 500 without forwarding.
     Status500,
@@ -18,17 +18,17 @@ pub enum Fault {
 }
 
 /// Decides the fault for the n-th request (counting from 0) with this method and path.
-pub type Plan = dyn Fn(usize, &str, &str) -> Fault + Send + Sync;
+pub(crate) type Plan = dyn Fn(usize, &str, &str) -> Fault + Send + Sync;
 
-pub struct FaultProxy {
-    pub port: u16,
-    pub faults: Arc<AtomicUsize>,
+pub(crate) struct FaultProxy {
+    pub(crate) port: u16,
+    pub(crate) faults: Arc<AtomicUsize>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl FaultProxy {
-    pub fn start(upstream: u16, plan: Box<Plan>) -> Self {
+    pub(crate) fn start(upstream: u16, plan: Box<Plan>) -> Self {
         let plan: Arc<Plan> = Arc::from(plan);
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let (port_tx, port_rx) = std::sync::mpsc::channel();
@@ -56,7 +56,7 @@ impl FaultProxy {
         Self { port: port_rx.recv().unwrap(), faults, stop: Some(tx), thread: Some(thread) }
     }
 
-    pub fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
     }
 }

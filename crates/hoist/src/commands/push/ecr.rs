@@ -65,26 +65,96 @@ pub(crate) fn humanize(err: &AwsError, region: &str, repository: Option<&str>) -
     }
 }
 
-/// The registry did not answer `GET /v2/`.
-/// The registry images go to, logged in with ECR's token: `HOIST_REGISTRY`, else `[images]
-/// registry`, else the ECR endpoint GetAuthorizationToken names. Answers before returning.
+/// The ECR control plane, loaded on first use: a push whose registry never asks for ECR's
+/// token and whose repositories already hold its tags makes no AWS call at all (a no-op push
+/// to a registry other than ECR), and one that does pays for the SDK set-up only then.
+pub(crate) struct Control {
+    profile: Option<String>,
+    region: Option<String>,
+    ecr: tokio::sync::OnceCell<(Ecr, String)>,
+}
+
+impl Control {
+    pub(crate) fn new(settings: &crate::settings::Settings, config: &hoist_config::Config) -> Self {
+        let profile = settings.profile.clone().or_else(|| config.aws.profile.clone());
+        let region = settings.region.clone().or_else(|| Some(config.aws.region.clone()));
+        Self { profile, region, ecr: tokio::sync::OnceCell::new() }
+    }
+
+    /// From an AWS configuration loaded already (doctor's).
+    pub(crate) fn from_aws(aws: &hoist_aws::Aws) -> Self {
+        let ecr = aws.region().map(|region| (Ecr::new(aws), region));
+        Self { profile: None, region: None, ecr: tokio::sync::OnceCell::new_with(ecr) }
+    }
+
+    /// The ECR client and the region it talks to.
+    pub(crate) async fn ecr(&self) -> Result<&(Ecr, String), Failed> {
+        self.ecr
+            .get_or_try_init(|| async {
+                let aws = hoist_aws::Aws::load(self.profile.as_deref(), self.region.as_deref()).await;
+                let Some(region) = aws.region() else {
+                    return Err(Failed::new("no AWS region").hint(
+                        "set AWS_REGION (a repository variable in GitHub: Settings → Secrets and variables → Actions → Variables), or region in [aws] of hoist.toml",
+                    ));
+                };
+                Ok((Ecr::new(&aws), region))
+            })
+            .await
+    }
+
+    /// `ecr:GetAuthorizationToken`, named the guide's way when it fails.
+    async fn token(&self) -> Result<hoist_aws::ecr::AuthorizationToken, Failed> {
+        let (ecr, region) = self.ecr().await?;
+        ecr.authorization_token().await.map_err(|e| humanize(&e, region, None))
+    }
+
+    /// Finds `name` in ECR, creating it with the configured settings when missing.
+    pub(crate) async fn ensure_repository(&self, cfg: &hoist_config::Images, name: &str) -> Result<(Repository, bool), Failed> {
+        let (ecr, region) = self.ecr().await?;
+        ensure_repository(ecr, cfg, name, region).await
+    }
+}
+
+/// Registry credentials from ECR's token, fetched when the registry first asks (a 401).
+struct EcrCredentials(std::sync::Arc<Control>);
+
+impl hoist_registry::CredentialSource for EcrCredentials {
+    fn fetch(&self) -> futures::future::BoxFuture<'_, Result<hoist_registry::BasicAuth, hoist_registry::CredentialError>> {
+        Box::pin(async move {
+            let token = self.0.token().await?;
+            Ok(basic_auth(&token)?)
+        })
+    }
+}
+
+fn basic_auth(token: &hoist_aws::ecr::AuthorizationToken) -> Result<hoist_registry::BasicAuth, Failed> {
+    hoist_registry::BasicAuth::from_base64_token(token.token())
+        .map_err(|e| Failed::new(format!("ecr:GetAuthorizationToken returned an unusable token: {e}")))
+}
+
+/// The registry images go to: `HOIST_REGISTRY`, else `[images] registry`, else the ECR
+/// endpoint GetAuthorizationToken names. With an override, ECR's token is fetched only if
+/// the registry asks for credentials; without one, the token comes first (it names the URL).
+/// Nothing is sent yet: the first request tells whether the registry answers.
 pub(crate) async fn connect(
-    ecr: &Ecr,
+    control: &std::sync::Arc<Control>,
     images: &hoist_config::Images,
-    region: &str,
     reporter: std::sync::Arc<dyn hoist_registry::Reporter>,
 ) -> anyhow::Result<(hoist_registry::Client, String)> {
-    let token = ecr.authorization_token().await.map_err(|e| humanize(&e, region, None))?;
-    let registry_url = crate::env_vars::get(crate::env_vars::HOIST_REGISTRY)
-        .or_else(|| images.registry.clone())
-        .unwrap_or_else(|| token.proxy_endpoint.clone());
-    let auth = hoist_registry::BasicAuth::from_base64_token(token.token())
-        .map_err(|e| Failed::new(format!("ecr:GetAuthorizationToken returned an unusable token: {e}")))?;
-    let client = hoist_registry::Client::new(&registry_url, Some(auth), reporter).map_err(|e| {
+    let overridden = crate::env_vars::get(crate::env_vars::HOIST_REGISTRY).or_else(|| images.registry.clone());
+    let (registry_url, auth) = match overridden {
+        Some(url) => (url, None),
+        None => {
+            let token = control.token().await?;
+            let auth = basic_auth(&token)?;
+            (token.proxy_endpoint.clone(), Some(auth))
+        }
+    };
+    let client = hoist_registry::Client::new(&registry_url, auth, reporter).map_err(|e| {
         crate::exit::BadInput::new(e.to_string())
             .hint("set HOIST_REGISTRY or [images] registry to a URL such as https://ACCOUNT.dkr.ecr.REGION.amazonaws.com")
     })?;
-    client.ping().await.map_err(|e| registry_unreachable(e, &registry_url))?;
+    let client = client.with_credentials_on_challenge(std::sync::Arc::new(EcrCredentials(control.clone())));
     Ok((client, registry_url))
 }
 
@@ -93,12 +163,20 @@ pub(crate) fn registry_overridden(images: &hoist_config::Images) -> bool {
     crate::env_vars::get(crate::env_vars::HOIST_REGISTRY).is_some() || images.registry.is_some()
 }
 
-pub(crate) fn registry_unreachable(err: hoist_registry::RegistryError, url: &str) -> Failed {
+/// A registry error as a failure with its fix: ECR's own failures (credentials) keep the
+/// guide's wording, a refused token and an unreachable registry say what to check.
+pub(crate) fn registry_failure(err: hoist_registry::RegistryError, url: &str) -> Failed {
+    use hoist_registry::RegistryError as E;
     match err {
-        hoist_registry::RegistryError::Unauthorized { .. } => Failed::new(format!("the registry at {url} refused the ECR token"))
+        E::Credentials { source } => match source.downcast::<Failed>() {
+            Ok(f) => *f,
+            Err(other) => Failed::new(format!("cannot get the registry's credentials: {other}")),
+        },
+        E::Unauthorized { .. } => Failed::new(format!("the registry at {url} refused the ECR token"))
             .hint("the token is for the account and region of the credentials: check HOIST_REGISTRY / [images] registry names the same account's registry"),
-        other => Failed::new(format!("{other}: {}", source_chain(&other)))
+        E::Unreachable { .. } => Failed::new(format!("{err}: {}", source_chain(&err)))
             .hint("check the network (ECR needs HTTPS to *.dkr.ecr.REGION.amazonaws.com); HOIST_REGISTRY or [images] registry overrides the URL"),
+        other => Failed::new(other.to_string()),
     }
 }
 

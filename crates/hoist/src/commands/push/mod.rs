@@ -6,6 +6,9 @@
 //! `progress` (the Reporter: bars on a TTY, plain lines otherwise).
 
 pub(crate) mod ecr;
+mod current;
+mod decide;
+mod export;
 mod output;
 mod progress;
 mod service;
@@ -23,6 +26,9 @@ use crate::settings::Settings;
 
 pub(crate) use service::{Outcome, ServiceResult};
 
+/// Blobs uploaded at the same time: enough to keep a registry's cores busy.
+const PARALLEL_UPLOADS: usize = 4;
+
 pub(crate) async fn run(settings: &Settings, args: PushArgs, printer: &Printer) -> anyhow::Result<ExitStatus> {
     let PushArgs { images, services, explain, no_build } = args;
     let config = settings.load_config()?;
@@ -38,9 +44,8 @@ pub(crate) async fn run(settings: &Settings, args: PushArgs, printer: &Printer) 
     }
 
     let base_dir = settings.config_path.parent().map(std::path::Path::to_path_buf).unwrap_or_default();
-    let work = source::WorkDir::new()?;
     let mut local = if images.is_empty() {
-        source::from_compose(&images_cfg, &base_dir, &services, no_build, &work, printer).await?
+        source::from_compose(&images_cfg, &base_dir, &services, no_build, printer).await?
     } else {
         if !services.is_empty() || no_build {
             return Err(BadInput::new("--image cannot be combined with --service or --no-build").into());
@@ -51,29 +56,25 @@ pub(crate) async fn run(settings: &Settings, args: PushArgs, printer: &Printer) 
         l.repository = images_cfg.repository_for(&l.service);
     }
 
-    let aws = settings.aws(Some(&config)).await;
-    let Some(region) = aws.region() else {
-        return Err(BadInput::new("no AWS region")
-            .hint("set AWS_REGION (a repository variable in GitHub: Settings → Secrets and variables → Actions → Variables), or region in [aws] of hoist.toml")
-            .into());
-    };
-    let ecr = hoist_aws::ecr::Ecr::new(&aws);
+    let control = Arc::new(ecr::Control::new(settings, &config));
     let reporter = Arc::new(progress::Progress::new(settings.json));
-    let (client, registry_url) = ecr::connect(&ecr, &images_cfg, &region, reporter.clone()).await?;
-
+    let (client, registry_url) = ecr::connect(&control, &images_cfg, reporter.clone()).await?;
     let ctx = Arc::new(service::Ctx {
         client,
-        ecr,
+        registry_url: registry_url.clone(),
+        control,
         images: images_cfg,
-        region: region.clone(),
         tags,
         shared: hoist_registry::BlobRegistry::new(),
         siblings: local.iter().map(|l| l.repository.clone()).collect(),
         explain,
+        parallel_uploads: PARALLEL_UPLOADS,
     });
-    let results = service::push_all(&ctx, local, printer).await;
+    let (results, explained) = service::push_all(&ctx, &local).await?;
     reporter.finish();
-    drop(work);
+    for line in explained {
+        printer.info(&line);
+    }
 
     let failed: Vec<&ServiceResult> = results.iter().filter(|r| matches!(r.outcome, Outcome::Failed { .. })).collect();
     let failure = failed.first().map(|first| {

@@ -1,12 +1,15 @@
-//! One image: compare its content with the repository's `latest`, then skip, retag or push.
+//! Every image of one `hoist push`: what its tags point at and what the engine holds are read
+//! at the same time, each image's plan is decided, then retags, pushes of images read from
+//! disk and the one export of engine images all run together.
 
 use std::sync::Arc;
 
-use hoist_registry::{Client, Comparison, Digest, ImageManifest, LocalImage, RemoteManifest};
+use hoist_registry::{Client, Comparison, Digest, PushStats};
 use serde::Serialize;
 
-use super::source::{Local, Source};
-use crate::printer::Printer;
+use super::decide::{Identity, Plan};
+use super::export::Wanted;
+use super::source::{EngineImage, Local, Source};
 
 pub(crate) const EXPLAIN_INTRO: &str = "how images are compared: hoist reads the manifest the repository's `latest` tag points at \
 (an image index, as BuildKit writes with provenance, is resolved to its linux/amd64 manifest) and compares the config digest \
@@ -15,17 +18,25 @@ the manifest's: they never match even for identical images, so they are not comp
 uncompressed diff_id) means equal content: the push is skipped and only the SHA tag is added, by a manifest PUT without blob \
 traffic. Build with `--provenance=false` (or BUILDX_NO_DEFAULT_ATTESTATIONS=1) to get a plain manifest.";
 
-/// Shared by every service's push.
+/// Shared by every image's push.
 pub(crate) struct Ctx {
     pub(crate) client: Client,
-    pub(crate) ecr: hoist_aws::ecr::Ecr,
+    pub(crate) registry_url: String,
+    pub(crate) control: Arc<super::ecr::Control>,
     pub(crate) images: hoist_config::Images,
-    pub(crate) region: String,
     /// Tags in push order: SHA tags first, then moving tags such as `latest`.
     pub(crate) tags: Vec<Tag>,
     pub(crate) shared: hoist_registry::BlobRegistry,
     pub(crate) siblings: Vec<String>,
     pub(crate) explain: bool,
+    /// Blobs sent at the same time.
+    pub(crate) parallel_uploads: usize,
+}
+
+impl Ctx {
+    pub(crate) fn push_options(&self) -> hoist_registry::PushOptions {
+        hoist_registry::PushOptions { parallel_blobs: self.parallel_uploads, sibling_repositories: self.siblings.clone() }
+    }
 }
 
 /// A tag with `{sha}` expanded.
@@ -79,272 +90,157 @@ pub(crate) struct ServiceResult {
     pub(crate) tags: Vec<String>,
 }
 
-/// Pushes every image, four at a time.
-pub(crate) async fn push_all(ctx: &Arc<Ctx>, local: Vec<Local>, printer: &Printer) -> Vec<ServiceResult> {
-    let limit = Arc::new(tokio::sync::Semaphore::new(4));
-    let mut set = tokio::task::JoinSet::new();
-    let order: Vec<String> = local.iter().map(|l| l.service.clone()).collect();
-    for l in local {
-        let ctx = ctx.clone();
-        let limit = limit.clone();
-        set.spawn(async move {
-            let _permit = limit.acquire_owned().await.expect("never closed");
-            one(&ctx, l).await
-        });
+impl ServiceResult {
+    fn new(l: &Local) -> Self {
+        Self {
+            service: l.service.clone(),
+            repository: l.repository.clone(),
+            outcome: Outcome::Skipped,
+            comparison: None,
+            repository_created: false,
+            not_reproducible: false,
+            layers_sent: 0,
+            blobs_uploaded: 0,
+            blobs_mounted: 0,
+            blobs_present: 0,
+            bytes_sent: 0,
+            manifest_digest: None,
+            tags: Vec::new(),
+        }
     }
+
+    fn pushed(&mut self, stats: PushStats) {
+        self.layers_sent = stats.layers_uploaded;
+        self.blobs_uploaded = stats.blobs_uploaded;
+        self.blobs_mounted = stats.blobs_mounted;
+        self.blobs_present = stats.blobs_present;
+        self.bytes_sent = stats.bytes_sent;
+        self.manifest_digest = stats.manifest_digest;
+        self.outcome = Outcome::Pushed;
+    }
+
+    fn finish(&mut self, result: Result<(), Fail>) {
+        if let Err((error, hint)) = result {
+            self.outcome = Outcome::Failed { error, hint };
+        }
+    }
+}
+
+/// A failure of one image: the message and the fix.
+pub(crate) type Fail = (String, Option<String>);
+
+/// A registry error as the guide's troubleshooting would name it.
+pub(crate) fn registry_fail(ctx: &Ctx, e: hoist_registry::RegistryError) -> Fail {
+    let f = super::ecr::registry_failure(e, &ctx.registry_url);
+    (f.message, f.hint)
+}
+
+/// Pushes every image; the results in `local`'s order and the `--explain` lines.
+pub(crate) async fn push_all(ctx: &Arc<Ctx>, local: &[Local]) -> anyhow::Result<(Vec<ServiceResult>, Vec<String>)> {
+    // The engine and the registry are asked at the same time.
+    let engine_side = async {
+        let engine = super::source::engine_for(local).await?;
+        let found = super::source::find_in_engine(engine.as_ref(), local).await?;
+        Ok::<_, anyhow::Error>((engine, found))
+    };
+    let registry_side = futures::future::join_all(local.iter().map(|l| super::current::read(&ctx.client, &l.repository, &ctx.tags)));
+    let (engine_side, currents) = tokio::join!(engine_side, registry_side);
+    let (engine, found) = engine_side?;
+    tracing::debug!("push: local images found and tags read");
+
+    let decisions = local.iter().zip(&found).zip(currents).map(|((l, engine_image), current)| async move {
+        let mut r = ServiceResult::new(l);
+        let mut explain = Vec::new();
+        let identity = match (&l.image, engine_image) {
+            (Source::Ready(image), _) => Identity::Ready(image),
+            (Source::Engine { .. }, Some(e)) => Identity::Engine(e),
+            (Source::Engine { .. }, None) => unreachable!("every engine image was found or the push stopped"),
+        };
+        let plan = match current {
+            Ok(current) => super::decide::decide(ctx, &l.repository, &l.service, &identity, &current, &mut r, &mut explain).await,
+            Err(e) => Err(registry_fail(ctx, e)),
+        };
+        (r, explain, plan)
+    });
+    let decided = futures::future::join_all(decisions).await;
+    tracing::debug!("push: decided");
+
     let mut results = Vec::new();
-    while let Some(r) = set.join_next().await {
-        match r {
-            Ok((r, explain)) => {
-                for line in explain {
-                    printer.info(&line);
-                }
-                results.push(r);
+    let mut explain_all = Vec::new();
+    let mut direct = Vec::new();
+    let mut exported_idx: Vec<usize> = Vec::new();
+    let mut batch: Vec<Wanted> = Vec::new();
+    for (i, (mut r, explain, plan)) in decided.into_iter().enumerate() {
+        explain_all.extend(explain);
+        match plan {
+            Err(f) => r.finish(Err(f)),
+            Ok(Plan::Skip) => r.outcome = Outcome::Skipped,
+            Ok(Plan::Push { names }) if matches!(local[i].image, Source::Engine { .. }) => {
+                let image: EngineImage = found[i].clone().expect("an engine image");
+                exported_idx.push(i);
+                batch.push(Wanted { repo: local[i].repository.clone(), image, names });
             }
-            Err(e) => printer.warn(&format!("a push task failed: {e}")),
+            Ok(plan) => direct.push((i, plan)),
         }
+        results.push(r);
     }
-    results.sort_by_key(|r| order.iter().position(|s| *s == r.service));
-    results
-}
 
-async fn one(ctx: &Ctx, l: Local) -> (ServiceResult, Vec<String>) {
-    let mut result = ServiceResult {
-        service: l.service.clone(),
-        repository: l.repository.clone(),
-        outcome: Outcome::Skipped,
-        comparison: None,
-        repository_created: false,
-        not_reproducible: false,
-        layers_sent: 0,
-        blobs_uploaded: 0,
-        blobs_mounted: 0,
-        blobs_present: 0,
-        bytes_sent: 0,
-        manifest_digest: None,
-        tags: Vec::new(),
+    // Retags and pushes of images on disk, four images at a time, beside the export.
+    let limit = Arc::new(tokio::sync::Semaphore::new(4));
+    let direct_runs = direct.into_iter().map(|(i, plan)| {
+        let limit = limit.clone();
+        async move {
+            let _permit = limit.acquire_owned().await.expect("never closed");
+            (i, run_direct(ctx, &local[i], plan).await)
+        }
+    });
+    let exports = async {
+        match &engine {
+            Some(engine) => super::export::export_and_push(ctx, engine, &batch).await,
+            None => Vec::new(),
+        }
     };
-    let mut explain = Vec::new();
-    if let Err((error, hint)) = decide_and_push(ctx, &l, &mut result, &mut explain).await {
-        result.outcome = Outcome::Failed { error, hint };
-    }
-    (result, explain)
-}
-
-type Fail = (String, Option<String>);
-
-fn fail(e: impl std::fmt::Display) -> Fail {
-    (e.to_string(), None)
-}
-
-async fn decide_and_push(ctx: &Ctx, l: &Local, r: &mut ServiceResult, explain: &mut Vec<String>) -> Result<(), Fail> {
-    let repo = &l.repository;
-    let (repository, created) = super::ecr::ensure_repository(&ctx.ecr, &ctx.images, repo, &ctx.region)
-        .await
-        .map_err(|f| (f.message, f.hint))?;
-    r.repository_created = created;
-
-    // What each tag points at now.
-    let mut current: Vec<(Tag, Option<RemoteManifest>)> = Vec::new();
-    for t in &ctx.tags {
-        let m = ctx.client.get_manifest(repo, &t.name).await.map_err(fail)?;
-        current.push((t.clone(), m));
-    }
-    let reference = current.iter().find(|(t, _)| !t.is_sha).or_else(|| current.first());
-    let reference_platform = match reference.and_then(|(_, m)| m.as_ref()) {
-        Some(m) => Some(platform_manifest(&ctx.client, repo, m).await.map_err(fail)?),
-        None => None,
-    };
-    let exported;
-    let local = match &l.image {
-        Source::Ready(image) => image,
-        Source::Engine(e) => {
-            // The engine's image ID is the config digest: equal to the remote config digest
-            // means the same content, so nothing needs exporting or hashing.
-            if let Some(platform) = reference_platform.as_ref().filter(|p| p.config.digest.as_str() == e.id) {
-                // hoist pushes layers uncompressed, so their digests are the config's diff_ids:
-                // uncompressed remote layers are byte for byte what this push would send.
-                r.comparison = Some(if platform.layers.iter().all(|d| d.media_type.ends_with(".tar")) {
-                    Comparison::Identical
-                } else {
-                    Comparison::SameContent
-                });
-                let remote = reference.and_then(|(_, m)| m.clone()).expect("a platform manifest implies a reference");
-                return retag_same_content(ctx, l, &current, remote, e, repository.immutable_tags, r, explain).await;
+    let (direct_done, exported) = tokio::join!(futures::future::join_all(direct_runs), exports);
+    for (i, done) in direct_done {
+        match done {
+            Ok(Done::Retagged(digest)) => {
+                results[i].manifest_digest = Some(digest);
+                results[i].outcome = Outcome::Retagged;
             }
-            exported = e.export().await.map_err(|e| (format!("{e:#}"), None))?;
-            &exported
-        }
-    };
-    let comparison = hoist_registry::compare(&local.manifest, reference_platform.as_ref());
-    if ctx.explain {
-        explain.push(explain_line(&l.service, reference.map(|(t, _)| t.name.as_str()).unwrap_or("latest"), local, reference.and_then(|(_, m)| m.as_ref()), reference_platform.as_ref(), &comparison));
-    }
-    // Same commit, other content: the build is not reproducible.
-    for (t, m) in current.iter().filter(|(t, _)| t.is_sha) {
-        if let Some(m) = m {
-            let pm = platform_manifest(&ctx.client, repo, m).await.map_err(fail)?;
-            if !hoist_registry::compare(&local.manifest, Some(&pm)).unchanged() {
-                r.not_reproducible = true;
-                explain.push(format!("warning: {}: build not reproducible: tag {} (same commit) already holds other content (config {})", l.service, t.name, pm.config.digest.short()));
-            }
+            Ok(Done::Pushed(stats)) => results[i].pushed(stats),
+            Err(f) => results[i].finish(Err(f)),
         }
     }
-    r.comparison = Some(comparison.clone());
-
-    // The manifest each tag should point at, and which tags must change.
-    let (target_digest, target_bytes_from_remote) = if comparison.unchanged() {
-        let m = reference.and_then(|(_, m)| m.clone()).expect("unchanged implies a reference manifest");
-        (m.digest.clone(), Some(m))
-    } else {
-        (local.digest(), None)
-    };
-    let to_move: Vec<&Tag> = current
-        .iter()
-        .filter(|(_, m)| m.as_ref().is_none_or(|m| m.digest != target_digest))
-        .map(|(t, _)| t)
-        .collect();
-    r.tags = ctx.tags.iter().map(|t| t.name.clone()).collect();
-    r.manifest_digest = Some(target_digest);
-    if repository.immutable_tags {
-        check_immutable(repo, &current, &to_move)?;
-    }
-    let names: Vec<String> = to_move.iter().map(|t| t.name.clone()).collect();
-    match target_bytes_from_remote {
-        Some(_) if names.is_empty() => r.outcome = Outcome::Skipped,
-        Some(remote) => {
-            hoist_registry::retag(&ctx.client, repo, &remote, &names).await.map_err(fail)?;
-            r.outcome = Outcome::Retagged;
-        }
-        None => {
-            let opts = hoist_registry::PushOptions { parallel_blobs: 4, sibling_repositories: ctx.siblings.clone() };
-            let all: Vec<String> = ctx.tags.iter().map(|t| t.name.clone()).collect();
-            let stats = hoist_registry::push_image(&ctx.client, repo, local, &all, &ctx.shared, &opts).await.map_err(fail)?;
-            r.layers_sent = stats.layers_uploaded;
-            r.blobs_uploaded = stats.blobs_uploaded;
-            r.blobs_mounted = stats.blobs_mounted;
-            r.blobs_present = stats.blobs_present;
-            r.bytes_sent = stats.bytes_sent;
-            r.manifest_digest = stats.manifest_digest;
-            r.outcome = Outcome::Pushed;
+    for (i, done) in exported_idx.into_iter().zip(exported) {
+        match done {
+            Ok(stats) => results[i].pushed(stats),
+            Err(f) => results[i].finish(Err(f)),
         }
     }
-    Ok(())
+    Ok((results, explain_all))
 }
 
-/// ECR refuses to move a tag of an IMMUTABLE repository: say so before sending anything.
-fn check_immutable(repo: &str, current: &[(Tag, Option<RemoteManifest>)], to_move: &[&Tag]) -> Result<(), Fail> {
-    match current.iter().find(|(t, m)| m.is_some() && to_move.contains(&t)) {
-        None => Ok(()),
-        Some((t, _)) => Err((
-            format!("repository {repo:?} has IMMUTABLE tags and tag {:?} already points at other content; ECR would refuse the push", t.name),
-            Some(format!(
-                "push only SHA tags (tags = [\"{{sha}}\"] in [images]), or make the tags mutable: `aws ecr put-image-tag-mutability --repository-name {repo} --image-tag-mutability MUTABLE`"
-            )),
-        )),
-    }
+enum Done {
+    Retagged(Digest),
+    Pushed(PushStats),
 }
 
-/// The engine's image has the config `latest` references: add the missing tags by manifest PUT
-/// (or do nothing), without exporting the image.
-#[allow(clippy::too_many_arguments)]
-async fn retag_same_content(
-    ctx: &Ctx,
-    l: &Local,
-    current: &[(Tag, Option<RemoteManifest>)],
-    remote: RemoteManifest,
-    engine_image: &super::source::EngineImage,
-    immutable_tags: bool,
-    r: &mut ServiceResult,
-    explain: &mut Vec<String>,
-) -> Result<(), Fail> {
-    let repo = &l.repository;
-    for (t, m) in current.iter().filter(|(t, _)| t.is_sha) {
-        if let Some(m) = m {
-            let pm = platform_manifest(&ctx.client, repo, m).await.map_err(fail)?;
-            if pm.config.digest.as_str() != engine_image.id {
-                r.not_reproducible = true;
-                explain.push(format!("warning: {}: build not reproducible: tag {} (same commit) already holds other content (config {})", l.service, t.name, pm.config.digest.short()));
-            }
+/// A retag, or the push of an image read from disk.
+async fn run_direct(ctx: &Ctx, l: &Local, plan: Plan) -> Result<Done, Fail> {
+    match (plan, &l.image) {
+        (Plan::Retag { remote, names }, _) => hoist_registry::retag(&ctx.client, &l.repository, &remote, &names)
+            .await
+            .map(Done::Retagged)
+            .map_err(|e| registry_fail(ctx, e)),
+        (Plan::Push { names }, Source::Ready(image)) => {
+            hoist_registry::push_image(&ctx.client, &l.repository, image, &names, &ctx.shared, &ctx.push_options(), &std::collections::HashMap::new())
+                .await
+                .map(Done::Pushed)
+                .map_err(|e| registry_fail(ctx, e))
         }
+        (Plan::Push { .. }, Source::Engine { .. }) => unreachable!("engine images are pushed by the export"),
+        (Plan::Skip, _) => unreachable!("skips are not run"),
     }
-    if ctx.explain {
-        explain.push(format!(
-            "{}: `latest` → manifest {}; its config {} is the engine's image ID: same content (same diff_ids), not exported; only missing tags are added",
-            l.service,
-            remote.digest.short(),
-            engine_image.id.get(7..19).unwrap_or(&engine_image.id),
-        ));
-    }
-    let to_move: Vec<&Tag> = current.iter().filter(|(_, m)| m.as_ref().is_none_or(|m| m.digest != remote.digest)).map(|(t, _)| t).collect();
-    if immutable_tags {
-        check_immutable(repo, current, &to_move)?;
-    }
-    r.tags = ctx.tags.iter().map(|t| t.name.clone()).collect();
-    r.manifest_digest = Some(remote.digest.clone());
-    let names: Vec<String> = to_move.iter().map(|t| t.name.clone()).collect();
-    if names.is_empty() {
-        r.outcome = Outcome::Skipped;
-    } else {
-        hoist_registry::retag(&ctx.client, repo, &remote, &names).await.map_err(fail)?;
-        r.outcome = Outcome::Retagged;
-    }
-    Ok(())
-}
-
-/// The image manifest a tag stands for: itself, or an index's linux/amd64 entry.
-async fn platform_manifest(client: &Client, repo: &str, m: &RemoteManifest) -> Result<ImageManifest, hoist_registry::RegistryError> {
-    match &m.parsed {
-        hoist_registry::Parsed::Manifest(im) => Ok(im.clone()),
-        hoist_registry::Parsed::Index(index) => {
-            let d = index.linux_amd64().ok_or_else(|| hoist_registry::RegistryError::NoPlatform { url: format!("{repo}@{}", m.digest) })?;
-            let pm = client.get_manifest(repo, d.digest.as_str()).await?.ok_or_else(|| hoist_registry::RegistryError::Protocol {
-                url: format!("{repo}@{}", d.digest),
-                detail: "the index names a manifest the repository does not have".into(),
-            })?;
-            match pm.parsed {
-                hoist_registry::Parsed::Manifest(im) => Ok(im),
-                hoist_registry::Parsed::Index(_) => Err(hoist_registry::RegistryError::Protocol {
-                    url: format!("{repo}@{}", d.digest),
-                    detail: "an index inside an index".into(),
-                }),
-            }
-        }
-    }
-}
-
-fn explain_line(
-    service: &str,
-    tag: &str,
-    local: &LocalImage,
-    remote: Option<&RemoteManifest>,
-    platform: Option<&ImageManifest>,
-    cmp: &Comparison,
-) -> String {
-    let Some(remote) = remote else {
-        return format!("{service}: no `{tag}` in the repository: push");
-    };
-    let platform = platform.expect("resolved with remote");
-    let via = if remote.media_type.contains("index") || remote.media_type.contains("list") {
-        format!(" (index {}, linux/amd64 manifest)", remote.digest.short())
-    } else {
-        String::new()
-    };
-    let same_layers = local.manifest.layers.iter().filter(|l| platform.layers.iter().any(|p| p.digest == l.digest)).count();
-    let verdict = match cmp {
-        Comparison::Identical => "identical: skip the push".to_owned(),
-        Comparison::SameContent => "same config (same diff_ids), layers stored differently: same content, skip the push".to_owned(),
-        Comparison::Changed { new_layers, .. } => format!("changed: push ({} new layer(s))", new_layers.len()),
-        Comparison::Missing => "missing: push".to_owned(),
-    };
-    format!(
-        "{service}: `{tag}` → manifest {}{via}; config local {} remote {}; layers {}/{} shared; {verdict}",
-        remote.digest.short(),
-        local.manifest.config.digest.short(),
-        platform.config.digest.short(),
-        same_layers,
-        local.manifest.layers.len(),
-    )
 }
 
 #[cfg(test)]

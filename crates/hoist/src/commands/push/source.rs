@@ -1,9 +1,10 @@
-//! Where the local images come from: the compose services (built, then exported from the
+//! Where the local images come from: the compose services (built, then found in the Docker
 //! engine) or `--image NAME=PATH` (an OCI image layout or a `docker save` archive).
 
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
+use hoist_registry::{Descriptor, Digest, ImageManifest, LocalImage, media_type};
 
 use crate::exit::{BadInput, Failed};
 use crate::printer::Printer;
@@ -18,42 +19,48 @@ pub(crate) struct Local {
 /// Where an image's bytes are.
 pub(crate) enum Source {
     /// Read already: an OCI layout or `docker save` archive given with `--image`.
-    Ready(hoist_registry::LocalImage),
-    /// Still in the Docker engine. Its image ID is the digest of its config, which lists every
-    /// layer's diff_id: when the registry's `latest` has the same config digest the content is
-    /// the same, and the image need not be exported or hashed at all.
-    Engine(EngineImage),
+    Ready(Box<LocalImage>),
+    /// In the Docker engine under the first of these names it has.
+    Engine { candidates: Vec<String> },
 }
 
+/// An image found in the engine. Its ID is the digest of its config, which lists every
+/// layer's diff_id, and hoist pushes layers uncompressed (digest = diff_id): so the manifest
+/// that would be pushed is known, digests and all, before anything is exported.
+#[derive(Debug, Clone)]
 pub(crate) struct EngineImage {
-    pub(crate) engine: hoist_docker::Engine,
     pub(crate) name: String,
-    /// `sha256:…`, the config digest.
-    pub(crate) id: String,
-    /// Where the export goes when the content changed.
-    pub(crate) tar: PathBuf,
+    pub(crate) config: Digest,
+    pub(crate) diff_ids: Vec<Digest>,
 }
 
 impl EngineImage {
-    /// Exports the image from the engine and reads the archive.
-    pub(crate) async fn export(&self) -> anyhow::Result<hoist_registry::LocalImage> {
-        self.engine.export(&self.name, &self.tar).await.map_err(|e| Failed::new(format!("{e}")))?;
-        hoist_registry::LocalImage::open(&self.tar, None).with_context(|| format!("reading the export of {}", self.name))
+    /// The manifest's config and layer digests (sizes are known only after the export).
+    pub(crate) fn manifest(&self) -> ImageManifest {
+        let desc = |mt: &str, d: &Digest| Descriptor { media_type: mt.to_owned(), digest: d.clone(), size: 0, platform: None, annotations: None };
+        ImageManifest {
+            schema_version: 2,
+            media_type: Some(media_type::OCI_MANIFEST.to_owned()),
+            config: desc(media_type::OCI_CONFIG, &self.config),
+            layers: self.diff_ids.iter().map(|d| desc(media_type::OCI_LAYER_TAR, d)).collect(),
+        }
     }
 }
 
-/// A private scratch directory for exported images, removed on drop.
+/// A private scratch directory for spooled exports (mode 0700: layers may hold what only
+/// this user should read), removed on drop.
 pub(crate) struct WorkDir(PathBuf);
 
 impl WorkDir {
     pub(crate) fn new() -> anyhow::Result<Self> {
+        use std::os::unix::fs::DirBuilderExt as _;
         let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
         let dir = std::env::temp_dir().join(format!("hoist-push-{}-{nanos}", std::process::id()));
-        std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        std::fs::DirBuilder::new().mode(0o700).create(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
         Ok(Self(dir))
     }
 
-    fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         &self.0
     }
 }
@@ -78,23 +85,22 @@ pub(crate) fn from_paths(specs: &[String]) -> anyhow::Result<Vec<Local>> {
             Some((p, t)) if !Path::new(path).exists() && Path::new(p).exists() => (p, Some(t)),
             _ => (path, None),
         };
-        let image = hoist_registry::LocalImage::open(Path::new(path), tag)
+        let image = LocalImage::open(Path::new(path), tag)
             .map_err(|e| BadInput::new(format!("--image {name}: {e}")).hint("pass an OCI image layout directory or the tar written by `docker save`"))?;
         if out.iter().any(|l| l.service == name) {
             return Err(BadInput::new(format!("--image {name} is given twice")).into());
         }
-        out.push(Local { service: name.to_owned(), repository: String::new(), image: Source::Ready(image) });
+        out.push(Local { service: name.to_owned(), repository: String::new(), image: Source::Ready(Box::new(image)) });
     }
     Ok(out)
 }
 
-/// Builds (unless `no_build`) and exports the compose services.
+/// The compose services to push, built unless `no_build`.
 pub(crate) async fn from_compose(
     cfg: &hoist_config::Images,
     base_dir: &Path,
     only: &[String],
     no_build: bool,
-    work: &WorkDir,
     printer: &Printer,
 ) -> anyhow::Result<Vec<Local>> {
     let path = base_dir.join(&cfg.compose_file);
@@ -120,10 +126,6 @@ pub(crate) async fn from_compose(
             Some(_) => {}
         }
     }
-    let engine = hoist_docker::Engine::connect().await.map_err(|e| {
-        Failed::new(format!("{e}: {}", std::error::Error::source(&e).map(ToString::to_string).unwrap_or_default()))
-            .hint("start Docker (or set DOCKER_HOST); without an engine, push saved images with --image NAME=PATH")
-    })?;
     if !no_build {
         let tool = hoist_docker::compose_tool().await.map_err(|e| Failed::new(e.to_string()).hint("install the docker compose plugin, or docker-compose"))?;
         printer.info(&format!("building {} with {}", wanted.join(", "), match tool {
@@ -132,25 +134,42 @@ pub(crate) async fn from_compose(
         }));
         hoist_docker::build(tool, &compose, &wanted).await.map_err(|e| Failed::new(e.to_string()))?;
     }
-    let mut out = Vec::new();
-    for name in &wanted {
-        let service = compose.service(name).expect("checked above");
-        let candidates = compose.image_candidates(service);
-        let mut found = None;
-        for c in &candidates {
-            if let Some(id) = engine.image_id(c).await? {
-                found = Some((c.clone(), id));
-                break;
+    Ok(wanted
+        .iter()
+        .map(|name| {
+            let service = compose.service(name).expect("checked above");
+            Local { service: name.clone(), repository: String::new(), image: Source::Engine { candidates: compose.image_candidates(service) } }
+        })
+        .collect())
+}
+
+/// Connects to the engine when some image is in it.
+pub(crate) async fn engine_for(local: &[Local]) -> anyhow::Result<Option<hoist_docker::Engine>> {
+    if !local.iter().any(|l| matches!(l.image, Source::Engine { .. })) {
+        return Ok(None);
+    }
+    let engine = hoist_docker::Engine::connect().await.map_err(|e| {
+        Failed::new(format!("{e}: {}", std::error::Error::source(&e).map(ToString::to_string).unwrap_or_default()))
+            .hint("start Docker (or set DOCKER_HOST); without an engine, push saved images with --image NAME=PATH")
+    })?;
+    Ok(Some(engine))
+}
+
+/// Finds the built image of each engine service (`None` for `--image` ones), all at once.
+pub(crate) async fn find_in_engine(engine: Option<&hoist_docker::Engine>, local: &[Local]) -> anyhow::Result<Vec<Option<EngineImage>>> {
+    let lookups = local.iter().map(|l| async move {
+        let (Source::Engine { candidates }, Some(engine)) = (&l.image, engine) else { return Ok(None) };
+        for c in candidates {
+            if let Some(info) = engine.inspect(c).await? {
+                let digest = |s: &str| Digest::parse(s).map_err(|e| Failed::new(format!("the engine describes {c} oddly: {e}")));
+                let diff_ids = info.diff_ids.iter().map(|d| digest(d)).collect::<Result<Vec<_>, _>>()?;
+                return Ok(Some(EngineImage { name: c.clone(), config: digest(&info.id)?, diff_ids }));
             }
         }
-        let Some((image_name, id)) = found else {
-            return Err(Failed::new(hoist_docker::DockerError::ImageNotFound { service: name.clone(), candidates: candidates.join(", ") }.to_string())
-                .hint("run without --no-build, or build with `docker compose build`")
-                .into());
-        };
-        let tar = work.path().join(format!("{name}.tar"));
-        let image = Source::Engine(EngineImage { engine: engine.clone(), name: image_name, id, tar });
-        out.push(Local { service: name.clone(), repository: String::new(), image });
-    }
-    Ok(out)
+        Err(anyhow::Error::from(
+            Failed::new(hoist_docker::DockerError::ImageNotFound { service: l.service.clone(), candidates: candidates.join(", ") }.to_string())
+                .hint("run without --no-build, or build with `docker compose build`"),
+        ))
+    });
+    futures::future::try_join_all(lookups).await
 }

@@ -27,10 +27,9 @@ pub(crate) async fn ecr(ctx: &Ctx<'_>, config_dir: &std::path::Path) -> Vec<Chec
     // Where `hoist push` sends images is where `latest` must be: a registry override
     // (HOIST_REGISTRY or [images] registry) is read through its data plane.
     let data_plane = if crate::commands::push::ecr::registry_overridden(images) {
-        let region = ctx.aws.region().unwrap_or_else(|| ctx.config.aws.region.clone());
-        let ecr = hoist_aws::ecr::Ecr::new(&ctx.aws);
+        let control = std::sync::Arc::new(crate::commands::push::ecr::Control::from_aws(&ctx.aws));
         let reporter = std::sync::Arc::new(hoist_registry::NoReporter);
-        match crate::commands::push::ecr::connect(&ecr, images, &region, reporter).await {
+        match crate::commands::push::ecr::connect(&control, images, reporter).await {
             Ok((client, url)) => Some((client, url)),
             Err(e) => return vec![CheckResult::fail("registry", format!("{e:#}"))],
         }
@@ -46,7 +45,14 @@ pub(crate) async fn ecr(ctx: &Ctx<'_>, config_dir: &std::path::Path) -> Vec<Chec
                 Ok(Some(m)) => CheckResult::ok(name, format!("{repo}:latest exists in {url} (manifest {})", m.digest.short())),
                 Ok(None) => CheckResult::fail(name, format!("{repo} holds no `latest` image in {url}: nothing was pushed yet"))
                     .fix(Fix::Manual("push: `hoist push` (or run the images workflow)".into())),
-                Err(e) => CheckResult::fail(name, format!("cannot read {repo}:latest from {url}: {e}")),
+                Err(e) => {
+                    let f = crate::commands::push::ecr::registry_failure(e, url);
+                    let r = CheckResult::fail(name, format!("cannot read {repo}:latest from {url}: {}", f.message));
+                    match f.hint {
+                        Some(h) => r.fix(Fix::Manual(h)),
+                        None => r,
+                    }
+                }
             });
             continue;
         }
