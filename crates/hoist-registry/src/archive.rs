@@ -10,7 +10,8 @@ use serde::Deserialize;
 
 use crate::digest::{Digest, Sha256Writer};
 use crate::error::RegistryError;
-use crate::image::{BlobSource, LocalImage};
+use crate::image::{BlobSource, LocalImage, layer_media_type};
+use crate::manifest::media_type;
 use crate::tar;
 
 #[derive(Debug, Clone, Deserialize)]
@@ -63,7 +64,7 @@ impl SaveManifest {
         };
         let config = find(&entry.config)?;
         let layers = entry.layers.iter().map(|l| find(l)).collect::<Result<Vec<_>, _>>()?;
-        Ok(LocalImage::from_uncompressed(config, layers))
+        LocalImage::from_saved_layers(config, layers)
     }
 }
 
@@ -87,10 +88,13 @@ pub(crate) fn open(path: &Path, reference: Option<&str>) -> Result<LocalImage, R
     let config = read_range(path, config_entry.offset, config_entry.size)?;
     let layers: Vec<tar::Entry> = chosen.layers.iter().map(|l| locate(l)).collect::<Result<_, _>>()?;
     // The config lists each layer's diff_id: the digest of the uncompressed tar `docker
-    // save` stores. Those digests need no hashing here; each upload verifies its bytes on
-    // the way, so a layer that does not match fails its upload instead. Archives whose layers
-    // are compressed (or whose config says otherwise) are hashed.
-    let diff_ids = diff_ids(&config).filter(|d| d.len() == layers.len() && layers.iter().all(|e| !compressed(path, e.offset)));
+    // save` stores up to Docker 24 (and with the classic image store). Those digests need no
+    // hashing here; each upload verifies its bytes on the way, so a layer that does not match
+    // fails its upload instead. Compressed layers (Docker 25+ with the containerd store) and
+    // configs without usable diff_ids are hashed.
+    let source = |e: &tar::Entry| BlobSource { path: path.to_owned(), offset: e.offset, len: e.size, hashed_here: false };
+    let uncompressed = layers.iter().map(|e| Ok(layer_media_type(&source(e))? == media_type::OCI_LAYER_TAR)).collect::<Result<Vec<bool>, RegistryError>>()?;
+    let diff_ids = diff_ids(&config).filter(|d| d.len() == layers.len() && uncompressed.iter().all(|u| *u));
     let digests: Vec<Digest> = match diff_ids {
         Some(d) => d,
         None => std::thread::scope(|s| {
@@ -98,26 +102,15 @@ pub(crate) fn open(path: &Path, reference: Option<&str>) -> Result<LocalImage, R
             handles.into_iter().map(|h| h.join().expect("hashing thread panicked")).collect::<Result<Vec<_>, _>>()
         })?,
     };
-    let source = |e: &tar::Entry| BlobSource { path: path.to_owned(), offset: e.offset, len: e.size, hashed_here: false };
     let config = (Digest::of(&config), config_entry.size, source(&config_entry));
     let layers = layers.iter().zip(digests).map(|(e, d)| (d, e.size, source(e))).collect();
-    Ok(LocalImage::from_uncompressed(config, layers))
+    LocalImage::from_saved_layers(config, layers)
 }
 
 /// The config's `rootfs.diff_ids`, when it has them all in the expected form.
 fn diff_ids(config: &[u8]) -> Option<Vec<Digest>> {
     let v: serde_json::Value = serde_json::from_slice(config).ok()?;
     v.get("rootfs")?.get("diff_ids")?.as_array()?.iter().map(|d| d.as_str().and_then(|s| Digest::parse(s).ok())).collect()
-}
-
-/// Whether the bytes at `offset` start like gzip or zstd rather than a tar.
-fn compressed(path: &Path, offset: u64) -> bool {
-    let mut magic = [0u8; 4];
-    let read = std::fs::File::open(path).and_then(|mut f| {
-        f.seek(SeekFrom::Start(offset))?;
-        f.read_exact(&mut magic)
-    });
-    read.is_err() || magic[..2] == [0x1f, 0x8b] || magic == [0x28, 0xb5, 0x2f, 0xfd]
 }
 
 fn read_range(path: &Path, offset: u64, len: u64) -> Result<Vec<u8>, RegistryError> {
@@ -206,6 +199,32 @@ pub(crate) mod tests {
         assert_eq!(image.layers[0].descriptor.digest, claimed);
         assert_eq!(image.config.descriptor.digest, Digest::of(config.as_bytes()));
         assert_eq!(image.layers[0].source.len, 2048);
+    }
+
+    #[test]
+    fn compressed_layers_keep_their_compression_in_the_media_type_and_are_hashed() {
+        // Docker 25+ with the containerd image store saves layers as stored: gzip here.
+        let gzip_layer = [&[0x1f_u8, 0x8b, 0x08, 0x00][..], &[9u8; 300]].concat();
+        let tar_layer = vec![0u8; 1024];
+        let config = format!(
+            r#"{{"rootfs":{{"type":"layers","diff_ids":["{}","{}"]}}}}"#,
+            Digest::of(b"the uncompressed tar of layer one"),
+            Digest::of(&tar_layer)
+        );
+        let manifest = r#"[{"Config":"blobs/sha256/cfg","Layers":["blobs/sha256/one","blobs/sha256/two"]}]"#;
+        let tar = write_tar(
+            &[("blobs/sha256/one", &gzip_layer), ("blobs/sha256/two", &tar_layer), ("blobs/sha256/cfg", config.as_bytes()), ("manifest.json", manifest.as_bytes())],
+            &[],
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("img.tar");
+        std::fs::write(&path, &tar).unwrap();
+        let image = LocalImage::open(&path, None).unwrap();
+        let types: Vec<_> = image.layers.iter().map(|l| l.descriptor.media_type.as_str()).collect();
+        assert_eq!(types, [crate::media_type::OCI_LAYER_GZIP, crate::media_type::OCI_LAYER_TAR]);
+        // A compressed blob's digest is its own, not the config's diff_id.
+        assert_eq!(image.layers[0].descriptor.digest, Digest::of(&gzip_layer));
+        assert_eq!(image.layers[1].descriptor.digest, Digest::of(&tar_layer));
     }
 
     #[test]

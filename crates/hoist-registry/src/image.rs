@@ -52,8 +52,12 @@ impl LocalImage {
         }
     }
 
-    /// Builds an OCI image manifest around a config blob and uncompressed tar layers.
-    pub(crate) fn from_uncompressed(config: (Digest, u64, BlobSource), layers: Vec<(Digest, u64, BlobSource)>) -> Self {
+    /// Builds an OCI image manifest around a config blob and `docker save`'s layer files.
+    /// Each layer's media type follows its first bytes: engines up to Docker 24 (and the
+    /// classic image store) save uncompressed tars, Docker 25+ with the containerd image store
+    /// saves layers as stored, gzip or zstd compressed; a wrong type would make the image
+    /// unpullable.
+    pub(crate) fn from_saved_layers(config: (Digest, u64, BlobSource), layers: Vec<(Digest, u64, BlobSource)>) -> Result<Self, RegistryError> {
         let config = LocalBlob {
             descriptor: Descriptor {
                 media_type: media_type::OCI_CONFIG.to_owned(),
@@ -66,17 +70,11 @@ impl LocalImage {
         };
         let layers: Vec<LocalBlob> = layers
             .into_iter()
-            .map(|(digest, size, source)| LocalBlob {
-                descriptor: Descriptor {
-                    media_type: media_type::OCI_LAYER_TAR.to_owned(),
-                    digest,
-                    size,
-                    platform: None,
-                    annotations: None,
-                },
-                source,
+            .map(|(digest, size, source)| {
+                let media_type = layer_media_type(&source)?.to_owned();
+                Ok(LocalBlob { descriptor: Descriptor { media_type, digest, size, platform: None, annotations: None }, source })
             })
-            .collect();
+            .collect::<Result<_, RegistryError>>()?;
         let manifest = ImageManifest {
             schema_version: 2,
             media_type: Some(media_type::OCI_MANIFEST.to_owned()),
@@ -84,7 +82,7 @@ impl LocalImage {
             layers: layers.iter().map(|l| l.descriptor.clone()).collect(),
         };
         let manifest_bytes = serde_json::to_vec(&manifest).expect("a manifest always serializes");
-        Self { manifest_bytes, manifest_media_type: media_type::OCI_MANIFEST.to_owned(), manifest, config, layers }
+        Ok(Self { manifest_bytes, manifest_media_type: media_type::OCI_MANIFEST.to_owned(), manifest, config, layers })
     }
 
     /// sha256 of the manifest bytes: the digest the registry will report.
@@ -110,4 +108,18 @@ impl LocalImage {
     pub fn total_bytes(&self) -> u64 {
         self.blobs().iter().map(|b| b.descriptor.size).sum()
     }
+}
+
+/// The media type a layer file's first bytes call for: gzip, zstd, else an uncompressed tar.
+pub(crate) fn layer_media_type(src: &BlobSource) -> Result<&'static str, RegistryError> {
+    use std::io::{Read as _, Seek as _};
+    let mut magic = [0u8; 4];
+    let mut f = std::fs::File::open(&src.path).map_err(|e| RegistryError::io(&src.path, e))?;
+    f.seek(std::io::SeekFrom::Start(src.offset)).map_err(|e| RegistryError::io(&src.path, e))?;
+    let n = f.take(src.len.min(4)).read(&mut magic).map_err(|e| RegistryError::io(&src.path, e))?;
+    Ok(match &magic[..n] {
+        [0x1f, 0x8b, ..] => media_type::OCI_LAYER_GZIP,
+        [0x28, 0xb5, 0x2f, 0xfd] => media_type::OCI_LAYER_ZSTD,
+        _ => media_type::OCI_LAYER_TAR,
+    })
 }
