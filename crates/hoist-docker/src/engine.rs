@@ -214,6 +214,30 @@ mod tests {
         (dir, path.to_string_lossy().into_owned(), served)
     }
 
+    #[test]
+    fn the_export_reader_hands_over_batches_then_the_engines_error() {
+        use std::io::Read as _;
+        let (tx, rx) = tokio::sync::mpsc::channel(4);
+        let mut reader = ExportReader { rx, current: std::collections::VecDeque::new() };
+        tx.try_send(Ok(vec![Bytes::from_static(b"ab"), Bytes::from_static(b"cde")])).unwrap();
+        tx.try_send(Ok(vec![Bytes::from_static(b"f")])).unwrap();
+        let cause = bollard::errors::Error::DockerResponseServerError { status_code: 500, message: "disk full".into() };
+        tx.try_send(Err(DockerError::Engine { action: "export app".into(), source: cause })).unwrap();
+        let mut out = [0u8; 4];
+        assert_eq!(reader.read(&mut out).unwrap(), 2, "one read never spans two chunks");
+        assert_eq!(&out[..2], b"ab");
+        let mut rest = Vec::new();
+        let err = reader.read_to_end(&mut rest).unwrap_err();
+        assert_eq!(rest, b"cdef", "every byte before the failure arrives");
+        let text = err.to_string();
+        assert!(text.contains("failed to export app") && text.contains("disk full"), "{text}");
+        // A closed stream is the end.
+        let (tx, rx) = tokio::sync::mpsc::channel::<Result<Vec<Bytes>, DockerError>>(1);
+        drop(tx);
+        let mut reader = ExportReader { rx, current: std::collections::VecDeque::new() };
+        assert_eq!(reader.read(&mut out).unwrap(), 0);
+    }
+
     #[tokio::test]
     async fn reads_the_api_version_header_of_ping() {
         let (_dir, path, served) =

@@ -47,13 +47,20 @@ fn docker_engine() -> bool {
 }
 
 fn push(dir: &Path, sb: &Sandbox, registry_url: &str, sha: &str, args: &[&str]) -> Run {
-    hoist(dir)
+    push_with(dir, sb, registry_url, sha, args, &[])
+}
+
+fn push_with(dir: &Path, sb: &Sandbox, registry_url: &str, sha: &str, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let mut h = hoist(dir)
         .args(["--json", "push"])
         .args(args)
         .envs(sb.moto.env())
         .env("HOIST_REGISTRY", registry_url)
-        .env("GITHUB_SHA", format!("{sha}{}", "0".repeat(33)))
-        .run()
+        .env("GITHUB_SHA", format!("{sha}{}", "0".repeat(33)));
+    for (k, v) in env {
+        h = h.env(k, v);
+    }
+    h.run()
 }
 
 fn images(run: &Run) -> Vec<serde_json::Value> {
@@ -142,9 +149,19 @@ fn compose_first_push_repush_changed_layer_and_removed_service() {
     let project = ComposeProject::new();
     let reg = &sb.registry;
 
-    // 1. First push: three services with a shared layer and an own layer each.
-    let run = push(project.path(), &sb, &reg.url(), "1111111", &[]);
+    // 1. First push: three services with a shared layer and an own layer each, exported from
+    // the engine in one stream (hoist's debug log names each export once), spooled in a
+    // private scratch directory that is gone afterwards.
+    let tmp = tempfile::tempdir().unwrap();
+    let tmpdir = tmp.path().to_str().unwrap();
+    let run = push_with(project.path(), &sb, &reg.url(), "1111111", &[], &[("HOIST_LOG", "debug"), ("TMPDIR", tmpdir)]);
     let imgs = images(&run);
+    assert_eq!(run.stderr.matches("engine export: complete").count(), 1, "one export for three images:\n{}", run.stderr);
+    assert!(run.stderr.contains("spooled"), "{}", run.stderr);
+    assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0, "the spool directory is removed");
+    // The debug log, like everything else, never shows the registry password or the token.
+    run.assert_no_secret(TOKEN_PASSWORD);
+    run.assert_no_secret("QVdTOjEyMzQ1Njc4OTAxMi1hdXRoLXRva2Vu");
     assert_eq!(imgs.len(), 3, "only services with build: are pushed: {imgs:?}");
     for s in ["web", "worker", "api"] {
         let i = by_service(&imgs, s);
