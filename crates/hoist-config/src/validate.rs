@@ -169,11 +169,29 @@ fn repository(cx: &Ctx<'_>, raw: &Spanned<String>) -> Result<Repository, ConfigE
     Ok(Repository { owner: owner.to_owned(), name: name.to_owned(), owner_id: None, repository_id: None })
 }
 
+/// An AWS region code: `^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]{1,2}$` ("ca-central-1",
+/// "us-gov-west-1", "us-isob-east-1"), checked by hand: compiling that regex costs more than
+/// the rest of loading hoist.toml, and every command loads it.
+pub(crate) fn is_region_code(s: &str) -> bool {
+    let letters = |p: &str, n: std::ops::RangeInclusive<usize>| n.contains(&p.len()) && p.bytes().all(|b| b.is_ascii_lowercase());
+    let partition = |p: &str| p == "gov" || p == "iso" || (p.len() == 4 && p.starts_with("iso") && letters(&p[3..], 1..=1));
+    let parts: Vec<&str> = s.split('-').collect();
+    let (area, partition_ok, place, number) = match parts.as_slice() {
+        [area, place, number] => (area, true, place, number),
+        [area, part, place, number] => (area, partition(part), place, number),
+        _ => return false,
+    };
+    letters(area, 2..=2)
+        && partition_ok
+        && letters(place, 1..=usize::MAX)
+        && (1..=2).contains(&number.len())
+        && number.bytes().all(|b| b.is_ascii_digit())
+}
+
 fn aws(cx: &Ctx<'_>, raw: &Spanned<crate::raw::RawAws>) -> Result<AwsSettings, ConfigError> {
     let raw = raw.get_ref();
     let region = raw.region.get_ref();
-    let region_re = Regex::new(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]{1,2}$").expect("static regex");
-    if !region_re.is_match(region) {
+    if !is_region_code(region) {
         return Err(cx
             .err(&raw.region, format!("invalid AWS region {region:?}"))
             .expected("a region code such as \"ca-central-1\" or \"us-east-1\""));
@@ -561,4 +579,31 @@ fn images(cx: &Ctx<'_>, raw: &RawImages) -> Result<Images, ConfigError> {
         push_role,
         push_branch,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_region_code;
+    use proptest::prelude::*;
+
+    const REGION: &str = r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]{1,2}$";
+
+    #[test]
+    fn region_codes() {
+        for ok in ["ca-central-1", "us-east-1", "ap-southeast-10", "us-gov-west-1", "us-iso-east-1", "us-isob-east-1", "eu-gov-1"] {
+            assert!(is_region_code(ok), "{ok}");
+        }
+        for bad in ["", "us", "us-east", "us-east-", "US-east-1", "usa-east-1", "us-east-100", "us-isobb-east-1", "us-gov-x-west-1", "us-east-1a", "us--1"] {
+            assert!(!is_region_code(bad), "{bad}");
+        }
+    }
+
+    proptest! {
+        /// The hand-written check accepts exactly what the documented pattern accepts.
+        #[test]
+        fn region_check_matches_the_pattern(s in "([a-zA-Z]{1,3}(-(gov|iso|isob|isoxy|x))?-[a-z]{0,4}-[0-9]{0,3})|[a-z0-9-]{0,12}") {
+            let re = regex::Regex::new(REGION).unwrap();
+            prop_assert_eq!(is_region_code(&s), re.is_match(&s), "{}", s);
+        }
+    }
 }

@@ -158,6 +158,7 @@ fn compose_first_push_repush_changed_layer_and_removed_service() {
     let imgs = images(&run);
     assert_eq!(run.stderr.matches("engine export: complete").count(), 1, "one export for three images:\n{}", run.stderr);
     assert!(run.stderr.contains("spooled"), "{}", run.stderr);
+    assert_eq!(run.stderr.matches("from the Docker engine").count(), 1, "the export is announced once:\n{}", run.stderr);
     assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0, "the spool directory is removed");
     // The debug log, like everything else, never shows the registry password or the token.
     run.assert_no_secret(TOKEN_PASSWORD);

@@ -33,6 +33,7 @@ pub(crate) async fn export_and_push(ctx: &Arc<Ctx>, engine: &hoist_docker::Engin
     let mut names: Vec<&str> = wanted.iter().map(|w| w.image.name.as_str()).collect();
     names.sort_unstable();
     names.dedup();
+    ctx.progress.line(&format!("exporting {} from the Docker engine", names.join(", ")));
     let reader = engine.export_reader(&names);
     let (tx, mut spooled) = tokio::sync::mpsc::unbounded_channel::<SpooledFile>();
     let spool_dir = dir.to_owned();

@@ -31,6 +31,12 @@ const PARALLEL_UPLOADS: usize = 4;
 
 pub(crate) async fn run(settings: &Settings, args: PushArgs, printer: &Printer) -> anyhow::Result<ExitStatus> {
     let PushArgs { images, services, explain, no_build } = args;
+    // Compose services live in the engine: its /_ping goes out now and is answered while
+    // hoist.toml and the compose file are read (yielding once lets the request leave).
+    let early_engine = images.is_empty().then(|| tokio::spawn(hoist_docker::Engine::connect()));
+    if early_engine.is_some() {
+        tokio::task::yield_now().await;
+    }
     let config = settings.load_config()?;
     let Some(images_cfg) = config.images.clone() else {
         return Err(BadInput::new(format!("{} has no [images] section", settings.config_path.display()))
@@ -55,6 +61,7 @@ pub(crate) async fn run(settings: &Settings, args: PushArgs, printer: &Printer) 
     for l in &mut local {
         l.repository = images_cfg.repository_for(&l.service);
     }
+    tracing::debug!(images = local.len(), "push: config and images read");
 
     let control = Arc::new(ecr::Control::new(settings, &config));
     let reporter = Arc::new(progress::Progress::new(settings.json));
@@ -69,8 +76,9 @@ pub(crate) async fn run(settings: &Settings, args: PushArgs, printer: &Printer) 
         siblings: local.iter().map(|l| l.repository.clone()).collect(),
         explain,
         parallel_uploads: PARALLEL_UPLOADS,
+        progress: reporter.clone(),
     });
-    let (results, explained) = service::push_all(&ctx, &local).await?;
+    let (results, explained) = service::push_all(&ctx, &local, early_engine).await?;
     reporter.finish();
     for line in explained {
         printer.info(&line);

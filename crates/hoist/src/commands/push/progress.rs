@@ -24,6 +24,16 @@ impl Progress {
         Self { printer, bars }
     }
 
+    /// A step that has no bar of its own, such as the engine's export starting.
+    pub(crate) fn line(&self, line: &str) {
+        match &self.bars {
+            Some((multi, _)) => {
+                let _ = multi.println(line);
+            }
+            None => self.printer.info(line),
+        }
+    }
+
     pub(crate) fn finish(&self) {
         if let Some((multi, _)) = &self.bars {
             let _ = multi.clear();

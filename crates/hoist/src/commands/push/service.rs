@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::decide::{Identity, Plan};
 use super::export::Wanted;
-use super::source::{EngineImage, Local, Source};
+use super::source::{EarlyEngine, EngineImage, Local, Source};
 
 pub(crate) const EXPLAIN_INTRO: &str = "how images are compared: hoist reads the manifest the repository's `latest` tag points at \
 (an image index, as BuildKit writes with provenance, is resolved to its linux/amd64 manifest) and compares the config digest \
@@ -31,6 +31,7 @@ pub(crate) struct Ctx {
     pub(crate) explain: bool,
     /// Blobs sent at the same time.
     pub(crate) parallel_uploads: usize,
+    pub(crate) progress: Arc<super::progress::Progress>,
 }
 
 impl Ctx {
@@ -136,10 +137,11 @@ pub(crate) fn registry_fail(ctx: &Ctx, e: hoist_registry::RegistryError) -> Fail
 }
 
 /// Pushes every image; the results in `local`'s order and the `--explain` lines.
-pub(crate) async fn push_all(ctx: &Arc<Ctx>, local: &[Local]) -> anyhow::Result<(Vec<ServiceResult>, Vec<String>)> {
+/// `early_engine` is a connection to the engine already under way, if any.
+pub(crate) async fn push_all(ctx: &Arc<Ctx>, local: &[Local], early_engine: Option<EarlyEngine>) -> anyhow::Result<(Vec<ServiceResult>, Vec<String>)> {
     // The engine and the registry are asked at the same time.
     let engine_side = async {
-        let engine = super::source::engine_for(local).await?;
+        let engine = super::source::engine_for(local, early_engine).await?;
         let found = super::source::find_in_engine(engine.as_ref(), local).await?;
         Ok::<_, anyhow::Error>((engine, found))
     };

@@ -143,12 +143,22 @@ pub(crate) async fn from_compose(
         .collect())
 }
 
-/// Connects to the engine when some image is in it.
-pub(crate) async fn engine_for(local: &[Local]) -> anyhow::Result<Option<hoist_docker::Engine>> {
+/// A connection to the engine started before it is known to be needed.
+pub(crate) type EarlyEngine = tokio::task::JoinHandle<Result<hoist_docker::Engine, hoist_docker::DockerError>>;
+
+/// Connects to the engine when some image is in it (finishing `early` if it was started).
+pub(crate) async fn engine_for(local: &[Local], early: Option<EarlyEngine>) -> anyhow::Result<Option<hoist_docker::Engine>> {
     if !local.iter().any(|l| matches!(l.image, Source::Engine { .. })) {
+        if let Some(task) = early {
+            task.abort();
+        }
         return Ok(None);
     }
-    let engine = hoist_docker::Engine::connect().await.map_err(|e| {
+    let connected = match early {
+        Some(task) => task.await.map_err(|e| Failed::new(format!("connecting to the Docker engine failed: {e}")))?,
+        None => hoist_docker::Engine::connect().await,
+    };
+    let engine = connected.map_err(|e| {
         Failed::new(format!("{e}: {}", std::error::Error::source(&e).map(ToString::to_string).unwrap_or_default()))
             .hint("start Docker (or set DOCKER_HOST); without an engine, push saved images with --image NAME=PATH")
     })?;
