@@ -106,10 +106,12 @@ impl Engine {
                         total += bytes.len() as u64;
                         size += bytes.len();
                         batch.push(bytes);
-                        if size >= BATCH && tx.send(Ok(std::mem::take(&mut batch))).await.is_err() {
-                            return;
+                        if size >= BATCH {
+                            size = 0;
+                            if tx.send(Ok(std::mem::take(&mut batch))).await.is_err() {
+                                return;
+                            }
                         }
-                        size = if batch.is_empty() { 0 } else { size };
                     }
                     Err(e) => {
                         let _ = tx.send(Err(e)).await;

@@ -25,7 +25,7 @@ pub(crate) async fn export_and_push(ctx: &Arc<Ctx>, engine: &hoist_docker::Engin
         return Vec::new();
     }
     // Spool files live as long as this push: the directory goes when `work` drops.
-    let work = match super::source::WorkDir::new() {
+    let work = match super::source::work_dir() {
         Ok(w) => w,
         Err(e) => return wanted.iter().map(|_| Err((format!("{e:#}"), None))).collect(),
     };

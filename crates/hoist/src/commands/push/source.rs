@@ -1,7 +1,7 @@
 //! Where the local images come from: the compose services (built, then found in the Docker
 //! engine) or `--image NAME=PATH` (an OCI image layout or a `docker save` archive).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::Context as _;
 use hoist_registry::{Descriptor, Digest, ImageManifest, LocalImage, media_type};
@@ -47,28 +47,13 @@ impl EngineImage {
     }
 }
 
-/// A private scratch directory for spooled exports (mode 0700: layers may hold what only
-/// this user should read), removed on drop.
-pub(crate) struct WorkDir(PathBuf);
-
-impl WorkDir {
-    pub(crate) fn new() -> anyhow::Result<Self> {
-        use std::os::unix::fs::DirBuilderExt as _;
-        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
-        let dir = std::env::temp_dir().join(format!("hoist-push-{}-{nanos}", std::process::id()));
-        std::fs::DirBuilder::new().mode(0o700).create(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
-        Ok(Self(dir))
-    }
-
-    pub(crate) fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for WorkDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
+/// A private scratch directory for spooled exports (tempfile makes it mode 0700 on unix:
+/// layers may hold what only this user should read), removed on drop.
+pub(crate) fn work_dir() -> anyhow::Result<tempfile::TempDir> {
+    tempfile::Builder::new()
+        .prefix(&format!("hoist-push-{}-", std::process::id()))
+        .tempdir()
+        .with_context(|| format!("cannot create a scratch directory in {}", std::env::temp_dir().display()))
 }
 
 /// `--image NAME=PATH` (PATH may end in `:TAG` to pick one image of a layout or archive).
