@@ -73,7 +73,8 @@ pub struct ChangeSetRequest<'a> {
 /// Whether a change set's failure only means "nothing to do".
 #[must_use]
 pub fn is_no_changes(status_reason: &str) -> bool {
-    status_reason.contains("didn't contain changes") || status_reason.contains("No updates are to be performed")
+    status_reason.contains("didn't contain changes")
+        || status_reason.contains("No updates are to be performed")
 }
 
 /// A status CloudFormation will not leave by itself.
@@ -96,11 +97,18 @@ pub fn first_failure(events: &[StackEvent]) -> Option<&StackEvent> {
     let failed: Vec<&StackEvent> = events
         .iter()
         .rev()
-        .filter(|e| e.status.ends_with("_FAILED") && e.resource_type != "AWS::CloudFormation::Stack")
+        .filter(|e| {
+            e.status.ends_with("_FAILED") && e.resource_type != "AWS::CloudFormation::Stack"
+        })
         .collect();
     failed
         .iter()
-        .find(|e| !e.reason.as_deref().unwrap_or_default().contains("cancelled"))
+        .find(|e| {
+            !e.reason
+                .as_deref()
+                .unwrap_or_default()
+                .contains("cancelled")
+        })
         .or_else(|| failed.first())
         .copied()
 }
@@ -124,7 +132,9 @@ pub struct Cfn {
 impl Cfn {
     #[must_use]
     pub fn new(aws: &Aws) -> Self {
-        Self { client: aws_sdk_cloudformation::Client::new(aws.sdk_config()) }
+        Self {
+            client: aws_sdk_cloudformation::Client::new(aws.sdk_config()),
+        }
     }
 
     /// Wraps an SDK client (tests replaying recorded answers).
@@ -141,9 +151,10 @@ impl Cfn {
         let out = match self.client.describe_stacks().stack_name(name).send().await {
             Ok(out) => out,
             Err(err) => {
-                let missing = err
-                    .as_service_error()
-                    .is_some_and(|e| e.code() == Some("ValidationError") && e.message().is_some_and(|m| m.contains("does not exist")));
+                let missing = err.as_service_error().is_some_and(|e| {
+                    e.code() == Some("ValidationError")
+                        && e.message().is_some_and(|m| m.contains("does not exist"))
+                });
                 if missing {
                     return Ok(None);
                 }
@@ -153,12 +164,20 @@ impl Cfn {
         Ok(out.stacks().first().map(|s| Stack {
             stack_id: s.stack_id().unwrap_or_default().to_owned(),
             name: s.stack_name().unwrap_or_default().to_owned(),
-            status: s.stack_status().map(|x| x.as_str().to_owned()).unwrap_or_default(),
+            status: s
+                .stack_status()
+                .map(|x| x.as_str().to_owned())
+                .unwrap_or_default(),
             status_reason: s.stack_status_reason().map(str::to_owned),
             outputs: s
                 .outputs()
                 .iter()
-                .filter_map(|o| Some((o.output_key()?.to_owned(), o.output_value().unwrap_or_default().to_owned())))
+                .filter_map(|o| {
+                    Some((
+                        o.output_key()?.to_owned(),
+                        o.output_value().unwrap_or_default().to_owned(),
+                    ))
+                })
                 .collect(),
         }))
     }
@@ -171,7 +190,12 @@ impl Cfn {
         let params: Vec<Parameter> = req
             .parameters
             .iter()
-            .map(|(k, v)| Parameter::builder().parameter_key(k).parameter_value(v).build())
+            .map(|(k, v)| {
+                Parameter::builder()
+                    .parameter_key(k)
+                    .parameter_value(v)
+                    .build()
+            })
             .collect();
         let out = self
             .client
@@ -180,7 +204,11 @@ impl Cfn {
             .change_set_name(req.change_set_name)
             .template_body(req.template_body)
             .set_parameters(Some(params))
-            .change_set_type(if req.create { ChangeSetType::Create } else { ChangeSetType::Update })
+            .change_set_type(if req.create {
+                ChangeSetType::Create
+            } else {
+                ChangeSetType::Update
+            })
             .capabilities(Capability::CapabilityIam)
             .capabilities(Capability::CapabilityNamedIam)
             .capabilities(Capability::CapabilityAutoExpand)
@@ -188,14 +216,21 @@ impl Cfn {
             .send()
             .await
             .map_err(|e| AwsError::from_sdk("cloudformation:CreateChangeSet", e))?;
-        out.id.ok_or_else(|| AwsError::Unexpected { action: "cloudformation:CreateChangeSet", detail: "no Id".into() })
+        out.id.ok_or_else(|| AwsError::Unexpected {
+            action: "cloudformation:CreateChangeSet",
+            detail: "no Id".into(),
+        })
     }
 
     /// Polls the change set until CloudFormation has computed it (or `timeout` passes).
     ///
     /// # Errors
     /// The AWS error, or `Unexpected` on timeout.
-    pub async fn wait_change_set(&self, id: &str, timeout: std::time::Duration) -> Result<ChangeSetOutcome, AwsError> {
+    pub async fn wait_change_set(
+        &self,
+        id: &str,
+        timeout: std::time::Duration,
+    ) -> Result<ChangeSetOutcome, AwsError> {
         let deadline = tokio::time::Instant::now() + timeout;
         let mut delay = std::time::Duration::from_millis(200);
         loop {
@@ -213,7 +248,10 @@ impl Cfn {
                 for c in out.changes() {
                     if let Some(rc) = c.resource_change() {
                         changes.push(Change {
-                            action: rc.action().map(|a| a.as_str().to_owned()).unwrap_or_default(),
+                            action: rc
+                                .action()
+                                .map(|a| a.as_str().to_owned())
+                                .unwrap_or_default(),
                             logical_id: rc.logical_resource_id().unwrap_or_default().to_owned(),
                             physical_id: rc.physical_resource_id().map(str::to_owned),
                             resource_type: rc.resource_type().unwrap_or_default().to_owned(),
@@ -221,7 +259,10 @@ impl Cfn {
                         });
                     }
                 }
-                let status = out.status().map(|s| s.as_str().to_owned()).unwrap_or_default();
+                let status = out
+                    .status()
+                    .map(|s| s.as_str().to_owned())
+                    .unwrap_or_default();
                 let reason = out.status_reason().unwrap_or_default().to_owned();
                 match out.next_token() {
                     Some(t) if !t.is_empty() => token = Some(t.to_owned()),
@@ -287,12 +328,18 @@ impl Cfn {
     ///
     /// # Errors
     /// The AWS error.
-    pub async fn delete_stack_retaining(&self, name: &str, retain: &[String]) -> Result<(), AwsError> {
+    pub async fn delete_stack_retaining(
+        &self,
+        name: &str,
+        retain: &[String],
+    ) -> Result<(), AwsError> {
         let mut req = self.client.delete_stack().stack_name(name);
         if !retain.is_empty() {
             req = req.set_retain_resources(Some(retain.to_vec()));
         }
-        req.send().await.map_err(|e| AwsError::from_sdk("cloudformation:DeleteStack", e))?;
+        req.send()
+            .await
+            .map_err(|e| AwsError::from_sdk("cloudformation:DeleteStack", e))?;
         Ok(())
     }
 
@@ -314,9 +361,15 @@ impl Cfn {
             .filter_map(|r| {
                 Some(StackResource {
                     logical_id: r.logical_resource_id()?.to_owned(),
-                    physical_id: r.physical_resource_id().filter(|p| !p.is_empty() && *p != "None").map(str::to_owned),
+                    physical_id: r
+                        .physical_resource_id()
+                        .filter(|p| !p.is_empty() && *p != "None")
+                        .map(str::to_owned),
                     resource_type: r.resource_type()?.to_owned(),
-                    status: r.resource_status().map(|s| s.as_str().to_owned()).unwrap_or_default(),
+                    status: r
+                        .resource_status()
+                        .map(|s| s.as_str().to_owned())
+                        .unwrap_or_default(),
                 })
             })
             .collect())
@@ -327,7 +380,11 @@ impl Cfn {
     ///
     /// # Errors
     /// The AWS error.
-    pub async fn events_since(&self, stack: &str, after: Option<&str>) -> Result<Vec<StackEvent>, AwsError> {
+    pub async fn events_since(
+        &self,
+        stack: &str,
+        after: Option<&str>,
+    ) -> Result<Vec<StackEvent>, AwsError> {
         let mut events = Vec::new();
         let mut token: Option<String> = None;
         loop {
@@ -345,11 +402,17 @@ impl Cfn {
                 }
                 events.push(StackEvent {
                     event_id: e.event_id().unwrap_or_default().to_owned(),
-                    timestamp: e.timestamp().and_then(|t| t.fmt(Format::DateTime).ok()).unwrap_or_default(),
+                    timestamp: e
+                        .timestamp()
+                        .and_then(|t| t.fmt(Format::DateTime).ok())
+                        .unwrap_or_default(),
                     logical_id: e.logical_resource_id().unwrap_or_default().to_owned(),
                     physical_id: e.physical_resource_id().map(str::to_owned),
                     resource_type: e.resource_type().unwrap_or_default().to_owned(),
-                    status: e.resource_status().map(|s| s.as_str().to_owned()).unwrap_or_default(),
+                    status: e
+                        .resource_status()
+                        .map(|s| s.as_str().to_owned())
+                        .unwrap_or_default(),
                     reason: e.resource_status_reason().map(str::to_owned),
                 });
             }
@@ -453,12 +516,20 @@ mod tests {
     #[tokio::test]
     async fn first_failure_from_aws_shaped_events_names_the_resource_and_reason() {
         let cfn = cfn_answering(AWS_FAILED_CREATE_EVENTS);
-        let events = cfn.events_since("HindsightDevStack", Some("e0")).await.unwrap();
+        let events = cfn
+            .events_since("HindsightDevStack", Some("e0"))
+            .await
+            .unwrap();
         assert_eq!(events.len(), 6);
         let f = first_failure(&events).expect("a failed resource");
         assert_eq!(f.logical_id, "RdsInstance");
         assert_eq!(f.resource_type, "AWS::RDS::DBInstance");
-        assert!(f.reason.as_deref().unwrap().contains("Cannot find version 15.2 for postgres"));
+        assert!(
+            f.reason
+                .as_deref()
+                .unwrap()
+                .contains("Cannot find version 15.2 for postgres")
+        );
         assert_eq!(events[0].status, "ROLLBACK_COMPLETE");
         assert!(is_failed(&events[0].status) && is_terminal(&events[0].status));
     }
@@ -466,14 +537,31 @@ mod tests {
     #[tokio::test]
     async fn events_stop_at_the_last_seen_event() {
         let cfn = cfn_answering(AWS_FAILED_CREATE_EVENTS);
-        let events = cfn.events_since("HindsightDevStack", Some("RdsInstance-CREATE_IN_PROGRESS-2026-11-20T14:05:58.208Z")).await.unwrap();
-        assert_eq!(events.iter().map(|e| e.event_id.as_str()).collect::<Vec<_>>().len(), 4);
+        let events = cfn
+            .events_since(
+                "HindsightDevStack",
+                Some("RdsInstance-CREATE_IN_PROGRESS-2026-11-20T14:05:58.208Z"),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            events
+                .iter()
+                .map(|e| e.event_id.as_str())
+                .collect::<Vec<_>>()
+                .len(),
+            4
+        );
     }
 
     #[test]
     fn status_predicates() {
-        assert!(is_no_changes("The submitted information didn't contain changes. Submit different information to create a change set."));
-        assert!(!is_no_changes("Template format error: Unresolved resource dependencies [X]"));
+        assert!(is_no_changes(
+            "The submitted information didn't contain changes. Submit different information to create a change set."
+        ));
+        assert!(!is_no_changes(
+            "Template format error: Unresolved resource dependencies [X]"
+        ));
         assert!(is_terminal("UPDATE_COMPLETE") && !is_failed("UPDATE_COMPLETE"));
         assert!(!is_terminal("UPDATE_COMPLETE_CLEANUP_IN_PROGRESS"));
         assert!(is_failed("UPDATE_ROLLBACK_COMPLETE") && is_failed("CREATE_FAILED"));

@@ -55,8 +55,15 @@ pub struct SecurityGroup {
 ///
 /// # Errors
 /// [`AwsError`] from `DescribeSecurityGroups` other than "not found".
-pub async fn describe_security_group(aws: &Aws, group_id: &str) -> Result<Option<SecurityGroup>, AwsError> {
-    let out = client(aws).describe_security_groups().group_ids(group_id).send().await;
+pub async fn describe_security_group(
+    aws: &Aws,
+    group_id: &str,
+) -> Result<Option<SecurityGroup>, AwsError> {
+    let out = client(aws)
+        .describe_security_groups()
+        .group_ids(group_id)
+        .send()
+        .await;
     let out = match out {
         Ok(out) => out,
         Err(e) => {
@@ -67,7 +74,11 @@ pub async fn describe_security_group(aws: &Aws, group_id: &str) -> Result<Option
             return Err(err);
         }
     };
-    Ok(out.security_groups().iter().find(|g| g.group_id() == Some(group_id)).map(convert))
+    Ok(out
+        .security_groups()
+        .iter()
+        .find(|g| g.group_id() == Some(group_id))
+        .map(convert))
 }
 
 fn convert(g: &aws_sdk_ec2::types::SecurityGroup) -> SecurityGroup {
@@ -86,7 +97,13 @@ fn convert(g: &aws_sdk_ec2::types::SecurityGroup) -> SecurityGroup {
             }
         }
     }
-    let tag = |key: &str| g.tags().iter().find(|t| t.key() == Some(key)).and_then(|t| t.value()).map(str::to_owned);
+    let tag = |key: &str| {
+        g.tags()
+            .iter()
+            .find(|t| t.key() == Some(key))
+            .and_then(|t| t.value())
+            .map(str::to_owned)
+    };
     SecurityGroup {
         group_id,
         group_name: g.group_name().unwrap_or_default().to_owned(),
@@ -111,7 +128,12 @@ fn tcp_from_group(port: i32, source_group_id: &str) -> IpPermission {
 ///
 /// # Errors
 /// [`AwsError`] from `AuthorizeSecurityGroupIngress`.
-pub async fn authorize_tcp_from_group(aws: &Aws, group_id: &str, port: i32, source_group_id: &str) -> Result<(), AwsError> {
+pub async fn authorize_tcp_from_group(
+    aws: &Aws,
+    group_id: &str,
+    port: i32,
+    source_group_id: &str,
+) -> Result<(), AwsError> {
     let res = client(aws)
         .authorize_security_group_ingress()
         .group_id(group_id)
@@ -122,7 +144,11 @@ pub async fn authorize_tcp_from_group(aws: &Aws, group_id: &str, port: i32, sour
         Ok(_) => Ok(()),
         Err(e) => {
             let err = AwsError::from_sdk("ec2:AuthorizeSecurityGroupIngress", e);
-            if err.code() == Some("InvalidPermission.Duplicate") { Ok(()) } else { Err(err) }
+            if err.code() == Some("InvalidPermission.Duplicate") {
+                Ok(())
+            } else {
+                Err(err)
+            }
         }
     }
 }
@@ -135,19 +161,32 @@ pub async fn authorize_tcp_from_group(aws: &Aws, group_id: &str, port: i32, sour
 pub async fn revoke_group_ingress(aws: &Aws, rule: &GroupIngress) -> Result<(), AwsError> {
     let mut perm = IpPermission::builder()
         .ip_protocol(&rule.protocol)
-        .user_id_group_pairs(UserIdGroupPair::builder().group_id(&rule.source_group_id).build());
+        .user_id_group_pairs(
+            UserIdGroupPair::builder()
+                .group_id(&rule.source_group_id)
+                .build(),
+        );
     if let Some(from) = rule.from_port {
         perm = perm.from_port(from);
     }
     if let Some(to) = rule.to_port {
         perm = perm.to_port(to);
     }
-    let res = client(aws).revoke_security_group_ingress().group_id(&rule.group_id).ip_permissions(perm.build()).send().await;
+    let res = client(aws)
+        .revoke_security_group_ingress()
+        .group_id(&rule.group_id)
+        .ip_permissions(perm.build())
+        .send()
+        .await;
     match res {
         Ok(_) => Ok(()),
         Err(e) => {
             let err = AwsError::from_sdk("ec2:RevokeSecurityGroupIngress", e);
-            if err.code() == Some("InvalidPermission.NotFound") { Ok(()) } else { Err(err) }
+            if err.code() == Some("InvalidPermission.NotFound") {
+                Ok(())
+            } else {
+                Err(err)
+            }
         }
     }
 }
@@ -172,17 +211,30 @@ pub async fn delete_security_group(aws: &Aws, group_id: &str) -> Result<(), AwsE
 ///
 /// # Errors
 /// [`AwsError`] from `DescribeSecurityGroups`.
-pub async fn rules_referencing(aws: &Aws, source_group_id: &str) -> Result<Vec<GroupIngress>, AwsError> {
+pub async fn rules_referencing(
+    aws: &Aws,
+    source_group_id: &str,
+) -> Result<Vec<GroupIngress>, AwsError> {
     let mut out = Vec::new();
     let mut pages = client(aws)
         .describe_security_groups()
-        .filters(Filter::builder().name("ip-permission.group-id").values(source_group_id).build())
+        .filters(
+            Filter::builder()
+                .name("ip-permission.group-id")
+                .values(source_group_id)
+                .build(),
+        )
         .into_paginator()
         .send();
     while let Some(page) = pages.next().await {
         let page = page.map_err(|e| AwsError::from_sdk("ec2:DescribeSecurityGroups", e))?;
         for g in page.security_groups() {
-            out.extend(convert(g).group_ingress.into_iter().filter(|r| r.source_group_id == source_group_id));
+            out.extend(
+                convert(g)
+                    .group_ingress
+                    .into_iter()
+                    .filter(|r| r.source_group_id == source_group_id),
+            );
         }
     }
     Ok(out)
@@ -204,7 +256,11 @@ impl NetworkInterface {
     /// the function is deleted).
     #[must_use]
     pub fn is_lambda(&self) -> bool {
-        self.description.starts_with("AWS Lambda VPC ENI") || self.requester_id.as_deref().is_some_and(|r| r.contains("lambda"))
+        self.description.starts_with("AWS Lambda VPC ENI")
+            || self
+                .requester_id
+                .as_deref()
+                .is_some_and(|r| r.contains("lambda"))
     }
 }
 
@@ -212,7 +268,10 @@ impl NetworkInterface {
 ///
 /// # Errors
 /// [`AwsError`] from `DescribeNetworkInterfaces`.
-pub async fn network_interfaces_in_group(aws: &Aws, group_id: &str) -> Result<Vec<NetworkInterface>, AwsError> {
+pub async fn network_interfaces_in_group(
+    aws: &Aws,
+    group_id: &str,
+) -> Result<Vec<NetworkInterface>, AwsError> {
     let out = client(aws)
         .describe_network_interfaces()
         .filters(Filter::builder().name("group-id").values(group_id).build())
@@ -224,7 +283,10 @@ pub async fn network_interfaces_in_group(aws: &Aws, group_id: &str) -> Result<Ve
         .iter()
         .map(|n| NetworkInterface {
             id: n.network_interface_id().unwrap_or_default().to_owned(),
-            status: n.status().map(|s| s.as_str().to_owned()).unwrap_or_default(),
+            status: n
+                .status()
+                .map(|s| s.as_str().to_owned())
+                .unwrap_or_default(),
             description: n.description().unwrap_or_default().to_owned(),
             requester_id: n.requester_id().map(str::to_owned),
         })
@@ -236,7 +298,13 @@ mod tests {
     use super::GroupIngress;
 
     fn rule(protocol: &str, from: Option<i32>, to: Option<i32>) -> GroupIngress {
-        GroupIngress { group_id: "sg-db".into(), protocol: protocol.into(), from_port: from, to_port: to, source_group_id: "sg-app".into() }
+        GroupIngress {
+            group_id: "sg-db".into(),
+            protocol: protocol.into(),
+            from_port: from,
+            to_port: to,
+            source_group_id: "sg-app".into(),
+        }
     }
 
     #[test]

@@ -64,7 +64,9 @@ pub struct Ecr {
 impl Ecr {
     #[must_use]
     pub fn new(aws: &crate::Aws) -> Self {
-        Self { client: aws_sdk_ecr::Client::new(aws.sdk_config()) }
+        Self {
+            client: aws_sdk_ecr::Client::new(aws.sdk_config()),
+        }
     }
 
     /// `ecr:GetAuthorizationToken` for the account's default registry.
@@ -73,20 +75,38 @@ impl Ecr {
     /// The AWS error (no credentials, AccessDenied, an invalid key).
     pub async fn authorization_token(&self) -> Result<AuthorizationToken, AwsError> {
         const ACTION: &str = "ecr:GetAuthorizationToken";
-        let out = self.client.get_authorization_token().send().await.map_err(|e| AwsError::from_sdk(ACTION, e))?;
+        let out = self
+            .client
+            .get_authorization_token()
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk(ACTION, e))?;
         let data = out
             .authorization_data()
             .first()
-            .ok_or_else(|| AwsError::Unexpected { action: ACTION, detail: "no authorizationData".into() })?;
+            .ok_or_else(|| AwsError::Unexpected {
+                action: ACTION,
+                detail: "no authorizationData".into(),
+            })?;
         let token = data
             .authorization_token()
-            .ok_or_else(|| AwsError::Unexpected { action: ACTION, detail: "no authorizationToken".into() })?
+            .ok_or_else(|| AwsError::Unexpected {
+                action: ACTION,
+                detail: "no authorizationToken".into(),
+            })?
             .to_owned();
         let proxy_endpoint = data
             .proxy_endpoint()
-            .ok_or_else(|| AwsError::Unexpected { action: ACTION, detail: "no proxyEndpoint".into() })?
+            .ok_or_else(|| AwsError::Unexpected {
+                action: ACTION,
+                detail: "no proxyEndpoint".into(),
+            })?
             .to_owned();
-        Ok(AuthorizationToken { token, proxy_endpoint, expires_at: data.expires_at().map(|t| t.secs()) })
+        Ok(AuthorizationToken {
+            token,
+            proxy_endpoint,
+            expires_at: data.expires_at().map(|t| t.secs()),
+        })
     }
 
     /// `ecr:DescribeRepositories` for one name; `None` when it does not exist.
@@ -95,11 +115,21 @@ impl Ecr {
     /// Any AWS error other than RepositoryNotFoundException.
     pub async fn describe_repository(&self, name: &str) -> Result<Option<Repository>, AwsError> {
         const ACTION: &str = "ecr:DescribeRepositories";
-        match self.client.describe_repositories().repository_names(name).send().await {
+        match self
+            .client
+            .describe_repositories()
+            .repository_names(name)
+            .send()
+            .await
+        {
             Ok(out) => Ok(out.repositories().first().map(repository)),
             Err(e) => {
                 let err = AwsError::from_sdk(ACTION, e);
-                if err.code() == Some("RepositoryNotFoundException") { Ok(None) } else { Err(err) }
+                if err.code() == Some("RepositoryNotFoundException") {
+                    Ok(None)
+                } else {
+                    Err(err)
+                }
             }
         }
     }
@@ -109,21 +139,36 @@ impl Ecr {
     ///
     /// # Errors
     /// The AWS error of the call that failed.
-    pub async fn create_repository(&self, name: &str, settings: RepositorySettings) -> Result<Repository, AwsError> {
-        let mutability = if settings.immutable_tags { ImageTagMutability::Immutable } else { ImageTagMutability::Mutable };
+    pub async fn create_repository(
+        &self,
+        name: &str,
+        settings: RepositorySettings,
+    ) -> Result<Repository, AwsError> {
+        let mutability = if settings.immutable_tags {
+            ImageTagMutability::Immutable
+        } else {
+            ImageTagMutability::Mutable
+        };
         let out = self
             .client
             .create_repository()
             .repository_name(name)
             .image_tag_mutability(mutability)
-            .image_scanning_configuration(ImageScanningConfiguration::builder().scan_on_push(settings.scan_on_push).build())
+            .image_scanning_configuration(
+                ImageScanningConfiguration::builder()
+                    .scan_on_push(settings.scan_on_push)
+                    .build(),
+            )
             .send()
             .await
             .map_err(|e| AwsError::from_sdk("ecr:CreateRepository", e))?;
         let repo = out
             .repository()
             .map(repository)
-            .ok_or_else(|| AwsError::Unexpected { action: "ecr:CreateRepository", detail: "no repository in the answer".into() })?;
+            .ok_or_else(|| AwsError::Unexpected {
+                action: "ecr:CreateRepository",
+                detail: "no repository in the answer".into(),
+            })?;
         self.client
             .put_lifecycle_policy()
             .repository_name(name)
@@ -143,7 +188,11 @@ impl Ecr {
             .client
             .describe_images()
             .repository_name(repo)
-            .image_ids(aws_sdk_ecr::types::ImageIdentifier::builder().image_tag(tag).build())
+            .image_ids(
+                aws_sdk_ecr::types::ImageIdentifier::builder()
+                    .image_tag(tag)
+                    .build(),
+            )
             .send()
             .await;
         match res {
@@ -164,8 +213,12 @@ fn repository(r: &aws_sdk_ecr::types::Repository) -> Repository {
     Repository {
         name: r.repository_name().unwrap_or_default().to_owned(),
         uri: r.repository_uri().unwrap_or_default().to_owned(),
-        immutable_tags: r.image_tag_mutability().is_some_and(|m| m.as_str().starts_with("IMMUTABLE")),
-        scan_on_push: r.image_scanning_configuration().is_some_and(ImageScanningConfiguration::scan_on_push),
+        immutable_tags: r
+            .image_tag_mutability()
+            .is_some_and(|m| m.as_str().starts_with("IMMUTABLE")),
+        scan_on_push: r
+            .image_scanning_configuration()
+            .is_some_and(ImageScanningConfiguration::scan_on_push),
     }
 }
 
@@ -198,7 +251,11 @@ mod tests {
 
     #[test]
     fn token_debug_is_redacted() {
-        let t = AuthorizationToken { token: "QVdTOnNlY3JldA==".into(), proxy_endpoint: "https://x".into(), expires_at: Some(1) };
+        let t = AuthorizationToken {
+            token: "QVdTOnNlY3JldA==".into(),
+            proxy_endpoint: "https://x".into(),
+            expires_at: Some(1),
+        };
         assert!(!format!("{t:?}").contains("QVdTOnNlY3JldA=="));
     }
 

@@ -65,7 +65,10 @@ pub fn judge(state: &ServiceState, started: &str) -> Rollout {
         ));
     };
     if ours.rollout_state.as_deref() == Some("FAILED") {
-        let reason = ours.rollout_state_reason.clone().unwrap_or_else(|| "rollout FAILED".to_owned());
+        let reason = ours
+            .rollout_state_reason
+            .clone()
+            .unwrap_or_else(|| "rollout FAILED".to_owned());
         return Rollout::Failed(reason);
     }
     if ours.status != "PRIMARY" {
@@ -73,13 +76,20 @@ pub fn judge(state: &ServiceState, started: &str) -> Rollout {
         return Rollout::Failed(format!(
             "deployment {started} is {} and {primary} is PRIMARY again (the circuit breaker rolled back){}",
             ours.status,
-            ours.rollout_state_reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default()
+            ours.rollout_state_reason
+                .as_deref()
+                .map(|r| format!(": {r}"))
+                .unwrap_or_default()
         ));
     }
-    let stable_by_waiter_rule = state.deployments.len() == 1 && ours.running == ours.desired && ours.desired == state.desired;
+    let stable_by_waiter_rule = state.deployments.len() == 1
+        && ours.running == ours.desired
+        && ours.desired == state.desired;
     match ours.rollout_state.as_deref() {
         Some("COMPLETED") => Rollout::Completed,
-        Some("IN_PROGRESS") | None if stable_by_waiter_rule && state.running == state.desired => Rollout::Completed,
+        Some("IN_PROGRESS") | None if stable_by_waiter_rule && state.running == state.desired => {
+            Rollout::Completed
+        }
         _ => Rollout::InProgress,
     }
 }
@@ -103,14 +113,20 @@ pub struct Ecs {
 impl Ecs {
     #[must_use]
     pub fn new(aws: &Aws) -> Self {
-        Self { client: aws_sdk_ecs::Client::new(aws.sdk_config()) }
+        Self {
+            client: aws_sdk_ecs::Client::new(aws.sdk_config()),
+        }
     }
 
     /// `UpdateService --force-new-deployment`; returns the new `PRIMARY` deployment's id.
     ///
     /// # Errors
     /// The AWS error (unknown cluster or service, permissions).
-    pub async fn force_new_deployment(&self, cluster: &str, service: &str) -> Result<String, AwsError> {
+    pub async fn force_new_deployment(
+        &self,
+        cluster: &str,
+        service: &str,
+    ) -> Result<String, AwsError> {
         let out = self
             .client
             .update_service()
@@ -120,7 +136,9 @@ impl Ecs {
             .send()
             .await
             .map_err(|e| AwsError::from_sdk("ecs:UpdateService", e))?;
-        let svc = out.service.ok_or_else(|| unexpected("ecs:UpdateService", "no service in the answer"))?;
+        let svc = out
+            .service
+            .ok_or_else(|| unexpected("ecs:UpdateService", "no service in the answer"))?;
         svc.deployments()
             .iter()
             .find(|d| d.status() == Some("PRIMARY"))
@@ -142,7 +160,12 @@ impl Ecs {
             .await
             .map_err(|e| AwsError::from_sdk("ecs:DescribeServices", e))?;
         let Some(svc) = out.services().first() else {
-            let why = out.failures().first().and_then(|f| f.reason()).unwrap_or("MISSING").to_owned();
+            let why = out
+                .failures()
+                .first()
+                .and_then(|f| f.reason())
+                .unwrap_or("MISSING")
+                .to_owned();
             return Err(AwsError::Service {
                 action: "ecs:DescribeServices",
                 code: why,
@@ -176,7 +199,12 @@ impl Ecs {
     ///
     /// # Errors
     /// The AWS error.
-    pub async fn stopped_tasks(&self, cluster: &str, service: &str, limit: i32) -> Result<Vec<StoppedTask>, AwsError> {
+    pub async fn stopped_tasks(
+        &self,
+        cluster: &str,
+        service: &str,
+        limit: i32,
+    ) -> Result<Vec<StoppedTask>, AwsError> {
         let list = self
             .client
             .list_tasks()
@@ -209,7 +237,13 @@ impl Ecs {
                     .containers()
                     .iter()
                     .filter(|c| c.exit_code().is_some_and(|x| x != 0) || c.reason().is_some())
-                    .map(|c| (c.name().unwrap_or_default().to_owned(), c.exit_code(), c.reason().map(str::to_owned)))
+                    .map(|c| {
+                        (
+                            c.name().unwrap_or_default().to_owned(),
+                            c.exit_code(),
+                            c.reason().map(str::to_owned),
+                        )
+                    })
                     .collect(),
             })
             .collect())
@@ -219,7 +253,11 @@ impl Ecs {
     ///
     /// # Errors
     /// The AWS error.
-    pub async fn service_security_groups(&self, cluster: &str, service: &str) -> Result<Vec<String>, AwsError> {
+    pub async fn service_security_groups(
+        &self,
+        cluster: &str,
+        service: &str,
+    ) -> Result<Vec<String>, AwsError> {
         let out = self
             .client
             .describe_services()
@@ -239,7 +277,10 @@ impl Ecs {
 }
 
 fn unexpected(action: &'static str, detail: &str) -> AwsError {
-    AwsError::Unexpected { action, detail: detail.to_owned() }
+    AwsError::Unexpected {
+        action,
+        detail: detail.to_owned(),
+    }
 }
 
 #[cfg(test)]
@@ -259,17 +300,36 @@ mod tests {
     }
 
     fn state(deployments: Vec<Deployment>, running: i32) -> ServiceState {
-        ServiceState { cluster: "c".into(), service: "s".into(), desired: 1, running, pending: 0, deployments }
+        ServiceState {
+            cluster: "c".into(),
+            service: "s".into(),
+            desired: 1,
+            running,
+            pending: 0,
+            deployments,
+        }
     }
 
     #[test]
     fn completed_rollout() {
-        assert_eq!(judge(&state(vec![dep("new", "PRIMARY", Some("COMPLETED"), 1)], 1), "new"), Rollout::Completed);
+        assert_eq!(
+            judge(
+                &state(vec![dep("new", "PRIMARY", Some("COMPLETED"), 1)], 1),
+                "new"
+            ),
+            Rollout::Completed
+        );
     }
 
     #[test]
     fn in_progress_while_old_tasks_still_run() {
-        let s = state(vec![dep("new", "PRIMARY", Some("IN_PROGRESS"), 0), dep("old", "ACTIVE", Some("COMPLETED"), 1)], 1);
+        let s = state(
+            vec![
+                dep("new", "PRIMARY", Some("IN_PROGRESS"), 0),
+                dep("old", "ACTIVE", Some("COMPLETED"), 1),
+            ],
+            1,
+        );
         assert_eq!(judge(&s, "new"), Rollout::InProgress);
     }
 
@@ -278,8 +338,12 @@ mod tests {
         // After a rollback ECS makes the previous task definition's deployment PRIMARY again,
         // and the service is "stable" with 1/1 running: still a failed deploy.
         let mut ours = dep("new", "ACTIVE", Some("FAILED"), 0);
-        ours.rollout_state_reason = Some("ECS deployment circuit breaker: tasks failed to start.".into());
-        let s = state(vec![dep("rollback", "PRIMARY", Some("COMPLETED"), 1), ours], 1);
+        ours.rollout_state_reason =
+            Some("ECS deployment circuit breaker: tasks failed to start.".into());
+        let s = state(
+            vec![dep("rollback", "PRIMARY", Some("COMPLETED"), 1), ours],
+            1,
+        );
         match judge(&s, "new") {
             Rollout::Failed(r) => assert!(r.contains("circuit breaker"), "{r}"),
             other => panic!("{other:?}"),
@@ -290,7 +354,13 @@ mod tests {
 
     #[test]
     fn waiter_rule_without_circuit_breaker() {
-        assert_eq!(judge(&state(vec![dep("new", "PRIMARY", None, 1)], 1), "new"), Rollout::Completed);
-        assert_eq!(judge(&state(vec![dep("new", "PRIMARY", None, 0)], 0), "new"), Rollout::InProgress);
+        assert_eq!(
+            judge(&state(vec![dep("new", "PRIMARY", None, 1)], 1), "new"),
+            Rollout::Completed
+        );
+        assert_eq!(
+            judge(&state(vec![dep("new", "PRIMARY", None, 0)], 0), "new"),
+            Rollout::InProgress
+        );
     }
 }

@@ -5,13 +5,23 @@
 pub enum AwsError {
     /// AWS answered with an error: `code` is AWS's (such as `AccessDenied`, `NoSuchEntity`).
     #[error("{action} failed: {code}: {message}")]
-    Service { action: &'static str, code: String, message: String },
+    Service {
+        action: &'static str,
+        code: String,
+        message: String,
+    },
     /// The request did not get an answer (endpoint unreachable, timeout, credentials chain).
     #[error("{action} failed: {detail}")]
-    Transport { action: &'static str, detail: String },
+    Transport {
+        action: &'static str,
+        detail: String,
+    },
     /// The answer could not be used.
     #[error("{action}: unexpected response: {detail}")]
-    Unexpected { action: &'static str, detail: String },
+    Unexpected {
+        action: &'static str,
+        detail: String,
+    },
 }
 
 impl AwsError {
@@ -27,11 +37,15 @@ impl AwsError {
     /// Whether the failure is a missing permission.
     #[must_use]
     pub fn is_access_denied(&self) -> bool {
-        self.code().is_some_and(|c| c.contains("AccessDenied") || c == "UnauthorizedOperation")
+        self.code()
+            .is_some_and(|c| c.contains("AccessDenied") || c == "UnauthorizedOperation")
     }
 
     /// Builds an [`AwsError`] from any SDK error, keeping AWS's code and message.
-    pub fn from_sdk<E, R>(action: &'static str, err: aws_smithy_runtime_api::client::result::SdkError<E, R>) -> Self
+    pub fn from_sdk<E, R>(
+        action: &'static str,
+        err: aws_smithy_runtime_api::client::result::SdkError<E, R>,
+    ) -> Self
     where
         E: aws_smithy_types::error::metadata::ProvideErrorMetadata + std::error::Error + 'static,
         R: std::fmt::Debug,
@@ -45,7 +59,10 @@ impl AwsError {
                     message: e.message().unwrap_or_default().to_owned(),
                 }
             }
-            other => Self::Transport { action, detail: display_chain(&other) },
+            other => Self::Transport {
+                action,
+                detail: display_chain(&other),
+            },
         }
     }
 }

@@ -69,7 +69,9 @@ pub fn decode_policy(text: &str) -> String {
     if text.trim_start().starts_with('{') {
         return text.to_owned();
     }
-    percent_encoding::percent_decode_str(text).decode_utf8_lossy().into_owned()
+    percent_encoding::percent_decode_str(text)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 fn is_no_such_entity(err: &AwsError) -> bool {
@@ -86,25 +88,42 @@ fn found<T>(result: Result<T, AwsError>) -> Result<Option<T>, AwsError> {
 }
 
 fn tags_of(tags: &[Tag]) -> BTreeMap<String, String> {
-    tags.iter().map(|t| (t.key().to_owned(), t.value().to_owned())).collect()
+    tags.iter()
+        .map(|t| (t.key().to_owned(), t.value().to_owned()))
+        .collect()
 }
 
 fn to_tags(tags: &BTreeMap<String, String>, action: &'static str) -> Result<Vec<Tag>, AwsError> {
     tags.iter()
-        .map(|(k, v)| Tag::builder().key(k).value(v).build().map_err(|e| AwsError::Unexpected { action, detail: e.to_string() }))
+        .map(|(k, v)| {
+            Tag::builder()
+                .key(k)
+                .value(v)
+                .build()
+                .map_err(|e| AwsError::Unexpected {
+                    action,
+                    detail: e.to_string(),
+                })
+        })
         .collect()
 }
 
 fn date(d: &aws_smithy_types::DateTime) -> String {
-    d.fmt(aws_smithy_types::date_time::Format::DateTime).unwrap_or_default()
+    d.fmt(aws_smithy_types::date_time::Format::DateTime)
+        .unwrap_or_default()
 }
 
 fn role_info(role: &aws_sdk_iam::types::Role) -> RoleInfo {
     RoleInfo {
         name: role.role_name().to_owned(),
         arn: role.arn().to_owned(),
-        trust_policy: role.assume_role_policy_document().map(decode_policy).unwrap_or_default(),
-        max_session_duration: role.max_session_duration().and_then(|s| u32::try_from(s).ok()),
+        trust_policy: role
+            .assume_role_policy_document()
+            .map(decode_policy)
+            .unwrap_or_default(),
+        max_session_duration: role
+            .max_session_duration()
+            .and_then(|s| u32::try_from(s).ok()),
         tags: tags_of(role.tags()),
         description: role.description().map(ToOwned::to_owned),
         create_date: date(role.create_date()),
@@ -114,7 +133,9 @@ fn role_info(role: &aws_sdk_iam::types::Role) -> RoleInfo {
 impl Iam {
     #[must_use]
     pub fn new(aws: &Aws) -> Self {
-        Self { client: aws_sdk_iam::Client::new(aws.sdk_config()) }
+        Self {
+            client: aws_sdk_iam::Client::new(aws.sdk_config()),
+        }
     }
 
     // ------------------------------------------------------------------ OIDC providers
@@ -125,8 +146,15 @@ impl Iam {
     /// Any failure but `NoSuchEntity`.
     pub async fn get_oidc_provider(&self, arn: &str) -> Result<Option<OidcProviderInfo>, AwsError> {
         const ACTION: &str = "iam:GetOpenIDConnectProvider";
-        let out = self.client.get_open_id_connect_provider().open_id_connect_provider_arn(arn).send().await;
-        let Some(out) = found(out.map_err(|e| AwsError::from_sdk(ACTION, e)))? else { return Ok(None) };
+        let out = self
+            .client
+            .get_open_id_connect_provider()
+            .open_id_connect_provider_arn(arn)
+            .send()
+            .await;
+        let Some(out) = found(out.map_err(|e| AwsError::from_sdk(ACTION, e)))? else {
+            return Ok(None);
+        };
         Ok(Some(OidcProviderInfo {
             arn: arn.to_owned(),
             url: out.url().unwrap_or_default().to_owned(),
@@ -142,8 +170,17 @@ impl Iam {
     /// When IAM refuses or cannot be reached.
     pub async fn list_oidc_providers(&self) -> Result<Vec<String>, AwsError> {
         const ACTION: &str = "iam:ListOpenIDConnectProviders";
-        let out = self.client.list_open_id_connect_providers().send().await.map_err(|e| AwsError::from_sdk(ACTION, e))?;
-        Ok(out.open_id_connect_provider_list().iter().filter_map(|p| p.arn().map(ToOwned::to_owned)).collect())
+        let out = self
+            .client
+            .list_open_id_connect_providers()
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk(ACTION, e))?;
+        Ok(out
+            .open_id_connect_provider_list()
+            .iter()
+            .filter_map(|p| p.arn().map(ToOwned::to_owned))
+            .collect())
     }
 
     /// Creates a provider; its ARN. An empty `thumbprints` lets IAM use its trusted CAs (what
@@ -151,23 +188,42 @@ impl Iam {
     ///
     /// # Errors
     /// `EntityAlreadyExists` and any other failure.
-    pub async fn create_oidc_provider(&self, url: &str, client_ids: &[String], thumbprints: &[String]) -> Result<String, AwsError> {
+    pub async fn create_oidc_provider(
+        &self,
+        url: &str,
+        client_ids: &[String],
+        thumbprints: &[String],
+    ) -> Result<String, AwsError> {
         const ACTION: &str = "iam:CreateOpenIDConnectProvider";
-        let mut req = self.client.create_open_id_connect_provider().url(url).set_client_id_list(Some(client_ids.to_vec()));
+        let mut req = self
+            .client
+            .create_open_id_connect_provider()
+            .url(url)
+            .set_client_id_list(Some(client_ids.to_vec()));
         if !thumbprints.is_empty() {
             req = req.set_thumbprint_list(Some(thumbprints.to_vec()));
         }
-        let out = req.send().await.map_err(|e| AwsError::from_sdk(ACTION, e))?;
+        let out = req
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk(ACTION, e))?;
         out.open_id_connect_provider_arn()
             .map(ToOwned::to_owned)
-            .ok_or(AwsError::Unexpected { action: ACTION, detail: "no OpenIDConnectProviderArn in the answer".into() })
+            .ok_or(AwsError::Unexpected {
+                action: ACTION,
+                detail: "no OpenIDConnectProviderArn in the answer".into(),
+            })
     }
 
     /// Adds an audience (client id) to a provider.
     ///
     /// # Errors
     /// Any failure (moto 5.2.1 answers HTTP 500: not implemented there).
-    pub async fn add_client_id_to_oidc_provider(&self, arn: &str, client_id: &str) -> Result<(), AwsError> {
+    pub async fn add_client_id_to_oidc_provider(
+        &self,
+        arn: &str,
+        client_id: &str,
+    ) -> Result<(), AwsError> {
         const ACTION: &str = "iam:AddClientIDToOpenIDConnectProvider";
         self.client
             .add_client_id_to_open_id_connect_provider()
@@ -183,7 +239,11 @@ impl Iam {
     ///
     /// # Errors
     /// Any failure.
-    pub async fn update_oidc_provider_thumbprints(&self, arn: &str, thumbprints: &[String]) -> Result<(), AwsError> {
+    pub async fn update_oidc_provider_thumbprints(
+        &self,
+        arn: &str,
+        thumbprints: &[String],
+    ) -> Result<(), AwsError> {
         const ACTION: &str = "iam:UpdateOpenIDConnectProviderThumbprint";
         self.client
             .update_open_id_connect_provider_thumbprint()
@@ -203,9 +263,20 @@ impl Iam {
     /// Any failure but `NoSuchEntity`.
     pub async fn get_role(&self, name: &str) -> Result<Option<RoleInfo>, AwsError> {
         const ACTION: &str = "iam:GetRole";
-        let out = self.client.get_role().role_name(name).send().await.map_err(|e| AwsError::from_sdk(ACTION, e));
-        let Some(out) = found(out)? else { return Ok(None) };
-        let role = out.role().ok_or(AwsError::Unexpected { action: ACTION, detail: "no Role in the answer".into() })?;
+        let out = self
+            .client
+            .get_role()
+            .role_name(name)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk(ACTION, e));
+        let Some(out) = found(out)? else {
+            return Ok(None);
+        };
+        let role = out.role().ok_or(AwsError::Unexpected {
+            action: ACTION,
+            detail: "no Role in the answer".into(),
+        })?;
         Ok(Some(role_info(role)))
     }
 
@@ -216,8 +287,18 @@ impl Iam {
     /// When IAM refuses or cannot be reached.
     pub async fn list_roles(&self) -> Result<Vec<RoleInfo>, AwsError> {
         const ACTION: &str = "iam:ListRoles";
-        let pages = self.client.list_roles().into_paginator().send().try_collect().await.map_err(|e| AwsError::from_sdk(ACTION, e))?;
-        Ok(pages.iter().flat_map(|p| p.roles().iter().map(role_info)).collect())
+        let pages = self
+            .client
+            .list_roles()
+            .into_paginator()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| AwsError::from_sdk(ACTION, e))?;
+        Ok(pages
+            .iter()
+            .flat_map(|p| p.roles().iter().map(role_info))
+            .collect())
     }
 
     /// Roles whose trust policy names the OIDC provider of `provider_host` (such as
@@ -226,13 +307,21 @@ impl Iam {
     ///
     /// # Errors
     /// When IAM refuses or cannot be reached.
-    pub async fn list_roles_trusting_provider(&self, provider_host: &str) -> Result<Vec<RoleInfo>, AwsError> {
-        let needle = format!(":oidc-provider/{}", provider_host.trim_start_matches("https://"));
+    pub async fn list_roles_trusting_provider(
+        &self,
+        provider_host: &str,
+    ) -> Result<Vec<RoleInfo>, AwsError> {
+        let needle = format!(
+            ":oidc-provider/{}",
+            provider_host.trim_start_matches("https://")
+        );
         let mut out = Vec::new();
         for role in self.list_roles().await? {
             let trusts = match hoist_policy::PolicyDocument::parse(&role.trust_policy) {
                 Ok(doc) => doc.statements.iter().any(|s| {
-                    s.principal.as_ref().is_some_and(|p| p.federated_values().iter().any(|f| f.ends_with(&needle)))
+                    s.principal
+                        .as_ref()
+                        .is_some_and(|p| p.federated_values().iter().any(|f| f.ends_with(&needle)))
                 }),
                 Err(_) => role.trust_policy.contains(&needle),
             };
@@ -267,7 +356,11 @@ impl Iam {
     ///
     /// # Errors
     /// `MalformedPolicyDocument`, `NoSuchEntity` and any other failure.
-    pub async fn update_assume_role_policy(&self, role: &str, document: &str) -> Result<(), AwsError> {
+    pub async fn update_assume_role_policy(
+        &self,
+        role: &str,
+        document: &str,
+    ) -> Result<(), AwsError> {
         const ACTION: &str = "iam:UpdateAssumeRolePolicy";
         self.client
             .update_assume_role_policy()
@@ -299,7 +392,11 @@ impl Iam {
     ///
     /// # Errors
     /// Any failure.
-    pub async fn tag_role(&self, role: &str, tags: &BTreeMap<String, String>) -> Result<(), AwsError> {
+    pub async fn tag_role(
+        &self,
+        role: &str,
+        tags: &BTreeMap<String, String>,
+    ) -> Result<(), AwsError> {
         const ACTION: &str = "iam:TagRole";
         self.client
             .tag_role()
@@ -317,17 +414,39 @@ impl Iam {
     /// Any failure.
     pub async fn list_role_policies(&self, role: &str) -> Result<Vec<String>, AwsError> {
         const ACTION: &str = "iam:ListRolePolicies";
-        let pages = self.client.list_role_policies().role_name(role).into_paginator().send().try_collect().await.map_err(|e| AwsError::from_sdk(ACTION, e))?;
-        Ok(pages.iter().flat_map(|p| p.policy_names().iter().cloned()).collect())
+        let pages = self
+            .client
+            .list_role_policies()
+            .role_name(role)
+            .into_paginator()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| AwsError::from_sdk(ACTION, e))?;
+        Ok(pages
+            .iter()
+            .flat_map(|p| p.policy_names().iter().cloned())
+            .collect())
     }
 
     /// The decoded JSON of an inline role policy, or `None`.
     ///
     /// # Errors
     /// Any failure but `NoSuchEntity`.
-    pub async fn get_role_policy(&self, role: &str, name: &str) -> Result<Option<String>, AwsError> {
+    pub async fn get_role_policy(
+        &self,
+        role: &str,
+        name: &str,
+    ) -> Result<Option<String>, AwsError> {
         const ACTION: &str = "iam:GetRolePolicy";
-        let out = self.client.get_role_policy().role_name(role).policy_name(name).send().await.map_err(|e| AwsError::from_sdk(ACTION, e));
+        let out = self
+            .client
+            .get_role_policy()
+            .role_name(role)
+            .policy_name(name)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk(ACTION, e));
         Ok(found(out)?.map(|o| decode_policy(o.policy_document())))
     }
 
@@ -335,7 +454,10 @@ impl Iam {
     ///
     /// # Errors
     /// Any failure.
-    pub async fn role_inline_policies(&self, role: &str) -> Result<BTreeMap<String, String>, AwsError> {
+    pub async fn role_inline_policies(
+        &self,
+        role: &str,
+    ) -> Result<BTreeMap<String, String>, AwsError> {
         let mut out = BTreeMap::new();
         for name in self.list_role_policies(role).await? {
             if let Some(doc) = self.get_role_policy(role, &name).await? {
@@ -349,7 +471,12 @@ impl Iam {
     ///
     /// # Errors
     /// `MalformedPolicyDocument` and any other failure.
-    pub async fn put_role_policy(&self, role: &str, name: &str, document: &str) -> Result<(), AwsError> {
+    pub async fn put_role_policy(
+        &self,
+        role: &str,
+        name: &str,
+        document: &str,
+    ) -> Result<(), AwsError> {
         const ACTION: &str = "iam:PutRolePolicy";
         self.client
             .put_role_policy()
@@ -368,7 +495,13 @@ impl Iam {
     /// Any failure.
     pub async fn delete_role_policy(&self, role: &str, name: &str) -> Result<(), AwsError> {
         const ACTION: &str = "iam:DeleteRolePolicy";
-        self.client.delete_role_policy().role_name(role).policy_name(name).send().await.map_err(|e| AwsError::from_sdk(ACTION, e))?;
+        self.client
+            .delete_role_policy()
+            .role_name(role)
+            .policy_name(name)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk(ACTION, e))?;
         Ok(())
     }
 
@@ -376,7 +509,10 @@ impl Iam {
     ///
     /// # Errors
     /// Any failure.
-    pub async fn list_attached_role_policies(&self, role: &str) -> Result<BTreeSet<String>, AwsError> {
+    pub async fn list_attached_role_policies(
+        &self,
+        role: &str,
+    ) -> Result<BTreeSet<String>, AwsError> {
         const ACTION: &str = "iam:ListAttachedRolePolicies";
         let pages = self
             .client
@@ -387,7 +523,14 @@ impl Iam {
             .try_collect()
             .await
             .map_err(|e| AwsError::from_sdk(ACTION, e))?;
-        Ok(pages.iter().flat_map(|p| p.attached_policies().iter().filter_map(|a| a.policy_arn().map(ToOwned::to_owned))).collect())
+        Ok(pages
+            .iter()
+            .flat_map(|p| {
+                p.attached_policies()
+                    .iter()
+                    .filter_map(|a| a.policy_arn().map(ToOwned::to_owned))
+            })
+            .collect())
     }
 
     /// Attaches a managed policy.
@@ -396,7 +539,13 @@ impl Iam {
     /// `NoSuchEntity` (unknown policy ARN) and any other failure.
     pub async fn attach_role_policy(&self, role: &str, policy_arn: &str) -> Result<(), AwsError> {
         const ACTION: &str = "iam:AttachRolePolicy";
-        self.client.attach_role_policy().role_name(role).policy_arn(policy_arn).send().await.map_err(|e| AwsError::from_sdk(ACTION, e))?;
+        self.client
+            .attach_role_policy()
+            .role_name(role)
+            .policy_arn(policy_arn)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk(ACTION, e))?;
         Ok(())
     }
 
@@ -406,7 +555,13 @@ impl Iam {
     /// Any failure.
     pub async fn detach_role_policy(&self, role: &str, policy_arn: &str) -> Result<(), AwsError> {
         const ACTION: &str = "iam:DetachRolePolicy";
-        self.client.detach_role_policy().role_name(role).policy_arn(policy_arn).send().await.map_err(|e| AwsError::from_sdk(ACTION, e))?;
+        self.client
+            .detach_role_policy()
+            .role_name(role)
+            .policy_arn(policy_arn)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk(ACTION, e))?;
         Ok(())
     }
 
@@ -418,8 +573,19 @@ impl Iam {
     /// Any failure but `NoSuchEntity`.
     pub async fn get_user(&self, name: &str) -> Result<Option<UserInfo>, AwsError> {
         const ACTION: &str = "iam:GetUser";
-        let out = self.client.get_user().user_name(name).send().await.map_err(|e| AwsError::from_sdk(ACTION, e));
-        Ok(found(out)?.and_then(|o| o.user().map(|u| UserInfo { name: u.user_name().to_owned(), arn: u.arn().to_owned() })))
+        let out = self
+            .client
+            .get_user()
+            .user_name(name)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk(ACTION, e));
+        Ok(found(out)?.and_then(|o| {
+            o.user().map(|u| UserInfo {
+                name: u.user_name().to_owned(),
+                arn: u.arn().to_owned(),
+            })
+        }))
     }
 
     /// Creates a user; its ARN.
@@ -428,7 +594,13 @@ impl Iam {
     /// `EntityAlreadyExists` and any other failure.
     pub async fn create_user(&self, name: &str) -> Result<String, AwsError> {
         const ACTION: &str = "iam:CreateUser";
-        let out = self.client.create_user().user_name(name).send().await.map_err(|e| AwsError::from_sdk(ACTION, e))?;
+        let out = self
+            .client
+            .create_user()
+            .user_name(name)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk(ACTION, e))?;
         Ok(out.user().map(|u| u.arn().to_owned()).unwrap_or_default())
     }
 
@@ -438,17 +610,39 @@ impl Iam {
     /// Any failure.
     pub async fn list_user_policies(&self, user: &str) -> Result<Vec<String>, AwsError> {
         const ACTION: &str = "iam:ListUserPolicies";
-        let pages = self.client.list_user_policies().user_name(user).into_paginator().send().try_collect().await.map_err(|e| AwsError::from_sdk(ACTION, e))?;
-        Ok(pages.iter().flat_map(|p| p.policy_names().iter().cloned()).collect())
+        let pages = self
+            .client
+            .list_user_policies()
+            .user_name(user)
+            .into_paginator()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| AwsError::from_sdk(ACTION, e))?;
+        Ok(pages
+            .iter()
+            .flat_map(|p| p.policy_names().iter().cloned())
+            .collect())
     }
 
     /// The decoded JSON of an inline user policy, or `None`.
     ///
     /// # Errors
     /// Any failure but `NoSuchEntity`.
-    pub async fn get_user_policy(&self, user: &str, name: &str) -> Result<Option<String>, AwsError> {
+    pub async fn get_user_policy(
+        &self,
+        user: &str,
+        name: &str,
+    ) -> Result<Option<String>, AwsError> {
         const ACTION: &str = "iam:GetUserPolicy";
-        let out = self.client.get_user_policy().user_name(user).policy_name(name).send().await.map_err(|e| AwsError::from_sdk(ACTION, e));
+        let out = self
+            .client
+            .get_user_policy()
+            .user_name(user)
+            .policy_name(name)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk(ACTION, e));
         Ok(found(out)?.map(|o| decode_policy(o.policy_document())))
     }
 
@@ -456,7 +650,10 @@ impl Iam {
     ///
     /// # Errors
     /// Any failure.
-    pub async fn user_inline_policies(&self, user: &str) -> Result<BTreeMap<String, String>, AwsError> {
+    pub async fn user_inline_policies(
+        &self,
+        user: &str,
+    ) -> Result<BTreeMap<String, String>, AwsError> {
         let mut out = BTreeMap::new();
         for name in self.list_user_policies(user).await? {
             if let Some(doc) = self.get_user_policy(user, &name).await? {
@@ -470,7 +667,12 @@ impl Iam {
     ///
     /// # Errors
     /// `MalformedPolicyDocument` and any other failure.
-    pub async fn put_user_policy(&self, user: &str, name: &str, document: &str) -> Result<(), AwsError> {
+    pub async fn put_user_policy(
+        &self,
+        user: &str,
+        name: &str,
+        document: &str,
+    ) -> Result<(), AwsError> {
         const ACTION: &str = "iam:PutUserPolicy";
         self.client
             .put_user_policy()
@@ -490,7 +692,10 @@ mod tests {
 
     #[test]
     fn decodes_percent_encoded_policies_and_keeps_plain_json() {
-        assert_eq!(decode_policy("%7B%22Version%22%3A%222012-10-17%22%7D%0A"), "{\"Version\":\"2012-10-17\"}\n");
+        assert_eq!(
+            decode_policy("%7B%22Version%22%3A%222012-10-17%22%7D%0A"),
+            "{\"Version\":\"2012-10-17\"}\n"
+        );
         assert_eq!(decode_policy("{\"a\": \"%41\"}"), "{\"a\": \"%41\"}");
     }
 }

@@ -67,7 +67,11 @@ pub async fn user_arn(aws: &Aws, user: &str) -> Result<Option<String>, AwsError>
         Ok(out) => Ok(out.user().map(|u| u.arn().to_owned())),
         Err(e) => {
             let err = AwsError::from_sdk("iam:GetUser", e);
-            if err.code() == Some("NoSuchEntity") { Ok(None) } else { Err(err) }
+            if err.code() == Some("NoSuchEntity") {
+                Ok(None)
+            } else {
+                Err(err)
+            }
         }
     }
 }
@@ -78,10 +82,17 @@ pub async fn user_arn(aws: &Aws, user: &str) -> Result<Option<String>, AwsError>
 /// [`AwsError`] from `ListAccessKeys` or `GetAccessKeyLastUsed`.
 pub async fn list_access_keys(aws: &Aws, user: &str) -> Result<Vec<AccessKey>, AwsError> {
     let iam = client(aws);
-    let out = iam.list_access_keys().user_name(user).send().await.map_err(|e| AwsError::from_sdk("iam:ListAccessKeys", e))?;
+    let out = iam
+        .list_access_keys()
+        .user_name(user)
+        .send()
+        .await
+        .map_err(|e| AwsError::from_sdk("iam:ListAccessKeys", e))?;
     let mut keys = Vec::new();
     for meta in out.access_key_metadata() {
-        let Some(id) = meta.access_key_id() else { continue };
+        let Some(id) = meta.access_key_id() else {
+            continue;
+        };
         let used = iam
             .get_access_key_last_used()
             .access_key_id(id)
@@ -93,8 +104,12 @@ pub async fn list_access_keys(aws: &Aws, user: &str) -> Result<Vec<AccessKey>, A
             access_key_id: id.to_owned(),
             active: meta.status() == Some(&StatusType::Active),
             created: meta.create_date().map(aws_smithy_types::DateTime::secs),
-            last_used: last.and_then(|l| l.last_used_date()).map(aws_smithy_types::DateTime::secs),
-            last_used_service: last.map(|l| l.service_name().to_owned()).filter(|s| s != "N/A"),
+            last_used: last
+                .and_then(|l| l.last_used_date())
+                .map(aws_smithy_types::DateTime::secs),
+            last_used_service: last
+                .map(|l| l.service_name().to_owned())
+                .filter(|s| s != "N/A"),
             last_used_region: last.map(|l| l.region().to_owned()).filter(|s| s != "N/A"),
         });
     }
@@ -107,8 +122,16 @@ pub async fn list_access_keys(aws: &Aws, user: &str) -> Result<Vec<AccessKey>, A
 /// # Errors
 /// [`AwsError`] from `CreateAccessKey`.
 pub async fn create_access_key(aws: &Aws, user: &str) -> Result<NewAccessKey, AwsError> {
-    let out = client(aws).create_access_key().user_name(user).send().await.map_err(|e| AwsError::from_sdk("iam:CreateAccessKey", e))?;
-    let key = out.access_key().ok_or(AwsError::Unexpected { action: "iam:CreateAccessKey", detail: "no AccessKey in the answer".into() })?;
+    let out = client(aws)
+        .create_access_key()
+        .user_name(user)
+        .send()
+        .await
+        .map_err(|e| AwsError::from_sdk("iam:CreateAccessKey", e))?;
+    let key = out.access_key().ok_or(AwsError::Unexpected {
+        action: "iam:CreateAccessKey",
+        detail: "no AccessKey in the answer".into(),
+    })?;
     Ok(NewAccessKey {
         access_key_id: key.access_key_id().to_owned(),
         secret_access_key: SecretAccessKey(key.secret_access_key().to_owned()),
@@ -119,12 +142,21 @@ pub async fn create_access_key(aws: &Aws, user: &str) -> Result<NewAccessKey, Aw
 ///
 /// # Errors
 /// [`AwsError`] from `UpdateAccessKey`.
-pub async fn set_access_key_active(aws: &Aws, user: &str, access_key_id: &str, active: bool) -> Result<(), AwsError> {
+pub async fn set_access_key_active(
+    aws: &Aws,
+    user: &str,
+    access_key_id: &str,
+    active: bool,
+) -> Result<(), AwsError> {
     client(aws)
         .update_access_key()
         .user_name(user)
         .access_key_id(access_key_id)
-        .status(if active { StatusType::Active } else { StatusType::Inactive })
+        .status(if active {
+            StatusType::Active
+        } else {
+            StatusType::Inactive
+        })
         .send()
         .await
         .map(|_| ())
@@ -159,13 +191,18 @@ pub async fn caller_arn_with_key(aws: &Aws, key: &NewAccessKey) -> Result<String
         None,
         "hoist-keys-rotate",
     );
-    let conf = aws_sdk_sts::config::Builder::from(aws.sdk_config()).credentials_provider(creds).build();
+    let conf = aws_sdk_sts::config::Builder::from(aws.sdk_config())
+        .credentials_provider(creds)
+        .build();
     let out = aws_sdk_sts::Client::from_conf(conf)
         .get_caller_identity()
         .send()
         .await
         .map_err(|e| AwsError::from_sdk("sts:GetCallerIdentity", e))?;
-    out.arn().map(str::to_owned).ok_or(AwsError::Unexpected { action: "sts:GetCallerIdentity", detail: "no Arn in the answer".into() })
+    out.arn().map(str::to_owned).ok_or(AwsError::Unexpected {
+        action: "sts:GetCallerIdentity",
+        detail: "no Arn in the answer".into(),
+    })
 }
 
 #[cfg(test)]
@@ -174,7 +211,10 @@ mod tests {
 
     #[test]
     fn secret_is_redacted_in_debug() {
-        let key = NewAccessKey { access_key_id: "AKIAEXAMPLE".into(), secret_access_key: SecretAccessKey("wJalrXUtnFEMI".into()) };
+        let key = NewAccessKey {
+            access_key_id: "AKIAEXAMPLE".into(),
+            secret_access_key: SecretAccessKey("wJalrXUtnFEMI".into()),
+        };
         let shown = format!("{key:?}");
         assert!(!shown.contains("wJalrXUtnFEMI"), "{shown}");
         assert!(shown.contains("AKIAEXAMPLE"));
@@ -182,7 +222,14 @@ mod tests {
 
     #[test]
     fn age_in_whole_days() {
-        let k = AccessKey { access_key_id: "A".into(), active: true, created: Some(0), last_used: None, last_used_service: None, last_used_region: None };
+        let k = AccessKey {
+            access_key_id: "A".into(),
+            active: true,
+            created: Some(0),
+            last_used: None,
+            last_used_service: None,
+            last_used_region: None,
+        };
         assert_eq!(k.age_days(86_400 * 91 + 5), Some(91));
         assert_eq!(k.age_days(-5), Some(0));
     }

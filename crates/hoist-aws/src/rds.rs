@@ -20,13 +20,23 @@ pub struct DbInstance {
 ///
 /// # Errors
 /// [`AwsError`] from `DescribeDBInstances`.
-pub async fn describe_db_instance(aws: &Aws, identifier: &str) -> Result<Option<DbInstance>, AwsError> {
-    let res = aws_sdk_rds::Client::new(aws.sdk_config()).describe_db_instances().db_instance_identifier(identifier).send().await;
+pub async fn describe_db_instance(
+    aws: &Aws,
+    identifier: &str,
+) -> Result<Option<DbInstance>, AwsError> {
+    let res = aws_sdk_rds::Client::new(aws.sdk_config())
+        .describe_db_instances()
+        .db_instance_identifier(identifier)
+        .send()
+        .await;
     let out = match res {
         Ok(out) => out,
         Err(e) => {
             let err = AwsError::from_sdk("rds:DescribeDBInstances", e);
-            if err.code().is_some_and(|c| c.starts_with("DBInstanceNotFound")) {
+            if err
+                .code()
+                .is_some_and(|c| c.starts_with("DBInstanceNotFound"))
+            {
                 return Ok(None);
             }
             return Err(err);
@@ -38,6 +48,11 @@ pub async fn describe_db_instance(aws: &Aws, identifier: &str) -> Result<Option<
         engine: d.engine().unwrap_or_default().to_owned(),
         endpoint: d.endpoint().and_then(|e| e.address()).map(str::to_owned),
         port: d.endpoint().and_then(|e| e.port()),
-        security_groups: d.vpc_security_groups().iter().filter_map(|g| g.vpc_security_group_id()).map(str::to_owned).collect(),
+        security_groups: d
+            .vpc_security_groups()
+            .iter()
+            .filter_map(|g| g.vpc_security_group_id())
+            .map(str::to_owned)
+            .collect(),
     }))
 }

@@ -14,18 +14,37 @@ impl S3 {
     #[must_use]
     pub fn new(aws: &Aws) -> Self {
         let sdk = aws.sdk_config();
-        let conf = aws_sdk_s3::config::Builder::from(sdk).force_path_style(sdk.endpoint_url().is_some()).build();
-        Self { client: aws_sdk_s3::Client::from_conf(conf) }
+        let conf = aws_sdk_s3::config::Builder::from(sdk)
+            .force_path_style(sdk.endpoint_url().is_some())
+            .build();
+        Self {
+            client: aws_sdk_s3::Client::from_conf(conf),
+        }
     }
 
     /// Uploads `body` to `bucket/key` unless the key exists. Returns whether it uploaded.
     ///
     /// # Errors
     /// The AWS error (missing bucket: run `cdk bootstrap`).
-    pub async fn put_if_absent(&self, bucket: &str, key: &str, body: Vec<u8>) -> Result<bool, AwsError> {
-        match self.client.head_object().bucket(bucket).key(key).send().await {
+    pub async fn put_if_absent(
+        &self,
+        bucket: &str,
+        key: &str,
+        body: Vec<u8>,
+    ) -> Result<bool, AwsError> {
+        match self
+            .client
+            .head_object()
+            .bucket(bucket)
+            .key(key)
+            .send()
+            .await
+        {
             Ok(_) => return Ok(false),
-            Err(err) if err.as_service_error().is_some_and(aws_sdk_s3::operation::head_object::HeadObjectError::is_not_found) => {}
+            Err(err)
+                if err.as_service_error().is_some_and(
+                    aws_sdk_s3::operation::head_object::HeadObjectError::is_not_found,
+                ) => {}
             Err(err) => return Err(AwsError::from_sdk("s3:HeadObject", err)),
         }
         self.client

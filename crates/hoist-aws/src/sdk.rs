@@ -21,7 +21,9 @@ impl Aws {
         if let Some(region) = region {
             loader = loader.region(aws_config::Region::new(region.to_owned()));
         }
-        Self { config: loader.load().await }
+        Self {
+            config: loader.load().await,
+        }
     }
 
     /// The region in effect, if any source gave one.

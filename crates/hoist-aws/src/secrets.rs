@@ -65,7 +65,9 @@ pub struct Secrets {
 impl Secrets {
     #[must_use]
     pub fn new(aws: &Aws) -> Self {
-        Self { client: aws_sdk_secretsmanager::Client::new(aws.sdk_config()) }
+        Self {
+            client: aws_sdk_secretsmanager::Client::new(aws.sdk_config()),
+        }
     }
 
     /// The current (`AWSCURRENT`) string value, or `None` when the secret has no value yet
@@ -74,18 +76,34 @@ impl Secrets {
     /// # Errors
     /// [`SecretsError::NotFound`] for an unknown ARN, else the AWS error.
     pub async fn current(&self, secret_id: &str) -> Result<Option<SecretValue>, SecretsError> {
-        match self.client.get_secret_value().secret_id(secret_id).send().await {
+        match self
+            .client
+            .get_secret_value()
+            .secret_id(secret_id)
+            .send()
+            .await
+        {
             Ok(out) => Ok(out.secret_string.map(SecretValue)),
             Err(err) => {
-                let code = err.as_service_error().and_then(|e| e.code()).unwrap_or_default().to_owned();
-                let message = err.as_service_error().and_then(|e| e.message()).unwrap_or_default().to_owned();
+                let code = err
+                    .as_service_error()
+                    .and_then(|e| e.code())
+                    .unwrap_or_default()
+                    .to_owned();
+                let message = err
+                    .as_service_error()
+                    .and_then(|e| e.message())
+                    .unwrap_or_default()
+                    .to_owned();
                 // A secret created without a value has no AWSCURRENT version yet.
                 // AWS: "Secrets Manager can't find the specified secret value for staging label: AWSCURRENT".
                 if code == "ResourceNotFoundException" && message.contains("secret value") {
                     return Ok(None);
                 }
                 if code == "ResourceNotFoundException" {
-                    return Err(SecretsError::NotFound { secret_id: secret_id.to_owned() });
+                    return Err(SecretsError::NotFound {
+                        secret_id: secret_id.to_owned(),
+                    });
                 }
                 Err(AwsError::from_sdk("secretsmanager:GetSecretValue", err).into())
             }
@@ -96,15 +114,32 @@ impl Secrets {
     ///
     /// # Errors
     /// [`SecretsError::NotFound`] for an unknown ARN, else the AWS error.
-    pub async fn put_if_changed(&self, secret_id: &str, value: &SecretValue) -> Result<PutOutcome, SecretsError> {
+    pub async fn put_if_changed(
+        &self,
+        secret_id: &str,
+        value: &SecretValue,
+    ) -> Result<PutOutcome, SecretsError> {
         if self.current(secret_id).await?.as_ref() == Some(value) {
             return Ok(PutOutcome::Unchanged);
         }
-        match self.client.put_secret_value().secret_id(secret_id).secret_string(value.expose()).send().await {
-            Ok(out) => Ok(PutOutcome::Updated { version_id: out.version_id }),
+        match self
+            .client
+            .put_secret_value()
+            .secret_id(secret_id)
+            .secret_string(value.expose())
+            .send()
+            .await
+        {
+            Ok(out) => Ok(PutOutcome::Updated {
+                version_id: out.version_id,
+            }),
             Err(err) => {
-                if err.as_service_error().and_then(|e| e.code()) == Some("ResourceNotFoundException") {
-                    return Err(SecretsError::NotFound { secret_id: secret_id.to_owned() });
+                if err.as_service_error().and_then(|e| e.code())
+                    == Some("ResourceNotFoundException")
+                {
+                    return Err(SecretsError::NotFound {
+                        secret_id: secret_id.to_owned(),
+                    });
                 }
                 Err(AwsError::from_sdk("secretsmanager:PutSecretValue", err).into())
             }

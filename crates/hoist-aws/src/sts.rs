@@ -21,7 +21,9 @@ pub struct Sts {
 impl Sts {
     #[must_use]
     pub fn new(aws: &Aws) -> Self {
-        Self { client: aws_sdk_sts::Client::new(aws.sdk_config()) }
+        Self {
+            client: aws_sdk_sts::Client::new(aws.sdk_config()),
+        }
     }
 
     /// `sts:GetCallerIdentity`. Needs no permission, only valid credentials, so its failure
@@ -31,10 +33,23 @@ impl Sts {
     /// When no credentials are found, they are invalid or expired, or STS cannot be reached.
     pub async fn caller_identity(&self) -> Result<CallerIdentity, AwsError> {
         const ACTION: &str = "sts:GetCallerIdentity";
-        let out = self.client.get_caller_identity().send().await.map_err(|e| AwsError::from_sdk(ACTION, e))?;
+        let out = self
+            .client
+            .get_caller_identity()
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk(ACTION, e))?;
         let field = |v: Option<&str>, name: &str| {
-            v.map(ToOwned::to_owned).ok_or_else(|| AwsError::Unexpected { action: ACTION, detail: format!("no {name} in the answer") })
+            v.map(ToOwned::to_owned)
+                .ok_or_else(|| AwsError::Unexpected {
+                    action: ACTION,
+                    detail: format!("no {name} in the answer"),
+                })
         };
-        Ok(CallerIdentity { account: field(out.account(), "Account")?, arn: field(out.arn(), "Arn")?, user_id: field(out.user_id(), "UserId")? })
+        Ok(CallerIdentity {
+            account: field(out.account(), "Account")?,
+            arn: field(out.arn(), "Arn")?,
+            user_id: field(out.user_id(), "UserId")?,
+        })
     }
 }

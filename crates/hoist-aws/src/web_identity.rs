@@ -26,8 +26,18 @@ pub struct Credentials {
 
 impl Credentials {
     /// Wraps credentials (from STS, or from a test).
-    pub fn new(access_key_id: String, secret_access_key: String, session_token: String, expiration: String) -> Self {
-        Self { access_key_id, secret_access_key, session_token, expiration }
+    pub fn new(
+        access_key_id: String,
+        secret_access_key: String,
+        session_token: String,
+        expiration: String,
+    ) -> Self {
+        Self {
+            access_key_id,
+            secret_access_key,
+            session_token,
+            expiration,
+        }
     }
 
     /// `ASIA…`: not a secret by itself, but masked in Actions logs anyway.
@@ -108,7 +118,11 @@ pub struct Retry {
 
 impl Default for Retry {
     fn default() -> Self {
-        Self { max_attempts: 5, initial_backoff: Duration::from_millis(500), max_backoff: Duration::from_secs(8) }
+        Self {
+            max_attempts: 5,
+            initial_backoff: Duration::from_millis(500),
+            max_backoff: Duration::from_secs(8),
+        }
     }
 }
 
@@ -117,7 +131,9 @@ impl Retry {
     #[must_use]
     pub fn backoff(&self, failed: u32) -> Duration {
         let factor = 2u32.saturating_pow(failed.saturating_sub(1));
-        self.initial_backoff.saturating_mul(factor).min(self.max_backoff)
+        self.initial_backoff
+            .saturating_mul(factor)
+            .min(self.max_backoff)
     }
 }
 
@@ -126,16 +142,32 @@ impl Retry {
 pub enum WebIdentityError {
     /// The role's trust policy does not admit this token (or the role does not exist).
     #[error("STS refused to let this token assume {role_arn}: {code}: {message}")]
-    AccessDenied { role_arn: String, code: String, message: String },
+    AccessDenied {
+        role_arn: String,
+        code: String,
+        message: String,
+    },
     /// The token itself was rejected (expired, wrong issuer, unknown provider, bad audience).
     #[error("STS rejected the OIDC token for {role_arn}: {code}: {message}")]
-    InvalidToken { role_arn: String, code: String, message: String },
+    InvalidToken {
+        role_arn: String,
+        code: String,
+        message: String,
+    },
     /// `DurationSeconds` is longer than the role's `MaxSessionDuration` (or out of 900–43200).
     #[error("STS refused a {requested}-second session on {role_arn}: {message}")]
-    Duration { role_arn: String, requested: u32, message: String },
+    Duration {
+        role_arn: String,
+        requested: u32,
+        message: String,
+    },
     /// Throttling or IdP communication errors on every attempt.
     #[error("STS kept failing with {code} after {attempts} attempts: {message}")]
-    Exhausted { attempts: u32, code: String, message: String },
+    Exhausted {
+        attempts: u32,
+        code: String,
+        message: String,
+    },
     /// Anything else (transport, unexpected answers).
     #[error(transparent)]
     Aws(#[from] AwsError),
@@ -146,33 +178,67 @@ pub enum WebIdentityError {
 pub fn is_retryable(code: &str) -> bool {
     matches!(
         code,
-        "Throttling" | "ThrottlingException" | "RequestLimitExceeded" | "TooManyRequestsException" | "IDPCommunicationError"
+        "Throttling"
+            | "ThrottlingException"
+            | "RequestLimitExceeded"
+            | "TooManyRequestsException"
+            | "IDPCommunicationError"
     )
 }
 
 /// Sorts a failed call's AWS error code into a [`WebIdentityError`].
 #[must_use]
-pub fn classify(role_arn: &str, requested: Option<u32>, code: &str, message: &str) -> WebIdentityError {
+pub fn classify(
+    role_arn: &str,
+    requested: Option<u32>,
+    code: &str,
+    message: &str,
+) -> WebIdentityError {
     let (role_arn, c, m) = (role_arn.to_owned(), code.to_owned(), message.to_owned());
     match code {
-        "AccessDenied" | "AccessDeniedException" => WebIdentityError::AccessDenied { role_arn, code: c, message: m },
+        "AccessDenied" | "AccessDeniedException" => WebIdentityError::AccessDenied {
+            role_arn,
+            code: c,
+            message: m,
+        },
         "InvalidIdentityToken" | "ExpiredTokenException" | "ExpiredToken" | "IDPRejectedClaim" => {
-            WebIdentityError::InvalidToken { role_arn, code: c, message: m }
+            WebIdentityError::InvalidToken {
+                role_arn,
+                code: c,
+                message: m,
+            }
         }
-        "ValidationError" if message.contains("DurationSeconds") => {
-            WebIdentityError::Duration { role_arn, requested: requested.unwrap_or(0), message: m }
-        }
-        _ => WebIdentityError::Aws(AwsError::Service { action: "sts:AssumeRoleWithWebIdentity", code: c, message: m }),
+        "ValidationError" if message.contains("DurationSeconds") => WebIdentityError::Duration {
+            role_arn,
+            requested: requested.unwrap_or(0),
+            message: m,
+        },
+        _ => WebIdentityError::Aws(AwsError::Service {
+            action: "sts:AssumeRoleWithWebIdentity",
+            code: c,
+            message: m,
+        }),
     }
 }
 
 /// A session name STS accepts: `[\w+=,.@-]`, 2–64 characters; others become `-`.
 #[must_use]
 pub fn session_name(parts: &[&str]) -> String {
-    let joined = parts.iter().filter(|p| !p.is_empty()).copied().collect::<Vec<_>>().join("-");
+    let joined = parts
+        .iter()
+        .filter(|p| !p.is_empty())
+        .copied()
+        .collect::<Vec<_>>()
+        .join("-");
     let mut name: String = joined
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || "_+=,.@-".contains(c) { c } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "_+=,.@-".contains(c) {
+                c
+            } else {
+                '-'
+            }
+        })
         .take(64)
         .collect();
     while name.len() < 2 {
@@ -184,7 +250,9 @@ pub fn session_name(parts: &[&str]) -> String {
 /// An STS client for web-identity calls: the SDK's own retries off (ours classify first).
 #[must_use]
 pub fn client(aws: &Aws) -> aws_sdk_sts::Client {
-    let conf = aws_sdk_sts::config::Builder::from(aws.sdk_config()).retry_config(RetryConfig::disabled()).build();
+    let conf = aws_sdk_sts::config::Builder::from(aws.sdk_config())
+        .retry_config(RetryConfig::disabled())
+        .build();
     aws_sdk_sts::Client::from_conf(conf)
 }
 
@@ -214,14 +282,26 @@ pub async fn assume(
             Err(err) => err,
         };
         let (code, message) = match err.as_service_error() {
-            Some(se) => (se.code().unwrap_or("Unknown").to_owned(), se.message().unwrap_or_default().to_owned()),
+            Some(se) => (
+                se.code().unwrap_or("Unknown").to_owned(),
+                se.message().unwrap_or_default().to_owned(),
+            ),
             None => return Err(AwsError::from_sdk("sts:AssumeRoleWithWebIdentity", err).into()),
         };
         if !is_retryable(&code) {
-            return Err(classify(req.role_arn, req.duration_seconds, &code, &message));
+            return Err(classify(
+                req.role_arn,
+                req.duration_seconds,
+                &code,
+                &message,
+            ));
         }
         if attempt >= max {
-            return Err(WebIdentityError::Exhausted { attempts: attempt, code, message });
+            return Err(WebIdentityError::Exhausted {
+                attempts: attempt,
+                code,
+                message,
+            });
         }
         tracing::debug!(attempt, code, "AssumeRoleWithWebIdentity failed; retrying");
         tokio::time::sleep(retry.backoff(attempt)).await;
@@ -232,10 +312,19 @@ fn into_assumed(
     out: aws_sdk_sts::operation::assume_role_with_web_identity::AssumeRoleWithWebIdentityOutput,
 ) -> Result<AssumedRole, WebIdentityError> {
     let unexpected = |detail: &str| {
-        WebIdentityError::Aws(AwsError::Unexpected { action: "sts:AssumeRoleWithWebIdentity", detail: detail.to_owned() })
+        WebIdentityError::Aws(AwsError::Unexpected {
+            action: "sts:AssumeRoleWithWebIdentity",
+            detail: detail.to_owned(),
+        })
     };
-    let c = out.credentials.as_ref().ok_or_else(|| unexpected("no Credentials in the answer"))?;
-    let expiration = c.expiration.fmt(Format::DateTime).map_err(|_| unexpected("Expiration is not a date"))?;
+    let c = out
+        .credentials
+        .as_ref()
+        .ok_or_else(|| unexpected("no Credentials in the answer"))?;
+    let expiration = c
+        .expiration
+        .fmt(Format::DateTime)
+        .map_err(|_| unexpected("Expiration is not a date"))?;
     Ok(AssumedRole {
         credentials: Credentials::new(
             c.access_key_id.clone(),
@@ -268,7 +357,10 @@ pub(crate) mod recorded {
 
     impl HttpConnector for Fixed {
         fn call(&self, _request: HttpRequest) -> HttpConnectorFuture {
-            let mut resp = HttpResponse::new(StatusCode::try_from(self.status).unwrap(), SdkBody::from(self.body));
+            let mut resp = HttpResponse::new(
+                StatusCode::try_from(self.status).unwrap(),
+                SdkBody::from(self.body),
+            );
             resp.headers_mut().insert("content-type", self.content_type);
             HttpConnectorFuture::ready(Ok(resp))
         }
@@ -276,7 +368,11 @@ pub(crate) mod recorded {
 
     /// An HTTP client that answers every request with `status` and `body` (XML).
     pub(crate) fn answering(status: u16, body: &'static str) -> SharedHttpClient {
-        let fixed = Fixed { status, body, content_type: "text/xml" };
+        let fixed = Fixed {
+            status,
+            body,
+            content_type: "text/xml",
+        };
         http_client_fn(move |_, _| SharedHttpConnector::new(fixed.clone()))
     }
 
@@ -285,7 +381,13 @@ pub(crate) mod recorded {
         aws_types::SdkConfig::builder()
             .region(aws_types::region::Region::new("ca-central-1"))
             .credentials_provider(aws_types::sdk_config::SharedCredentialsProvider::new(
-                aws_sdk_sts::config::Credentials::new("AKIDTEST", "test-secret", None, None, "recorded"),
+                aws_sdk_sts::config::Credentials::new(
+                    "AKIDTEST",
+                    "test-secret",
+                    None,
+                    None,
+                    "recorded",
+                ),
             ))
             .http_client(client)
             .behavior_version(aws_config::BehaviorVersion::latest())
@@ -323,7 +425,9 @@ mod tests {
 
     fn sts_answering(status: u16, body: &'static str) -> aws_sdk_sts::Client {
         let conf = recorded::sdk_config(recorded::answering(status, body));
-        let conf = aws_sdk_sts::config::Builder::from(&conf).retry_config(RetryConfig::disabled()).build();
+        let conf = aws_sdk_sts::config::Builder::from(&conf)
+            .retry_config(RetryConfig::disabled())
+            .build();
         aws_sdk_sts::Client::from_conf(conf)
     }
 
@@ -339,12 +443,24 @@ mod tests {
     #[tokio::test]
     async fn recorded_access_denied_is_final_and_typed() {
         let client = sts_answering(403, RECORDED_ACCESS_DENIED);
-        let err = assume(&client, &request(None), Retry::default()).await.unwrap_err();
+        let err = assume(&client, &request(None), Retry::default())
+            .await
+            .unwrap_err();
         match &err {
-            WebIdentityError::AccessDenied { role_arn, code, message } => {
-                assert_eq!(role_arn, "arn:aws:iam::123456789012:role/GitHubActionsHindsightDev");
+            WebIdentityError::AccessDenied {
+                role_arn,
+                code,
+                message,
+            } => {
+                assert_eq!(
+                    role_arn,
+                    "arn:aws:iam::123456789012:role/GitHubActionsHindsightDev"
+                );
                 assert_eq!(code, "AccessDenied");
-                assert_eq!(message, "Not authorized to perform sts:AssumeRoleWithWebIdentity");
+                assert_eq!(
+                    message,
+                    "Not authorized to perform sts:AssumeRoleWithWebIdentity"
+                );
             }
             other => panic!("expected AccessDenied, got {other:?}"),
         }
@@ -354,22 +470,43 @@ mod tests {
     #[tokio::test]
     async fn recorded_duration_error_is_explained() {
         let client = sts_answering(400, RECORDED_DURATION);
-        let err = assume(&client, &request(Some(7200)), Retry::default()).await.unwrap_err();
-        assert!(matches!(err, WebIdentityError::Duration { requested: 7200, .. }), "{err:?}");
+        let err = assume(&client, &request(Some(7200)), Retry::default())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                WebIdentityError::Duration {
+                    requested: 7200,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
     }
 
     #[tokio::test]
     async fn throttling_is_retried_until_exhausted() {
         const THROTTLED: &str = r#"<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error><RequestId>1</RequestId></ErrorResponse>"#;
         let client = sts_answering(400, THROTTLED);
-        let retry = Retry { max_attempts: 3, initial_backoff: Duration::from_millis(1), max_backoff: Duration::from_millis(2) };
+        let retry = Retry {
+            max_attempts: 3,
+            initial_backoff: Duration::from_millis(1),
+            max_backoff: Duration::from_millis(2),
+        };
         let err = assume(&client, &request(None), retry).await.unwrap_err();
-        assert!(matches!(err, WebIdentityError::Exhausted { attempts: 3, .. }), "{err:?}");
+        assert!(
+            matches!(err, WebIdentityError::Exhausted { attempts: 3, .. }),
+            "{err:?}"
+        );
     }
 
     #[test]
     fn session_names_are_sanitized_and_bounded() {
-        assert_eq!(session_name(&["hoist", "arshargithub/HindsightRoboMemSetup", "123"]), "hoist-arshargithub-HindsightRoboMemSetup-123");
+        assert_eq!(
+            session_name(&["hoist", "arshargithub/HindsightRoboMemSetup", "123"]),
+            "hoist-arshargithub-HindsightRoboMemSetup-123"
+        );
         let long = "x".repeat(100);
         assert_eq!(session_name(&[&long]).len(), 64);
         assert_eq!(session_name(&["a b!c"]), "a-b-c");
@@ -378,15 +515,27 @@ mod tests {
 
     #[test]
     fn credentials_debug_is_redacted() {
-        let c = Credentials::new("ASIAX".into(), "very-secret".into(), "token-secret".into(), "2026-01-01T00:00:00Z".into());
+        let c = Credentials::new(
+            "ASIAX".into(),
+            "very-secret".into(),
+            "token-secret".into(),
+            "2026-01-01T00:00:00Z".into(),
+        );
         let dbg = format!("{c:?}");
-        assert!(!dbg.contains("very-secret") && !dbg.contains("token-secret"), "{dbg}");
+        assert!(
+            !dbg.contains("very-secret") && !dbg.contains("token-secret"),
+            "{dbg}"
+        );
         assert!(dbg.contains("ASIAX"));
     }
 
     #[test]
     fn backoff_doubles_and_caps() {
-        let r = Retry { max_attempts: 5, initial_backoff: Duration::from_millis(100), max_backoff: Duration::from_millis(250) };
+        let r = Retry {
+            max_attempts: 5,
+            initial_backoff: Duration::from_millis(100),
+            max_backoff: Duration::from_millis(250),
+        };
         assert_eq!(r.backoff(1), Duration::from_millis(100));
         assert_eq!(r.backoff(2), Duration::from_millis(200));
         assert_eq!(r.backoff(3), Duration::from_millis(250));

@@ -15,7 +15,11 @@ pub struct ConfigError {
 
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}:{}: {}", self.file, self.line, self.column, self.message)?;
+        write!(
+            f,
+            "{}:{}:{}: {}",
+            self.file, self.line, self.column, self.message
+        )?;
         if let Some(expected) = &self.expected {
             write!(f, "\n  expected: {expected}")?;
         }
@@ -26,7 +30,13 @@ impl fmt::Display for ConfigError {
 impl ConfigError {
     pub(crate) fn at(text: &str, file: &str, offset: usize, message: impl Into<String>) -> Self {
         let (line, column) = line_column(text, offset);
-        Self { file: file.to_owned(), line, column, message: message.into(), expected: None }
+        Self {
+            file: file.to_owned(),
+            line,
+            column,
+            message: message.into(),
+            expected: None,
+        }
     }
 
     pub(crate) fn expected(mut self, form: impl Into<String>) -> Self {

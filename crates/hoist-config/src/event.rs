@@ -25,7 +25,10 @@ pub struct EventRefusal {
 }
 
 fn refuse(reason: impl Into<String>, hint: impl Into<String>) -> EventRefusal {
-    EventRefusal { reason: reason.into(), hint: hint.into() }
+    EventRefusal {
+        reason: reason.into(),
+        hint: hint.into(),
+    }
 }
 
 /// The environment `event` deploys to.
@@ -36,7 +39,10 @@ fn refuse(reason: impl Into<String>, hint: impl Into<String>) -> EventRefusal {
 ///
 /// # Errors
 /// An [`EventRefusal`] saying why this run deploys nowhere.
-pub fn resolve_environment<'c>(config: &'c Config, event: &GithubEvent) -> Result<&'c Environment, EventRefusal> {
+pub fn resolve_environment<'c>(
+    config: &'c Config,
+    event: &GithubEvent,
+) -> Result<&'c Environment, EventRefusal> {
     let git_ref = event.git_ref.as_str();
     match event.event_name.as_str() {
         "push" | "release" => by_ref(config, &event.event_name, git_ref),
@@ -60,20 +66,31 @@ pub fn resolve_environment<'c>(config: &'c Config, event: &GithubEvent) -> Resul
                         Ok(env)
                     } else {
                         Err(refuse(
-                            format!("environment {:?} deploys from {}, but this run is on {git_ref}", env.name, env.trigger),
-                            format!("run the workflow from {} — its role trusts only that", describe_ref(&env.trigger)),
+                            format!(
+                                "environment {:?} deploys from {}, but this run is on {git_ref}",
+                                env.name, env.trigger
+                            ),
+                            format!(
+                                "run the workflow from {} — its role trusts only that",
+                                describe_ref(&env.trigger)
+                            ),
                         ))
                     }
                 }
             }
         }
         name if name.starts_with("pull_request") => Err(refuse(
-            format!("{name} events never deploy: their token's sub ends in :pull_request, which no deploy role trusts"),
+            format!(
+                "{name} events never deploy: their token's sub ends in :pull_request, which no deploy role trusts"
+            ),
             "deploy by merging to the dev branch, or by publishing a release for prod",
         )),
         "" => Err(refuse(
             "GITHUB_EVENT_NAME is not set, so the environment cannot be chosen from the event",
-            format!("pass --env with one of: {}", config.environment_names().join(", ")),
+            format!(
+                "pass --env with one of: {}",
+                config.environment_names().join(", ")
+            ),
         )),
         other => Err(refuse(
             format!("{other} events do not deploy"),
@@ -82,12 +99,14 @@ pub fn resolve_environment<'c>(config: &'c Config, event: &GithubEvent) -> Resul
     }
 }
 
-fn by_ref<'c>(config: &'c Config, event: &str, git_ref: &str) -> Result<&'c Environment, EventRefusal> {
-    if let Some(env) = config
-        .environments
-        .iter()
-        .find(|e| !matches!(e.trigger, Trigger::GithubEnvironment(_)) && ref_allowed(&e.trigger, git_ref))
-    {
+fn by_ref<'c>(
+    config: &'c Config,
+    event: &str,
+    git_ref: &str,
+) -> Result<&'c Environment, EventRefusal> {
+    if let Some(env) = config.environments.iter().find(|e| {
+        !matches!(e.trigger, Trigger::GithubEnvironment(_)) && ref_allowed(&e.trigger, git_ref)
+    }) {
         return Ok(env);
     }
     let triggers: Vec<String> = config
@@ -105,7 +124,9 @@ fn by_ref<'c>(config: &'c Config, event: &str, git_ref: &str) -> Result<&'c Envi
 fn ref_allowed(trigger: &Trigger, git_ref: &str) -> bool {
     match trigger {
         Trigger::Branch(b) => git_ref.strip_prefix("refs/heads/") == Some(b.as_str()),
-        Trigger::Tag(pattern) => git_ref.strip_prefix("refs/tags/").is_some_and(|t| hoist_policy::glob_match(pattern, t, false)),
+        Trigger::Tag(pattern) => git_ref
+            .strip_prefix("refs/tags/")
+            .is_some_and(|t| hoist_policy::glob_match(pattern, t, false)),
         // The job names the environment; any ref may run it, subject to GitHub's protection rules.
         Trigger::GithubEnvironment(_) => true,
     }

@@ -18,7 +18,7 @@ mod template;
 mod validate;
 
 pub use error::ConfigError;
-pub use event::{resolve_environment, EventRefusal, GithubEvent};
+pub use event::{EventRefusal, GithubEvent, resolve_environment};
 pub use model::{
     AwsSettings, Config, DeploySource, Environment, Images, OidcSettings, Permissions, Redeploy,
     Repository, SecretSync, ServiceRef, SubjectFormat, TagMutability, Tier, Trigger,

@@ -6,12 +6,12 @@ use std::collections::BTreeMap;
 use regex::Regex;
 use serde_spanned::Spanned;
 
+use crate::ConfigError;
 use crate::model::{
     AwsSettings, Config, DeploySource, Environment, Images, OidcSettings, Permissions, Redeploy,
     Repository, SecretSync, ServiceRef, SubjectFormat, TagMutability, Tier, Trigger,
 };
 use crate::raw::{RawConfig, RawEnvironment, RawImages};
-use crate::ConfigError;
 
 const DEFAULT_PROVIDER_URL: &str = "https://token.actions.githubusercontent.com";
 const DEFAULT_AUDIENCE: &str = "sts.amazonaws.com";
@@ -113,10 +113,16 @@ pub(crate) fn validate(raw: RawConfig, text: &str, file: &str) -> Result<Config,
     };
     if let Some(role) = images.as_ref().and_then(|i| i.push_role.as_ref()) {
         if environments.iter().any(|e| &e.role == role) {
-            let span = raw.images.as_ref().and_then(|i| i.get_ref().push_role.as_ref());
+            let span = raw
+                .images
+                .as_ref()
+                .and_then(|i| i.get_ref().push_role.as_ref());
             let span = span.expect("push_role was parsed from the file");
             return Err(cx
-                .err(span, format!("push_role {role:?} is also an environment's deploy role"))
+                .err(
+                    span,
+                    format!("push_role {role:?} is also an environment's deploy role"),
+                )
                 .expected("a role of its own, such as \"GitHubActionsEcrPush\""));
         }
     }
@@ -125,7 +131,10 @@ pub(crate) fn validate(raw: RawConfig, text: &str, file: &str) -> Result<Config,
         Some(d) => u32::try_from(*d.get_ref())
             .ok()
             .filter(|d| (1..=3650).contains(d))
-            .ok_or_else(|| cx.err(d, "access_key_max_age_days out of range").expected("a number of days from 1 to 3650"))?,
+            .ok_or_else(|| {
+                cx.err(d, "access_key_max_age_days out of range")
+                    .expected("a number of days from 1 to 3650")
+            })?,
     };
 
     Ok(Config {
@@ -147,7 +156,12 @@ fn repository(cx: &Ctx<'_>, raw: &Spanned<String>) -> Result<Repository, ConfigE
     let expected = "\"OWNER/NAME\", such as \"arshargithub/HindsightRoboMemSetup\" (owner: letters, digits and single hyphens, at most 39; name: letters, digits, '.', '-', '_', at most 100)";
     let value = raw.get_ref();
     let Some((owner, name)) = value.split_once('/') else {
-        return Err(cx.err(raw, format!("invalid repository {value:?}: no '/' between owner and name")).expected(expected));
+        return Err(cx
+            .err(
+                raw,
+                format!("invalid repository {value:?}: no '/' between owner and name"),
+            )
+            .expected(expected));
     };
     let owner_ok = !owner.is_empty()
         && owner.len() <= 39
@@ -157,24 +171,41 @@ fn repository(cx: &Ctx<'_>, raw: &Spanned<String>) -> Result<Repository, ConfigE
         && !owner.contains("--");
     let name_ok = !name.is_empty()
         && name.len() <= 100
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
         && name != "."
         && name != "..";
     if !owner_ok {
-        return Err(cx.err(raw, format!("invalid repository owner {owner:?}")).expected(expected));
+        return Err(cx
+            .err(raw, format!("invalid repository owner {owner:?}"))
+            .expected(expected));
     }
     if !name_ok {
-        return Err(cx.err(raw, format!("invalid repository name {name:?}")).expected(expected));
+        return Err(cx
+            .err(raw, format!("invalid repository name {name:?}"))
+            .expected(expected));
     }
-    Ok(Repository { owner: owner.to_owned(), name: name.to_owned(), owner_id: None, repository_id: None })
+    Ok(Repository {
+        owner: owner.to_owned(),
+        name: name.to_owned(),
+        owner_id: None,
+        repository_id: None,
+    })
 }
 
 /// An AWS region code: `^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]{1,2}$` ("ca-central-1",
 /// "us-gov-west-1", "us-isob-east-1"), checked by hand: compiling that regex costs more than
 /// the rest of loading hoist.toml, and every command loads it.
 pub(crate) fn is_region_code(s: &str) -> bool {
-    let letters = |p: &str, n: std::ops::RangeInclusive<usize>| n.contains(&p.len()) && p.bytes().all(|b| b.is_ascii_lowercase());
-    let partition = |p: &str| p == "gov" || p == "iso" || (p.len() == 4 && p.starts_with("iso") && letters(&p[3..], 1..=1));
+    let letters = |p: &str, n: std::ops::RangeInclusive<usize>| {
+        n.contains(&p.len()) && p.bytes().all(|b| b.is_ascii_lowercase())
+    };
+    let partition = |p: &str| {
+        p == "gov"
+            || p == "iso"
+            || (p.len() == 4 && p.starts_with("iso") && letters(&p[3..], 1..=1))
+    };
     let parts: Vec<&str> = s.split('-').collect();
     let (area, partition_ok, place, number) = match parts.as_slice() {
         [area, place, number] => (area, true, place, number),
@@ -208,7 +239,11 @@ fn aws(cx: &Ctx<'_>, raw: &Spanned<crate::raw::RawAws>) -> Result<AwsSettings, C
             Some(v.clone())
         }
     };
-    Ok(AwsSettings { region: region.clone(), account_id, profile: raw.profile.clone() })
+    Ok(AwsSettings {
+        region: region.clone(),
+        account_id,
+        profile: raw.profile.clone(),
+    })
 }
 
 fn oidc(cx: &Ctx<'_>, raw: &crate::raw::RawOidc) -> Result<OidcSettings, ConfigError> {
@@ -220,7 +255,9 @@ fn oidc(cx: &Ctx<'_>, raw: &crate::raw::RawOidc) -> Result<OidcSettings, ConfigE
             if host.is_empty() || host.contains(' ') || host.contains('?') || host.contains('#') {
                 return Err(cx
                     .err(u, format!("invalid OIDC provider URL {v:?}"))
-                    .expected("an https URL such as \"https://token.actions.githubusercontent.com\""));
+                    .expected(
+                        "an https URL such as \"https://token.actions.githubusercontent.com\"",
+                    ));
             }
             v.to_owned()
         }
@@ -228,13 +265,16 @@ fn oidc(cx: &Ctx<'_>, raw: &crate::raw::RawOidc) -> Result<OidcSettings, ConfigE
     let audience = match &raw.audience {
         None => DEFAULT_AUDIENCE.to_owned(),
         Some(a) if a.get_ref().trim().is_empty() || a.get_ref().contains('*') => {
-            return Err(cx
-                .err(a, "the audience must be one exact value")
-                .expected("\"sts.amazonaws.com\", the audience configure-aws-credentials and hoist request"));
+            return Err(cx.err(a, "the audience must be one exact value").expected(
+                "\"sts.amazonaws.com\", the audience configure-aws-credentials and hoist request",
+            ));
         }
         Some(a) => a.get_ref().clone(),
     };
-    Ok(OidcSettings { provider_url, audience })
+    Ok(OidcSettings {
+        provider_url,
+        audience,
+    })
 }
 
 fn environment(
@@ -246,7 +286,9 @@ fn environment(
     let env_name = name.get_ref();
     if env_name.is_empty()
         || env_name.len() > 64
-        || !env_name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        || !env_name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
     {
         return Err(cx
             .err(name, format!("invalid environment name {env_name:?}"))
@@ -259,7 +301,11 @@ fn environment(
         Some(t) => match t.get_ref().as_str() {
             "dev" => Tier::Dev,
             "prod" => Tier::Prod,
-            other => return Err(cx.err(t, format!("unknown tier {other:?}")).expected("\"dev\" or \"prod\"")),
+            other => {
+                return Err(cx
+                    .err(t, format!("unknown tier {other:?}"))
+                    .expected("\"dev\" or \"prod\""));
+            }
         },
     };
     let trigger = trigger(cx, env_name, raw, tier)?;
@@ -281,22 +327,34 @@ fn environment(
         }
     };
     let sources: Vec<(&Spanned<String>, fn(String) -> DeploySource)> = [
-        env.template.as_ref().map(|s| (s, DeploySource::Template as fn(String) -> DeploySource)),
-        env.cdk_out.as_ref().map(|s| (s, DeploySource::CdkOut as fn(String) -> DeploySource)),
-        env.command.as_ref().map(|s| (s, DeploySource::Command as fn(String) -> DeploySource)),
+        env.template
+            .as_ref()
+            .map(|s| (s, DeploySource::Template as fn(String) -> DeploySource)),
+        env.cdk_out
+            .as_ref()
+            .map(|s| (s, DeploySource::CdkOut as fn(String) -> DeploySource)),
+        env.command
+            .as_ref()
+            .map(|s| (s, DeploySource::Command as fn(String) -> DeploySource)),
     ]
     .into_iter()
     .flatten()
     .collect();
     if sources.len() > 1 {
         return Err(cx
-            .err(sources[1].0, format!("environment {env_name:?} names more than one way to deploy"))
+            .err(
+                sources[1].0,
+                format!("environment {env_name:?} names more than one way to deploy"),
+            )
             .expected("exactly one of template, cdk_out or command"));
     }
     let deploy = sources.first().map(|(s, make)| make(s.get_ref().clone()));
     if deploy.is_some() && stack.is_none() {
         return Err(cx
-            .err(raw, format!("environment {env_name:?} deploys but names no stack"))
+            .err(
+                raw,
+                format!("environment {env_name:?} deploys but names no stack"),
+            )
             .expected("stack = \"NAME\": the CloudFormation stack whose outputs hoist reads"));
     }
 
@@ -305,11 +363,15 @@ fn environment(
         let s = s.get_ref();
         check_env_name(cx, &s.env, "environment variable name")?;
         if s.output.get_ref().is_empty() {
-            return Err(cx.err(&s.output, "empty output name").expected("a stack output key such as \"LlmSecretArn\""));
+            return Err(cx
+                .err(&s.output, "empty output name")
+                .expected("a stack output key such as \"LlmSecretArn\""));
         }
         if let Some(p) = &s.pattern {
             if let Err(e) = Regex::new(p.get_ref()) {
-                return Err(cx.err(p, format!("invalid pattern: {e}")).expected("a regular expression the whole value must match"));
+                return Err(cx
+                    .err(p, format!("invalid pattern: {e}"))
+                    .expected("a regular expression the whole value must match"));
             }
         }
         secrets.push(SecretSync {
@@ -321,7 +383,10 @@ fn environment(
     let services = env
         .services
         .iter()
-        .map(|s| ServiceRef { cluster_output: s.get_ref().cluster_output.clone(), service_output: s.get_ref().service_output.clone() })
+        .map(|s| ServiceRef {
+            cluster_output: s.get_ref().cluster_output.clone(),
+            service_output: s.get_ref().service_output.clone(),
+        })
         .collect();
     let redeploy = match &env.redeploy {
         None => Redeploy::OnSecretChange,
@@ -330,7 +395,9 @@ fn environment(
             "always" => Redeploy::Always,
             "never" => Redeploy::Never,
             other => {
-                return Err(cx.err(r, format!("unknown redeploy {other:?}")).expected("\"on-secret-change\", \"always\" or \"never\""));
+                return Err(cx
+                    .err(r, format!("unknown redeploy {other:?}"))
+                    .expected("\"on-secret-change\", \"always\" or \"never\""));
             }
         },
     };
@@ -351,7 +418,10 @@ fn environment(
         Some(w) => u64::try_from(*w.get_ref())
             .ok()
             .filter(|w| (1..=86_400).contains(w))
-            .ok_or_else(|| cx.err(w, "wait_timeout out of range").expected("seconds from 1 to 86400"))?,
+            .ok_or_else(|| {
+                cx.err(w, "wait_timeout out of range")
+                    .expected("seconds from 1 to 86400")
+            })?,
     };
     Ok(Environment {
         name: env_name.clone(),
@@ -370,15 +440,33 @@ fn environment(
     })
 }
 
-fn trigger(cx: &Ctx<'_>, env_name: &str, raw: &Spanned<RawEnvironment>, tier: Tier) -> Result<Trigger, ConfigError> {
+fn trigger(
+    cx: &Ctx<'_>,
+    env_name: &str,
+    raw: &Spanned<RawEnvironment>,
+    tier: Tier,
+) -> Result<Trigger, ConfigError> {
     let env = raw.get_ref();
-    let given: Vec<&Spanned<String>> =
-        [&env.branch, &env.tag, &env.github_environment].into_iter().flatten().collect();
+    let given: Vec<&Spanned<String>> = [&env.branch, &env.tag, &env.github_environment]
+        .into_iter()
+        .flatten()
+        .collect();
     let expected = "exactly one of branch = \"main\", tag = \"*\" or github_environment = \"NAME\"";
     match given.len() {
-        0 => return Err(cx.err(raw, format!("environment {env_name:?} has no trigger")).expected(expected)),
+        0 => {
+            return Err(cx
+                .err(raw, format!("environment {env_name:?} has no trigger"))
+                .expected(expected));
+        }
         1 => {}
-        _ => return Err(cx.err(given[1], format!("environment {env_name:?} has more than one trigger")).expected(expected)),
+        _ => {
+            return Err(cx
+                .err(
+                    given[1],
+                    format!("environment {env_name:?} has more than one trigger"),
+                )
+                .expected(expected));
+        }
     }
     if let Some(b) = &env.branch {
         let v = b.get_ref();
@@ -389,25 +477,37 @@ fn trigger(cx: &Ctx<'_>, env_name: &str, raw: &Spanned<RawEnvironment>, tier: Ti
         }
         if v.contains('*') || v.contains('?') {
             return Err(cx
-                .err(b, format!("branch {v:?} is a pattern: a deploy role should trust one branch"))
+                .err(
+                    b,
+                    format!("branch {v:?} is a pattern: a deploy role should trust one branch"),
+                )
                 .expected("one branch name, such as \"main\""));
         }
         if !valid_ref_part(v) {
-            return Err(cx.err(b, format!("invalid branch name {v:?}")).expected("a git branch name such as \"main\" (no spaces, '..', '~', '^', ':')"));
+            return Err(cx
+                .err(b, format!("invalid branch name {v:?}"))
+                .expected("a git branch name such as \"main\" (no spaces, '..', '~', '^', ':')"));
         }
         return Ok(Trigger::Branch(v.clone()));
     }
     if let Some(t) = &env.tag {
         let v = t.get_ref();
         if !valid_ref_part(&v.replace(['*', '?'], "x")) {
-            return Err(cx.err(t, format!("invalid tag pattern {v:?}")).expected("a tag pattern such as \"*\" or \"v*\""));
+            return Err(cx
+                .err(t, format!("invalid tag pattern {v:?}"))
+                .expected("a tag pattern such as \"*\" or \"v*\""));
         }
         return Ok(Trigger::Tag(v.clone()));
     }
-    let e = env.github_environment.as_ref().expect("one trigger is present");
+    let e = env
+        .github_environment
+        .as_ref()
+        .expect("one trigger is present");
     let v = e.get_ref();
     if v.is_empty() || v.len() > 255 || v.contains(['*', '?', ':']) {
-        return Err(cx.err(e, format!("invalid GitHub environment name {v:?}")).expected("the exact name of a GitHub environment, such as \"production\""));
+        return Err(cx
+            .err(e, format!("invalid GitHub environment name {v:?}"))
+            .expected("the exact name of a GitHub environment, such as \"production\""));
     }
     Ok(Trigger::GithubEnvironment(v.clone()))
 }
@@ -421,14 +521,17 @@ fn valid_ref_part(v: &str) -> bool {
         && !v.contains("..")
         && !v.contains("//")
         && !v.contains("@{")
-        && !v.chars().any(|c| c.is_ascii_control() || matches!(c, ' ' | '~' | '^' | ':' | '\\' | '['))
+        && !v
+            .chars()
+            .any(|c| c.is_ascii_control() || matches!(c, ' ' | '~' | '^' | ':' | '\\' | '['))
 }
 
 fn iam_name(cx: &Ctx<'_>, raw: &Spanned<String>, what: &str) -> Result<String, ConfigError> {
     let v = raw.get_ref();
     let ok = !v.is_empty()
         && v.len() <= 64
-        && v.chars().all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c));
+        && v.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c));
     if ok {
         Ok(v.clone())
     } else {
@@ -440,8 +543,12 @@ fn iam_name(cx: &Ctx<'_>, raw: &Spanned<String>, what: &str) -> Result<String, C
 
 fn check_env_name(cx: &Ctx<'_>, raw: &Spanned<String>, what: &str) -> Result<(), ConfigError> {
     let v = raw.get_ref();
-    let ok = v.chars().next().is_some_and(|c| c.is_ascii_uppercase() || c == '_')
-        && v.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+    let ok = v
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_uppercase() || c == '_')
+        && v.chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
         && !v.starts_with("GITHUB_");
     if ok {
         Ok(())
@@ -454,26 +561,49 @@ fn session_seconds(cx: &Ctx<'_>, raw: &Spanned<i64>, what: &str) -> Result<u32, 
     u32::try_from(*raw.get_ref())
         .ok()
         .filter(|v| (900..=43_200).contains(v))
-        .ok_or_else(|| cx.err(raw, format!("{what} {} is out of range", raw.get_ref())).expected("seconds from 900 (15 minutes) to 43200 (12 hours), as IAM allows"))
+        .ok_or_else(|| {
+            cx.err(raw, format!("{what} {} is out of range", raw.get_ref()))
+                .expected("seconds from 900 (15 minutes) to 43200 (12 hours), as IAM allows")
+        })
 }
 
 fn positive_id(cx: &Ctx<'_>, raw: &Spanned<i64>, what: &str) -> Result<u64, ConfigError> {
     u64::try_from(*raw.get_ref())
         .ok()
         .filter(|v| *v > 0)
-        .ok_or_else(|| cx.err(raw, format!("invalid {what}")).expected("the positive number GitHub's API reports"))
+        .ok_or_else(|| {
+            cx.err(raw, format!("invalid {what}"))
+                .expected("the positive number GitHub's API reports")
+        })
 }
 
-fn unique_across_environments(cx: &Ctx<'_>, raw: &RawConfig, envs: &[Environment]) -> Result<(), ConfigError> {
+fn unique_across_environments(
+    cx: &Ctx<'_>,
+    raw: &RawConfig,
+    envs: &[Environment],
+) -> Result<(), ConfigError> {
     for (i, a) in envs.iter().enumerate() {
         for b in &envs[..i] {
             let span = || {
-                raw.environments.get_ref().iter().find(|(k, _)| k.get_ref() == &a.name).map(|(_, v)| v).expect("env came from the file")
+                raw.environments
+                    .get_ref()
+                    .iter()
+                    .find(|(k, _)| k.get_ref() == &a.name)
+                    .map(|(_, v)| v)
+                    .expect("env came from the file")
             };
             if a.role == b.role {
                 return Err(cx
-                    .err(&span().get_ref().role, format!("environments {:?} and {:?} share the role {:?}", b.name, a.name, a.role))
-                    .expected("one role per environment, so dev tokens can never assume the prod role"));
+                    .err(
+                        &span().get_ref().role,
+                        format!(
+                            "environments {:?} and {:?} share the role {:?}",
+                            b.name, a.name, a.role
+                        ),
+                    )
+                    .expected(
+                        "one role per environment, so dev tokens can never assume the prod role",
+                    ));
             }
             if a.trigger == b.trigger {
                 return Err(cx
@@ -495,7 +625,9 @@ fn images(cx: &Ctx<'_>, raw: &RawImages) -> Result<Images, ConfigError> {
                 && sample.len() <= 256
                 && sample.split('/').all(|part| {
                     !part.is_empty()
-                        && part.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c))
+                        && part.chars().all(|c| {
+                            c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c)
+                        })
                         && part.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
                 });
             if !ok {
@@ -514,10 +646,14 @@ fn images(cx: &Ctx<'_>, raw: &RawImages) -> Result<Images, ConfigError> {
                 let sample = t.get_ref().replace("{sha}", "abc1234");
                 let ok = !sample.is_empty()
                     && sample.len() <= 128
-                    && sample.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+                    && sample
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
                     && !sample.starts_with(['.', '-']);
                 if !ok {
-                    return Err(cx.err(t, format!("invalid tag {:?}", t.get_ref())).expected("letters, digits, '.', '_', '-' (at most 128), or {sha}"));
+                    return Err(cx
+                        .err(t, format!("invalid tag {:?}", t.get_ref()))
+                        .expected("letters, digits, '.', '_', '-' (at most 128), or {sha}"));
                 }
                 out.push(t.get_ref().clone());
             }
@@ -529,13 +665,20 @@ fn images(cx: &Ctx<'_>, raw: &RawImages) -> Result<Images, ConfigError> {
         Some(m) => match m.get_ref().as_str() {
             "MUTABLE" => TagMutability::Mutable,
             "IMMUTABLE" => TagMutability::Immutable,
-            other => return Err(cx.err(m, format!("unknown tag_mutability {other:?}")).expected("\"MUTABLE\" or \"IMMUTABLE\"")),
+            other => {
+                return Err(cx
+                    .err(m, format!("unknown tag_mutability {other:?}"))
+                    .expected("\"MUTABLE\" or \"IMMUTABLE\""));
+            }
         },
     };
     if tag_mutability == TagMutability::Immutable && tags.iter().any(|t| !t.contains("{sha}")) {
         let span = raw.tag_mutability.as_ref().expect("set above");
         return Err(cx
-            .err(span, "IMMUTABLE repositories reject moving a fixed tag such as \"latest\" on every push")
+            .err(
+                span,
+                "IMMUTABLE repositories reject moving a fixed tag such as \"latest\" on every push",
+            )
             .expected("tag_mutability = \"MUTABLE\", or tags = [\"{sha}\"] only"));
     }
     let keep_sha_tags = match &raw.keep_sha_tags {
@@ -543,7 +686,10 @@ fn images(cx: &Ctx<'_>, raw: &RawImages) -> Result<Images, ConfigError> {
         Some(k) => u32::try_from(*k.get_ref())
             .ok()
             .filter(|k| (1..=10_000).contains(k))
-            .ok_or_else(|| cx.err(k, "keep_sha_tags out of range").expected("a count from 1 to 10000"))?,
+            .ok_or_else(|| {
+                cx.err(k, "keep_sha_tags out of range")
+                    .expected("a count from 1 to 10000")
+            })?,
     };
     let services = match &raw.services {
         None => None,
@@ -551,7 +697,9 @@ fn images(cx: &Ctx<'_>, raw: &RawImages) -> Result<Images, ConfigError> {
             let mut out = Vec::new();
             for s in list {
                 if s.get_ref().is_empty() {
-                    return Err(cx.err(s, "empty service name").expected("a service of the compose file"));
+                    return Err(cx
+                        .err(s, "empty service name")
+                        .expected("a service of the compose file"));
                 }
                 out.push(s.get_ref().clone());
             }
@@ -565,10 +713,17 @@ fn images(cx: &Ctx<'_>, raw: &RawImages) -> Result<Images, ConfigError> {
     let push_branch = match &raw.push_branch {
         None => "main".to_owned(),
         Some(b) if valid_ref_part(b.get_ref()) && !b.get_ref().contains('*') => b.get_ref().clone(),
-        Some(b) => return Err(cx.err(b, format!("invalid branch name {:?}", b.get_ref())).expected("one branch name, such as \"main\"")),
+        Some(b) => {
+            return Err(cx
+                .err(b, format!("invalid branch name {:?}", b.get_ref()))
+                .expected("one branch name, such as \"main\""));
+        }
     };
     Ok(Images {
-        compose_file: raw.compose_file.clone().unwrap_or_else(|| "docker-compose.yml".to_owned()),
+        compose_file: raw
+            .compose_file
+            .clone()
+            .unwrap_or_else(|| "docker-compose.yml".to_owned()),
         services,
         repository,
         tags,
@@ -590,10 +745,30 @@ mod tests {
 
     #[test]
     fn region_codes() {
-        for ok in ["ca-central-1", "us-east-1", "ap-southeast-10", "us-gov-west-1", "us-iso-east-1", "us-isob-east-1", "eu-gov-1"] {
+        for ok in [
+            "ca-central-1",
+            "us-east-1",
+            "ap-southeast-10",
+            "us-gov-west-1",
+            "us-iso-east-1",
+            "us-isob-east-1",
+            "eu-gov-1",
+        ] {
             assert!(is_region_code(ok), "{ok}");
         }
-        for bad in ["", "us", "us-east", "us-east-", "US-east-1", "usa-east-1", "us-east-100", "us-isobb-east-1", "us-gov-x-west-1", "us-east-1a", "us--1"] {
+        for bad in [
+            "",
+            "us",
+            "us-east",
+            "us-east-",
+            "US-east-1",
+            "usa-east-1",
+            "us-east-100",
+            "us-isobb-east-1",
+            "us-gov-x-west-1",
+            "us-east-1a",
+            "us--1",
+        ] {
             assert!(!is_region_code(bad), "{bad}");
         }
     }

@@ -1,6 +1,6 @@
 //! Choosing the environment from the GitHub event.
 
-use hoist_config::{parse, resolve_environment, GithubEvent};
+use hoist_config::{GithubEvent, parse, resolve_environment};
 use serde_json::json;
 
 const CONFIG: &str = r#"repository = "o/r"
@@ -19,8 +19,14 @@ role = "Staging"
 
 fn pick(event: &str, git_ref: &str, payload: Option<serde_json::Value>) -> Result<String, String> {
     let c = parse(CONFIG, "hoist.toml").unwrap();
-    let ev = GithubEvent { event_name: event.into(), git_ref: git_ref.into(), payload };
-    resolve_environment(&c, &ev).map(|e| e.name.clone()).map_err(|r| format!("{} | {}", r.reason, r.hint))
+    let ev = GithubEvent {
+        event_name: event.into(),
+        git_ref: git_ref.into(),
+        payload,
+    };
+    resolve_environment(&c, &ev)
+        .map(|e| e.name.clone())
+        .map_err(|r| format!("{} | {}", r.reason, r.hint))
 }
 
 #[test]
@@ -56,18 +62,40 @@ fn pull_requests_never_deploy() {
 #[test]
 fn workflow_dispatch_takes_the_input_when_the_ref_is_trusted() {
     let input = |env: &str| Some(json!({"inputs": {"environment": env}}));
-    assert_eq!(pick("workflow_dispatch", "refs/heads/main", input("dev")).unwrap(), "dev");
-    assert_eq!(pick("workflow_dispatch", "refs/tags/v3", input("prod")).unwrap(), "prod");
-    assert_eq!(pick("workflow_dispatch", "refs/heads/feature", input("staging")).unwrap(), "staging");
+    assert_eq!(
+        pick("workflow_dispatch", "refs/heads/main", input("dev")).unwrap(),
+        "dev"
+    );
+    assert_eq!(
+        pick("workflow_dispatch", "refs/tags/v3", input("prod")).unwrap(),
+        "prod"
+    );
+    assert_eq!(
+        pick("workflow_dispatch", "refs/heads/feature", input("staging")).unwrap(),
+        "staging"
+    );
     let e = pick("workflow_dispatch", "refs/heads/main", input("prod")).unwrap_err();
-    assert!(e.contains("deploys from tags v*") && e.contains("refs/heads/main"), "{e}");
+    assert!(
+        e.contains("deploys from tags v*") && e.contains("refs/heads/main"),
+        "{e}"
+    );
     let e = pick("workflow_dispatch", "refs/heads/main", input("qa")).unwrap_err();
-    assert!(e.contains("does not define") && e.contains("dev, prod, staging"), "{e}");
-    assert_eq!(pick("workflow_dispatch", "refs/heads/main", None).unwrap(), "dev");
+    assert!(
+        e.contains("does not define") && e.contains("dev, prod, staging"),
+        "{e}"
+    );
+    assert_eq!(
+        pick("workflow_dispatch", "refs/heads/main", None).unwrap(),
+        "dev"
+    );
 }
 
 #[test]
 fn other_events_and_no_event_are_refused() {
-    assert!(pick("schedule", "refs/heads/main", None).unwrap_err().contains("do not deploy"));
+    assert!(
+        pick("schedule", "refs/heads/main", None)
+            .unwrap_err()
+            .contains("do not deploy")
+    );
     assert!(pick("", "", None).unwrap_err().contains("--env"));
 }

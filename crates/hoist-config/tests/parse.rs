@@ -1,7 +1,7 @@
 //! hoist.toml parsing: the guide's file is accepted, and every bad case names its place and
 //! the expected form.
 
-use hoist_config::{parse, DeploySource, Redeploy, Tier, Trigger};
+use hoist_config::{DeploySource, Redeploy, Tier, Trigger, parse};
 
 const GUIDE: &str = r#"repository = "arshargithub/HindsightRoboMemSetup"
 
@@ -20,9 +20,15 @@ role = "GitHubActionsHindsightProd"
 #[test]
 fn the_guides_setup_parses_with_defaults() {
     let c = parse(GUIDE, "hoist.toml").unwrap();
-    assert_eq!(c.repository.full_name(), "arshargithub/HindsightRoboMemSetup");
+    assert_eq!(
+        c.repository.full_name(),
+        "arshargithub/HindsightRoboMemSetup"
+    );
     assert_eq!(c.aws.region, "ca-central-1");
-    assert_eq!(c.oidc.provider_url, "https://token.actions.githubusercontent.com");
+    assert_eq!(
+        c.oidc.provider_url,
+        "https://token.actions.githubusercontent.com"
+    );
     assert_eq!(c.oidc.audience, "sts.amazonaws.com");
     let names: Vec<_> = c.environments.iter().map(|e| e.name.as_str()).collect();
     assert_eq!(names, ["dev", "prod"]);
@@ -55,7 +61,10 @@ fn deploy_fields_and_images_parse() {
     );
     let c = parse(&text, "hoist.toml").unwrap();
     let prod = c.environment("prod").unwrap();
-    assert_eq!(prod.deploy, Some(DeploySource::Template("stack.yaml".into())));
+    assert_eq!(
+        prod.deploy,
+        Some(DeploySource::Template("stack.yaml".into()))
+    );
     assert_eq!(prod.secrets[0].env, "LLM_API_KEY");
     assert_eq!(prod.services[0].service_output, "ServiceName");
     assert_eq!(prod.redeploy, Redeploy::Always);
@@ -74,7 +83,9 @@ fn error(text: &str) -> (String, String) {
 }
 
 fn place(text: &str, needle: &str) -> String {
-    let offset = text.find(needle).unwrap_or_else(|| panic!("{needle} not in text"));
+    let offset = text
+        .find(needle)
+        .unwrap_or_else(|| panic!("{needle} not in text"));
     let line = text[..offset].matches('\n').count() + 1;
     let col = offset - text[..offset].rfind('\n').map_or(0, |i| i + 1) + 1;
     format!("hoist.toml:{line}:{col}:")
@@ -82,7 +93,10 @@ fn place(text: &str, needle: &str) -> String {
 
 #[test]
 fn unknown_key_names_its_place_and_the_known_keys() {
-    let text = GUIDE.replace("role = \"GitHubActionsHindsightDev\"", "role = \"GitHubActionsHindsightDev\"\nrole_name = \"x\"");
+    let text = GUIDE.replace(
+        "role = \"GitHubActionsHindsightDev\"",
+        "role = \"GitHubActionsHindsightDev\"\nrole_name = \"x\"",
+    );
     let (msg, expected) = error(&text);
     assert!(msg.starts_with(&place(&text, "role_name")), "{msg}");
     assert!(msg.contains("unknown field `role_name`"), "{msg}");
@@ -111,7 +125,10 @@ fn prod_triggered_by_a_branch_is_refused() {
 
 #[test]
 fn invalid_role_name_is_refused() {
-    let text = GUIDE.replace("GitHubActionsHindsightDev", "arn:aws:iam::123456789012:role/Dev");
+    let text = GUIDE.replace(
+        "GitHubActionsHindsightDev",
+        "arn:aws:iam::123456789012:role/Dev",
+    );
     let (msg, expected) = error(&text);
     assert!(msg.starts_with(&place(&text, "\"arn:aws")), "{msg}");
     assert!(msg.contains("invalid IAM role name"), "{msg}");
@@ -120,7 +137,15 @@ fn invalid_role_name_is_refused() {
 
 #[test]
 fn invalid_repositories_are_refused() {
-    for bad in ["arshargithub", "-bad/repo", "owner/", "own er/repo", "owner/re po", "a--b/c", "owner/.."] {
+    for bad in [
+        "arshargithub",
+        "-bad/repo",
+        "owner/",
+        "own er/repo",
+        "owner/re po",
+        "a--b/c",
+        "owner/..",
+    ] {
         let text = GUIDE.replace("arshargithub/HindsightRoboMemSetup", bad);
         let (msg, expected) = error(&text);
         assert!(msg.starts_with("hoist.toml:1:14:"), "{bad}: {msg}");
@@ -131,10 +156,19 @@ fn invalid_repositories_are_refused() {
 #[test]
 fn invalid_region_and_account_are_refused() {
     let (msg, _) = error(&GUIDE.replace("ca-central-1", "canada"));
-    assert!(msg.starts_with("hoist.toml:4:10:") && msg.contains("invalid AWS region"), "{msg}");
-    let text = GUIDE.replace("region = \"ca-central-1\"", "region = \"ca-central-1\"\naccount_id = \"12345\"");
+    assert!(
+        msg.starts_with("hoist.toml:4:10:") && msg.contains("invalid AWS region"),
+        "{msg}"
+    );
+    let text = GUIDE.replace(
+        "region = \"ca-central-1\"",
+        "region = \"ca-central-1\"\naccount_id = \"12345\"",
+    );
     let (msg, expected) = error(&text);
-    assert!(msg.starts_with("hoist.toml:5:14:") && msg.contains("account id"), "{msg}");
+    assert!(
+        msg.starts_with("hoist.toml:5:14:") && msg.contains("account id"),
+        "{msg}"
+    );
     assert!(expected.contains("12 digits"));
 }
 
@@ -144,7 +178,10 @@ fn triggers_must_be_exactly_one_and_distinct() {
     assert!(error(&none).0.contains("has no trigger"));
     let two = GUIDE.replace("branch = \"main\"", "branch = \"main\"\ntag = \"v*\"");
     let (msg, _) = error(&two);
-    assert!(msg.starts_with(&place(&two, "\"v*\"")) && msg.contains("more than one trigger"), "{msg}");
+    assert!(
+        msg.starts_with(&place(&two, "\"v*\"")) && msg.contains("more than one trigger"),
+        "{msg}"
+    );
     let pattern = GUIDE.replace("branch = \"main\"", "branch = \"*\"");
     assert!(error(&pattern).0.contains("is a pattern"));
     let same_role = GUIDE.replace("GitHubActionsHindsightProd", "GitHubActionsHindsightDev");
@@ -157,7 +194,8 @@ fn id_subjects_need_both_ids() {
     let (msg, expected) = error(&text);
     assert!(msg.contains("needs the numeric ids"), "{msg}");
     assert!(expected.contains("repository_id"));
-    let ok = format!("{GUIDE}\n[github]\nsubject_format = \"id\"\nowner_id = 5\nrepository_id = 7\n");
+    let ok =
+        format!("{GUIDE}\n[github]\nsubject_format = \"id\"\nowner_id = 5\nrepository_id = 7\n");
     let c = parse(&ok, "hoist.toml").unwrap();
     assert_eq!(c.repository.repository_id, Some(7));
 }
@@ -172,9 +210,13 @@ fn session_duration_is_bounded_by_the_roles_maximum() {
 
 #[test]
 fn secrets_are_checked() {
-    let text = format!("{GUIDE}[[environments.prod.secrets]]\nenv = \"llm key\"\noutput = \"LlmSecretArn\"\n");
+    let text = format!(
+        "{GUIDE}[[environments.prod.secrets]]\nenv = \"llm key\"\noutput = \"LlmSecretArn\"\n"
+    );
     assert!(error(&text).0.contains("invalid environment variable name"));
-    let text = format!("{GUIDE}[[environments.prod.secrets]]\nenv = \"LLM_API_KEY\"\noutput = \"LlmSecretArn\"\npattern = \"(\"\n");
+    let text = format!(
+        "{GUIDE}[[environments.prod.secrets]]\nenv = \"LLM_API_KEY\"\noutput = \"LlmSecretArn\"\npattern = \"(\"\n"
+    );
     assert!(error(&text).0.contains("invalid pattern"));
 }
 
@@ -197,8 +239,20 @@ fn missing_environments_and_empty_file() {
 fn init_template_is_valid_and_has_the_guides_triggers() {
     let text = hoist_config::init_template("arshargithub/HindsightRoboMemSetup", "ca-central-1");
     let c = parse(&text, "hoist.toml").unwrap();
-    assert_eq!(c.environment("dev").unwrap().trigger, Trigger::Branch("main".into()));
-    assert_eq!(c.environment("prod").unwrap().trigger, Trigger::Tag("*".into()));
-    assert_eq!(c.environment("prod").unwrap().role, "GitHubActionsHindsightRoboMemSetupProd");
-    assert_eq!(c.variables.get("AWS_REGION").map(String::as_str), Some("ca-central-1"));
+    assert_eq!(
+        c.environment("dev").unwrap().trigger,
+        Trigger::Branch("main".into())
+    );
+    assert_eq!(
+        c.environment("prod").unwrap().trigger,
+        Trigger::Tag("*".into())
+    );
+    assert_eq!(
+        c.environment("prod").unwrap().role,
+        "GitHubActionsHindsightRoboMemSetupProd"
+    );
+    assert_eq!(
+        c.variables.get("AWS_REGION").map(String::as_str),
+        Some("ca-central-1")
+    );
 }

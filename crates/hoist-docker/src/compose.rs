@@ -32,26 +32,51 @@ impl ComposeFile {
     /// # Errors
     /// [`DockerError::ComposeFile`] when it cannot be read or has no `services:` mapping.
     pub fn load(path: &Path, project_override: Option<&str>) -> Result<Self, DockerError> {
-        let err = |detail: String| DockerError::ComposeFile { path: path.to_owned(), detail };
+        let err = |detail: String| DockerError::ComposeFile {
+            path: path.to_owned(),
+            detail,
+        };
         let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
-        let doc: serde_norway::Value = serde_norway::from_str(&text).map_err(|e| err(e.to_string()))?;
-        let services = doc.get("services").and_then(|s| s.as_mapping()).ok_or_else(|| err("no `services:` mapping".into()))?;
+        let doc: serde_norway::Value =
+            serde_norway::from_str(&text).map_err(|e| err(e.to_string()))?;
+        let services = doc
+            .get("services")
+            .and_then(|s| s.as_mapping())
+            .ok_or_else(|| err("no `services:` mapping".into()))?;
         let mut out = Vec::new();
         for (name, body) in services {
-            let name = name.as_str().ok_or_else(|| err("a service name is not a string".into()))?.to_owned();
-            let image = body.get("image").and_then(|v| v.as_str()).map(str::to_owned);
+            let name = name
+                .as_str()
+                .ok_or_else(|| err("a service name is not a string".into()))?
+                .to_owned();
+            let image = body
+                .get("image")
+                .and_then(|v| v.as_str())
+                .map(str::to_owned);
             let builds = body.get("build").is_some_and(|b| !b.is_null());
-            out.push(ComposeService { name, image, builds });
+            out.push(ComposeService {
+                name,
+                image,
+                builds,
+            });
         }
         let dir_name = std::fs::canonicalize(path)
             .ok()
-            .and_then(|p| p.parent().and_then(|d| d.file_name()).map(|n| n.to_string_lossy().into_owned()))
+            .and_then(|p| {
+                p.parent()
+                    .and_then(|d| d.file_name())
+                    .map(|n| n.to_string_lossy().into_owned())
+            })
             .unwrap_or_default();
         let raw = project_override
             .map(str::to_owned)
             .or_else(|| doc.get("name").and_then(|v| v.as_str()).map(str::to_owned))
             .unwrap_or(dir_name);
-        Ok(Self { path: path.to_owned(), project: normalize_project(&raw), services: out })
+        Ok(Self {
+            path: path.to_owned(),
+            project: normalize_project(&raw),
+            services: out,
+        })
     }
 
     /// The services with a `build:`.
@@ -71,14 +96,20 @@ impl ComposeFile {
     pub fn image_candidates(&self, service: &ComposeService) -> Vec<String> {
         match &service.image {
             Some(i) => vec![i.clone()],
-            None => vec![format!("{}-{}", self.project, service.name), format!("{}_{}", self.project, service.name)],
+            None => vec![
+                format!("{}-{}", self.project, service.name),
+                format!("{}_{}", self.project, service.name),
+            ],
         }
     }
 }
 
 /// compose's rule: lower-case, only `a-z 0-9 _ -`.
 fn normalize_project(raw: &str) -> String {
-    raw.to_lowercase().chars().filter(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '_' || *c == '-').collect()
+    raw.to_lowercase()
+        .chars()
+        .filter(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '_' || *c == '-')
+        .collect()
 }
 
 /// Which compose is installed.
@@ -126,16 +157,44 @@ pub async fn compose_tool() -> Result<ComposeTool, DockerError> {
 ///
 /// # Errors
 /// [`DockerError::BuildFailed`] with the command line and exit status.
-pub async fn build(tool: ComposeTool, file: &ComposeFile, services: &[String]) -> Result<(), DockerError> {
+pub async fn build(
+    tool: ComposeTool,
+    file: &ComposeFile,
+    services: &[String],
+) -> Result<(), DockerError> {
     let (prog, pre) = tool.command();
     let mut cmd = tokio::process::Command::new(prog);
-    cmd.args(pre).arg("-f").arg(&file.path).arg("-p").arg(&file.project).arg("build").args(services);
+    cmd.args(pre)
+        .arg("-f")
+        .arg(&file.path)
+        .arg("-p")
+        .arg(&file.project)
+        .arg("build")
+        .args(services);
     // The child's stdout goes to our stderr: stdout is for hoist's own result.
-    cmd.stdin(Stdio::null()).stdout(std::io::stderr()).stderr(Stdio::inherit());
-    let line = format!("{prog} {} -f {} -p {} build {}", pre.join(" "), file.path.display(), file.project, services.join(" "))
-        .replace("  ", " ");
-    let status = cmd.status().await.map_err(|e| DockerError::BuildFailed { command: line.clone(), status: e.to_string() })?;
-    if status.success() { Ok(()) } else { Err(DockerError::BuildFailed { command: line, status: status.to_string() }) }
+    cmd.stdin(Stdio::null())
+        .stdout(std::io::stderr())
+        .stderr(Stdio::inherit());
+    let line = format!(
+        "{prog} {} -f {} -p {} build {}",
+        pre.join(" "),
+        file.path.display(),
+        file.project,
+        services.join(" ")
+    )
+    .replace("  ", " ");
+    let status = cmd.status().await.map_err(|e| DockerError::BuildFailed {
+        command: line.clone(),
+        status: e.to_string(),
+    })?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(DockerError::BuildFailed {
+            command: line,
+            status: status.to_string(),
+        })
+    }
 }
 
 #[cfg(test)]
@@ -157,9 +216,18 @@ mod tests {
         assert_eq!(f.project, "myapp1");
         let names: Vec<_> = f.buildable().iter().map(|s| s.name.clone()).collect();
         assert_eq!(names, ["web", "worker"]);
-        assert_eq!(f.image_candidates(f.service("web").unwrap()), ["myapp1-web", "myapp1_web"]);
-        assert_eq!(f.image_candidates(f.service("worker").unwrap()), ["acme/worker:dev"]);
-        assert_eq!(ComposeFile::load(&path, Some("Other")).unwrap().project, "other");
+        assert_eq!(
+            f.image_candidates(f.service("web").unwrap()),
+            ["myapp1-web", "myapp1_web"]
+        );
+        assert_eq!(
+            f.image_candidates(f.service("worker").unwrap()),
+            ["acme/worker:dev"]
+        );
+        assert_eq!(
+            ComposeFile::load(&path, Some("Other")).unwrap().project,
+            "other"
+        );
     }
 
     #[test]
@@ -167,6 +235,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("c.yml");
         std::fs::write(&path, "version: '3'\n").unwrap();
-        assert!(ComposeFile::load(&path, None).unwrap_err().to_string().contains("no `services:`"));
+        assert!(
+            ComposeFile::load(&path, None)
+                .unwrap_err()
+                .to_string()
+                .contains("no `services:`")
+        );
     }
 }

@@ -42,22 +42,33 @@ impl Engine {
         };
         let Some(socket) = socket else {
             let docker = bollard::Docker::connect_with_defaults().map_err(no_engine)?;
-            return Ok(Self { docker: docker.negotiate_version().await.map_err(no_engine)? });
+            return Ok(Self {
+                docker: docker.negotiate_version().await.map_err(no_engine)?,
+            });
         };
         let ours = bollard::API_DEFAULT_VERSION;
         let started = std::time::Instant::now();
         let pinged = ping_api_version(&socket).await;
         tracing::debug!(socket, ms = started.elapsed().as_secs_f64() * 1e3, version = ?pinged.as_ref().ok().and_then(Option::as_ref).map(|v| format!("{}.{}", v.major_version, v.minor_version)), "engine /_ping");
         let version = match pinged {
-            Ok(Some(theirs)) if (theirs.major_version, theirs.minor_version) < (ours.major_version, ours.minor_version) => theirs,
+            Ok(Some(theirs))
+                if (theirs.major_version, theirs.minor_version)
+                    < (ours.major_version, ours.minor_version) =>
+            {
+                theirs
+            }
             Ok(_) => *ours,
             // The raw ping failed: let bollard connect and say why in its own words.
             Err(_) => {
-                let docker = bollard::Docker::connect_with_unix(&socket, TIMEOUT_SECS, ours).map_err(no_engine)?;
-                return Ok(Self { docker: docker.negotiate_version().await.map_err(no_engine)? });
+                let docker = bollard::Docker::connect_with_unix(&socket, TIMEOUT_SECS, ours)
+                    .map_err(no_engine)?;
+                return Ok(Self {
+                    docker: docker.negotiate_version().await.map_err(no_engine)?,
+                });
             }
         };
-        let docker = bollard::Docker::connect_with_unix(&socket, TIMEOUT_SECS, &version).map_err(no_engine)?;
+        let docker = bollard::Docker::connect_with_unix(&socket, TIMEOUT_SECS, &version)
+            .map_err(no_engine)?;
         Ok(Self { docker })
     }
 
@@ -68,19 +79,40 @@ impl Engine {
     pub async fn inspect(&self, name: &str) -> Result<Option<ImageInfo>, DockerError> {
         let started = std::time::Instant::now();
         let inspected = self.docker.inspect_image(name).await;
-        tracing::debug!(name, ms = started.elapsed().as_secs_f64() * 1e3, found = inspected.is_ok(), "engine inspect");
+        tracing::debug!(
+            name,
+            ms = started.elapsed().as_secs_f64() * 1e3,
+            found = inspected.is_ok(),
+            "engine inspect"
+        );
         match inspected {
-            Ok(i) => Ok(i.id.map(|id| ImageInfo { id, diff_ids: i.root_fs.and_then(|r| r.layers).unwrap_or_default() })),
-            Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => Ok(None),
-            Err(source) => Err(DockerError::Engine { action: format!("inspect image {name}"), source }),
+            Ok(i) => Ok(i.id.map(|id| ImageInfo {
+                id,
+                diff_ids: i.root_fs.and_then(|r| r.layers).unwrap_or_default(),
+            })),
+            Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 404, ..
+            }) => Ok(None),
+            Err(source) => Err(DockerError::Engine {
+                action: format!("inspect image {name}"),
+                source,
+            }),
         }
     }
 
     /// The images `names` as one `docker save` archive, streamed (the engine's image export
     /// API): layers several images share are in it once.
-    pub fn export(&self, names: &[&str]) -> impl Stream<Item = Result<Bytes, DockerError>> + Send + 'static {
+    pub fn export(
+        &self,
+        names: &[&str],
+    ) -> impl Stream<Item = Result<Bytes, DockerError>> + Send + 'static {
         let action = format!("export {}", names.join(", "));
-        self.docker.export_images(names).map(move |chunk| chunk.map_err(|source| DockerError::Engine { action: action.clone(), source }))
+        self.docker.export_images(names).map(move |chunk| {
+            chunk.map_err(|source| DockerError::Engine {
+                action: action.clone(),
+                source,
+            })
+        })
     }
 
     /// [`Engine::export`] as a blocking reader, for a thread that spools it. A task of the
@@ -101,7 +133,10 @@ impl Engine {
                 match chunk {
                     Ok(bytes) => {
                         if total == 0 {
-                            tracing::debug!(ms = started.elapsed().as_secs_f64() * 1e3, "engine export: first bytes");
+                            tracing::debug!(
+                                ms = started.elapsed().as_secs_f64() * 1e3,
+                                "engine export: first bytes"
+                            );
                         }
                         total += bytes.len() as u64;
                         size += bytes.len();
@@ -119,12 +154,19 @@ impl Engine {
                     }
                 }
             }
-            tracing::debug!(ms = started.elapsed().as_secs_f64() * 1e3, bytes = total, "engine export: complete");
+            tracing::debug!(
+                ms = started.elapsed().as_secs_f64() * 1e3,
+                bytes = total,
+                "engine export: complete"
+            );
             if !batch.is_empty() {
                 let _ = tx.send(Ok(batch)).await;
             }
         });
-        ExportReader { rx, current: std::collections::VecDeque::new() }
+        ExportReader {
+            rx,
+            current: std::collections::VecDeque::new(),
+        }
     }
 }
 
@@ -155,7 +197,9 @@ impl std::io::Read for ExportReader {
             match self.rx.blocking_recv() {
                 Some(Ok(batch)) => self.current.extend(batch),
                 Some(Err(e)) => {
-                    let cause = std::error::Error::source(&e).map(|s| format!(": {s}")).unwrap_or_default();
+                    let cause = std::error::Error::source(&e)
+                        .map(|s| format!(": {s}"))
+                        .unwrap_or_default();
                     return Err(std::io::Error::other(format!("{e}{cause}")));
                 }
                 None => return Ok(0),
@@ -170,7 +214,8 @@ impl std::io::Read for ExportReader {
 async fn ping_api_version(path: &str) -> std::io::Result<Option<bollard::ClientVersion>> {
     use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
     let mut conn = tokio::net::UnixStream::connect(path).await?;
-    conn.write_all(b"GET /_ping HTTP/1.0\r\nHost: docker\r\n\r\n").await?;
+    conn.write_all(b"GET /_ping HTTP/1.0\r\nHost: docker\r\n\r\n")
+        .await?;
     let mut response = Vec::new();
     let mut buf = [0u8; 1024];
     while !response.windows(4).any(|w| w == b"\r\n\r\n") && response.len() < 16 * 1024 {
@@ -182,9 +227,13 @@ async fn ping_api_version(path: &str) -> std::io::Result<Option<bollard::ClientV
     }
     let text = String::from_utf8_lossy(&response);
     let mut lines = text.lines();
-    let status_ok = lines.next().is_some_and(|l| l.split_whitespace().nth(1) == Some("200"));
+    let status_ok = lines
+        .next()
+        .is_some_and(|l| l.split_whitespace().nth(1) == Some("200"));
     if !status_ok {
-        return Err(std::io::Error::other("the engine did not answer /_ping with 200"));
+        return Err(std::io::Error::other(
+            "the engine did not answer /_ping with 200",
+        ));
     }
     Ok(lines.take_while(|l| !l.is_empty()).find_map(|l| {
         let (name, value) = l.split_once(':')?;
@@ -192,7 +241,10 @@ async fn ping_api_version(path: &str) -> std::io::Result<Option<bollard::ClientV
             return None;
         }
         let (major, minor) = value.trim().split_once('.')?;
-        Some(bollard::ClientVersion { major_version: major.parse().ok()?, minor_version: minor.parse().ok()? })
+        Some(bollard::ClientVersion {
+            major_version: major.parse().ok()?,
+            minor_version: minor.parse().ok()?,
+        })
     }))
 }
 
@@ -202,7 +254,9 @@ mod tests {
     use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
     /// A unix socket that answers one request with `answer`, returning the request it read.
-    async fn answering(answer: &'static str) -> (tempfile::TempDir, String, tokio::task::JoinHandle<String>) {
+    async fn answering(
+        answer: &'static str,
+    ) -> (tempfile::TempDir, String, tokio::task::JoinHandle<String>) {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("docker.sock");
         let listener = tokio::net::UnixListener::bind(&path).unwrap();
@@ -220,23 +274,47 @@ mod tests {
     fn the_export_reader_hands_over_batches_then_the_engines_error() {
         use std::io::Read as _;
         let (tx, rx) = tokio::sync::mpsc::channel(4);
-        let mut reader = ExportReader { rx, current: std::collections::VecDeque::new() };
-        tx.try_send(Ok(vec![Bytes::from_static(b"ab"), Bytes::from_static(b"cde")])).unwrap();
+        let mut reader = ExportReader {
+            rx,
+            current: std::collections::VecDeque::new(),
+        };
+        tx.try_send(Ok(vec![
+            Bytes::from_static(b"ab"),
+            Bytes::from_static(b"cde"),
+        ]))
+        .unwrap();
         tx.try_send(Ok(vec![Bytes::from_static(b"f")])).unwrap();
-        let cause = bollard::errors::Error::DockerResponseServerError { status_code: 500, message: "disk full".into() };
-        tx.try_send(Err(DockerError::Engine { action: "export app".into(), source: cause })).unwrap();
+        let cause = bollard::errors::Error::DockerResponseServerError {
+            status_code: 500,
+            message: "disk full".into(),
+        };
+        tx.try_send(Err(DockerError::Engine {
+            action: "export app".into(),
+            source: cause,
+        }))
+        .unwrap();
         let mut out = [0u8; 4];
-        assert_eq!(reader.read(&mut out).unwrap(), 2, "one read never spans two chunks");
+        assert_eq!(
+            reader.read(&mut out).unwrap(),
+            2,
+            "one read never spans two chunks"
+        );
         assert_eq!(&out[..2], b"ab");
         let mut rest = Vec::new();
         let err = reader.read_to_end(&mut rest).unwrap_err();
         assert_eq!(rest, b"cdef", "every byte before the failure arrives");
         let text = err.to_string();
-        assert!(text.contains("failed to export app") && text.contains("disk full"), "{text}");
+        assert!(
+            text.contains("failed to export app") && text.contains("disk full"),
+            "{text}"
+        );
         // A closed stream is the end.
         let (tx, rx) = tokio::sync::mpsc::channel::<Result<Vec<Bytes>, DockerError>>(1);
         drop(tx);
-        let mut reader = ExportReader { rx, current: std::collections::VecDeque::new() };
+        let mut reader = ExportReader {
+            rx,
+            current: std::collections::VecDeque::new(),
+        };
         assert_eq!(reader.read(&mut out).unwrap(), 0);
     }
 
@@ -253,7 +331,8 @@ mod tests {
     async fn no_header_means_no_version_and_an_error_status_is_an_error() {
         let (_dir, path, _) = answering("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nOK").await;
         assert!(ping_api_version(&path).await.unwrap().is_none());
-        let (_dir, path, _) = answering("HTTP/1.1 500 Internal Server Error\r\nApi-Version: 1.41\r\n\r\n").await;
+        let (_dir, path, _) =
+            answering("HTTP/1.1 500 Internal Server Error\r\nApi-Version: 1.41\r\n\r\n").await;
         assert!(ping_api_version(&path).await.is_err());
         assert!(ping_api_version("/nonexistent/docker.sock").await.is_err());
     }

@@ -27,6 +27,8 @@ pub enum DockerError {
     #[error("`{command}` failed ({status})")]
     BuildFailed { command: String, status: String },
     /// The built image is not in the engine under any name compose gives it.
-    #[error("the image of service {service:?} is not in the Docker engine (looked for {candidates})")]
+    #[error(
+        "the image of service {service:?} is not in the Docker engine (looked for {candidates})"
+    )]
     ImageNotFound { service: String, candidates: String },
 }

@@ -16,7 +16,11 @@ pub struct Diff {
 impl Diff {
     #[must_use]
     pub fn new(field: impl Into<String>, before: Option<String>, after: Option<String>) -> Self {
-        Self { field: field.into(), before, after }
+        Self {
+            field: field.into(),
+            before,
+            after,
+        }
     }
 
     /// Whether the value fits on one line on both sides (rendered as `before -> after`).
@@ -29,7 +33,10 @@ impl Diff {
     /// The unified diff of before and after (`--- current` / `+++ desired`).
     #[must_use]
     pub fn unified(&self) -> String {
-        unified_diff(self.before.as_deref().unwrap_or(""), self.after.as_deref().unwrap_or(""))
+        unified_diff(
+            self.before.as_deref().unwrap_or(""),
+            self.after.as_deref().unwrap_or(""),
+        )
     }
 }
 
@@ -49,9 +56,19 @@ impl Serialize for Diff {
 /// Both texts are treated as ending with a newline.
 #[must_use]
 pub fn unified_diff(before: &str, after: &str) -> String {
-    let with_nl = |s: &str| if s.is_empty() || s.ends_with('\n') { s.to_owned() } else { format!("{s}\n") };
+    let with_nl = |s: &str| {
+        if s.is_empty() || s.ends_with('\n') {
+            s.to_owned()
+        } else {
+            format!("{s}\n")
+        }
+    };
     let (b, a) = (with_nl(before), with_nl(after));
-    TextDiff::from_lines(&b, &a).unified_diff().context_radius(3).header("current", "desired").to_string()
+    TextDiff::from_lines(&b, &a)
+        .unified_diff()
+        .context_radius(3)
+        .header("current", "desired")
+        .to_string()
 }
 
 #[cfg(test)]

@@ -66,13 +66,33 @@ impl<Op> Resource<Op> {
     /// An unchanged resource.
     #[must_use]
     pub fn unchanged(kind: &'static str, name: impl Into<String>) -> Self {
-        Self { kind, name: name.into(), action: Action::Unchanged, diffs: Vec::new(), notes: Vec::new(), ops: Vec::new() }
+        Self {
+            kind,
+            name: name.into(),
+            action: Action::Unchanged,
+            diffs: Vec::new(),
+            notes: Vec::new(),
+            ops: Vec::new(),
+        }
     }
 
     /// A resource with `action`, diffs and operations.
     #[must_use]
-    pub fn changed(kind: &'static str, name: impl Into<String>, action: Action, diffs: Vec<Diff>, ops: Vec<Op>) -> Self {
-        Self { kind, name: name.into(), action, diffs, notes: Vec::new(), ops }
+    pub fn changed(
+        kind: &'static str,
+        name: impl Into<String>,
+        action: Action,
+        diffs: Vec<Diff>,
+        ops: Vec<Op>,
+    ) -> Self {
+        Self {
+            kind,
+            name: name.into(),
+            action,
+            diffs,
+            notes: Vec::new(),
+            ops,
+        }
     }
 
     /// Adds a note.
@@ -108,7 +128,9 @@ pub struct Plan<Op> {
 
 impl<Op> Default for Plan<Op> {
     fn default() -> Self {
-        Self { resources: Vec::new() }
+        Self {
+            resources: Vec::new(),
+        }
     }
 }
 

@@ -12,9 +12,22 @@ impl<Op> Plan<Op> {
         let mut out = String::new();
         // Wide enough for every kind hoist plans (`github-variable`), so columns line up
         // across runs whatever resources a plan holds.
-        let kind_width = self.resources.iter().map(|r| r.kind.len()).max().unwrap_or(0).max(15);
+        let kind_width = self
+            .resources
+            .iter()
+            .map(|r| r.kind.len())
+            .max()
+            .unwrap_or(0)
+            .max(15);
         for r in &self.resources {
-            let _ = writeln!(out, "{} {:<9} {:<kind_width$}  {}", r.action.marker(), r.action.as_str(), r.kind, r.name);
+            let _ = writeln!(
+                out,
+                "{} {:<9} {:<kind_width$}  {}",
+                r.action.marker(),
+                r.action.as_str(),
+                r.kind,
+                r.name
+            );
             for note in &r.notes {
                 let _ = writeln!(out, "    note: {note}");
             }
@@ -56,17 +69,41 @@ mod tests {
     fn renders_markers_diffs_and_summary() {
         let plan: Plan<()> = Plan {
             resources: vec![
-                Resource::changed("iam-role", "Dev", Action::Create, vec![Diff::new("max session duration", None, Some("3600".into()))], vec![()]),
-                Resource::changed("iam-role", "Prod", Action::Update, vec![Diff::new("trust", Some("a\nb".into()), Some("a\nc".into()))], vec![()]),
+                Resource::changed(
+                    "iam-role",
+                    "Dev",
+                    Action::Create,
+                    vec![Diff::new("max session duration", None, Some("3600".into()))],
+                    vec![()],
+                ),
+                Resource::changed(
+                    "iam-role",
+                    "Prod",
+                    Action::Update,
+                    vec![Diff::new("trust", Some("a\nb".into()), Some("a\nc".into()))],
+                    vec![()],
+                ),
                 Resource::unchanged("oidc-provider", "token.actions.githubusercontent.com"),
             ],
         };
         let text = plan.render_human();
-        assert!(text.contains("+ create    iam-role         Dev\n    max session duration: 3600\n"), "{text}");
-        assert!(text.contains("~ update    iam-role         Prod\n    trust:\n      --- current\n"), "{text}");
+        assert!(
+            text.contains("+ create    iam-role         Dev\n    max session duration: 3600\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("~ update    iam-role         Prod\n    trust:\n      --- current\n"),
+            "{text}"
+        );
         assert!(text.contains("      -b\n      +c\n"), "{text}");
-        assert!(text.contains("= unchanged oidc-provider    token"), "{text}");
-        assert!(text.ends_with("Plan: 1 to create, 1 to update, 0 to delete, 1 unchanged.\n"), "{text}");
+        assert!(
+            text.contains("= unchanged oidc-provider    token"),
+            "{text}"
+        );
+        assert!(
+            text.ends_with("Plan: 1 to create, 1 to update, 0 to delete, 1 unchanged.\n"),
+            "{text}"
+        );
         assert_eq!(plan.operations().count(), 2);
         assert!(!plan.is_converged());
     }

@@ -34,21 +34,37 @@ pub(crate) struct SaveManifest {
 
 impl SaveManifest {
     pub(crate) fn parse(bytes: &[u8], path: &Path) -> Result<Self, RegistryError> {
-        let entries = serde_json::from_slice(bytes)
-            .map_err(|source| RegistryError::Json { what: format!("manifest.json in {}", path.display()), source })?;
+        let entries = serde_json::from_slice(bytes).map_err(|source| RegistryError::Json {
+            what: format!("manifest.json in {}", path.display()),
+            source,
+        })?;
         Ok(Self { entries })
     }
 
     /// The image `reference` (`name:tag` or `tag`) names; with one image, that one.
-    pub(crate) fn choose(&self, reference: Option<&str>, path: &Path) -> Result<&SaveEntry, RegistryError> {
+    pub(crate) fn choose(
+        &self,
+        reference: Option<&str>,
+        path: &Path,
+    ) -> Result<&SaveEntry, RegistryError> {
         match reference {
             _ if self.entries.len() == 1 => Ok(&self.entries[0]),
             Some(r) => self
                 .entries
                 .iter()
-                .find(|e| e.repo_tags.iter().flatten().any(|t| t == r || t.rsplit_once(':').is_some_and(|(_, tag)| tag == r)))
-                .ok_or_else(|| RegistryError::bad_image(path, format!("no image tagged {r:?} in the archive"))),
-            None => Err(RegistryError::bad_image(path, "the archive holds several images; name one with NAME=PATH:TAG")),
+                .find(|e| {
+                    e.repo_tags
+                        .iter()
+                        .flatten()
+                        .any(|t| t == r || t.rsplit_once(':').is_some_and(|(_, tag)| tag == r))
+                })
+                .ok_or_else(|| {
+                    RegistryError::bad_image(path, format!("no image tagged {r:?} in the archive"))
+                }),
+            None => Err(RegistryError::bad_image(
+                path,
+                "the archive holds several images; name one with NAME=PATH:TAG",
+            )),
         }
     }
 
@@ -59,11 +75,19 @@ impl SaveManifest {
         locate: impl Fn(&str) -> Option<Located>,
     ) -> Result<LocalImage, RegistryError> {
         let find = |name: &str| {
-            locate(&tar::normalize(name))
-                .ok_or_else(|| RegistryError::bad_image(path, format!("{name} is listed in manifest.json but missing")))
+            locate(&tar::normalize(name)).ok_or_else(|| {
+                RegistryError::bad_image(
+                    path,
+                    format!("{name} is listed in manifest.json but missing"),
+                )
+            })
         };
         let config = find(&entry.config)?;
-        let layers = entry.layers.iter().map(|l| find(l)).collect::<Result<Vec<_>, _>>()?;
+        let layers = entry
+            .layers
+            .iter()
+            .map(|l| find(l))
+            .collect::<Result<Vec<_>, _>>()?;
         LocalImage::from_saved_layers(config, layers)
     }
 }
@@ -83,48 +107,91 @@ pub(crate) fn open(path: &Path, reference: Option<&str>) -> Result<LocalImage, R
     };
     let manifest = SaveManifest::parse(&read_range(path, manifest.offset, manifest.size)?, path)?;
     let chosen = manifest.choose(reference, path)?;
-    let locate = |name: &str| find(&tar::normalize(name)).ok_or_else(|| RegistryError::bad_image(path, format!("{name} is listed in manifest.json but missing")));
+    let locate = |name: &str| {
+        find(&tar::normalize(name)).ok_or_else(|| {
+            RegistryError::bad_image(
+                path,
+                format!("{name} is listed in manifest.json but missing"),
+            )
+        })
+    };
     let config_entry = locate(&chosen.config)?;
     let config = read_range(path, config_entry.offset, config_entry.size)?;
-    let layers: Vec<tar::Entry> = chosen.layers.iter().map(|l| locate(l)).collect::<Result<_, _>>()?;
+    let layers: Vec<tar::Entry> = chosen
+        .layers
+        .iter()
+        .map(|l| locate(l))
+        .collect::<Result<_, _>>()?;
     // The config lists each layer's diff_id: the digest of the uncompressed tar `docker
     // save` stores up to Docker 24 (and with the classic image store). Those digests need no
     // hashing here; each upload verifies its bytes on the way, so a layer that does not match
     // fails its upload instead. Compressed layers (Docker 25+ with the containerd store) and
     // configs without usable diff_ids are hashed.
-    let source = |e: &tar::Entry| BlobSource { path: path.to_owned(), offset: e.offset, len: e.size, hashed_here: false };
-    let uncompressed = layers.iter().map(|e| Ok(layer_media_type(&source(e))? == media_type::OCI_LAYER_TAR)).collect::<Result<Vec<bool>, RegistryError>>()?;
-    let diff_ids = diff_ids(&config).filter(|d| d.len() == layers.len() && uncompressed.iter().all(|u| *u));
+    let source = |e: &tar::Entry| BlobSource {
+        path: path.to_owned(),
+        offset: e.offset,
+        len: e.size,
+        hashed_here: false,
+    };
+    let uncompressed = layers
+        .iter()
+        .map(|e| Ok(layer_media_type(&source(e))? == media_type::OCI_LAYER_TAR))
+        .collect::<Result<Vec<bool>, RegistryError>>()?;
+    let diff_ids =
+        diff_ids(&config).filter(|d| d.len() == layers.len() && uncompressed.iter().all(|u| *u));
     let digests: Vec<Digest> = match diff_ids {
         Some(d) => d,
         None => std::thread::scope(|s| {
-            let handles: Vec<_> = layers.iter().map(|e| s.spawn(move || hash_range(path, e.offset, e.size))).collect();
-            handles.into_iter().map(|h| h.join().expect("hashing thread panicked")).collect::<Result<Vec<_>, _>>()
+            let handles: Vec<_> = layers
+                .iter()
+                .map(|e| s.spawn(move || hash_range(path, e.offset, e.size)))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("hashing thread panicked"))
+                .collect::<Result<Vec<_>, _>>()
         })?,
     };
-    let config = (Digest::of(&config), config_entry.size, source(&config_entry));
-    let layers = layers.iter().zip(digests).map(|(e, d)| (d, e.size, source(e))).collect();
+    let config = (
+        Digest::of(&config),
+        config_entry.size,
+        source(&config_entry),
+    );
+    let layers = layers
+        .iter()
+        .zip(digests)
+        .map(|(e, d)| (d, e.size, source(e)))
+        .collect();
     LocalImage::from_saved_layers(config, layers)
 }
 
 /// The config's `rootfs.diff_ids`, when it has them all in the expected form.
 fn diff_ids(config: &[u8]) -> Option<Vec<Digest>> {
     let v: serde_json::Value = serde_json::from_slice(config).ok()?;
-    v.get("rootfs")?.get("diff_ids")?.as_array()?.iter().map(|d| d.as_str().and_then(|s| Digest::parse(s).ok())).collect()
+    v.get("rootfs")?
+        .get("diff_ids")?
+        .as_array()?
+        .iter()
+        .map(|d| d.as_str().and_then(|s| Digest::parse(s).ok()))
+        .collect()
 }
 
 fn read_range(path: &Path, offset: u64, len: u64) -> Result<Vec<u8>, RegistryError> {
     let mut f = std::fs::File::open(path).map_err(|e| RegistryError::io(path, e))?;
-    f.seek(SeekFrom::Start(offset)).map_err(|e| RegistryError::io(path, e))?;
+    f.seek(SeekFrom::Start(offset))
+        .map_err(|e| RegistryError::io(path, e))?;
     let mut out = Vec::new();
-    f.take(len).read_to_end(&mut out).map_err(|e| RegistryError::io(path, e))?;
+    f.take(len)
+        .read_to_end(&mut out)
+        .map_err(|e| RegistryError::io(path, e))?;
     Ok(out)
 }
 
 /// sha256 of `len` bytes at `offset`.
 pub(crate) fn hash_range(path: &Path, offset: u64, len: u64) -> Result<Digest, RegistryError> {
     let mut f = std::fs::File::open(path).map_err(|e| RegistryError::io(path, e))?;
-    f.seek(SeekFrom::Start(offset)).map_err(|e| RegistryError::io(path, e))?;
+    f.seek(SeekFrom::Start(offset))
+        .map_err(|e| RegistryError::io(path, e))?;
     let mut r = f.take(len);
     let mut w = Sha256Writer::new();
     let mut buf = vec![0u8; 1 << 20];
@@ -136,7 +203,13 @@ pub(crate) fn hash_range(path: &Path, offset: u64, len: u64) -> Result<Digest, R
         w.update(&buf[..n]);
     }
     if w.len() != len {
-        return Err(RegistryError::bad_image(path, format!("truncated: expected {len} bytes at offset {offset}, read {}", w.len())));
+        return Err(RegistryError::bad_image(
+            path,
+            format!(
+                "truncated: expected {len} bytes at offset {offset}, read {}",
+                w.len()
+            ),
+        ));
     }
     Ok(w.finish())
 }
@@ -150,7 +223,9 @@ pub(crate) mod tests {
     /// symbolic link, the way `docker save` writes it). Returns the tar, the config and the
     /// two distinct layers.
     pub(crate) fn saved_archive() -> (Vec<u8>, Vec<u8>, Vec<u8>, Vec<u8>) {
-        let config = br#"{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}"#.to_vec();
+        let config =
+            br#"{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}"#
+                .to_vec();
         let layer_a = vec![1u8; 3000];
         let layer_b = vec![2u8; 10];
         let cfg_name = format!("{}.json", Digest::of(&config).hex());
@@ -158,7 +233,12 @@ pub(crate) mod tests {
             r#"[{{"Config":"{cfg_name}","RepoTags":["app_web:latest"],"Layers":["aaa/layer.tar","bbb/layer.tar","ccc/layer.tar"]}}]"#
         );
         let tar = write_tar(
-            &[("aaa/layer.tar", &layer_a), ("bbb/layer.tar", &layer_b), (&cfg_name, &config), ("manifest.json", manifest.as_bytes())],
+            &[
+                ("aaa/layer.tar", &layer_a),
+                ("bbb/layer.tar", &layer_b),
+                (&cfg_name, &config),
+                ("manifest.json", manifest.as_bytes()),
+            ],
             &[("ccc/layer.tar", "../aaa/layer.tar")],
         );
         (tar, config, layer_a, layer_b)
@@ -172,24 +252,54 @@ pub(crate) mod tests {
         std::fs::write(&path, &tar).unwrap();
         let image = LocalImage::open(&path, None).unwrap();
         assert_eq!(image.config.descriptor.digest, Digest::of(&config));
-        let digests: Vec<_> = image.layers.iter().map(|l| l.descriptor.digest.clone()).collect();
-        assert_eq!(digests, vec![Digest::of(&layer_a), Digest::of(&layer_b), Digest::of(&layer_a)]);
+        let digests: Vec<_> = image
+            .layers
+            .iter()
+            .map(|l| l.descriptor.digest.clone())
+            .collect();
+        assert_eq!(
+            digests,
+            vec![
+                Digest::of(&layer_a),
+                Digest::of(&layer_b),
+                Digest::of(&layer_a)
+            ]
+        );
         assert_eq!(image.blobs().len(), 3, "config + two distinct layers");
         let src = &image.layers[1].source;
-        assert_eq!(&tar[src.offset as usize..(src.offset + src.len) as usize], &layer_b[..]);
+        assert_eq!(
+            &tar[src.offset as usize..(src.offset + src.len) as usize],
+            &layer_b[..]
+        );
         // The manifest is deterministic: opening again gives the same digest.
-        assert_eq!(LocalImage::open(&path, None).unwrap().digest(), image.digest());
-        assert_eq!(image.manifest.layers[0].media_type, crate::media_type::OCI_LAYER_TAR);
+        assert_eq!(
+            LocalImage::open(&path, None).unwrap().digest(),
+            image.digest()
+        );
+        assert_eq!(
+            image.manifest.layers[0].media_type,
+            crate::media_type::OCI_LAYER_TAR
+        );
     }
 
     #[test]
     fn layer_digests_come_from_the_configs_diff_ids_without_hashing() {
         let layer = vec![5u8; 2048];
         let claimed = Digest::of(b"what the config says the layer is");
-        let config = format!(r#"{{"architecture":"amd64","os":"linux","rootfs":{{"type":"layers","diff_ids":["{claimed}"]}}}}"#);
+        let config = format!(
+            r#"{{"architecture":"amd64","os":"linux","rootfs":{{"type":"layers","diff_ids":["{claimed}"]}}}}"#
+        );
         let cfg_name = format!("{}.json", Digest::of(config.as_bytes()).hex());
-        let manifest = format!(r#"[{{"Config":"{cfg_name}","RepoTags":null,"Layers":["aaa/layer.tar"]}}]"#);
-        let tar = write_tar(&[("aaa/layer.tar", &layer), (&cfg_name, config.as_bytes()), ("manifest.json", manifest.as_bytes())], &[]);
+        let manifest =
+            format!(r#"[{{"Config":"{cfg_name}","RepoTags":null,"Layers":["aaa/layer.tar"]}}]"#);
+        let tar = write_tar(
+            &[
+                ("aaa/layer.tar", &layer),
+                (&cfg_name, config.as_bytes()),
+                ("manifest.json", manifest.as_bytes()),
+            ],
+            &[],
+        );
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("img.tar");
         std::fs::write(&path, &tar).unwrap();
@@ -197,7 +307,10 @@ pub(crate) mod tests {
         // Taken from the config, not computed: the upload's own verification is what catches
         // a layer that does not match (client::tests).
         assert_eq!(image.layers[0].descriptor.digest, claimed);
-        assert_eq!(image.config.descriptor.digest, Digest::of(config.as_bytes()));
+        assert_eq!(
+            image.config.descriptor.digest,
+            Digest::of(config.as_bytes())
+        );
         assert_eq!(image.layers[0].source.len, 2048);
     }
 
@@ -211,17 +324,33 @@ pub(crate) mod tests {
             Digest::of(b"the uncompressed tar of layer one"),
             Digest::of(&tar_layer)
         );
-        let manifest = r#"[{"Config":"blobs/sha256/cfg","Layers":["blobs/sha256/one","blobs/sha256/two"]}]"#;
+        let manifest =
+            r#"[{"Config":"blobs/sha256/cfg","Layers":["blobs/sha256/one","blobs/sha256/two"]}]"#;
         let tar = write_tar(
-            &[("blobs/sha256/one", &gzip_layer), ("blobs/sha256/two", &tar_layer), ("blobs/sha256/cfg", config.as_bytes()), ("manifest.json", manifest.as_bytes())],
+            &[
+                ("blobs/sha256/one", &gzip_layer),
+                ("blobs/sha256/two", &tar_layer),
+                ("blobs/sha256/cfg", config.as_bytes()),
+                ("manifest.json", manifest.as_bytes()),
+            ],
             &[],
         );
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("img.tar");
         std::fs::write(&path, &tar).unwrap();
         let image = LocalImage::open(&path, None).unwrap();
-        let types: Vec<_> = image.layers.iter().map(|l| l.descriptor.media_type.as_str()).collect();
-        assert_eq!(types, [crate::media_type::OCI_LAYER_GZIP, crate::media_type::OCI_LAYER_TAR]);
+        let types: Vec<_> = image
+            .layers
+            .iter()
+            .map(|l| l.descriptor.media_type.as_str())
+            .collect();
+        assert_eq!(
+            types,
+            [
+                crate::media_type::OCI_LAYER_GZIP,
+                crate::media_type::OCI_LAYER_TAR
+            ]
+        );
         // A compressed blob's digest is its own, not the config's diff_id.
         assert_eq!(image.layers[0].descriptor.digest, Digest::of(&gzip_layer));
         assert_eq!(image.layers[1].descriptor.digest, Digest::of(&tar_layer));

@@ -22,7 +22,10 @@ pub struct BasicAuth {
 impl BasicAuth {
     #[must_use]
     pub fn new(user: impl Into<String>, password: impl Into<String>) -> Self {
-        Self { user: user.into(), password: password.into() }
+        Self {
+            user: user.into(),
+            password: password.into(),
+        }
     }
 
     /// From ECR's `authorizationToken`: base64 of `USER:PASSWORD`.
@@ -30,9 +33,13 @@ impl BasicAuth {
     /// # Errors
     /// A message (without the token) when it is not base64 of `user:password`.
     pub fn from_base64_token(token: &str) -> Result<Self, String> {
-        let raw = base64::engine::general_purpose::STANDARD.decode(token.trim()).map_err(|_| "not base64".to_owned())?;
+        let raw = base64::engine::general_purpose::STANDARD
+            .decode(token.trim())
+            .map_err(|_| "not base64".to_owned())?;
         let text = String::from_utf8(raw).map_err(|_| "not UTF-8 after base64".to_owned())?;
-        let (user, password) = text.split_once(':').ok_or_else(|| "no ':' between user and password".to_owned())?;
+        let (user, password) = text
+            .split_once(':')
+            .ok_or_else(|| "no ':' between user and password".to_owned())?;
         Ok(Self::new(user, password))
     }
 
@@ -44,13 +51,19 @@ impl BasicAuth {
     /// The `Authorization` header value.
     pub(crate) fn header(&self) -> String {
         let raw = format!("{}:{}", self.user, self.password);
-        format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(raw))
+        format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(raw)
+        )
     }
 }
 
 impl std::fmt::Debug for BasicAuth {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("BasicAuth").field("user", &self.user).field("password", &"<redacted>").finish()
+        f.debug_struct("BasicAuth")
+            .field("user", &self.user)
+            .field("password", &"<redacted>")
+            .finish()
     }
 }
 

@@ -52,7 +52,10 @@ pub struct Client {
 
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Client").field("base", &self.base.as_str()).field("auth", &self.auth.get()).finish_non_exhaustive()
+        f.debug_struct("Client")
+            .field("base", &self.base.as_str())
+            .field("auth", &self.auth.get())
+            .finish_non_exhaustive()
     }
 }
 
@@ -65,10 +68,20 @@ impl Client {
     ///
     /// # Errors
     /// [`RegistryError::Protocol`] when `base` is not a URL.
-    pub fn new(base: &str, auth: Option<BasicAuth>, reporter: Arc<dyn Reporter>) -> Result<Self, RegistryError> {
-        let with_scheme = if base.contains("://") { base.to_owned() } else { format!("https://{base}") };
-        let base = Url::parse(&with_scheme)
-            .map_err(|e| RegistryError::Protocol { url: base.to_owned(), detail: format!("not a registry URL: {e}") })?;
+    pub fn new(
+        base: &str,
+        auth: Option<BasicAuth>,
+        reporter: Arc<dyn Reporter>,
+    ) -> Result<Self, RegistryError> {
+        let with_scheme = if base.contains("://") {
+            base.to_owned()
+        } else {
+            format!("https://{base}")
+        };
+        let base = Url::parse(&with_scheme).map_err(|e| RegistryError::Protocol {
+            url: base.to_owned(),
+            detail: format!("not a registry URL: {e}"),
+        })?;
         let mut builder = reqwest::Client::builder()
             .user_agent(concat!("hoist/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(Duration::from_secs(10));
@@ -77,9 +90,19 @@ impl Client {
             // loading costs more than a whole no-op push.
             builder = builder.tls_certs_only(std::iter::empty());
         }
-        let http = builder.build().map_err(|e| RegistryError::Unreachable { url: base.to_string(), source: e })?;
+        let http = builder.build().map_err(|e| RegistryError::Unreachable {
+            url: base.to_string(),
+            source: e,
+        })?;
         let cell = tokio::sync::OnceCell::new_with(auth);
-        Ok(Self { http, base, auth: Arc::new(cell), on_challenge: None, retry: RetryPolicy::default(), reporter })
+        Ok(Self {
+            http,
+            base,
+            auth: Arc::new(cell),
+            on_challenge: None,
+            retry: RetryPolicy::default(),
+            reporter,
+        })
     }
 
     /// Asks `source` for credentials the first time the registry answers 401 (the
@@ -129,15 +152,27 @@ impl Client {
 
     /// Sends a request built by `build`, retrying on 5xx, 429 and dropped connections.
     /// Any other answer (including 4xx) is returned for the caller to interpret.
-    async fn send(&self, what: &str, build: impl Fn() -> RequestBuilder) -> Result<Response, RegistryError> {
+    async fn send(
+        &self,
+        what: &str,
+        build: impl Fn() -> RequestBuilder,
+    ) -> Result<Response, RegistryError> {
         let mut attempt = 0;
         loop {
             let sent_with_auth = self.auth.initialized();
             let started = std::time::Instant::now();
             let result = build().send().await;
             match &result {
-                Ok(resp) => tracing::debug!(what, path = resp.url().path(), status = resp.status().as_u16(), ms = started.elapsed().as_secs_f64() * 1e3, "registry"),
-                Err(e) => tracing::debug!(what, error = %e, ms = started.elapsed().as_secs_f64() * 1e3, "registry"),
+                Ok(resp) => tracing::debug!(
+                    what,
+                    path = resp.url().path(),
+                    status = resp.status().as_u16(),
+                    ms = started.elapsed().as_secs_f64() * 1e3,
+                    "registry"
+                ),
+                Err(e) => {
+                    tracing::debug!(what, error = %e, ms = started.elapsed().as_secs_f64() * 1e3, "registry")
+                }
             }
             if let Ok(resp) = &result
                 && resp.status() == StatusCode::UNAUTHORIZED
@@ -161,8 +196,13 @@ impl Client {
                 }
                 Ok(resp) => return Ok(resp),
                 Err(e) => {
-                    if Retryable::transport(&e) == Retryable::No || attempt + 1 >= self.retry.attempts {
-                        return Err(RegistryError::Unreachable { url: self.base.to_string(), source: e });
+                    if Retryable::transport(&e) == Retryable::No
+                        || attempt + 1 >= self.retry.attempts
+                    {
+                        return Err(RegistryError::Unreachable {
+                            url: self.base.to_string(),
+                            source: e,
+                        });
                     }
                     (error_chain(&e), None)
                 }
@@ -177,8 +217,13 @@ impl Client {
     /// Fetches credentials (once for all requests) after a 401 to a request sent without
     /// them; `true` when the request should be sent again with them.
     async fn answer_challenge(&self) -> Result<bool, RegistryError> {
-        let Some(source) = &self.on_challenge else { return Ok(false) };
-        self.auth.get_or_try_init(|| source.fetch()).await.map_err(|source| RegistryError::Credentials { source })?;
+        let Some(source) = &self.on_challenge else {
+            return Ok(false);
+        };
+        self.auth
+            .get_or_try_init(|| source.fetch())
+            .await
+            .map_err(|source| RegistryError::Credentials { source })?;
         Ok(true)
     }
 
@@ -188,7 +233,9 @@ impl Client {
     /// [`RegistryError::Unreachable`], [`RegistryError::Unauthorized`] or another status.
     pub async fn ping(&self) -> Result<(), RegistryError> {
         let url = self.url("/v2/");
-        let resp = self.send("GET /v2/", || self.request(Method::GET, url.clone())).await?;
+        let resp = self
+            .send("GET /v2/", || self.request(Method::GET, url.clone()))
+            .await?;
         expect(resp, "GET", &[StatusCode::OK]).await.map(drop)
     }
 
@@ -198,7 +245,9 @@ impl Client {
     /// When the registry cannot be asked.
     pub async fn blob_exists(&self, repo: &str, digest: &Digest) -> Result<bool, RegistryError> {
         let url = self.url(&format!("/v2/{repo}/blobs/{digest}"));
-        let resp = self.send("HEAD blob", || self.request(Method::HEAD, url.clone())).await?;
+        let resp = self
+            .send("HEAD blob", || self.request(Method::HEAD, url.clone()))
+            .await?;
         match resp.status() {
             StatusCode::OK => Ok(true),
             StatusCode::NOT_FOUND => Ok(false),
@@ -207,10 +256,22 @@ impl Client {
     }
 
     /// `POST /v2/<repo>/blobs/uploads/?mount=<digest>&from=<other repo>`.
-    pub(crate) async fn mount(&self, repo: &str, digest: &Digest, from: &str) -> Result<Mount, RegistryError> {
+    pub(crate) async fn mount(
+        &self,
+        repo: &str,
+        digest: &Digest,
+        from: &str,
+    ) -> Result<Mount, RegistryError> {
         let mut url = self.url(&format!("/v2/{repo}/blobs/uploads/"));
-        url.query_pairs_mut().append_pair("mount", digest.as_str()).append_pair("from", from);
-        let resp = self.send("POST mount", || self.request(Method::POST, url.clone()).header(CONTENT_LENGTH, "0")).await?;
+        url.query_pairs_mut()
+            .append_pair("mount", digest.as_str())
+            .append_pair("from", from);
+        let resp = self
+            .send("POST mount", || {
+                self.request(Method::POST, url.clone())
+                    .header(CONTENT_LENGTH, "0")
+            })
+            .await?;
         match resp.status() {
             StatusCode::CREATED => Ok(Mount::Mounted),
             StatusCode::ACCEPTED => Ok(Mount::Session(self.location(&resp, &url)?)),
@@ -221,28 +282,50 @@ impl Client {
     /// `POST /v2/<repo>/blobs/uploads/`: opens an upload session.
     pub(crate) async fn start_upload(&self, repo: &str) -> Result<Url, RegistryError> {
         let url = self.url(&format!("/v2/{repo}/blobs/uploads/"));
-        let resp = self.send("POST upload", || self.request(Method::POST, url.clone()).header(CONTENT_LENGTH, "0")).await?;
+        let resp = self
+            .send("POST upload", || {
+                self.request(Method::POST, url.clone())
+                    .header(CONTENT_LENGTH, "0")
+            })
+            .await?;
         let resp = expect(resp, "POST", &[StatusCode::ACCEPTED]).await?;
         self.location(&resp, &url)
     }
 
     fn location(&self, resp: &Response, url: &Url) -> Result<Url, RegistryError> {
-        let loc = resp.headers().get(LOCATION).and_then(|v| v.to_str().ok()).ok_or_else(|| RegistryError::Protocol {
+        let loc = resp
+            .headers()
+            .get(LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .ok_or_else(|| RegistryError::Protocol {
+                url: url.to_string(),
+                detail: "upload session without a Location header".into(),
+            })?;
+        self.base.join(loc).map_err(|e| RegistryError::Protocol {
             url: url.to_string(),
-            detail: "upload session without a Location header".into(),
-        })?;
-        self.base.join(loc).map_err(|e| RegistryError::Protocol { url: url.to_string(), detail: format!("bad Location {loc:?}: {e}") })
+            detail: format!("bad Location {loc:?}: {e}"),
+        })
     }
 
     /// Monolithic upload: `PUT <session>?digest=<digest>` with the blob's bytes streamed from
     /// disk and hashed on the way. Not retried here: a failed session is abandoned and the
     /// caller starts over (HEAD, new session).
-    pub(crate) async fn put_blob(&self, session: Url, image: &str, blob: &LocalBlob) -> Result<(), RegistryError> {
+    pub(crate) async fn put_blob(
+        &self,
+        session: Url,
+        image: &str,
+        blob: &LocalBlob,
+    ) -> Result<(), RegistryError> {
         let digest = blob.descriptor.digest.clone();
         let mut url = session;
         url.query_pairs_mut().append_pair("digest", digest.as_str());
         let mismatch: Arc<Mutex<Option<Digest>>> = Arc::default();
-        let body = body_stream(blob.clone(), image.to_owned(), self.reporter.clone(), mismatch.clone());
+        let body = body_stream(
+            blob.clone(),
+            image.to_owned(),
+            self.reporter.clone(),
+            mismatch.clone(),
+        );
         let started = std::time::Instant::now();
         let result = self
             .request(Method::PUT, url.clone())
@@ -251,15 +334,29 @@ impl Client {
             .body(reqwest::Body::wrap_stream(body))
             .send()
             .await;
-        tracing::debug!(blob = digest.short(), bytes = blob.source.len, ms = started.elapsed().as_secs_f64() * 1e3, ok = result.is_ok(), "upload");
+        tracing::debug!(
+            blob = digest.short(),
+            bytes = blob.source.len,
+            ms = started.elapsed().as_secs_f64() * 1e3,
+            ok = result.is_ok(),
+            "upload"
+        );
         if let Some(actual) = mismatch.lock().expect("not poisoned").take() {
             return Err(RegistryError::DigestMismatch {
-                what: format!("{} (bytes {}..{})", blob.source.path.display(), blob.source.offset, blob.source.offset + blob.source.len),
+                what: format!(
+                    "{} (bytes {}..{})",
+                    blob.source.path.display(),
+                    blob.source.offset,
+                    blob.source.offset + blob.source.len
+                ),
                 expected: digest.to_string(),
                 actual: actual.to_string(),
             });
         }
-        let resp = result.map_err(|e| RegistryError::Unreachable { url: self.base.to_string(), source: e })?;
+        let resp = result.map_err(|e| RegistryError::Unreachable {
+            url: self.base.to_string(),
+            source: e,
+        })?;
         expect(resp, "PUT", &[StatusCode::CREATED]).await.map(drop)
     }
 
@@ -268,23 +365,52 @@ impl Client {
     ///
     /// # Errors
     /// When the registry cannot be asked or sent something unusable.
-    pub async fn get_manifest(&self, repo: &str, reference: &str) -> Result<Option<RemoteManifest>, RegistryError> {
+    pub async fn get_manifest(
+        &self,
+        repo: &str,
+        reference: &str,
+    ) -> Result<Option<RemoteManifest>, RegistryError> {
         let url = self.url(&format!("/v2/{repo}/manifests/{reference}"));
-        let resp = self.send("GET manifest", || self.request(Method::GET, url.clone()).header(ACCEPT, media_type::ACCEPT_ALL)).await?;
+        let resp = self
+            .send("GET manifest", || {
+                self.request(Method::GET, url.clone())
+                    .header(ACCEPT, media_type::ACCEPT_ALL)
+            })
+            .await?;
         if resp.status() == StatusCode::NOT_FOUND {
             return Ok(None);
         }
         let resp = expect(resp, "GET", &[StatusCode::OK]).await?;
-        let content_type = resp.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_owned);
-        let bytes = resp.bytes().await.map_err(|e| RegistryError::Unreachable { url: url.to_string(), source: e })?.to_vec();
+        let content_type = resp
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let bytes = resp
+            .bytes()
+            .await
+            .map_err(|e| RegistryError::Unreachable {
+                url: url.to_string(),
+                source: e,
+            })?
+            .to_vec();
         let digest = Digest::of(&bytes);
         if let Ok(d) = Digest::parse(reference)
             && d != digest
         {
-            return Err(RegistryError::DigestMismatch { what: url.to_string(), expected: d.to_string(), actual: digest.to_string() });
+            return Err(RegistryError::DigestMismatch {
+                what: url.to_string(),
+                expected: d.to_string(),
+                actual: digest.to_string(),
+            });
         }
         let (media_type, parsed) = manifest::parse(&bytes, content_type.as_deref(), url.as_str())?;
-        Ok(Some(RemoteManifest { bytes, media_type, digest, parsed }))
+        Ok(Some(RemoteManifest {
+            bytes,
+            media_type,
+            digest,
+            parsed,
+        }))
     }
 
     /// `PUT /v2/<repo>/manifests/<reference>`; returns the digest the registry computed,
@@ -292,18 +418,35 @@ impl Client {
     ///
     /// # Errors
     /// When the registry refuses the manifest (a missing blob, an immutable tag).
-    pub async fn put_manifest(&self, repo: &str, reference: &str, bytes: &[u8], media_type: &str) -> Result<Digest, RegistryError> {
+    pub async fn put_manifest(
+        &self,
+        repo: &str,
+        reference: &str,
+        bytes: &[u8],
+        media_type: &str,
+    ) -> Result<Digest, RegistryError> {
         let url = self.url(&format!("/v2/{repo}/manifests/{reference}"));
         let body = bytes.to_vec();
         let resp = self
-            .send("PUT manifest", || self.request(Method::PUT, url.clone()).header(CONTENT_TYPE, media_type).body(body.clone()))
+            .send("PUT manifest", || {
+                self.request(Method::PUT, url.clone())
+                    .header(CONTENT_TYPE, media_type)
+                    .body(body.clone())
+            })
             .await?;
         let resp = expect(resp, "PUT", &[StatusCode::CREATED, StatusCode::OK]).await?;
         let ours = Digest::of(bytes);
-        if let Some(theirs) = resp.headers().get("docker-content-digest").and_then(|v| v.to_str().ok())
+        if let Some(theirs) = resp
+            .headers()
+            .get("docker-content-digest")
+            .and_then(|v| v.to_str().ok())
             && theirs != ours.as_str()
         {
-            return Err(RegistryError::DigestMismatch { what: url.to_string(), expected: ours.to_string(), actual: theirs.to_owned() });
+            return Err(RegistryError::DigestMismatch {
+                what: url.to_string(),
+                expected: ours.to_string(),
+                actual: theirs.to_owned(),
+            });
         }
         Ok(ours)
     }
@@ -312,7 +455,11 @@ impl Client {
 /// Passes `resp` through when its status is one of `ok` (any 2xx when `ok` is empty is
 /// NOT accepted: empty means "this status was unexpected"), else turns it into an error
 /// carrying the registry's body.
-async fn expect(resp: Response, method: &'static str, ok: &[StatusCode]) -> Result<Response, RegistryError> {
+async fn expect(
+    resp: Response,
+    method: &'static str,
+    ok: &[StatusCode],
+) -> Result<Response, RegistryError> {
     if ok.contains(&resp.status()) {
         return Ok(resp);
     }
@@ -330,7 +477,12 @@ async fn expect(resp: Response, method: &'static str, ok: &[StatusCode]) -> Resu
         body.truncate(cut);
         body.push('…');
     }
-    Err(RegistryError::Status { method, url, status, body: body.trim().to_owned() })
+    Err(RegistryError::Status {
+        method,
+        url,
+        status,
+        body: body.trim().to_owned(),
+    })
 }
 
 /// Upload session URLs carry state (`_state=`) that is noise in messages.
@@ -368,8 +520,23 @@ fn body_stream(
     }
     let src = blob.source.clone();
     let hasher = (!src.hashed_here).then(Sha256Writer::new);
-    let state = State { file: None, remaining: src.len, hasher, done: false };
-    let failed = |e: std::io::Error| Some((Err(e), State { file: None, remaining: 0, hasher: None, done: true }));
+    let state = State {
+        file: None,
+        remaining: src.len,
+        hasher,
+        done: false,
+    };
+    let failed = |e: std::io::Error| {
+        Some((
+            Err(e),
+            State {
+                file: None,
+                remaining: 0,
+                hasher: None,
+                done: true,
+            },
+        ))
+    };
     futures::stream::unfold(state, move |mut st| {
         let src = src.clone();
         let blob = blob.clone();
@@ -431,8 +598,19 @@ mod tests {
 
     fn blob(path: &std::path::Path, offset: u64, len: u64, digest: Digest) -> LocalBlob {
         LocalBlob {
-            descriptor: Descriptor { media_type: media_type::OCI_LAYER_TAR.into(), digest, size: len, platform: None, annotations: None },
-            source: BlobSource { path: path.to_owned(), offset, len, hashed_here: false },
+            descriptor: Descriptor {
+                media_type: media_type::OCI_LAYER_TAR.into(),
+                digest,
+                size: len,
+                platform: None,
+                annotations: None,
+            },
+            source: BlobSource {
+                path: path.to_owned(),
+                offset,
+                len,
+                hashed_here: false,
+            },
         }
     }
 
@@ -474,7 +652,10 @@ mod tests {
         b.source.hashed_here = true;
         // Not checked here (the registry checks every digest it commits), so no mismatch.
         let (out, err, m) = drain(b).await;
-        assert_eq!((out.as_slice(), err.is_none(), m), (&b"spooled bytes"[..], true, None));
+        assert_eq!(
+            (out.as_slice(), err.is_none(), m),
+            (&b"spooled bytes"[..], true, None)
+        );
     }
 
     #[tokio::test]
@@ -485,7 +666,10 @@ mod tests {
         let digest = Digest::of(b"the bytes that were hashed");
         std::fs::write(&path, b"other bytes, same length!!").unwrap();
         let (_, err, m) = drain(blob(&path, 0, 26, digest)).await;
-        assert!(err.is_some(), "the stream must fail so the registry never completes the upload");
+        assert!(
+            err.is_some(),
+            "the stream must fail so the registry never completes the upload"
+        );
         assert_eq!(m, Some(Digest::of(b"other bytes, same length!!")));
     }
 }

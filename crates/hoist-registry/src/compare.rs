@@ -47,8 +47,15 @@ impl Comparison {
 /// manifest), or with nothing.
 #[must_use]
 pub fn compare(local: &ImageManifest, remote: Option<&ImageManifest>) -> Comparison {
-    let Some(remote) = remote else { return Comparison::Missing };
-    let layers = |m: &ImageManifest| m.layers.iter().map(|l| l.digest.clone()).collect::<Vec<_>>();
+    let Some(remote) = remote else {
+        return Comparison::Missing;
+    };
+    let layers = |m: &ImageManifest| {
+        m.layers
+            .iter()
+            .map(|l| l.digest.clone())
+            .collect::<Vec<_>>()
+    };
     let (ours, theirs) = (layers(local), layers(remote));
     let same_config = local.config.digest == remote.config.digest;
     if same_config && ours == theirs {
@@ -59,7 +66,11 @@ pub fn compare(local: &ImageManifest, remote: Option<&ImageManifest>) -> Compari
     }
     Comparison::Changed {
         config_changed: true,
-        new_layers: ours.iter().filter(|d| !theirs.contains(d)).cloned().collect(),
+        new_layers: ours
+            .iter()
+            .filter(|d| !theirs.contains(d))
+            .cloned()
+            .collect(),
         dropped_layers: theirs.iter().filter(|d| !ours.contains(d)).count(),
     }
 }
@@ -74,7 +85,13 @@ mod tests {
     }
 
     fn manifest(config: u8, layers: &[u8], layer_type: &str) -> ImageManifest {
-        let desc = |n: u8, mt: &str| Descriptor { media_type: mt.into(), digest: d(n), size: 1, platform: None, annotations: None };
+        let desc = |n: u8, mt: &str| Descriptor {
+            media_type: mt.into(),
+            digest: d(n),
+            size: 1,
+            platform: None,
+            annotations: None,
+        };
         ImageManifest {
             schema_version: 2,
             media_type: None,
@@ -99,21 +116,36 @@ mod tests {
     #[test]
     fn same_config_with_other_layer_blobs_is_the_same_content() {
         // docker push gzips layers: other blob digests, same config (same diff_ids).
-        let r = compare(&manifest(1, &[2, 3], "t"), Some(&manifest(1, &[8, 9], "t+gzip")));
+        let r = compare(
+            &manifest(1, &[2, 3], "t"),
+            Some(&manifest(1, &[8, 9], "t+gzip")),
+        );
         assert_eq!(r, Comparison::SameContent);
         assert!(r.unchanged());
     }
 
     #[test]
     fn one_changed_layer_is_named() {
-        let r = compare(&manifest(1, &[2, 3, 4], "t"), Some(&manifest(5, &[2, 3, 6], "t")));
-        assert_eq!(r, Comparison::Changed { config_changed: true, new_layers: vec![d(4)], dropped_layers: 1 });
+        let r = compare(
+            &manifest(1, &[2, 3, 4], "t"),
+            Some(&manifest(5, &[2, 3, 6], "t")),
+        );
+        assert_eq!(
+            r,
+            Comparison::Changed {
+                config_changed: true,
+                new_layers: vec![d(4)],
+                dropped_layers: 1
+            }
+        );
         assert!(!r.unchanged());
     }
 
     #[test]
     fn reordered_layers_are_a_change() {
         let r = compare(&manifest(1, &[2, 3], "t"), Some(&manifest(7, &[3, 2], "t")));
-        assert!(matches!(r, Comparison::Changed { ref new_layers, dropped_layers: 0, .. } if new_layers.is_empty()));
+        assert!(
+            matches!(r, Comparison::Changed { ref new_layers, dropped_layers: 0, .. } if new_layers.is_empty())
+        );
     }
 }

@@ -3,7 +3,9 @@
 use sha2::{Digest as _, Sha256};
 
 /// A validated `sha256:` content digest.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 #[serde(try_from = "String", into = "String")]
 pub struct Digest(String);
 
@@ -16,8 +18,14 @@ impl Digest {
         let Some(hex) = s.strip_prefix("sha256:") else {
             return Err(format!("{s:?} is not a sha256 digest"));
         };
-        if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
-            return Err(format!("{s:?} is not a sha256 digest (64 lower-case hex digits)"));
+        if hex.len() != 64
+            || !hex
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        {
+            return Err(format!(
+                "{s:?} is not a sha256 digest (64 lower-case hex digits)"
+            ));
         }
         Ok(Self(s.to_owned()))
     }
@@ -105,7 +113,10 @@ mod tests {
 
     #[test]
     fn digest_of_known_bytes() {
-        assert_eq!(Digest::of(b"").as_str(), "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+        assert_eq!(
+            Digest::of(b"").as_str(),
+            "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
         let mut w = Sha256Writer::new();
         w.update(b"hello ");
         w.update(b"world");
@@ -115,9 +126,19 @@ mod tests {
 
     #[test]
     fn parse_refuses_what_is_not_sha256() {
-        assert!(Digest::parse("sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855").is_ok());
+        assert!(
+            Digest::parse(
+                "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+            )
+            .is_ok()
+        );
         assert!(Digest::parse("sha512:e3b0").is_err());
-        assert!(Digest::parse("sha256:E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855").is_err());
+        assert!(
+            Digest::parse(
+                "sha256:E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855"
+            )
+            .is_err()
+        );
         assert!(Digest::parse("sha256:abc").is_err());
         assert!(serde_json::from_str::<Digest>("\"sha256:zz\"").is_err());
     }

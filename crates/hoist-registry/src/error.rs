@@ -14,7 +14,12 @@ pub enum RegistryError {
     },
     /// The registry answered with an error status; `body` is its own error document.
     #[error("{method} {url} answered {status}: {body}")]
-    Status { method: &'static str, url: String, status: u16, body: String },
+    Status {
+        method: &'static str,
+        url: String,
+        status: u16,
+        body: String,
+    },
     /// Basic auth was refused (401): the ECR token expired or the registry is not the one the
     /// token is for.
     #[error("the registry refused the credentials ({method} {url} answered 401)")]
@@ -31,7 +36,11 @@ pub enum RegistryError {
     /// A blob's bytes did not match its digest (a corrupted or changed local file, or a
     /// registry that answered with other bytes).
     #[error("digest mismatch for {what}: expected {expected}, got {actual}")]
-    DigestMismatch { what: String, expected: String, actual: String },
+    DigestMismatch {
+        what: String,
+        expected: String,
+        actual: String,
+    },
     /// A local image file could not be read.
     #[error("cannot read {path}")]
     Io {
@@ -59,11 +68,17 @@ pub enum RegistryError {
 
 impl RegistryError {
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        Self::Io { path: path.into(), source }
+        Self::Io {
+            path: path.into(),
+            source,
+        }
     }
 
     pub(crate) fn bad_image(path: impl Into<PathBuf>, detail: impl Into<String>) -> Self {
-        Self::BadImage { path: path.into(), detail: detail.into() }
+        Self::BadImage {
+            path: path.into(),
+            detail: detail.into(),
+        }
     }
 
     /// The HTTP status when the registry answered with an error.

@@ -57,7 +57,10 @@ impl LocalImage {
     /// classic image store) save uncompressed tars, Docker 25+ with the containerd image store
     /// saves layers as stored, gzip or zstd compressed; a wrong type would make the image
     /// unpullable.
-    pub(crate) fn from_saved_layers(config: (Digest, u64, BlobSource), layers: Vec<(Digest, u64, BlobSource)>) -> Result<Self, RegistryError> {
+    pub(crate) fn from_saved_layers(
+        config: (Digest, u64, BlobSource),
+        layers: Vec<(Digest, u64, BlobSource)>,
+    ) -> Result<Self, RegistryError> {
         let config = LocalBlob {
             descriptor: Descriptor {
                 media_type: media_type::OCI_CONFIG.to_owned(),
@@ -72,7 +75,16 @@ impl LocalImage {
             .into_iter()
             .map(|(digest, size, source)| {
                 let media_type = layer_media_type(&source)?.to_owned();
-                Ok(LocalBlob { descriptor: Descriptor { media_type, digest, size, platform: None, annotations: None }, source })
+                Ok(LocalBlob {
+                    descriptor: Descriptor {
+                        media_type,
+                        digest,
+                        size,
+                        platform: None,
+                        annotations: None,
+                    },
+                    source,
+                })
             })
             .collect::<Result<_, RegistryError>>()?;
         let manifest = ImageManifest {
@@ -82,7 +94,13 @@ impl LocalImage {
             layers: layers.iter().map(|l| l.descriptor.clone()).collect(),
         };
         let manifest_bytes = serde_json::to_vec(&manifest).expect("a manifest always serializes");
-        Ok(Self { manifest_bytes, manifest_media_type: media_type::OCI_MANIFEST.to_owned(), manifest, config, layers })
+        Ok(Self {
+            manifest_bytes,
+            manifest_media_type: media_type::OCI_MANIFEST.to_owned(),
+            manifest,
+            config,
+            layers,
+        })
     }
 
     /// sha256 of the manifest bytes: the digest the registry will report.
@@ -96,7 +114,10 @@ impl LocalImage {
     pub fn blobs(&self) -> Vec<&LocalBlob> {
         let mut out: Vec<&LocalBlob> = vec![&self.config];
         for l in &self.layers {
-            if !out.iter().any(|b| b.descriptor.digest == l.descriptor.digest) {
+            if !out
+                .iter()
+                .any(|b| b.descriptor.digest == l.descriptor.digest)
+            {
                 out.push(l);
             }
         }
@@ -115,8 +136,12 @@ pub(crate) fn layer_media_type(src: &BlobSource) -> Result<&'static str, Registr
     use std::io::{Read as _, Seek as _};
     let mut magic = [0u8; 4];
     let mut f = std::fs::File::open(&src.path).map_err(|e| RegistryError::io(&src.path, e))?;
-    f.seek(std::io::SeekFrom::Start(src.offset)).map_err(|e| RegistryError::io(&src.path, e))?;
-    let n = f.take(src.len.min(4)).read(&mut magic).map_err(|e| RegistryError::io(&src.path, e))?;
+    f.seek(std::io::SeekFrom::Start(src.offset))
+        .map_err(|e| RegistryError::io(&src.path, e))?;
+    let n = f
+        .take(src.len.min(4))
+        .read(&mut magic)
+        .map_err(|e| RegistryError::io(&src.path, e))?;
     Ok(match &magic[..n] {
         [0x1f, 0x8b, ..] => media_type::OCI_LAYER_GZIP,
         [0x28, 0xb5, 0x2f, 0xfd] => media_type::OCI_LAYER_ZSTD,

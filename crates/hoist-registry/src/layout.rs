@@ -12,22 +12,54 @@ const REF_NAME: &str = "org.opencontainers.image.ref.name";
 
 pub(crate) fn open(dir: &Path, tag: Option<&str>) -> Result<LocalImage, RegistryError> {
     if !dir.join("oci-layout").is_file() {
-        return Err(RegistryError::bad_image(dir, "no oci-layout file (expected an OCI image layout directory)"));
+        return Err(RegistryError::bad_image(
+            dir,
+            "no oci-layout file (expected an OCI image layout directory)",
+        ));
     }
     let index_path = dir.join("index.json");
     let bytes = std::fs::read(&index_path).map_err(|e| RegistryError::io(&index_path, e))?;
-    let (_, parsed) = manifest::parse(&bytes, Some(manifest::media_type::OCI_INDEX), &index_path.display().to_string())?;
+    let (_, parsed) = manifest::parse(
+        &bytes,
+        Some(manifest::media_type::OCI_INDEX),
+        &index_path.display().to_string(),
+    )?;
     let Parsed::Index(index) = parsed else {
-        return Err(RegistryError::bad_image(dir, "index.json is not an image index"));
+        return Err(RegistryError::bad_image(
+            dir,
+            "index.json is not an image index",
+        ));
     };
-    let name_of = |d: &Descriptor| d.annotations.as_ref().and_then(|a| a.get(REF_NAME)).and_then(|v| v.as_str()).map(str::to_owned);
+    let name_of = |d: &Descriptor| {
+        d.annotations
+            .as_ref()
+            .and_then(|a| a.get(REF_NAME))
+            .and_then(|v| v.as_str())
+            .map(str::to_owned)
+    };
     let chosen = match tag {
-        Some(t) => index.manifests.iter().rev().find(|d| name_of(d).as_deref() == Some(t)).ok_or_else(|| {
-            let names: Vec<String> = index.manifests.iter().filter_map(name_of).collect();
-            RegistryError::bad_image(dir, format!("no manifest named {t:?} in index.json (names: {})", names.join(", ")))
-        })?,
+        Some(t) => index
+            .manifests
+            .iter()
+            .rev()
+            .find(|d| name_of(d).as_deref() == Some(t))
+            .ok_or_else(|| {
+                let names: Vec<String> = index.manifests.iter().filter_map(name_of).collect();
+                RegistryError::bad_image(
+                    dir,
+                    format!(
+                        "no manifest named {t:?} in index.json (names: {})",
+                        names.join(", ")
+                    ),
+                )
+            })?,
         None if index.manifests.len() == 1 => &index.manifests[0],
-        None => return Err(RegistryError::bad_image(dir, "index.json lists several manifests; name one with NAME=PATH:TAG")),
+        None => {
+            return Err(RegistryError::bad_image(
+                dir,
+                "index.json lists several manifests; name one with NAME=PATH:TAG",
+            ));
+        }
     };
     let mut descriptor = chosen.clone();
     loop {
@@ -41,26 +73,51 @@ pub(crate) fn open(dir: &Path, tag: Option<&str>) -> Result<LocalImage, Registry
                 actual: actual.to_string(),
             });
         }
-        let (mt, parsed) = manifest::parse(&bytes, Some(&descriptor.media_type), &path.display().to_string())?;
+        let (mt, parsed) = manifest::parse(
+            &bytes,
+            Some(&descriptor.media_type),
+            &path.display().to_string(),
+        )?;
         match parsed {
             Parsed::Index(i) => {
                 descriptor = i
                     .linux_amd64()
                     .cloned()
-                    .ok_or_else(|| RegistryError::NoPlatform { url: path.display().to_string() })?;
+                    .ok_or_else(|| RegistryError::NoPlatform {
+                        url: path.display().to_string(),
+                    })?;
             }
             Parsed::Manifest(m) => {
                 let blob = |d: &Descriptor| -> Result<LocalBlob, RegistryError> {
                     let path = blob_path(dir, &d.digest);
-                    let len = std::fs::metadata(&path).map_err(|e| RegistryError::io(&path, e))?.len();
+                    let len = std::fs::metadata(&path)
+                        .map_err(|e| RegistryError::io(&path, e))?
+                        .len();
                     if len != d.size {
-                        return Err(RegistryError::bad_image(dir, format!("{} is {len} bytes, the manifest says {}", d.digest, d.size)));
+                        return Err(RegistryError::bad_image(
+                            dir,
+                            format!("{} is {len} bytes, the manifest says {}", d.digest, d.size),
+                        ));
                     }
-                    Ok(LocalBlob { descriptor: d.clone(), source: BlobSource { path, offset: 0, len, hashed_here: false } })
+                    Ok(LocalBlob {
+                        descriptor: d.clone(),
+                        source: BlobSource {
+                            path,
+                            offset: 0,
+                            len,
+                            hashed_here: false,
+                        },
+                    })
                 };
                 let config = blob(&m.config)?;
                 let layers = m.layers.iter().map(blob).collect::<Result<Vec<_>, _>>()?;
-                return Ok(LocalImage { manifest_bytes: bytes, manifest_media_type: mt, manifest: m, config, layers });
+                return Ok(LocalImage {
+                    manifest_bytes: bytes,
+                    manifest_media_type: mt,
+                    manifest: m,
+                    config,
+                    layers,
+                });
             }
         }
     }
@@ -84,7 +141,11 @@ mod tests {
     #[test]
     fn opens_a_layout_by_ref_name_and_keeps_manifest_bytes() {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("oci-layout"), r#"{"imageLayoutVersion":"1.0.0"}"#).unwrap();
+        std::fs::write(
+            dir.path().join("oci-layout"),
+            r#"{"imageLayoutVersion":"1.0.0"}"#,
+        )
+        .unwrap();
         let cfg = put(dir.path(), b"{}");
         let layer = put(dir.path(), b"layer-bytes");
         let manifest = format!(
@@ -100,9 +161,19 @@ mod tests {
         assert_eq!(image.digest(), m);
         assert_eq!(image.manifest_bytes, manifest.as_bytes());
         assert_eq!(image.layers[0].descriptor.digest, layer);
-        assert!(LocalImage::open(dir.path(), Some("v2")).unwrap_err().to_string().contains("no manifest named \"v2\""));
+        assert!(
+            LocalImage::open(dir.path(), Some("v2"))
+                .unwrap_err()
+                .to_string()
+                .contains("no manifest named \"v2\"")
+        );
         // A blob that changed on disk is caught at the manifest and by size.
         std::fs::write(blob_path(dir.path(), &layer), b"other").unwrap();
-        assert!(LocalImage::open(dir.path(), None).unwrap_err().to_string().contains("the manifest says 11"));
+        assert!(
+            LocalImage::open(dir.path(), None)
+                .unwrap_err()
+                .to_string()
+                .contains("the manifest says 11")
+        );
     }
 }

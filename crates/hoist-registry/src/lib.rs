@@ -50,7 +50,9 @@ pub use digest::{Digest, Sha256Writer};
 pub use error::RegistryError;
 pub use image::{BlobSource, LocalBlob, LocalImage};
 pub use manifest::{Descriptor, ImageManifest, Index, Parsed, Platform, media_type};
-pub use push::{BlobOutcome, BlobRegistry, PushOptions, PushStats, make_present, push_image, retag};
+pub use push::{
+    BlobOutcome, BlobRegistry, PushOptions, PushStats, make_present, push_image, retag,
+};
 pub use reporter::{NoReporter, Reporter};
 pub use retry::{RetryPolicy, Retryable};
 pub use spool::{SpooledArchive, SpooledFile, spool};

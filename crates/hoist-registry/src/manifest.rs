@@ -86,22 +86,45 @@ pub enum Parsed {
 ///
 /// # Errors
 /// [`RegistryError::Json`] or [`RegistryError::UnsupportedMediaType`].
-pub(crate) fn parse(bytes: &[u8], content_type: Option<&str>, url: &str) -> Result<(String, Parsed), RegistryError> {
-    let json = |source| RegistryError::Json { what: format!("the manifest at {url}"), source };
+pub(crate) fn parse(
+    bytes: &[u8],
+    content_type: Option<&str>,
+    url: &str,
+) -> Result<(String, Parsed), RegistryError> {
+    let json = |source| RegistryError::Json {
+        what: format!("the manifest at {url}"),
+        source,
+    };
     let value: serde_json::Value = serde_json::from_slice(bytes).map_err(json)?;
-    let declared = value.get("mediaType").and_then(|v| v.as_str()).map(str::to_owned);
+    let declared = value
+        .get("mediaType")
+        .and_then(|v| v.as_str())
+        .map(str::to_owned);
     let header = content_type
         .map(|c| c.split(';').next().unwrap_or_default().trim().to_owned())
         .filter(|c| media_type::is_index(c) || media_type::is_manifest(c));
     let mt = header.or(declared).unwrap_or_else(|| {
-        if value.get("manifests").is_some() { media_type::OCI_INDEX.to_owned() } else { media_type::OCI_MANIFEST.to_owned() }
+        if value.get("manifests").is_some() {
+            media_type::OCI_INDEX.to_owned()
+        } else {
+            media_type::OCI_MANIFEST.to_owned()
+        }
     });
     if media_type::is_index(&mt) {
-        Ok((mt, Parsed::Index(serde_json::from_value(value).map_err(json)?)))
+        Ok((
+            mt,
+            Parsed::Index(serde_json::from_value(value).map_err(json)?),
+        ))
     } else if media_type::is_manifest(&mt) {
-        Ok((mt, Parsed::Manifest(serde_json::from_value(value).map_err(json)?)))
+        Ok((
+            mt,
+            Parsed::Manifest(serde_json::from_value(value).map_err(json)?),
+        ))
     } else {
-        Err(RegistryError::UnsupportedMediaType { url: url.to_owned(), media_type: mt })
+        Err(RegistryError::UnsupportedMediaType {
+            url: url.to_owned(),
+            media_type: mt,
+        })
     }
 }
 
@@ -112,7 +135,9 @@ impl Index {
     pub fn linux_amd64(&self) -> Option<&Descriptor> {
         self.manifests.iter().find(|d| {
             media_type::is_manifest(&d.media_type)
-                && d.platform.as_ref().is_some_and(|p| p.os == "linux" && p.architecture == "amd64")
+                && d.platform
+                    .as_ref()
+                    .is_some_and(|p| p.os == "linux" && p.architecture == "amd64")
         })
     }
 }
@@ -130,9 +155,16 @@ mod tests {
         let body = format!(
             r#"{{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json","config":{{"mediaType":"application/vnd.docker.container.image.v1+json","size":7,"digest":"{D1}"}},"layers":[{{"mediaType":"application/vnd.docker.image.rootfs.diff.tar.gzip","size":9,"digest":"{D2}"}}]}}"#
         );
-        let (mt, parsed) = parse(body.as_bytes(), Some("application/vnd.docker.distribution.manifest.v2+json"), "u").unwrap();
+        let (mt, parsed) = parse(
+            body.as_bytes(),
+            Some("application/vnd.docker.distribution.manifest.v2+json"),
+            "u",
+        )
+        .unwrap();
         assert_eq!(mt, media_type::DOCKER_MANIFEST);
-        let Parsed::Manifest(m) = parsed else { panic!("not a manifest") };
+        let Parsed::Manifest(m) = parsed else {
+            panic!("not a manifest")
+        };
         assert_eq!(m.config.digest.as_str(), D1);
         assert_eq!(m.layers[0].size, 9);
     }
@@ -148,7 +180,9 @@ mod tests {
         // Content-Type missing or generic: the document's mediaType decides.
         let (mt, parsed) = parse(body.as_bytes(), Some("application/json"), "u").unwrap();
         assert_eq!(mt, media_type::OCI_INDEX);
-        let Parsed::Index(i) = parsed else { panic!("not an index") };
+        let Parsed::Index(i) = parsed else {
+            panic!("not an index")
+        };
         assert_eq!(i.linux_amd64().unwrap().digest.as_str(), D2);
     }
 
@@ -158,16 +192,27 @@ mod tests {
             r#"{{"schemaVersion":2,"manifests":[{{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"{D3}","size":3,"platform":{{"architecture":"unknown","os":"unknown"}}}}]}}"#
         );
         let (_, parsed) = parse(body.as_bytes(), None, "u").unwrap();
-        let Parsed::Index(i) = parsed else { panic!("shape should say index") };
+        let Parsed::Index(i) = parsed else {
+            panic!("shape should say index")
+        };
         assert!(i.linux_amd64().is_none());
     }
 
     #[test]
     fn refuses_schema1_and_garbage() {
         let v1 = r#"{"schemaVersion":1,"mediaType":"application/vnd.docker.distribution.manifest.v1+prettyjws","fsLayers":[]}"#;
-        assert!(matches!(parse(v1.as_bytes(), None, "u"), Err(RegistryError::UnsupportedMediaType { .. })));
-        assert!(matches!(parse(b"not json", None, "u"), Err(RegistryError::Json { .. })));
+        assert!(matches!(
+            parse(v1.as_bytes(), None, "u"),
+            Err(RegistryError::UnsupportedMediaType { .. })
+        ));
+        assert!(matches!(
+            parse(b"not json", None, "u"),
+            Err(RegistryError::Json { .. })
+        ));
         let bad_digest = r#"{"schemaVersion":2,"config":{"mediaType":"x","size":1,"digest":"sha256:nope"},"layers":[]}"#;
-        assert!(matches!(parse(bad_digest.as_bytes(), None, "u"), Err(RegistryError::Json { .. })));
+        assert!(matches!(
+            parse(bad_digest.as_bytes(), None, "u"),
+            Err(RegistryError::Json { .. })
+        ));
     }
 }

@@ -37,7 +37,10 @@ pub struct PushOptions {
 
 impl Default for PushOptions {
     fn default() -> Self {
-        Self { parallel_blobs: 4, sibling_repositories: Vec::new() }
+        Self {
+            parallel_blobs: 4,
+            sibling_repositories: Vec::new(),
+        }
     }
 }
 
@@ -67,7 +70,12 @@ impl BlobRegistry {
     }
 
     fn cell(&self, d: &Digest) -> Arc<tokio::sync::OnceCell<String>> {
-        self.cells.lock().expect("not poisoned").entry(d.clone()).or_default().clone()
+        self.cells
+            .lock()
+            .expect("not poisoned")
+            .entry(d.clone())
+            .or_default()
+            .clone()
     }
 }
 
@@ -88,22 +96,34 @@ pub async fn push_image(
     opts: &PushOptions,
     done: &HashMap<Digest, BlobOutcome>,
 ) -> Result<PushStats, RegistryError> {
-    let blobs: Vec<&LocalBlob> = image.blobs().into_iter().filter(|b| !done.contains_key(&b.descriptor.digest)).collect();
+    let blobs: Vec<&LocalBlob> = image
+        .blobs()
+        .into_iter()
+        .filter(|b| !done.contains_key(&b.descriptor.digest))
+        .collect();
     // Boxed futures collected first: a stream of closures over borrowed blobs trips the
     // compiler's higher-ranked `Send` check when the caller spawns this future.
-    let futs: Vec<futures::future::BoxFuture<'_, (bool, Result<BlobOutcome, RegistryError>)>> = blobs
-        .into_iter()
-        .map(|b| {
-            let is_config = b.descriptor.digest == image.config.descriptor.digest;
-            let fut: futures::future::BoxFuture<'_, _> = Box::pin(async move { (is_config, make_present(client, repo, b, shared, opts).await) });
-            fut
-        })
-        .collect();
-    let mut outcomes: Vec<(bool, Result<BlobOutcome, RegistryError>)> =
-        futures::stream::iter(futs).buffer_unordered(opts.parallel_blobs.max(1)).collect().await;
+    let futs: Vec<futures::future::BoxFuture<'_, (bool, Result<BlobOutcome, RegistryError>)>> =
+        blobs
+            .into_iter()
+            .map(|b| {
+                let is_config = b.descriptor.digest == image.config.descriptor.digest;
+                let fut: futures::future::BoxFuture<'_, _> = Box::pin(async move {
+                    (is_config, make_present(client, repo, b, shared, opts).await)
+                });
+                fut
+            })
+            .collect();
+    let mut outcomes: Vec<(bool, Result<BlobOutcome, RegistryError>)> = futures::stream::iter(futs)
+        .buffer_unordered(opts.parallel_blobs.max(1))
+        .collect()
+        .await;
     for b in image.blobs() {
         if let Some(o) = done.get(&b.descriptor.digest) {
-            outcomes.push((b.descriptor.digest == image.config.descriptor.digest, Ok(o.clone())));
+            outcomes.push((
+                b.descriptor.digest == image.config.descriptor.digest,
+                Ok(o.clone()),
+            ));
         }
     }
     let mut stats = PushStats::default();
@@ -119,7 +139,9 @@ pub async fn push_image(
         }
     }
     for tag in tags {
-        let digest = client.put_manifest(repo, tag, &image.manifest_bytes, &image.manifest_media_type).await?;
+        let digest = client
+            .put_manifest(repo, tag, &image.manifest_bytes, &image.manifest_media_type)
+            .await?;
         stats.manifest_digest = Some(digest);
     }
     Ok(stats)
@@ -130,10 +152,17 @@ pub async fn push_image(
 ///
 /// # Errors
 /// When the registry refuses the manifest.
-pub async fn retag(client: &Client, repo: &str, remote: &RemoteManifest, tags: &[String]) -> Result<Digest, RegistryError> {
+pub async fn retag(
+    client: &Client,
+    repo: &str,
+    remote: &RemoteManifest,
+    tags: &[String],
+) -> Result<Digest, RegistryError> {
     let mut digest = remote.digest.clone();
     for tag in tags {
-        digest = client.put_manifest(repo, tag, &remote.bytes, &remote.media_type).await?;
+        digest = client
+            .put_manifest(repo, tag, &remote.bytes, &remote.media_type)
+            .await?;
     }
     Ok(digest)
 }
@@ -156,12 +185,19 @@ pub async fn make_present(
     loop {
         match ensure_blob_once(client, repo, blob, shared, opts).await {
             Ok(o) => {
-                client.reporter().blob_done(repo, &blob.descriptor.digest, o.clone());
+                client
+                    .reporter()
+                    .blob_done(repo, &blob.descriptor.digest, o.clone());
                 return Ok(o);
             }
             Err(e) if attempt + 1 < policy.attempts && retryable(&e) => {
                 let delay = policy.delay(attempt, None);
-                client.reporter().retrying(&format!("blob {}", blob.descriptor.digest.short()), attempt + 1, &e.to_string(), delay);
+                client.reporter().retrying(
+                    &format!("blob {}", blob.descriptor.digest.short()),
+                    attempt + 1,
+                    &e.to_string(),
+                    delay,
+                );
                 tokio::time::sleep(delay).await;
                 attempt += 1;
             }
@@ -195,7 +231,10 @@ async fn ensure_blob_once(
     let mut uploaded_here = None;
     let holder = cell
         .get_or_try_init(|| async {
-            let from = opts.sibling_repositories.iter().find(|r| r.as_str() != repo);
+            let from = opts
+                .sibling_repositories
+                .iter()
+                .find(|r| r.as_str() != repo);
             let outcome = mount_or_upload(client, repo, blob, from.map(String::as_str)).await?;
             uploaded_here = Some(outcome);
             Ok::<_, RegistryError>(repo.to_owned())
@@ -215,16 +254,29 @@ async fn ensure_blob_once(
 /// Opens the upload session with a mount request when there is a candidate source: a 201
 /// means mounted, a 202 gives the session to upload into (ECR answers 202 unless blob
 /// mounting is on and a manifest references the blob).
-async fn mount_or_upload(client: &Client, repo: &str, blob: &LocalBlob, from: Option<&str>) -> Result<BlobOutcome, RegistryError> {
+async fn mount_or_upload(
+    client: &Client,
+    repo: &str,
+    blob: &LocalBlob,
+    from: Option<&str>,
+) -> Result<BlobOutcome, RegistryError> {
     let digest = &blob.descriptor.digest;
     let session = match from {
         Some(from) => match client.mount(repo, digest, from).await? {
-            Mount::Mounted => return Ok(BlobOutcome::Mounted { from: from.to_owned() }),
+            Mount::Mounted => {
+                return Ok(BlobOutcome::Mounted {
+                    from: from.to_owned(),
+                });
+            }
             Mount::Session(url) => url,
         },
         None => client.start_upload(repo).await?,
     };
-    client.reporter().upload_started(repo, digest, blob.source.len);
+    client
+        .reporter()
+        .upload_started(repo, digest, blob.source.len);
     client.put_blob(session, repo, blob).await?;
-    Ok(BlobOutcome::Uploaded { bytes: blob.source.len })
+    Ok(BlobOutcome::Uploaded {
+        bytes: blob.source.len,
+    })
 }

@@ -40,7 +40,10 @@ impl Retryable {
                 return Self::Yes;
             }
             let text = s.to_string();
-            if text.contains("connection closed") || text.contains("IncompleteMessage") || text.contains("reset") {
+            if text.contains("connection closed")
+                || text.contains("IncompleteMessage")
+                || text.contains("reset")
+            {
                 return Self::Yes;
             }
             source = s.source();
@@ -59,7 +62,11 @@ pub struct RetryPolicy {
 
 impl Default for RetryPolicy {
     fn default() -> Self {
-        Self { attempts: 6, base: Duration::from_millis(200), max: Duration::from_secs(8) }
+        Self {
+            attempts: 6,
+            base: Duration::from_millis(200),
+            max: Duration::from_secs(8),
+        }
     }
 }
 
@@ -71,7 +78,10 @@ impl RetryPolicy {
         if let Some(d) = retry_after {
             return d.min(self.max);
         }
-        let exp = self.base.saturating_mul(1u32 << attempt.min(16)).min(self.max);
+        let exp = self
+            .base
+            .saturating_mul(1u32 << attempt.min(16))
+            .min(self.max);
         let jitter: f64 = rand::random::<f64>() * 0.5 + 0.75;
         exp.mul_f64(jitter).min(self.max)
     }
@@ -93,8 +103,16 @@ mod tests {
 
     #[tokio::test]
     async fn a_refused_connection_is_retryable() {
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let err = reqwest::Client::new().get(format!("http://127.0.0.1:{port}/v2/")).send().await.unwrap_err();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let err = reqwest::Client::new()
+            .get(format!("http://127.0.0.1:{port}/v2/"))
+            .send()
+            .await
+            .unwrap_err();
         assert_eq!(Retryable::transport(&err), Retryable::Yes);
     }
 
@@ -108,20 +126,34 @@ mod tests {
             let _ = tokio::io::AsyncReadExt::read(&mut s, &mut buf).await;
             drop(s); // close without answering
         });
-        let err = reqwest::Client::new().get(format!("http://{addr}/v2/")).send().await.unwrap_err();
+        let err = reqwest::Client::new()
+            .get(format!("http://{addr}/v2/"))
+            .send()
+            .await
+            .unwrap_err();
         assert_eq!(Retryable::transport(&err), Retryable::Yes, "{err:?}");
     }
 
     #[test]
     fn backoff_grows_and_is_bounded() {
-        let p = RetryPolicy { attempts: 5, base: Duration::from_millis(100), max: Duration::from_secs(1) };
+        let p = RetryPolicy {
+            attempts: 5,
+            base: Duration::from_millis(100),
+            max: Duration::from_secs(1),
+        };
         assert!(p.delay(0, None) <= Duration::from_millis(125));
         assert!(p.delay(3, None) >= Duration::from_millis(600));
         // Saturated: the jitter only ever shortens the wait below `max`.
         for _ in 0..100 {
             let d = p.delay(10, None);
-            assert!(d >= Duration::from_millis(749) && d <= Duration::from_secs(1), "{d:?}");
+            assert!(
+                d >= Duration::from_millis(749) && d <= Duration::from_secs(1),
+                "{d:?}"
+            );
         }
-        assert_eq!(p.delay(0, Some(Duration::from_secs(30))), Duration::from_secs(1));
+        assert_eq!(
+            p.delay(0, Some(Duration::from_secs(30))),
+            Duration::from_secs(1)
+        );
     }
 }

@@ -25,7 +25,12 @@ pub struct SpooledFile {
 impl SpooledFile {
     #[must_use]
     pub fn source(&self) -> BlobSource {
-        BlobSource { path: self.path.clone(), offset: 0, len: self.size, hashed_here: true }
+        BlobSource {
+            path: self.path.clone(),
+            offset: 0,
+            len: self.size,
+            hashed_here: true,
+        }
     }
 }
 
@@ -44,14 +49,25 @@ impl SpooledArchive {
     /// # Errors
     /// When no image of the archive has that config, or a file it names is missing.
     pub fn image(&self, config_digest: &Digest) -> Result<LocalImage, RegistryError> {
-        let find = |name: &str| self.files.iter().find(|f| f.name == crate::tar::normalize(name));
+        let find = |name: &str| {
+            self.files
+                .iter()
+                .find(|f| f.name == crate::tar::normalize(name))
+        };
         let entry = self
             .manifest
             .entries
             .iter()
             .find(|e| find(&e.config).is_some_and(|f| &f.digest == config_digest))
-            .ok_or_else(|| RegistryError::bad_image(&self.dir, format!("the export holds no image with config {config_digest}")))?;
-        SaveManifest::image(entry, &self.dir, |name| find(name).map(|f| (f.digest.clone(), f.size, f.source())))
+            .ok_or_else(|| {
+                RegistryError::bad_image(
+                    &self.dir,
+                    format!("the export holds no image with config {config_digest}"),
+                )
+            })?;
+        SaveManifest::image(entry, &self.dir, |name| {
+            find(name).map(|f| (f.digest.clone(), f.size, f.source()))
+        })
     }
 
     /// Every file, links resolved (a repeated layer appears under each name).
@@ -67,8 +83,14 @@ impl SpooledArchive {
 ///
 /// # Errors
 /// When the stream breaks off, is not a tar, has no `manifest.json`, or `dir` cannot be written.
-pub fn spool(reader: impl Read, dir: &Path, mut on_file: impl FnMut(&SpooledFile)) -> Result<SpooledArchive, RegistryError> {
-    let bad = |d: String| RegistryError::bad_image(dir, format!("the image export is not a usable tar: {d}"));
+pub fn spool(
+    reader: impl Read,
+    dir: &Path,
+    mut on_file: impl FnMut(&SpooledFile),
+) -> Result<SpooledArchive, RegistryError> {
+    let bad = |d: String| {
+        RegistryError::bad_image(dir, format!("the image export is not a usable tar: {d}"))
+    };
     let mut walker = Walker::new(reader);
     let mut files: Files<SpooledFile> = Files::default();
     let mut buf = vec![0u8; 1 << 20];
@@ -79,7 +101,12 @@ pub fn spool(reader: impl Read, dir: &Path, mut on_file: impl FnMut(&SpooledFile
             n += 1;
             let path = dir.join(format!("{n:05}"));
             let (digest, size) = copy_hashed(&mut walker.inner, h.size, &path, &mut buf)?;
-            Some(SpooledFile { name: h.name.clone(), digest, size, path })
+            Some(SpooledFile {
+                name: h.name.clone(),
+                digest,
+                size,
+                path,
+            })
         } else {
             skip(&mut walker.inner, h.size, &mut buf).map_err(|e| bad(e.to_string()))?;
             None
@@ -93,23 +120,37 @@ pub fn spool(reader: impl Read, dir: &Path, mut on_file: impl FnMut(&SpooledFile
     }
     let files = files.finish(|f| &f.name, |f, name| SpooledFile { name, ..f.clone() });
     let Some(manifest) = files.iter().find(|f| f.name == "manifest.json") else {
-        return Err(RegistryError::bad_image(dir, "the image export has no manifest.json"));
+        return Err(RegistryError::bad_image(
+            dir,
+            "the image export has no manifest.json",
+        ));
     };
     let bytes = std::fs::read(&manifest.path).map_err(|e| RegistryError::io(&manifest.path, e))?;
     let manifest = SaveManifest::parse(&bytes, dir)?;
-    Ok(SpooledArchive { manifest, files, dir: dir.to_owned() })
+    Ok(SpooledArchive {
+        manifest,
+        files,
+        dir: dir.to_owned(),
+    })
 }
 
 /// Copies `len` bytes from `r` to a new file at `path`, hashing them.
-fn copy_hashed(r: &mut impl Read, len: u64, path: &Path, buf: &mut [u8]) -> Result<(Digest, u64), RegistryError> {
+fn copy_hashed(
+    r: &mut impl Read,
+    len: u64,
+    path: &Path,
+    buf: &mut [u8],
+) -> Result<(Digest, u64), RegistryError> {
     let mut out = std::fs::File::create(path).map_err(|e| RegistryError::io(path, e))?;
     let mut hasher = Sha256Writer::new();
     let mut left = len;
     while left > 0 {
         let want = usize::try_from(left.min(buf.len() as u64)).unwrap_or(buf.len());
-        r.read_exact(&mut buf[..want]).map_err(|e| broken(path, e))?;
+        r.read_exact(&mut buf[..want])
+            .map_err(|e| broken(path, e))?;
         hasher.update(&buf[..want]);
-        out.write_all(&buf[..want]).map_err(|e| RegistryError::io(path, e))?;
+        out.write_all(&buf[..want])
+            .map_err(|e| RegistryError::io(path, e))?;
         left -= want as u64;
     }
     Ok((hasher.finish(), len))
@@ -157,23 +198,52 @@ mod tests {
         let (tar, config, layer_a, layer_b) = saved_archive();
         let dir = tempfile::tempdir().unwrap();
         let mut announced = Vec::new();
-        let archive = spool(Trickle(&tar, 0), dir.path(), |f| announced.push((f.name.clone(), f.digest.clone()))).unwrap();
+        let archive = spool(Trickle(&tar, 0), dir.path(), |f| {
+            announced.push((f.name.clone(), f.digest.clone()))
+        })
+        .unwrap();
         // Announced in stream order, once each: the link is not a second file.
         let names: Vec<&str> = announced.iter().map(|(n, _)| n.as_str()).collect();
         assert_eq!(names.len(), 4, "{names:?}");
         assert_eq!(names[0], "aaa/layer.tar");
         assert_eq!(announced[1].1, Digest::of(&layer_b));
         let image = archive.image(&Digest::of(&config)).unwrap();
-        let layers: Vec<_> = image.layers.iter().map(|l| l.descriptor.digest.clone()).collect();
-        assert_eq!(layers, [Digest::of(&layer_a), Digest::of(&layer_b), Digest::of(&layer_a)]);
+        let layers: Vec<_> = image
+            .layers
+            .iter()
+            .map(|l| l.descriptor.digest.clone())
+            .collect();
+        assert_eq!(
+            layers,
+            [
+                Digest::of(&layer_a),
+                Digest::of(&layer_b),
+                Digest::of(&layer_a)
+            ]
+        );
         // Blobs are read from their own spool files.
-        assert_eq!(std::fs::read(&image.layers[1].source.path).unwrap(), layer_b);
-        assert_eq!(image.layers[2].source, image.layers[0].source, "the repeated layer is the same file");
+        assert_eq!(
+            std::fs::read(&image.layers[1].source.path).unwrap(),
+            layer_b
+        );
+        assert_eq!(
+            image.layers[2].source, image.layers[0].source,
+            "the repeated layer is the same file"
+        );
         // The same image as reading the archive file in place: same manifest, same digest.
         let file = dir.path().join("img.tar");
         std::fs::write(&file, &tar).unwrap();
-        assert_eq!(LocalImage::open(&file, None).unwrap().manifest_bytes, image.manifest_bytes);
-        assert!(archive.image(&Digest::of(b"other")).unwrap_err().to_string().contains("no image with config"));
+        assert_eq!(
+            LocalImage::open(&file, None).unwrap().manifest_bytes,
+            image.manifest_bytes
+        );
+        assert!(
+            archive
+                .image(&Digest::of(b"other"))
+                .unwrap_err()
+                .to_string()
+                .contains("no image with config")
+        );
     }
 
     #[test]
@@ -181,7 +251,10 @@ mod tests {
         let (tar, ..) = saved_archive();
         let dir = tempfile::tempdir().unwrap();
         let err = spool(&tar[..1500], dir.path(), |_| {}).unwrap_err();
-        assert!(err.to_string().contains("ended in the middle of a file"), "{err}");
+        assert!(
+            err.to_string().contains("ended in the middle of a file"),
+            "{err}"
+        );
         let err = spool(&b"not a tar at all"[..], dir.path(), |_| {}).unwrap_err();
         assert!(err.to_string().contains("no manifest.json"), "{err}");
     }

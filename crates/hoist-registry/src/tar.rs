@@ -71,29 +71,50 @@ impl<R: Read> Walker<R> {
             if block.iter().all(|b| *b == 0) {
                 return Ok(None);
             }
-            let size = octal(&block[124..136]).ok_or_else(|| format!("bad tar header at byte {}", self.pos - 512))?;
+            let size = octal(&block[124..136])
+                .ok_or_else(|| format!("bad tar header at byte {}", self.pos - 512))?;
             let typeflag = block[156];
             if matches!(typeflag, b'L' | b'x') {
                 let len = usize::try_from(size).map_err(|_| "tar record too large".to_owned())?;
                 let mut data = vec![0u8; len];
-                self.inner.read_exact(&mut data).map_err(|e| e.to_string())?;
-                let mut pad = vec![0u8; usize::try_from(size.div_ceil(512) * 512 - size).unwrap_or(0)];
+                self.inner
+                    .read_exact(&mut data)
+                    .map_err(|e| e.to_string())?;
+                let mut pad =
+                    vec![0u8; usize::try_from(size.div_ceil(512) * 512 - size).unwrap_or(0)];
                 self.inner.read_exact(&mut pad).map_err(|e| e.to_string())?;
                 self.pos += size.div_ceil(512) * 512;
-                long_name = if typeflag == b'L' { Some(cstr(&data)) } else { pax_path(&data) };
+                long_name = if typeflag == b'L' {
+                    Some(cstr(&data))
+                } else {
+                    pax_path(&data)
+                };
                 continue;
             }
             let name = long_name.take().unwrap_or_else(|| {
                 let base = cstr(&block[0..100]);
-                let prefix = if &block[257..262] == b"ustar" { cstr(&block[345..500]) } else { String::new() };
-                if prefix.is_empty() { base } else { format!("{prefix}/{base}") }
+                let prefix = if &block[257..262] == b"ustar" {
+                    cstr(&block[345..500])
+                } else {
+                    String::new()
+                };
+                if prefix.is_empty() {
+                    base
+                } else {
+                    format!("{prefix}/{base}")
+                }
             });
             let kind = match typeflag {
                 b'0' | 0 | b'7' => Kind::File,
                 b'2' => Kind::Symlink(cstr(&block[157..257])),
                 _ => Kind::Other,
             };
-            return Ok(Some(Header { name: normalize(&name), kind, size, offset: self.pos }));
+            return Ok(Some(Header {
+                name: normalize(&name),
+                kind,
+                size,
+                offset: self.pos,
+            }));
         }
     }
 
@@ -112,14 +133,23 @@ pub(crate) fn index(path: &Path) -> Result<Vec<Entry>, RegistryError> {
 fn index_reader<R: Read + Seek>(r: R, path: &Path) -> Result<Vec<Entry>, RegistryError> {
     let mut walker = Walker::new(r);
     let mut files = Files::default();
-    while let Some(h) = walker.next_header().map_err(|d| RegistryError::bad_image(path, d))? {
+    while let Some(h) = walker
+        .next_header()
+        .map_err(|d| RegistryError::bad_image(path, d))?
+    {
         let padded = h.padded();
         walker
             .inner
-            .seek(SeekFrom::Current(i64::try_from(padded).map_err(|_| RegistryError::bad_image(path, "tar entry too large"))?))
+            .seek(SeekFrom::Current(i64::try_from(padded).map_err(|_| {
+                RegistryError::bad_image(path, "tar entry too large")
+            })?))
             .map_err(|e| RegistryError::io(path, e))?;
         walker.consumed(padded);
-        files.add(h, |h| Entry { name: h.name.clone(), offset: h.offset, size: h.size });
+        files.add(h, |h| Entry {
+            name: h.name.clone(),
+            offset: h.offset,
+            size: h.size,
+        });
     }
     Ok(files.finish(|e| &e.name, |e, name| Entry { name, ..e.clone() }))
 }
@@ -133,7 +163,10 @@ pub(crate) struct Files<T> {
 
 impl<T> Default for Files<T> {
     fn default() -> Self {
-        Self { files: Vec::new(), links: Vec::new() }
+        Self {
+            files: Vec::new(),
+            links: Vec::new(),
+        }
     }
 }
 
@@ -148,7 +181,11 @@ impl<T> Files<T> {
     }
 
     /// The files, then one more per link whose target is a file (`rename` gives it the link's name).
-    pub(crate) fn finish(mut self, name: impl Fn(&T) -> &str, rename: impl Fn(&T, String) -> T) -> Vec<T> {
+    pub(crate) fn finish(
+        mut self,
+        name: impl Fn(&T) -> &str,
+        rename: impl Fn(&T, String) -> T,
+    ) -> Vec<T> {
         for (link, target) in std::mem::take(&mut self.links) {
             let resolved = resolve_link(&link, &target);
             if let Some(f) = self.files.iter().find(|f| name(f) == resolved) {
@@ -178,7 +215,11 @@ fn octal(field: &[u8]) -> Option<u64> {
         }
         return Some(v);
     }
-    let s: String = field.iter().take_while(|b| **b != 0).map(|b| *b as char).collect();
+    let s: String = field
+        .iter()
+        .take_while(|b| **b != 0)
+        .map(|b| *b as char)
+        .collect();
     let s = s.trim();
     if s.is_empty() {
         return Some(0);
@@ -193,7 +234,11 @@ fn cstr(b: &[u8]) -> String {
 
 fn pax_path(data: &[u8]) -> Option<String> {
     let text = String::from_utf8_lossy(data);
-    text.lines().find_map(|l| l.split_once(' ').and_then(|(_, kv)| kv.strip_prefix("path=")).map(str::to_owned))
+    text.lines().find_map(|l| {
+        l.split_once(' ')
+            .and_then(|(_, kv)| kv.strip_prefix("path="))
+            .map(str::to_owned)
+    })
 }
 
 /// `./a//b/../c` → `a/c`.
@@ -249,12 +294,18 @@ pub(crate) mod tests {
 
     #[test]
     fn indexes_files_and_follows_symlinks() {
-        let tar = write_tar(&[("manifest.json", b"[]"), ("abc/layer.tar", &[7u8; 700])], &[("def/layer.tar", "../abc/layer.tar")]);
+        let tar = write_tar(
+            &[("manifest.json", b"[]"), ("abc/layer.tar", &[7u8; 700])],
+            &[("def/layer.tar", "../abc/layer.tar")],
+        );
         let entries = index_reader(std::io::Cursor::new(&tar), Path::new("t.tar")).unwrap();
         assert_eq!(entries.len(), 3);
         let layer = entries.iter().find(|e| e.name == "abc/layer.tar").unwrap();
         assert_eq!(layer.size, 700);
-        assert_eq!(&tar[layer.offset as usize..layer.offset as usize + 700], &[7u8; 700][..]);
+        assert_eq!(
+            &tar[layer.offset as usize..layer.offset as usize + 700],
+            &[7u8; 700][..]
+        );
         let linked = entries.iter().find(|e| e.name == "def/layer.tar").unwrap();
         assert_eq!(linked.offset, layer.offset);
     }
@@ -266,7 +317,17 @@ pub(crate) mod tests {
         // A GNU `L` record carrying the long name, then the file it names.
         let mut gnu = write_tar(&[("././@LongLink", long.as_bytes())], &[]);
         gnu[156] = b'L';
-        let sum: u32 = gnu[..512].iter().enumerate().map(|(i, b)| if (148..156).contains(&i) { 32 } else { u32::from(*b) }).sum();
+        let sum: u32 = gnu[..512]
+            .iter()
+            .enumerate()
+            .map(|(i, b)| {
+                if (148..156).contains(&i) {
+                    32
+                } else {
+                    u32::from(*b)
+                }
+            })
+            .sum();
         gnu[148..155].copy_from_slice(format!("{sum:06o}\0").as_bytes());
         tar.extend_from_slice(&gnu[..1024]);
         tar.extend_from_slice(&write_tar(&[("short", b"abc")], &[])[..1024]);

@@ -30,7 +30,10 @@ pub(crate) fn report(err: &anyhow::Error, printer: &Printer) -> ExitStatus {
 
 fn classify(err: &anyhow::Error) -> ExitStatus {
     for cause in err.chain() {
-        if cause.is::<BadInput>() || cause.is::<hoist_config::ConfigError>() || cause.is::<clap::Error>() {
+        if cause.is::<BadInput>()
+            || cause.is::<hoist_config::ConfigError>()
+            || cause.is::<clap::Error>()
+        {
             return ExitStatus::BadInput;
         }
     }

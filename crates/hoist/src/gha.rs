@@ -34,7 +34,9 @@ pub(crate) fn set_env(name: &str, value: &str) -> anyhow::Result<bool> {
 
 /// Appends markdown to `$GITHUB_STEP_SUMMARY`. Returns whether the file was set.
 pub(crate) fn step_summary(markdown: &str) -> anyhow::Result<bool> {
-    let Some(path) = env_vars::get(env_vars::GITHUB_STEP_SUMMARY) else { return Ok(false) };
+    let Some(path) = env_vars::get(env_vars::GITHUB_STEP_SUMMARY) else {
+        return Ok(false);
+    };
     append(&path, markdown)?;
     Ok(true)
 }
@@ -52,7 +54,9 @@ pub(crate) fn markdown_table(headers: &[&str], rows: &[Vec<String>]) -> String {
 }
 
 fn append_key_value(var: &str, name: &str, value: &str) -> anyhow::Result<bool> {
-    let Some(path) = env_vars::get(var) else { return Ok(false) };
+    let Some(path) = env_vars::get(var) else {
+        return Ok(false);
+    };
     let text = if value.contains('\n') {
         let delimiter = format!("hoist_{:016x}", rand_u64());
         format!("{name}<<{delimiter}\n{value}\n{delimiter}\n")
@@ -69,12 +73,17 @@ fn append(path: &str, text: &str) -> anyhow::Result<()> {
         .append(true)
         .open(path)
         .with_context(|| format!("cannot open {path} for appending"))?;
-    file.write_all(text.as_bytes()).with_context(|| format!("cannot write to {path}"))
+    file.write_all(text.as_bytes())
+        .with_context(|| format!("cannot write to {path}"))
 }
 
 fn rand_u64() -> u64 {
     use std::hash::{BuildHasher, Hasher};
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos()));
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos()),
+    );
     h.finish()
 }

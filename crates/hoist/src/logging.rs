@@ -5,21 +5,44 @@
 
 use tracing_subscriber::filter::LevelFilter;
 
-const OWN_CRATES: [&str; 9] =
-    ["hoist", "hoist_aws", "hoist_config", "hoist_docker", "hoist_github", "hoist_oidc", "hoist_plan", "hoist_policy", "hoist_registry"];
+const OWN_CRATES: [&str; 9] = [
+    "hoist",
+    "hoist_aws",
+    "hoist_config",
+    "hoist_docker",
+    "hoist_github",
+    "hoist_oidc",
+    "hoist_plan",
+    "hoist_policy",
+    "hoist_registry",
+];
 
 /// Installs the stderr subscriber when `HOIST_LOG` names a level; does nothing otherwise.
 pub(crate) fn init() {
-    let Some(level) = crate::env_vars::get(crate::env_vars::HOIST_LOG) else { return };
-    let Ok(level) = level.parse::<LevelFilter>() else {
-        let _ = writeln_stderr(&format!("warning: HOIST_LOG={level:?} is not a level (error, warn, info, debug, trace); logging stays off"));
+    let Some(level) = crate::env_vars::get(crate::env_vars::HOIST_LOG) else {
         return;
     };
-    let targets = OWN_CRATES.iter().fold(tracing_subscriber::filter::Targets::new(), |t, c| t.with_target(*c, level));
+    let Ok(level) = level.parse::<LevelFilter>() else {
+        let _ = writeln_stderr(&format!(
+            "warning: HOIST_LOG={level:?} is not a level (error, warn, info, debug, trace); logging stays off"
+        ));
+        return;
+    };
+    let targets = OWN_CRATES
+        .iter()
+        .fold(tracing_subscriber::filter::Targets::new(), |t, c| {
+            t.with_target(*c, level)
+        });
     use tracing_subscriber::layer::SubscriberExt as _;
     use tracing_subscriber::util::SubscriberInitExt as _;
-    let fmt = tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_timer(tracing_subscriber::fmt::time::uptime()).with_ansi(false);
-    let _ = tracing_subscriber::registry().with(fmt).with(targets).try_init();
+    let fmt = tracing_subscriber::fmt::layer()
+        .with_writer(std::io::stderr)
+        .with_timer(tracing_subscriber::fmt::time::uptime())
+        .with_ansi(false);
+    let _ = tracing_subscriber::registry()
+        .with(fmt)
+        .with(targets)
+        .try_init();
 }
 
 fn writeln_stderr(line: &str) -> std::io::Result<()> {

@@ -12,7 +12,10 @@ pub(crate) struct Printer {
 
 impl Printer {
     pub(crate) fn new(json: bool) -> Self {
-        Self { json, tty: std::io::stderr().is_terminal() }
+        Self {
+            json,
+            tty: std::io::stderr().is_terminal(),
+        }
     }
 
     /// `--json` was given: data is one JSON document on stdout.

@@ -20,11 +20,21 @@ pub(crate) struct Settings {
 
 impl Settings {
     pub(crate) fn resolve(args: GlobalArgs) -> Self {
-        let GlobalArgs { config, profile, region, json } = args;
+        let GlobalArgs {
+            config,
+            profile,
+            region,
+            json,
+        } = args;
         let config_path = config
             .or_else(|| env_vars::get(env_vars::HOIST_CONFIG).map(PathBuf::from))
             .unwrap_or_else(|| PathBuf::from(hoist_config::DEFAULT_FILE_NAME));
-        Self { config_path, profile, region, json }
+        Self {
+            config_path,
+            profile,
+            region,
+            json,
+        }
     }
 
     /// Reads and validates hoist.toml. Errors exit 2 and name file:line:column.
@@ -45,8 +55,14 @@ impl Settings {
     /// The AWS SDK configuration: `--profile`/`--region` first, then hoist.toml's region and
     /// profile, then the SDK's default chain (environment, SSO profiles, web identity).
     pub(crate) async fn aws(&self, config: Option<&hoist_config::Config>) -> hoist_aws::Aws {
-        let profile = self.profile.clone().or_else(|| config.and_then(|c| c.aws.profile.clone()));
-        let region = self.region.clone().or_else(|| config.map(|c| c.aws.region.clone()));
+        let profile = self
+            .profile
+            .clone()
+            .or_else(|| config.and_then(|c| c.aws.profile.clone()));
+        let region = self
+            .region
+            .clone()
+            .or_else(|| config.map(|c| c.aws.region.clone()));
         hoist_aws::Aws::load(profile.as_deref(), region.as_deref()).await
     }
 }

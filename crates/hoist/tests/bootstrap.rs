@@ -17,7 +17,8 @@ use serde_json::{Value, json};
 
 const DEV: &str = "GitHubActionsHindsightDev";
 const PROD: &str = "GitHubActionsHindsightProd";
-const PROVIDER: &str = "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com";
+const PROVIDER: &str =
+    "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com";
 
 /// The guide's config plus a GitHub variable, as `hoist init` writes it.
 fn config_with_variables() -> String {
@@ -26,7 +27,11 @@ fn config_with_variables() -> String {
 
 /// Runs `hoist bootstrap ARGS` in `dir` with AWS pointed at `recorder`.
 fn bootstrap(dir: &std::path::Path, moto: &Moto, recorder: &Recorder, args: &[&str]) -> Run {
-    hoist(dir).arg_list(["bootstrap"].iter().chain(args)).envs(moto.env()).env("AWS_ENDPOINT_URL", recorder.endpoint()).run()
+    hoist(dir)
+        .arg_list(["bootstrap"].iter().chain(args))
+        .envs(moto.env())
+        .env("AWS_ENDPOINT_URL", recorder.endpoint())
+        .run()
 }
 
 trait ArgList {
@@ -67,22 +72,35 @@ fn row(action: &str, kind: &str, name: &str) -> String {
 }
 
 fn assert_ok(run: &Run) {
-    assert_eq!(run.code, 0, "exit {}\nstdout:\n{}\nstderr:\n{}", run.code, run.stdout, run.stderr);
+    assert_eq!(
+        run.code, 0,
+        "exit {}\nstdout:\n{}\nstderr:\n{}",
+        run.code, run.stdout, run.stderr
+    );
 }
 
 fn snapshot_filters() -> Vec<(&'static str, &'static str)> {
-    vec![(r"127\.0\.0\.1:\d+", "127.0.0.1:[PORT]"), (r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z", "[DATE]")]
+    vec![
+        (r"127\.0\.0\.1:\d+", "127.0.0.1:[PORT]"),
+        (r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z", "[DATE]"),
+    ]
 }
 
 #[test]
 fn plan_on_an_empty_account_lists_creates_and_changes_nothing() {
-    let Some(moto) = require("moto_server", Moto::start()) else { return };
+    let Some(moto) = require("moto_server", Moto::start()) else {
+        return;
+    };
     let rec = Recorder::start(Some(moto.port()));
     let dir = project(&[("hoist.toml", GUIDE_CONFIG)]);
     let run = bootstrap(dir.path(), &moto, &rec, &[]);
     assert_ok(&run);
     for line in [
-        &row("create", "oidc-provider", "token.actions.githubusercontent.com"),
+        &row(
+            "create",
+            "oidc-provider",
+            "token.actions.githubusercontent.com",
+        ),
         &row("create", "iam-role", DEV),
         &row("create", "role-policy", &format!("{DEV}/hoist-deploy")),
         &row("create", "iam-role", PROD),
@@ -90,11 +108,23 @@ fn plan_on_an_empty_account_lists_creates_and_changes_nothing() {
         "Plan: 5 to create, 0 to update, 0 to delete, 0 unchanged.",
         "Nothing was changed. Run `hoist bootstrap --apply`",
     ] {
-        assert!(run.stdout.contains(line), "missing {line:?} in:\n{}", run.stdout);
+        assert!(
+            run.stdout.contains(line),
+            "missing {line:?} in:\n{}",
+            run.stdout
+        );
     }
     // Reads only: the proxy saw calls, none of them mutating.
-    assert!(rec.actions().contains(&"GetCallerIdentity".to_owned()), "{:?}", rec.actions());
-    assert!(rec.actions().contains(&"GetRole".to_owned()), "{:?}", rec.actions());
+    assert!(
+        rec.actions().contains(&"GetCallerIdentity".to_owned()),
+        "{:?}",
+        rec.actions()
+    );
+    assert!(
+        rec.actions().contains(&"GetRole".to_owned()),
+        "{:?}",
+        rec.actions()
+    );
     assert_eq!(rec.mutating(), Vec::<String>::new());
     // And moto holds nothing.
     let api = IamApi::new(moto.port());
@@ -107,15 +137,28 @@ fn plan_on_an_empty_account_lists_creates_and_changes_nothing() {
 
 #[test]
 fn apply_writes_exact_trust_policies_and_a_second_apply_sends_nothing() {
-    let Some(moto) = require("moto_server", Moto::start()) else { return };
+    let Some(moto) = require("moto_server", Moto::start()) else {
+        return;
+    };
     let dir = project(&[("hoist.toml", GUIDE_CONFIG)]);
     let first = Recorder::start(Some(moto.port()));
     let run = bootstrap(dir.path(), &moto, &first, &["--apply"]);
     assert_ok(&run);
-    assert!(run.stdout.contains("Applied 5 change(s) in account 123456789012."), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("Applied 5 change(s) in account 123456789012."),
+        "{}",
+        run.stdout
+    );
     assert_eq!(
         first.mutating(),
-        ["CreateOpenIDConnectProvider", "CreateRole", "PutRolePolicy", "CreateRole", "PutRolePolicy"]
+        [
+            "CreateOpenIDConnectProvider",
+            "CreateRole",
+            "PutRolePolicy",
+            "CreateRole",
+            "PutRolePolicy"
+        ]
     );
 
     let api = IamApi::new(moto.port());
@@ -140,60 +183,124 @@ fn apply_writes_exact_trust_policies_and_a_second_apply_sends_nothing() {
     assert_eq!(api.trust_policy(DEV).unwrap(), dev);
     assert_eq!(api.trust_policy(PROD).unwrap(), prod);
     let role = api.get_role(PROD);
-    assert_eq!(iam::tag(&role, "MaxSessionDuration").as_deref(), Some("3600"));
-    assert!(role.contains("<Key>hoist:tier</Key>") && role.contains("<Value>prod</Value>"), "{role}");
-    let perms = api.role_policy(PROD, "hoist-deploy").expect("hoist-deploy inline policy");
+    assert_eq!(
+        iam::tag(&role, "MaxSessionDuration").as_deref(),
+        Some("3600")
+    );
+    assert!(
+        role.contains("<Key>hoist:tier</Key>") && role.contains("<Value>prod</Value>"),
+        "{role}"
+    );
+    let perms = api
+        .role_policy(PROD, "hoist-deploy")
+        .expect("hoist-deploy inline policy");
     assert!(perms["Statement"].as_array().is_some_and(|s| !s.is_empty()));
-    assert!(api.attached_policies(PROD).is_empty(), "least privilege attaches no managed policy");
+    assert!(
+        api.attached_policies(PROD).is_empty(),
+        "least privilege attaches no managed policy"
+    );
 
     let second = Recorder::start(Some(moto.port()));
     let again = bootstrap(dir.path(), &moto, &second, &["--apply"]);
     assert_ok(&again);
-    assert!(again.stdout.contains("Plan: 0 to create, 0 to update, 0 to delete, 5 unchanged."), "{}", again.stdout);
-    assert!(again.stdout.contains("Applied 0 change(s)"), "{}", again.stdout);
-    assert!(second.actions().iter().filter(|a| *a == "GetRole").count() >= 2, "{:?}", second.actions());
-    assert_eq!(second.mutating(), Vec::<String>::new(), "a converged apply must send no mutating call");
+    assert!(
+        again
+            .stdout
+            .contains("Plan: 0 to create, 0 to update, 0 to delete, 5 unchanged."),
+        "{}",
+        again.stdout
+    );
+    assert!(
+        again.stdout.contains("Applied 0 change(s)"),
+        "{}",
+        again.stdout
+    );
+    assert!(
+        second.actions().iter().filter(|a| *a == "GetRole").count() >= 2,
+        "{:?}",
+        second.actions()
+    );
+    assert_eq!(
+        second.mutating(),
+        Vec::<String>::new(),
+        "a converged apply must send no mutating call"
+    );
 }
 
 #[test]
 fn drift_is_shown_in_the_plan_and_repaired_by_apply() {
-    let Some(moto) = require("moto_server", Moto::start()) else { return };
+    let Some(moto) = require("moto_server", Moto::start()) else {
+        return;
+    };
     let dir = project(&[("hoist.toml", GUIDE_CONFIG)]);
-    assert_ok(&bootstrap(dir.path(), &moto, &Recorder::start(Some(moto.port())), &["--apply"]));
+    assert_ok(&bootstrap(
+        dir.path(),
+        &moto,
+        &Recorder::start(Some(moto.port())),
+        &["--apply"],
+    ));
     let api = IamApi::new(moto.port());
     let good_prod = api.trust_policy(PROD).unwrap();
     let good_dev = api.trust_policy(DEV).unwrap();
 
     // Someone widens prod to every branch, and hand-edits dev's sub to another branch.
-    let branches = expected_trust("StringLike", "repo:arshargithub/HindsightRoboMemSetup:ref:refs/heads/*");
+    let branches = expected_trust(
+        "StringLike",
+        "repo:arshargithub/HindsightRoboMemSetup:ref:refs/heads/*",
+    );
     api.update_trust_policy(PROD, &branches.to_string());
-    let edited = expected_trust("StringEquals", "repo:arshargithub/HindsightRoboMemSetup:ref:refs/heads/feature");
+    let edited = expected_trust(
+        "StringEquals",
+        "repo:arshargithub/HindsightRoboMemSetup:ref:refs/heads/feature",
+    );
     api.update_trust_policy(DEV, &edited.to_string());
 
     let rec = Recorder::start(Some(moto.port()));
     let plan = bootstrap(dir.path(), &moto, &rec, &[]);
     assert_ok(&plan);
     assert_eq!(rec.mutating(), Vec::<String>::new());
-    assert!(plan.stdout.contains(&row("update", "iam-role", PROD)), "{}", plan.stdout);
-    assert!(plan.stdout.contains(&row("update", "iam-role", DEV)), "{}", plan.stdout);
+    assert!(
+        plan.stdout.contains(&row("update", "iam-role", PROD)),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout.contains(&row("update", "iam-role", DEV)),
+        "{}",
+        plan.stdout
+    );
     assert!(plan.stdout.contains("-        \"token.actions.githubusercontent.com:sub\": \"repo:arshargithub/HindsightRoboMemSetup:ref:refs/heads/*\""), "{}", plan.stdout);
     assert!(plan.stdout.contains("+        \"token.actions.githubusercontent.com:sub\": \"repo:arshargithub/HindsightRoboMemSetup:ref:refs/tags/*\""), "{}", plan.stdout);
-    assert!(plan.stdout.contains("refs/heads/feature"), "{}", plan.stdout);
-    assert!(plan.stdout.contains("Plan: 0 to create, 2 to update, 0 to delete, 3 unchanged."), "{}", plan.stdout);
+    assert!(
+        plan.stdout.contains("refs/heads/feature"),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout
+            .contains("Plan: 0 to create, 2 to update, 0 to delete, 3 unchanged."),
+        "{}",
+        plan.stdout
+    );
     insta::with_settings!({ filters => snapshot_filters() }, {
         insta::assert_snapshot!("plan_drift", plan.stdout);
     });
 
     let rec = Recorder::start(Some(moto.port()));
     assert_ok(&bootstrap(dir.path(), &moto, &rec, &["--apply"]));
-    assert_eq!(rec.mutating(), ["UpdateAssumeRolePolicy", "UpdateAssumeRolePolicy"]);
+    assert_eq!(
+        rec.mutating(),
+        ["UpdateAssumeRolePolicy", "UpdateAssumeRolePolicy"]
+    );
     assert_eq!(api.trust_policy(PROD).unwrap(), good_prod);
     assert_eq!(api.trust_policy(DEV).unwrap(), good_dev);
 }
 
 #[test]
 fn json_plan_lists_every_resource_with_its_action_and_diffs() {
-    let Some(moto) = require("moto_server", Moto::start()) else { return };
+    let Some(moto) = require("moto_server", Moto::start()) else {
+        return;
+    };
     let dir = project(&[("hoist.toml", GUIDE_CONFIG)]);
     let rec = Recorder::start(Some(moto.port()));
     let run = bootstrap(dir.path(), &moto, &rec, &["--json"]);
@@ -202,38 +309,91 @@ fn json_plan_lists_every_resource_with_its_action_and_diffs() {
     let resources = v["resources"].as_array().unwrap();
     let summary: Vec<(&str, &str, &str)> = resources
         .iter()
-        .map(|r| (r["kind"].as_str().unwrap(), r["name"].as_str().unwrap(), r["action"].as_str().unwrap()))
+        .map(|r| {
+            (
+                r["kind"].as_str().unwrap(),
+                r["name"].as_str().unwrap(),
+                r["action"].as_str().unwrap(),
+            )
+        })
         .collect();
     assert_eq!(
         summary,
         [
-            ("oidc-provider", "token.actions.githubusercontent.com", "create"),
+            (
+                "oidc-provider",
+                "token.actions.githubusercontent.com",
+                "create"
+            ),
             ("iam-role", DEV, "create"),
-            ("role-policy", "GitHubActionsHindsightDev/hoist-deploy", "create"),
+            (
+                "role-policy",
+                "GitHubActionsHindsightDev/hoist-deploy",
+                "create"
+            ),
             ("iam-role", PROD, "create"),
-            ("role-policy", "GitHubActionsHindsightProd/hoist-deploy", "create"),
+            (
+                "role-policy",
+                "GitHubActionsHindsightProd/hoist-deploy",
+                "create"
+            ),
         ]
     );
     let trust = &resources[3]["diffs"][0];
     assert_eq!(trust["field"], "trust policy");
     assert_eq!(trust["before"], Value::Null);
     let after: Value = serde_json::from_str(trust["after"].as_str().unwrap()).unwrap();
-    assert_eq!(after["Statement"]["Condition"]["StringLike"]["token.actions.githubusercontent.com:sub"], "repo:arshargithub/HindsightRoboMemSetup:ref:refs/tags/*");
-    assert!(trust["unified"].as_str().unwrap().starts_with("--- current\n+++ desired\n"));
+    assert_eq!(
+        after["Statement"]["Condition"]["StringLike"]["token.actions.githubusercontent.com:sub"],
+        "repo:arshargithub/HindsightRoboMemSetup:ref:refs/tags/*"
+    );
+    assert!(
+        trust["unified"]
+            .as_str()
+            .unwrap()
+            .starts_with("--- current\n+++ desired\n")
+    );
     assert_eq!(v["applied"], false);
     assert_eq!(v["summary"]["create"], 5);
-    assert!(v["gh_commands"].as_array().unwrap().iter().any(|l| l.as_str().unwrap().starts_with("gh secret set AWS_ROLE_ARN_PROD ")));
+    assert!(v["gh_commands"].as_array().unwrap().iter().any(|l| {
+        l.as_str()
+            .unwrap()
+            .starts_with("gh secret set AWS_ROLE_ARN_PROD ")
+    }));
     assert_eq!(rec.mutating(), Vec::<String>::new());
 }
 
 #[test]
 fn bad_config_exits_2_with_file_line_column_and_no_aws_call() {
     let cases: &[(&str, String, &str)] = &[
-        ("unknown key", GUIDE_CONFIG.replace("role = \"GitHubActionsHindsightDev\"", "role = \"GitHubActionsHindsightDev\"\nbranchh = \"x\""), "hoist.toml:9:1"),
-        ("wrong type", GUIDE_CONFIG.replace("region = \"ca-central-1\"", "region = 42"), "hoist.toml:4:10"),
-        ("invalid role name", GUIDE_CONFIG.replace("\"GitHubActionsHindsightDev\"", "\"GitHub Actions Dev!\""), "hoist.toml:8:8"),
-        ("invalid repository", GUIDE_CONFIG.replace("arshargithub/HindsightRoboMemSetup", "arshargithub"), "hoist.toml:1:14"),
-        ("prod trigger as branch", GUIDE_CONFIG.replace("tag = \"*\"", "branch = \"main\""), "hoist.toml:11:10"),
+        (
+            "unknown key",
+            GUIDE_CONFIG.replace(
+                "role = \"GitHubActionsHindsightDev\"",
+                "role = \"GitHubActionsHindsightDev\"\nbranchh = \"x\"",
+            ),
+            "hoist.toml:9:1",
+        ),
+        (
+            "wrong type",
+            GUIDE_CONFIG.replace("region = \"ca-central-1\"", "region = 42"),
+            "hoist.toml:4:10",
+        ),
+        (
+            "invalid role name",
+            GUIDE_CONFIG.replace("\"GitHubActionsHindsightDev\"", "\"GitHub Actions Dev!\""),
+            "hoist.toml:8:8",
+        ),
+        (
+            "invalid repository",
+            GUIDE_CONFIG.replace("arshargithub/HindsightRoboMemSetup", "arshargithub"),
+            "hoist.toml:1:14",
+        ),
+        (
+            "prod trigger as branch",
+            GUIDE_CONFIG.replace("tag = \"*\"", "branch = \"main\""),
+            "hoist.toml:11:10",
+        ),
     ];
     for (what, text, place) in cases {
         let listener = Recorder::start(None);
@@ -246,14 +406,20 @@ fn bad_config_exits_2_with_file_line_column_and_no_aws_call() {
             .env("AWS_REGION", "ca-central-1")
             .run();
         assert_eq!(run.code, 2, "{what}: exit {}\n{}", run.code, run.stderr);
-        assert!(run.stderr.contains(&format!("error: {place}: ")), "{what}: expected {place} in:\n{}", run.stderr);
+        assert!(
+            run.stderr.contains(&format!("error: {place}: ")),
+            "{what}: expected {place} in:\n{}",
+            run.stderr
+        );
         assert_eq!(listener.connections(), 0, "{what}: hoist connected to AWS");
     }
 }
 
 #[test]
 fn id_based_subjects_use_owner_and_repository_ids() {
-    let Some(moto) = require("moto_server", Moto::start()) else { return };
+    let Some(moto) = require("moto_server", Moto::start()) else {
+        return;
+    };
     let config = GUIDE_CONFIG.replace(
         "[aws]\nregion = \"ca-central-1\"\n",
         "[aws]\nregion = \"ca-central-1\"\n\n[github]\nsubject_format = \"id\"\nowner_id = 72338\nrepository_id = 987654\n",
@@ -264,11 +430,17 @@ fn id_based_subjects_use_owner_and_repository_ids() {
     let api = IamApi::new(moto.port());
     assert_eq!(
         api.trust_policy(DEV).unwrap(),
-        expected_trust("StringEquals", "repo:arshargithub@72338/HindsightRoboMemSetup@987654:ref:refs/heads/main")
+        expected_trust(
+            "StringEquals",
+            "repo:arshargithub@72338/HindsightRoboMemSetup@987654:ref:refs/heads/main"
+        )
     );
     assert_eq!(
         api.trust_policy(PROD).unwrap(),
-        expected_trust("StringLike", "repo:arshargithub@72338/HindsightRoboMemSetup@987654:ref:refs/tags/*")
+        expected_trust(
+            "StringLike",
+            "repo:arshargithub@72338/HindsightRoboMemSetup@987654:ref:refs/tags/*"
+        )
     );
 
     // With a GitHub token the ids are checked against GitHub's: wrong ones are refused (exit 2)
@@ -282,26 +454,50 @@ fn id_based_subjects_use_owner_and_repository_ids() {
         .envs(github.env())
         .run();
     assert_eq!(run.code, 2, "{}", run.stderr);
-    assert!(run.stderr.contains("set owner_id = 222 and repository_id = 111"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("set owner_id = 222 and repository_id = 111"),
+        "{}",
+        run.stderr
+    );
     assert_eq!(rec.mutating(), Vec::<String>::new());
 
     // GitHub agrees with hoist.toml: the roles are already right, nothing is sent to AWS.
     let github = GithubApi::start("arshargithub/HindsightRoboMemSetup", 987654, 72338);
     let rec = Recorder::start(Some(moto.port()));
-    let run = hoist(dir.path()).args(["bootstrap", "--apply"]).envs(moto.env()).env("AWS_ENDPOINT_URL", rec.endpoint()).envs(github.env()).run();
+    let run = hoist(dir.path())
+        .args(["bootstrap", "--apply"])
+        .envs(moto.env())
+        .env("AWS_ENDPOINT_URL", rec.endpoint())
+        .envs(github.env())
+        .run();
     assert_ok(&run);
-    assert!(github.requests().iter().any(|r| r.path == "/repos/arshargithub/HindsightRoboMemSetup"), "ids were checked with GitHub");
+    assert!(
+        github
+            .requests()
+            .iter()
+            .any(|r| r.path == "/repos/arshargithub/HindsightRoboMemSetup"),
+        "ids were checked with GitHub"
+    );
     assert_eq!(rec.mutating(), Vec::<String>::new());
 }
 
 #[test]
 fn github_secrets_and_variables_are_set_through_the_api() {
-    let Some(moto) = require("moto_server", Moto::start()) else { return };
+    let Some(moto) = require("moto_server", Moto::start()) else {
+        return;
+    };
     let github = GithubApi::start("arshargithub/HindsightRoboMemSetup", 987654, 72338);
     let dir = project(&[("hoist.toml", &config_with_variables())]);
     let with_github = |rec: &Recorder, args: &[&str]| {
         hoist(dir.path())
-            .args(["bootstrap"].iter().chain(args).copied().collect::<Vec<_>>())
+            .args(
+                ["bootstrap"]
+                    .iter()
+                    .chain(args)
+                    .copied()
+                    .collect::<Vec<_>>(),
+            )
             .envs(moto.env())
             .env("AWS_ENDPOINT_URL", rec.endpoint())
             .envs(github.env())
@@ -310,18 +506,50 @@ fn github_secrets_and_variables_are_set_through_the_api() {
 
     let plan = with_github(&Recorder::start(Some(moto.port())), &[]);
     assert_ok(&plan);
-    assert!(plan.stdout.contains(&row("create", "github-secret", "AWS_ROLE_ARN_DEV")), "{}", plan.stdout);
-    assert!(plan.stdout.contains(&row("create", "github-secret", "AWS_ROLE_ARN_PROD")), "{}", plan.stdout);
-    assert!(plan.stdout.contains(&format!("{}\n    value: ca-central-1", row("create", "github-variable", "AWS_REGION"))), "{}", plan.stdout);
-    assert!(!plan.stdout.contains("gh secret set"), "no gh lines when the API is used");
-    assert!(github.requests().iter().all(|r| r.method == "GET"), "a plan only reads GitHub");
+    assert!(
+        plan.stdout
+            .contains(&row("create", "github-secret", "AWS_ROLE_ARN_DEV")),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout
+            .contains(&row("create", "github-secret", "AWS_ROLE_ARN_PROD")),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout.contains(&format!(
+            "{}\n    value: ca-central-1",
+            row("create", "github-variable", "AWS_REGION")
+        )),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        !plan.stdout.contains("gh secret set"),
+        "no gh lines when the API is used"
+    );
+    assert!(
+        github.requests().iter().all(|r| r.method == "GET"),
+        "a plan only reads GitHub"
+    );
     assert!(github.secret_names().is_empty());
 
     let apply = with_github(&Recorder::start(Some(moto.port())), &["--apply"]);
     assert_ok(&apply);
-    assert_eq!(github.secret_plaintext("AWS_ROLE_ARN_DEV").as_deref(), Some("arn:aws:iam::123456789012:role/GitHubActionsHindsightDev"));
-    assert_eq!(github.secret_plaintext("AWS_ROLE_ARN_PROD").as_deref(), Some("arn:aws:iam::123456789012:role/GitHubActionsHindsightProd"));
-    assert_eq!(github.variables().get("AWS_REGION").map(String::as_str), Some("ca-central-1"));
+    assert_eq!(
+        github.secret_plaintext("AWS_ROLE_ARN_DEV").as_deref(),
+        Some("arn:aws:iam::123456789012:role/GitHubActionsHindsightDev")
+    );
+    assert_eq!(
+        github.secret_plaintext("AWS_ROLE_ARN_PROD").as_deref(),
+        Some("arn:aws:iam::123456789012:role/GitHubActionsHindsightProd")
+    );
+    assert_eq!(
+        github.variables().get("AWS_REGION").map(String::as_str),
+        Some("ca-central-1")
+    );
     apply.assert_no_secret(github.token());
 
     // Converged: secrets exist (their values cannot be read) → unchanged, no PUT, no AWS write.
@@ -329,20 +557,44 @@ fn github_secrets_and_variables_are_set_through_the_api() {
     let rec = Recorder::start(Some(moto.port()));
     let again = with_github(&rec, &["--apply"]);
     assert_ok(&again);
-    assert!(again.stdout.contains(&format!("{}\n    note: exists; GitHub never returns secret values", row("unchanged", "github-secret", "AWS_ROLE_ARN_DEV"))), "{}", again.stdout);
-    assert!(github.requests()[before..].iter().all(|r| r.method == "GET"), "{:?}", &github.requests()[before..].iter().map(|r| (&r.method, &r.path)).collect::<Vec<_>>());
+    assert!(
+        again.stdout.contains(&format!(
+            "{}\n    note: exists; GitHub never returns secret values",
+            row("unchanged", "github-secret", "AWS_ROLE_ARN_DEV")
+        )),
+        "{}",
+        again.stdout
+    );
+    assert!(
+        github.requests()[before..]
+            .iter()
+            .all(|r| r.method == "GET"),
+        "{:?}",
+        &github.requests()[before..]
+            .iter()
+            .map(|r| (&r.method, &r.path))
+            .collect::<Vec<_>>()
+    );
     assert_eq!(rec.mutating(), Vec::<String>::new());
 
     // --rewrite-secrets writes them again.
     github.insert_secret("AWS_ROLE_ARN_DEV", "stale");
-    let rewrite = with_github(&Recorder::start(Some(moto.port())), &["--apply", "--rewrite-secrets"]);
+    let rewrite = with_github(
+        &Recorder::start(Some(moto.port())),
+        &["--apply", "--rewrite-secrets"],
+    );
     assert_ok(&rewrite);
-    assert_eq!(github.secret_plaintext("AWS_ROLE_ARN_DEV").as_deref(), Some("arn:aws:iam::123456789012:role/GitHubActionsHindsightDev"));
+    assert_eq!(
+        github.secret_plaintext("AWS_ROLE_ARN_DEV").as_deref(),
+        Some("arn:aws:iam::123456789012:role/GitHubActionsHindsightDev")
+    );
 }
 
 #[test]
 fn without_a_github_token_the_gh_commands_are_printed() {
-    let Some(moto) = require("moto_server", Moto::start()) else { return };
+    let Some(moto) = require("moto_server", Moto::start()) else {
+        return;
+    };
     let dir = project(&[("hoist.toml", &config_with_variables())]);
     let run = bootstrap(dir.path(), &moto, &Recorder::start(Some(moto.port())), &[]);
     assert_ok(&run);
@@ -351,39 +603,78 @@ fn without_a_github_token_the_gh_commands_are_printed() {
         "  gh secret set AWS_ROLE_ARN_PROD --repo arshargithub/HindsightRoboMemSetup --body arn:aws:iam::123456789012:role/GitHubActionsHindsightProd\n",
         "  gh variable set AWS_REGION --repo arshargithub/HindsightRoboMemSetup --body ca-central-1\n",
     ] {
-        assert!(run.stdout.contains(line), "missing {line:?} in:\n{}", run.stdout);
+        assert!(
+            run.stdout.contains(line),
+            "missing {line:?} in:\n{}",
+            run.stdout
+        );
     }
 }
 
 #[test]
 fn admin_attaches_administrator_access_with_a_warning() {
-    let Some(moto) = require("moto_server", Moto::start_with(&[("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")])) else { return };
+    let Some(moto) = require(
+        "moto_server",
+        Moto::start_with(&[("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")]),
+    ) else {
+        return;
+    };
     let dir = project(&[("hoist.toml", GUIDE_CONFIG)]);
     let rec = Recorder::start(Some(moto.port()));
     let run = bootstrap(dir.path(), &moto, &rec, &["--apply", "--admin"]);
     assert_ok(&run);
     assert!(run.stderr.contains("warning: AdministratorAccess will be attached to GitHubActionsHindsightDev, GitHubActionsHindsightProd"), "{}", run.stderr);
     let api = IamApi::new(moto.port());
-    assert_eq!(api.attached_policies(DEV), ["arn:aws:iam::aws:policy/AdministratorAccess"]);
+    assert_eq!(
+        api.attached_policies(DEV),
+        ["arn:aws:iam::aws:policy/AdministratorAccess"]
+    );
     assert!(api.role_policy(DEV, "hoist-deploy").is_none());
 
     // Back to least privilege: the plan puts the inline policy and detaches AdministratorAccess.
     let rec = Recorder::start(Some(moto.port()));
     let run = bootstrap(dir.path(), &moto, &rec, &["--apply"]);
     assert_ok(&run);
-    assert!(!run.stderr.contains("AdministratorAccess will be attached"), "{}", run.stderr);
-    assert!(run.stdout.contains(&row("delete", "managed-policy", &format!("{DEV}/AdministratorAccess"))), "{}", run.stdout);
-    assert_eq!(rec.mutating(), ["PutRolePolicy", "DetachRolePolicy", "PutRolePolicy", "DetachRolePolicy"]);
+    assert!(
+        !run.stderr.contains("AdministratorAccess will be attached"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stdout.contains(&row(
+            "delete",
+            "managed-policy",
+            &format!("{DEV}/AdministratorAccess")
+        )),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(
+        rec.mutating(),
+        [
+            "PutRolePolicy",
+            "DetachRolePolicy",
+            "PutRolePolicy",
+            "DetachRolePolicy"
+        ]
+    );
     assert!(api.attached_policies(DEV).is_empty());
     assert!(api.role_policy(DEV, "hoist-deploy").is_some());
 }
 
 #[test]
 fn legacy_ecr_user_gets_the_guides_exact_inline_policy_and_no_keys() {
-    let Some(moto) = require("moto_server", Moto::start()) else { return };
+    let Some(moto) = require("moto_server", Moto::start()) else {
+        return;
+    };
     let dir = project(&[("hoist.toml", GUIDE_CONFIG)]);
     let rec = Recorder::start(Some(moto.port()));
-    assert_ok(&bootstrap(dir.path(), &moto, &rec, &["--apply", "--legacy-ecr-user", "github-ecr-push"]));
+    assert_ok(&bootstrap(
+        dir.path(),
+        &moto,
+        &rec,
+        &["--apply", "--legacy-ecr-user", "github-ecr-push"],
+    ));
     let guide: Value = serde_json::from_str(
         r#"{
   "Version": "2012-10-17",
@@ -409,23 +700,49 @@ fn legacy_ecr_user_gets_the_guides_exact_inline_policy_and_no_keys() {
 }"#,
     )
     .unwrap();
-    assert_eq!(IamApi::new(moto.port()).user_policy("github-ecr-push", "ecr-push-policy").unwrap(), guide);
-    assert!(!rec.actions().iter().any(|a| a == "CreateAccessKey"), "bootstrap never creates access keys");
-    let bad = bootstrap(dir.path(), &moto, &Recorder::start(None), &["--legacy-ecr-user", "bad name!"]);
+    assert_eq!(
+        IamApi::new(moto.port())
+            .user_policy("github-ecr-push", "ecr-push-policy")
+            .unwrap(),
+        guide
+    );
+    assert!(
+        !rec.actions().iter().any(|a| a == "CreateAccessKey"),
+        "bootstrap never creates access keys"
+    );
+    let bad = bootstrap(
+        dir.path(),
+        &moto,
+        &Recorder::start(None),
+        &["--legacy-ecr-user", "bad name!"],
+    );
     assert_eq!(bad.code, 2, "{}", bad.stderr);
 }
 
 #[test]
 fn provider_audience_drift_is_detected_and_repair_uses_add_client_id() {
-    let Some(moto) = require("moto_server", Moto::start()) else { return };
+    let Some(moto) = require("moto_server", Moto::start()) else {
+        return;
+    };
     let api = IamApi::new(moto.port());
-    api.create_provider("https://token.actions.githubusercontent.com", "some-other-audience");
+    api.create_provider(
+        "https://token.actions.githubusercontent.com",
+        "some-other-audience",
+    );
     let dir = project(&[("hoist.toml", GUIDE_CONFIG)]);
     let plan = bootstrap(dir.path(), &moto, &Recorder::start(Some(moto.port())), &[]);
     assert_ok(&plan);
     assert!(
-        plan.stdout.contains(&format!("{}\n    note: tokens carry aud=sts.amazonaws.com", row("update", "oidc-provider", "token.actions.githubusercontent.com")))
-            && plan.stdout.contains("    client ids: some-other-audience -> some-other-audience, sts.amazonaws.com"),
+        plan.stdout.contains(&format!(
+            "{}\n    note: tokens carry aud=sts.amazonaws.com",
+            row(
+                "update",
+                "oidc-provider",
+                "token.actions.githubusercontent.com"
+            )
+        )) && plan.stdout.contains(
+            "    client ids: some-other-audience -> some-other-audience, sts.amazonaws.com"
+        ),
         "{}",
         plan.stdout
     );
@@ -434,14 +751,24 @@ fn provider_audience_drift_is_detected_and_repair_uses_add_client_id() {
     // that call and reports the failure; that AWS accepts it is not testable here.
     let rec = Recorder::start(Some(moto.port()));
     let run = bootstrap(dir.path(), &moto, &rec, &["--apply"]);
-    assert_eq!(rec.mutating().first().map(String::as_str), Some("AddClientIDToOpenIDConnectProvider"));
+    assert_eq!(
+        rec.mutating().first().map(String::as_str),
+        Some("AddClientIDToOpenIDConnectProvider")
+    );
     assert_eq!(run.code, 1, "{}", run.stderr);
-    assert!(run.stderr.contains("iam:AddClientIDToOpenIDConnectProvider"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("iam:AddClientIDToOpenIDConnectProvider"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
 fn missing_credentials_say_how_to_sign_in() {
-    let Some(moto) = require("moto_server", Moto::start()) else { return };
+    let Some(moto) = require("moto_server", Moto::start()) else {
+        return;
+    };
     let dir = project(&[("hoist.toml", GUIDE_CONFIG)]);
     let rec = Recorder::start(Some(moto.port()));
     let run = hoist(dir.path())
@@ -450,8 +777,16 @@ fn missing_credentials_say_how_to_sign_in() {
         .env("AWS_REGION", "ca-central-1")
         .run();
     assert_eq!(run.code, 1, "{}", run.stderr);
-    assert!(run.stderr.contains("no usable AWS credentials"), "{}", run.stderr);
-    assert!(run.stderr.contains("aws sso login --profile"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("no usable AWS credentials"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("aws sso login --profile"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
@@ -459,12 +794,28 @@ fn a_denied_call_stops_the_apply_and_names_the_iam_action() {
     // moto's auth mode: the first calls are free (they seed a user that may only read; a few
     // spare in case moto counts its own API), after that moto checks signatures and
     // evaluates the user's policies.
-    let Some(moto) = require("moto_server", Moto::start_with(&[("INITIAL_NO_AUTH_ACTION_COUNT", "5")])) else { return };
+    let Some(moto) = require(
+        "moto_server",
+        Moto::start_with(&[("INITIAL_NO_AUTH_ACTION_COUNT", "5")]),
+    ) else {
+        return;
+    };
     let api = IamApi::new(moto.port());
     let (status, body) = api.call("CreateUser", &[("UserName", "reader")]);
     assert_eq!(status, 200, "{body}");
     let read_only = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["iam:Get*","iam:List*","sts:GetCallerIdentity"],"Resource":"*"}]}"#;
-    assert_eq!(api.call("PutUserPolicy", &[("UserName", "reader"), ("PolicyName", "read"), ("PolicyDocument", read_only)]).0, 200);
+    assert_eq!(
+        api.call(
+            "PutUserPolicy",
+            &[
+                ("UserName", "reader"),
+                ("PolicyName", "read"),
+                ("PolicyDocument", read_only)
+            ]
+        )
+        .0,
+        200
+    );
     let (status, body) = api.call("CreateAccessKey", &[("UserName", "reader")]);
     assert_eq!(status, 200, "{body}");
     let key_id = iam::tag(&body, "AccessKeyId").unwrap();
@@ -480,9 +831,17 @@ fn a_denied_call_stops_the_apply_and_names_the_iam_action() {
         .env("AWS_SECRET_ACCESS_KEY", &secret)
         .run();
     assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
-    assert!(run.stderr.contains("iam:CreateOpenIDConnectProvider"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("iam:CreateOpenIDConnectProvider"),
+        "{}",
+        run.stderr
+    );
     run.assert_no_secret(&secret);
-    assert_eq!(rec.mutating(), ["CreateOpenIDConnectProvider"], "hoist stops at the first denied call");
+    assert_eq!(
+        rec.mutating(),
+        ["CreateOpenIDConnectProvider"],
+        "hoist stops at the first denied call"
+    );
     // moto answers the denial with `<ErrorResponse><Errors><Error><Code>AccessDenied…` (an
     // extra <Errors> level IAM does not send), which the Rust SDK's awsQuery parser reports as
     // code "Unknown". So the AccessDenied explanation (identity used + missing action) cannot
@@ -492,8 +851,12 @@ fn a_denied_call_stops_the_apply_and_names_the_iam_action() {
 
 #[test]
 fn image_push_role_trusts_the_push_branch_and_may_push_only_its_repositories() {
-    let Some(moto) = require("moto_server", Moto::start()) else { return };
-    let config = format!("{GUIDE_CONFIG}\n[images]\nservices = [\"api\", \"worker\"]\npush_role = \"GitHubActionsHindsightEcrPush\"\n");
+    let Some(moto) = require("moto_server", Moto::start()) else {
+        return;
+    };
+    let config = format!(
+        "{GUIDE_CONFIG}\n[images]\nservices = [\"api\", \"worker\"]\npush_role = \"GitHubActionsHindsightEcrPush\"\n"
+    );
     let dir = project(&[("hoist.toml", &config)]);
     let rec = Recorder::start(Some(moto.port()));
     let run = bootstrap(dir.path(), &moto, &rec, &["--apply"]);
@@ -501,11 +864,19 @@ fn image_push_role_trusts_the_push_branch_and_may_push_only_its_repositories() {
     let api = IamApi::new(moto.port());
     assert_eq!(
         api.trust_policy("GitHubActionsHindsightEcrPush").unwrap(),
-        expected_trust("StringEquals", "repo:arshargithub/HindsightRoboMemSetup:ref:refs/heads/main")
+        expected_trust(
+            "StringEquals",
+            "repo:arshargithub/HindsightRoboMemSetup:ref:refs/heads/main"
+        )
     );
-    let policy = api.role_policy("GitHubActionsHindsightEcrPush", "hoist-ecr-push").expect("push policy");
+    let policy = api
+        .role_policy("GitHubActionsHindsightEcrPush", "hoist-ecr-push")
+        .expect("push policy");
     let text = policy.to_string();
-    assert!(text.contains("ecr:GetAuthorizationToken") && text.contains("ecr:PutImage"), "{text}");
+    assert!(
+        text.contains("ecr:GetAuthorizationToken") && text.contains("ecr:PutImage"),
+        "{text}"
+    );
     let mut resources: Vec<String> = policy["Statement"]
         .as_array()
         .unwrap()
@@ -518,7 +889,11 @@ fn image_push_role_trusts_the_push_branch_and_may_push_only_its_repositories() {
     resources.sort();
     assert_eq!(
         resources,
-        ["*", "arn:aws:ecr:ca-central-1:123456789012:repository/api", "arn:aws:ecr:ca-central-1:123456789012:repository/worker"],
+        [
+            "*",
+            "arn:aws:ecr:ca-central-1:123456789012:repository/api",
+            "arn:aws:ecr:ca-central-1:123456789012:repository/worker"
+        ],
         "only GetAuthorizationToken is on *; pushes are limited to the compose services' repositories"
     );
 }

@@ -26,18 +26,27 @@ const SECRET: &str = "sk-hoisttest-0123456789abcdefghijKLMNOP";
 const STACK: &str = "HindsightDevStack";
 
 fn template() -> String {
-    std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/hindsight/hindsight-stack.yaml")).unwrap()
+    std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/hindsight/hindsight-stack.yaml"
+    ))
+    .unwrap()
 }
 
 fn rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
 }
 
 async fn sdk(moto: &Moto) -> aws_config::SdkConfig {
     aws_config::defaults(aws_config::BehaviorVersion::latest())
         .endpoint_url(moto.endpoint())
         .region(aws_config::Region::new("ca-central-1"))
-        .credentials_provider(aws_sdk_secretsmanager::config::Credentials::new("testing", "testing", None, None, "test"))
+        .credentials_provider(aws_sdk_secretsmanager::config::Credentials::new(
+            "testing", "testing", None, None, "test",
+        ))
         .load()
         .await
 }
@@ -63,25 +72,54 @@ fn sandbox_with(settings: &[(&str, &str)]) -> Option<Sandbox> {
     let mut params = BTreeMap::new();
     for (param, name, value) in [
         ("LlmSecretArnParam", "hindsight-dev-llm", None),
-        ("RdsSecretArnParam", "hindsight-dev-rds", Some(r#"{"username":"hindsight","password":"pw"}"#)),
-        ("DatabaseUrlSecretArnParam", "hindsight-dev-db-url", Some("postgresql://hindsight@db:5432/hindsight")),
+        (
+            "RdsSecretArnParam",
+            "hindsight-dev-rds",
+            Some(r#"{"username":"hindsight","password":"pw"}"#),
+        ),
+        (
+            "DatabaseUrlSecretArnParam",
+            "hindsight-dev-db-url",
+            Some("postgresql://hindsight@db:5432/hindsight"),
+        ),
     ] {
         let out = rt
-            .block_on(sm.create_secret().name(name).set_secret_string(value.map(str::to_owned)).send())
+            .block_on(
+                sm.create_secret()
+                    .name(name)
+                    .set_secret_string(value.map(str::to_owned))
+                    .send(),
+            )
             .unwrap();
         params.insert(param.to_owned(), out.arn.unwrap());
     }
-    Some(Sandbox { moto, conf, params, rt })
+    Some(Sandbox {
+        moto,
+        conf,
+        params,
+        rt,
+    })
 }
 
 impl Sandbox {
     /// hoist.toml as examples/hindsight has it, with the secret ARNs as parameters.
     fn config(&self, extra_env: &str) -> String {
-        let example = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/hindsight/hoist.toml")).unwrap();
-        let params: Vec<String> = self.params.iter().map(|(k, v)| format!("{k} = \"{v}\"")).collect();
+        let example = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../examples/hindsight/hoist.toml"
+        ))
+        .unwrap();
+        let params: Vec<String> = self
+            .params
+            .iter()
+            .map(|(k, v)| format!("{k} = \"{v}\""))
+            .collect();
         let config = example.replacen(
             "parameters = { EnvName = \"dev\" }",
-            &format!("parameters = {{ EnvName = \"dev\", {} }}{extra_env}", params.join(", ")),
+            &format!(
+                "parameters = {{ EnvName = \"dev\", {} }}{extra_env}",
+                params.join(", ")
+            ),
             1,
         );
         assert_ne!(config, example);
@@ -95,20 +133,43 @@ impl Sandbox {
 
     fn secret_value(&self, output: &str) -> Option<String> {
         let sm = aws_sdk_secretsmanager::Client::new(&self.conf);
-        self.rt.block_on(sm.get_secret_value().secret_id(&self.params[output]).send()).ok().and_then(|o| o.secret_string)
+        self.rt
+            .block_on(sm.get_secret_value().secret_id(&self.params[output]).send())
+            .ok()
+            .and_then(|o| o.secret_string)
     }
 
     fn deployment_id(&self) -> String {
         let ecs = aws_sdk_ecs::Client::new(&self.conf);
-        let out = self.rt.block_on(ecs.describe_services().cluster("hindsight-dev").services("hindsight-dev-api").send()).unwrap();
+        let out = self
+            .rt
+            .block_on(
+                ecs.describe_services()
+                    .cluster("hindsight-dev")
+                    .services("hindsight-dev-api")
+                    .send(),
+            )
+            .unwrap();
         let svc = &out.services()[0];
-        svc.deployments().iter().find(|d| d.status() == Some("PRIMARY")).unwrap().id().unwrap().to_owned()
+        svc.deployments()
+            .iter()
+            .find(|d| d.status() == Some("PRIMARY"))
+            .unwrap()
+            .id()
+            .unwrap()
+            .to_owned()
     }
 
     fn stack_status(&self, name: &str) -> Option<String> {
         let cfn = aws_sdk_cloudformation::Client::new(&self.conf);
-        let out = self.rt.block_on(cfn.describe_stacks().stack_name(name).send()).ok()?;
-        out.stacks().first().and_then(|s| s.stack_status()).map(|s| s.as_str().to_owned())
+        let out = self
+            .rt
+            .block_on(cfn.describe_stacks().stack_name(name).send())
+            .ok()?;
+        out.stacks()
+            .first()
+            .and_then(|s| s.stack_status())
+            .map(|s| s.as_str().to_owned())
     }
 
     fn deploy(&self, dir: &Path, args: &[&str]) -> common::Run {
@@ -125,7 +186,9 @@ impl Sandbox {
 
 /// Whether the change set table has a row `action … resource`.
 fn has_change(stdout: &str, action: &str, resource: &str) -> bool {
-    stdout.lines().any(|l| l.trim_start().starts_with(action) && l.split_whitespace().any(|w| w == resource))
+    stdout
+        .lines()
+        .any(|l| l.trim_start().starts_with(action) && l.split_whitespace().any(|w| w == resource))
 }
 
 /// The full deploy: change set (a modified log retention), execute, outputs, secret sync,
@@ -136,21 +199,52 @@ fn full_deploy_of_the_example_then_no_changes() {
     let original = template();
     sb.create_stack_by_hand(&original);
     let before = sb.deployment_id();
-    assert_eq!(sb.secret_value("LlmSecretArnParam"), None, "the LLM secret starts empty");
+    assert_eq!(
+        sb.secret_value("LlmSecretArnParam"),
+        None,
+        "the LLM secret starts empty"
+    );
 
     let changed = original.replacen("RetentionInDays: 30", "RetentionInDays: 14", 1);
     assert_ne!(changed, original);
-    let dir = project(&[("hoist.toml", &sb.config("")), ("hindsight-stack.yaml", &changed)]);
+    let dir = project(&[
+        ("hoist.toml", &sb.config("")),
+        ("hindsight-stack.yaml", &changed),
+    ]);
     let run = sb.deploy(dir.path(), &["--apply", "--outputs-file", "outputs.json"]);
-    assert_eq!(run.code, 0, "stdout:\n{}\nstderr:\n{}", run.stdout, run.stderr);
+    assert_eq!(
+        run.code, 0,
+        "stdout:\n{}\nstderr:\n{}",
+        run.stdout, run.stderr
+    );
     run.assert_no_secret(SECRET);
-    assert!(run.stderr.contains("(UPDATE) for stack HindsightDevStack"), "{}", run.stderr);
-    assert!(has_change(&run.stdout, "~ modify", "LogGroup"), "{}", run.stdout);
-    assert!(run.stderr.contains("secret LLM_API_KEY → LlmSecretArn: updated"), "{}", run.stderr);
-    assert!(run.stdout.contains("Deploy summary (dev)"), "{}", run.stdout);
+    assert!(
+        run.stderr.contains("(UPDATE) for stack HindsightDevStack"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        has_change(&run.stdout, "~ modify", "LogGroup"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stderr
+            .contains("secret LLM_API_KEY → LlmSecretArn: updated"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stdout.contains("Deploy summary (dev)"),
+        "{}",
+        run.stdout
+    );
 
     // The secret holds the value and the service got a new deployment.
-    assert_eq!(sb.secret_value("LlmSecretArnParam").as_deref(), Some(SECRET));
+    assert_eq!(
+        sb.secret_value("LlmSecretArnParam").as_deref(),
+        Some(SECRET)
+    );
     let after = sb.deployment_id();
     assert_ne!(after, before, "no new ECS deployment");
     assert!(run.stdout.contains(&after), "{}", run.stdout);
@@ -158,18 +252,38 @@ fn full_deploy_of_the_example_then_no_changes() {
 
     // Outputs went to $GITHUB_OUTPUT and --outputs-file.
     let gh_out = std::fs::read_to_string(dir.path().join("github_output")).unwrap();
-    assert!(gh_out.contains(&format!("LlmSecretArn={}\n", sb.params["LlmSecretArnParam"])), "{gh_out}");
+    assert!(
+        gh_out.contains(&format!(
+            "LlmSecretArn={}\n",
+            sb.params["LlmSecretArnParam"]
+        )),
+        "{gh_out}"
+    );
     assert!(gh_out.contains("ClusterName=hindsight-dev\n"), "{gh_out}");
-    let file: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join("outputs.json")).unwrap()).unwrap();
+    let file: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("outputs.json")).unwrap())
+            .unwrap();
     assert_eq!(file["ServiceName"], "hindsight-dev-api");
-    assert!(file["HindsightApiUrl"].as_str().unwrap().starts_with("http://"));
+    assert!(
+        file["HindsightApiUrl"]
+            .as_str()
+            .unwrap()
+            .starts_with("http://")
+    );
     let summary = std::fs::read_to_string(dir.path().join("step_summary.md")).unwrap();
-    assert!(summary.contains("| service | hindsight-dev-api | completed |"), "{summary}");
+    assert!(
+        summary.contains("| service | hindsight-dev-api | completed |"),
+        "{summary}"
+    );
     assert!(!summary.contains(SECRET) && !gh_out.contains(SECRET));
 
     // Second deploy: same template, same value — no changes, nothing redeployed.
     let run = sb.deploy(dir.path(), &["--apply", "--json"]);
-    assert_eq!(run.code, 0, "stdout:\n{}\nstderr:\n{}", run.stdout, run.stderr);
+    assert_eq!(
+        run.code, 0,
+        "stdout:\n{}\nstderr:\n{}",
+        run.stdout, run.stderr
+    );
     run.assert_no_secret(SECRET);
     let doc = run.json();
     assert_eq!(doc["stack"]["result"], "no changes", "{doc}");
@@ -186,18 +300,37 @@ fn plan_changes_nothing() {
     sb.create_stack_by_hand(&original);
     let before = sb.deployment_id();
     let changed = original.replacen("RetentionInDays: 30", "RetentionInDays: 7", 1);
-    let dir = project(&[("hoist.toml", &sb.config("")), ("hindsight-stack.yaml", &changed)]);
+    let dir = project(&[
+        ("hoist.toml", &sb.config("")),
+        ("hindsight-stack.yaml", &changed),
+    ]);
     let run = sb.deploy(dir.path(), &[]);
-    assert_eq!(run.code, 0, "stdout:\n{}\nstderr:\n{}", run.stdout, run.stderr);
+    assert_eq!(
+        run.code, 0,
+        "stdout:\n{}\nstderr:\n{}",
+        run.stdout, run.stderr
+    );
     run.assert_no_secret(SECRET);
-    assert!(has_change(&run.stdout, "~ modify", "LogGroup"), "{}", run.stdout);
+    assert!(
+        has_change(&run.stdout, "~ modify", "LogGroup"),
+        "{}",
+        run.stdout
+    );
     assert!(run.stderr.contains("plan only"), "{}", run.stderr);
-    assert!(run.stdout.contains("would sync LLM_API_KEY"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("would sync LLM_API_KEY"),
+        "{}",
+        run.stdout
+    );
     assert_eq!(sb.secret_value("LlmSecretArnParam"), None);
     assert_eq!(sb.deployment_id(), before);
     // The change set was deleted: the same plan shows the same change again.
     let again = sb.deploy(dir.path(), &[]);
-    assert!(has_change(&again.stdout, "~ modify", "LogGroup"), "{}", again.stdout);
+    assert!(
+        has_change(&again.stdout, "~ modify", "LogGroup"),
+        "{}",
+        again.stdout
+    );
 }
 
 /// hoist's CREATE path: a stack that does not exist is created through a CREATE change set.
@@ -213,12 +346,31 @@ fn new_stack_is_created_through_a_create_change_set() {
     let dir = project(&[("hoist.toml", &config), ("t.json", body)]);
     let plan = sb.deploy(dir.path(), &[]);
     assert_eq!(plan.code, 0, "{}", plan.stderr);
-    assert!(plan.stderr.contains("(CREATE) for stack SmallStack"), "{}", plan.stderr);
-    assert!(plan.stdout.contains("+ add") && plan.stdout.contains("Topic"), "{}", plan.stdout);
-    assert_eq!(sb.stack_status("SmallStack"), None, "the plan left a stack behind");
+    assert!(
+        plan.stderr.contains("(CREATE) for stack SmallStack"),
+        "{}",
+        plan.stderr
+    );
+    assert!(
+        plan.stdout.contains("+ add") && plan.stdout.contains("Topic"),
+        "{}",
+        plan.stdout
+    );
+    assert_eq!(
+        sb.stack_status("SmallStack"),
+        None,
+        "the plan left a stack behind"
+    );
     let run = sb.deploy(dir.path(), &["--apply"]);
-    assert_eq!(run.code, 0, "stdout:\n{}\nstderr:\n{}", run.stdout, run.stderr);
-    assert_eq!(sb.stack_status("SmallStack").as_deref(), Some("CREATE_COMPLETE"));
+    assert_eq!(
+        run.code, 0,
+        "stdout:\n{}\nstderr:\n{}",
+        run.stdout, run.stderr
+    );
+    assert_eq!(
+        sb.stack_status("SmallStack").as_deref(),
+        Some("CREATE_COMPLETE")
+    );
 }
 
 /// A change set whose execution fails (an ECS service in a cluster that does not exist):
@@ -231,10 +383,26 @@ fn failing_change_set_reports_reason_and_exit_1() {
     let body = "Resources:\n  Api:\n    Type: AWS::ECS::Service\n    Properties:\n      Cluster: no-such-cluster\n      ServiceName: api\n      DesiredCount: 1\n      TaskDefinition: arn:aws:ecs:ca-central-1:123456789012:task-definition/api:1\n";
     let dir = project(&[("hoist.toml", config), ("t.yaml", body)]);
     let run = sb.deploy(dir.path(), &["--apply"]);
-    assert_eq!(run.code, 1, "stdout:\n{}\nstderr:\n{}", run.stdout, run.stderr);
-    assert!(run.stdout.contains("+ add") && run.stdout.contains("Api"), "{}", run.stdout);
-    assert!(run.stderr.contains("stack BrokenStack failed"), "{}", run.stderr);
-    assert!(run.stderr.contains("ClusterNotFoundException"), "{}", run.stderr);
+    assert_eq!(
+        run.code, 1,
+        "stdout:\n{}\nstderr:\n{}",
+        run.stdout, run.stderr
+    );
+    assert!(
+        run.stdout.contains("+ add") && run.stdout.contains("Api"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stderr.contains("stack BrokenStack failed"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("ClusterNotFoundException"),
+        "{}",
+        run.stderr
+    );
     assert!(run.stderr.contains("stack status:"), "{}", run.stderr);
     run.assert_no_secret(SECRET);
 }
@@ -244,7 +412,10 @@ fn failing_change_set_reports_reason_and_exit_1() {
 fn secret_failing_its_pattern_is_refused_before_any_aws_call() {
     let Some(sb) = sandbox() else { return };
     let log_before = std::fs::read_to_string(sb.moto.log_path()).unwrap_or_default();
-    let dir = project(&[("hoist.toml", &sb.config("")), ("hindsight-stack.yaml", &template())]);
+    let dir = project(&[
+        ("hoist.toml", &sb.config("")),
+        ("hindsight-stack.yaml", &template()),
+    ]);
     let bad = "not a key with spaces 12345";
     let run = hoist(dir.path())
         .envs(sb.moto.env())
@@ -252,15 +423,31 @@ fn secret_failing_its_pattern_is_refused_before_any_aws_call() {
         .args(["deploy", "--env", "dev", "--apply"])
         .run();
     assert_eq!(run.code, 2, "{}", run.stderr);
-    assert!(run.stderr.contains("LLM_API_KEY does not match its pattern"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("LLM_API_KEY does not match its pattern"),
+        "{}",
+        run.stderr
+    );
     run.assert_no_secret(bad);
     run.assert_no_secret("with spaces");
     let log_after = std::fs::read_to_string(sb.moto.log_path()).unwrap_or_default();
-    assert_eq!(log_before.matches("\"POST /").count(), log_after.matches("\"POST /").count(), "hoist called AWS");
+    assert_eq!(
+        log_before.matches("\"POST /").count(),
+        log_after.matches("\"POST /").count(),
+        "hoist called AWS"
+    );
 
-    let run = hoist(dir.path()).envs(sb.moto.env()).args(["deploy", "--env", "dev", "--apply"]).run();
+    let run = hoist(dir.path())
+        .envs(sb.moto.env())
+        .args(["deploy", "--env", "dev", "--apply"])
+        .run();
     assert_eq!(run.code, 2, "{}", run.stderr);
-    assert!(run.stderr.contains("LLM_API_KEY is empty or not set"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("LLM_API_KEY is empty or not set"),
+        "{}",
+        run.stderr
+    );
 }
 
 /// The guide's "Secret not found": the output naming the secret is missing.
@@ -268,12 +455,26 @@ fn secret_failing_its_pattern_is_refused_before_any_aws_call() {
 fn missing_secret_output_is_explained() {
     let Some(sb) = sandbox() else { return };
     sb.create_stack_by_hand(&template());
-    let config = sb.config("").replace("output = \"LlmSecretArn\"", "output = \"LlmSecretArnTypo\"");
-    let dir = project(&[("hoist.toml", &config), ("hindsight-stack.yaml", &template())]);
+    let config = sb
+        .config("")
+        .replace("output = \"LlmSecretArn\"", "output = \"LlmSecretArnTypo\"");
+    let dir = project(&[
+        ("hoist.toml", &config),
+        ("hindsight-stack.yaml", &template()),
+    ]);
     let run = sb.deploy(dir.path(), &["--skip-stack", "--apply"]);
     assert_eq!(run.code, 1, "{}", run.stderr);
-    assert!(run.stderr.contains("Secret not found: stack HindsightDevStack has no output LlmSecretArnTypo"), "{}", run.stderr);
-    assert!(run.stderr.contains("LlmSecretArn,"), "lists the outputs it has: {}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("Secret not found: stack HindsightDevStack has no output LlmSecretArnTypo"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("LlmSecretArn,"),
+        "lists the outputs it has: {}",
+        run.stderr
+    );
     assert!(run.stderr.contains("finished"), "{}", run.stderr);
     run.assert_no_secret(SECRET);
 }
@@ -285,11 +486,21 @@ fn skip_stack_syncs_and_redeploys_only() {
     sb.create_stack_by_hand(&template());
     let before = sb.deployment_id();
     // A template that would fail if hoist touched the stack.
-    let dir = project(&[("hoist.toml", &sb.config("")), ("hindsight-stack.yaml", "not a template")]);
+    let dir = project(&[
+        ("hoist.toml", &sb.config("")),
+        ("hindsight-stack.yaml", "not a template"),
+    ]);
     let run = sb.deploy(dir.path(), &["--skip-stack", "--apply"]);
-    assert_eq!(run.code, 0, "stdout:\n{}\nstderr:\n{}", run.stdout, run.stderr);
+    assert_eq!(
+        run.code, 0,
+        "stdout:\n{}\nstderr:\n{}",
+        run.stdout, run.stderr
+    );
     assert!(!run.stderr.contains("change set"), "{}", run.stderr);
-    assert_eq!(sb.secret_value("LlmSecretArnParam").as_deref(), Some(SECRET));
+    assert_eq!(
+        sb.secret_value("LlmSecretArnParam").as_deref(),
+        Some(SECRET)
+    );
     assert_ne!(sb.deployment_id(), before);
     run.assert_no_secret(SECRET);
 }
@@ -301,15 +512,26 @@ fn skip_stack_syncs_and_redeploys_only() {
 fn deploy_command_argv_never_holds_the_secret() {
     let Some(sb) = sandbox() else { return };
     sb.create_stack_by_hand(&template());
-    let config = sb.config("").replacen("template = \"hindsight-stack.yaml\"", "command = \"cp /proc/self/cmdline 'child argv.bin'\"", 1);
+    let config = sb.config("").replacen(
+        "template = \"hindsight-stack.yaml\"",
+        "command = \"cp /proc/self/cmdline 'child argv.bin'\"",
+        1,
+    );
     let dir = project(&[("hoist.toml", &config)]);
     let run = sb.deploy(dir.path(), &["--apply"]);
-    assert_eq!(run.code, 0, "stdout:\n{}\nstderr:\n{}", run.stdout, run.stderr);
+    assert_eq!(
+        run.code, 0,
+        "stdout:\n{}\nstderr:\n{}",
+        run.stdout, run.stderr
+    );
     run.assert_no_secret(SECRET);
     let argv = std::fs::read(dir.path().join("child argv.bin")).unwrap();
     assert_eq!(argv, b"cp\0/proc/self/cmdline\0child argv.bin\0");
     assert!(!String::from_utf8_lossy(&argv).contains(SECRET));
-    assert_eq!(sb.secret_value("LlmSecretArnParam").as_deref(), Some(SECRET));
+    assert_eq!(
+        sb.secret_value("LlmSecretArnParam").as_deref(),
+        Some(SECRET)
+    );
 }
 
 /// In Actions, a pull_request run is refused before anything happens.
@@ -323,7 +545,12 @@ fn deploy_refuses_a_pull_request_run() {
         .args(["deploy", "--apply"])
         .run();
     assert_eq!(run.code, 1, "{}", run.stderr);
-    assert!(run.stderr.contains("refusing to deploy: pull_request events never deploy"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("refusing to deploy: pull_request events never deploy"),
+        "{}",
+        run.stderr
+    );
 }
 
 /// A deployment that never completes: hoist stops at --wait-timeout with exit 1, says how
@@ -336,16 +563,46 @@ fn deploy_refuses_a_pull_request_run() {
 fn rollout_timeout_is_a_failure_with_what_was_seen() {
     let Some(sb) = sandbox_with(&[]) else { return };
     sb.create_stack_by_hand(&template());
-    let dir = project(&[("hoist.toml", &sb.config("")), ("hindsight-stack.yaml", &template())]);
-    let run = sb.deploy(dir.path(), &["--skip-stack", "--apply", "--wait-timeout", "2"]);
-    assert_eq!(run.code, 1, "stdout:\n{}\nstderr:\n{}", run.stdout, run.stderr);
-    assert!(run.stderr.contains("the new ECS deployment did not complete"), "{}", run.stderr);
-    assert!(run.stderr.contains("not complete after 2s (0/1 running)"), "{}", run.stderr);
-    assert!(run.stderr.contains("hindsight-dev-api: no stopped tasks"), "{}", run.stderr);
-    assert!(run.stderr.contains("Incorrect API key"), "the hint names the guide's 401: {}", run.stderr);
+    let dir = project(&[
+        ("hoist.toml", &sb.config("")),
+        ("hindsight-stack.yaml", &template()),
+    ]);
+    let run = sb.deploy(
+        dir.path(),
+        &["--skip-stack", "--apply", "--wait-timeout", "2"],
+    );
+    assert_eq!(
+        run.code, 1,
+        "stdout:\n{}\nstderr:\n{}",
+        run.stdout, run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains("the new ECS deployment did not complete"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("not complete after 2s (0/1 running)"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("hindsight-dev-api: no stopped tasks"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("Incorrect API key"),
+        "the hint names the guide's 401: {}",
+        run.stderr
+    );
     assert!(run.stdout.contains("timed out"), "summary: {}", run.stdout);
     // The secret was still written before the redeploy.
-    assert_eq!(sb.secret_value("LlmSecretArnParam").as_deref(), Some(SECRET));
+    assert_eq!(
+        sb.secret_value("LlmSecretArnParam").as_deref(),
+        Some(SECRET)
+    );
     run.assert_no_secret(SECRET);
 }
 
@@ -385,12 +642,27 @@ fn cdk_out_assembly_uploads_file_assets_then_deploys() {
         ("cdk.out/asset.4f1c0e2d9a7b.zip", asset_bytes),
     ]);
     let run = sb.deploy(dir.path(), &["--apply"]);
-    assert_eq!(run.code, 0, "stdout:\n{}\nstderr:\n{}", run.stdout, run.stderr);
-    assert!(run.stderr.contains(&format!("asset s3://{bucket}/{key}: uploaded")), "{}", run.stderr);
-    let object = sb.rt.block_on(s3.get_object().bucket(bucket).key(key).send()).unwrap();
+    assert_eq!(
+        run.code, 0,
+        "stdout:\n{}\nstderr:\n{}",
+        run.stdout, run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains(&format!("asset s3://{bucket}/{key}: uploaded")),
+        "{}",
+        run.stderr
+    );
+    let object = sb
+        .rt
+        .block_on(s3.get_object().bucket(bucket).key(key).send())
+        .unwrap();
     let body = sb.rt.block_on(object.body.collect()).unwrap().into_bytes();
     assert_eq!(&body[..], asset_bytes.as_bytes());
-    assert_eq!(sb.stack_status("CdkStack").as_deref(), Some("CREATE_COMPLETE"));
+    assert_eq!(
+        sb.stack_status("CdkStack").as_deref(),
+        Some("CREATE_COMPLETE")
+    );
     // Again: the asset is already there, the stack has no changes.
     let run = sb.deploy(dir.path(), &["--apply"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
@@ -435,12 +707,25 @@ fn cdk_out_assembly_zips_directory_assets_then_deploys() {
         ("cdk.out/asset.9a8b7c6d5e4f/lib/util.py", util),
     ]);
     let run = sb.deploy(dir.path(), &["--apply"]);
-    assert_eq!(run.code, 0, "stdout:\n{}\nstderr:\n{}", run.stdout, run.stderr);
-    assert!(run.stderr.contains(&format!("asset s3://{bucket}/{key}: uploaded")), "{}", run.stderr);
-    let object = sb.rt.block_on(s3.get_object().bucket(bucket).key(key).send()).unwrap();
+    assert_eq!(
+        run.code, 0,
+        "stdout:\n{}\nstderr:\n{}",
+        run.stdout, run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains(&format!("asset s3://{bucket}/{key}: uploaded")),
+        "{}",
+        run.stderr
+    );
+    let object = sb
+        .rt
+        .block_on(s3.get_object().bucket(bucket).key(key).send())
+        .unwrap();
     let etag = object.e_tag.clone();
     let body = sb.rt.block_on(object.body.collect()).unwrap().into_bytes();
-    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(body.to_vec())).expect("the uploaded object is a zip archive");
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(body.to_vec()))
+        .expect("the uploaded object is a zip archive");
     let mut entries = Vec::new();
     for i in 0..archive.len() {
         let mut file = archive.by_index(i).unwrap();
@@ -448,28 +733,51 @@ fn cdk_out_assembly_zips_directory_assets_then_deploys() {
         std::io::Read::read_to_string(&mut file, &mut text).unwrap();
         entries.push((file.name().to_owned(), text));
     }
-    assert_eq!(entries, [("index.py".to_owned(), index.to_owned()), ("lib/util.py".to_owned(), util.to_owned())]);
-    assert_eq!(sb.stack_status("ZipStack").as_deref(), Some("CREATE_COMPLETE"));
+    assert_eq!(
+        entries,
+        [
+            ("index.py".to_owned(), index.to_owned()),
+            ("lib/util.py".to_owned(), util.to_owned())
+        ]
+    );
+    assert_eq!(
+        sb.stack_status("ZipStack").as_deref(),
+        Some("CREATE_COMPLETE")
+    );
     // Again: the archive is already there (same object, not rewritten), the stack has no changes.
     let run = sb.deploy(dir.path(), &["--apply"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(run.stderr.contains(&format!("asset s3://{bucket}/{key}: already there")), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains(&format!("asset s3://{bucket}/{key}: already there")),
+        "{}",
+        run.stderr
+    );
     assert!(!run.stderr.contains("uploaded"), "{}", run.stderr);
-    let again = sb.rt.block_on(s3.head_object().bucket(bucket).key(key).send()).unwrap();
+    let again = sb
+        .rt
+        .block_on(s3.head_object().bucket(bucket).key(key).send())
+        .unwrap();
     assert_eq!(again.e_tag, etag);
 }
 
 /// The assets bucket `cdk bootstrap` creates, and an S3 client for it (path-style against moto).
 fn cdk_bootstrap_bucket(sb: &Sandbox) -> (aws_sdk_s3::Client, &'static str) {
     let bucket = "cdk-hnb659fds-assets-123456789012-ca-central-1";
-    let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&sb.conf).force_path_style(true).build());
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&sb.conf)
+            .force_path_style(true)
+            .build(),
+    );
     sb.rt
         .block_on(
             s3.create_bucket()
                 .bucket(bucket)
                 .create_bucket_configuration(
                     aws_sdk_s3::types::CreateBucketConfiguration::builder()
-                        .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::CaCentral1)
+                        .location_constraint(
+                            aws_sdk_s3::types::BucketLocationConstraint::CaCentral1,
+                        )
                         .build(),
                 )
                 .send(),

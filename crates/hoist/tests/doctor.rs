@@ -33,45 +33,92 @@ struct Sandbox {
 }
 
 fn sandbox() -> Option<Sandbox> {
-    let moto = require("moto_server", Moto::start_with(&[("MOTO_ECS_SERVICE_RUNNING", "1")]))?;
+    let moto = require(
+        "moto_server",
+        Moto::start_with(&[("MOTO_ECS_SERVICE_RUNNING", "1")]),
+    )?;
     let pg = require("postgres+pgvector", Postgres::start_with_pgvector())?;
     let github = GithubApi::start(REPO, 1_000_001, 2_000_002);
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let conf = rt.block_on(
         aws_config::defaults(aws_config::BehaviorVersion::latest())
             .endpoint_url(moto.endpoint())
             .region(aws_config::Region::new("ca-central-1"))
-            .credentials_provider(aws_sdk_iam::config::Credentials::new("testing", "testing", None, None, "test"))
+            .credentials_provider(aws_sdk_iam::config::Credentials::new(
+                "testing", "testing", None, None, "test",
+            ))
             .load(),
     );
     // The password is ignored by the trust-auth test server but travels in the URL.
-    let db_url = pg.url().replace("postgres@", &format!("postgres:{DB_PASSWORD}@"));
+    let db_url = pg
+        .url()
+        .replace("postgres@", &format!("postgres:{DB_PASSWORD}@"));
     let sm = aws_sdk_secretsmanager::Client::new(&conf);
     let mut params = BTreeMap::new();
     for (param, name, value) in [
         ("LlmSecretArnParam", "hindsight-dev-llm", LLM_KEY.to_owned()),
-        ("RdsSecretArnParam", "hindsight-dev-rds", format!(r#"{{"username":"hindsight","password":"{DB_PASSWORD}"}}"#)),
+        (
+            "RdsSecretArnParam",
+            "hindsight-dev-rds",
+            format!(r#"{{"username":"hindsight","password":"{DB_PASSWORD}"}}"#),
+        ),
         ("DatabaseUrlSecretArnParam", "hindsight-dev-db-url", db_url),
     ] {
-        let out = rt.block_on(sm.create_secret().name(name).secret_string(value).send()).unwrap();
+        let out = rt
+            .block_on(sm.create_secret().name(name).secret_string(value).send())
+            .unwrap();
         params.insert(param.to_owned(), out.arn.unwrap());
     }
-    let example = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/hindsight/hoist.toml")).unwrap();
-    let p: Vec<String> = params.iter().map(|(k, v)| format!("{k} = \"{v}\"")).collect();
+    let example = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/hindsight/hoist.toml"
+    ))
+    .unwrap();
+    let p: Vec<String> = params
+        .iter()
+        .map(|(k, v)| format!("{k} = \"{v}\""))
+        .collect();
     let config = example
-        .replacen("parameters = { EnvName = \"dev\" }", &format!("parameters = {{ EnvName = \"dev\", {} }}", p.join(", ")), 1)
-        .replacen("push_branch = \"main\"", "push_branch = \"main\"\nservices = [\"api\"]", 1);
+        .replacen(
+            "parameters = { EnvName = \"dev\" }",
+            &format!("parameters = {{ EnvName = \"dev\", {} }}", p.join(", ")),
+            1,
+        )
+        .replacen(
+            "push_branch = \"main\"",
+            "push_branch = \"main\"\nservices = [\"api\"]",
+            1,
+        );
     let dir = project(&[("hoist.toml", &config)]);
-    let sb = Sandbox { moto, pg, github, conf, params, rt, dir };
+    let sb = Sandbox {
+        moto,
+        pg,
+        github,
+        conf,
+        params,
+        rt,
+        dir,
+    };
     sb.healthy();
     Some(sb)
 }
 
 impl Sandbox {
     fn healthy(&self) {
-        let boot = hoist(self.dir.path()).envs(self.moto.env()).envs(self.github.env()).args(["bootstrap", "--apply"]).run();
+        let boot = hoist(self.dir.path())
+            .envs(self.moto.env())
+            .envs(self.github.env())
+            .args(["bootstrap", "--apply"])
+            .run();
         assert_eq!(boot.code, 0, "bootstrap: {}{}", boot.stdout, boot.stderr);
-        let template = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/hindsight/hindsight-stack.yaml")).unwrap();
+        let template = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../examples/hindsight/hindsight-stack.yaml"
+        ))
+        .unwrap();
         common::stack::create_stack_by_hand(&self.rt, &self.conf, STACK, &template, &self.params);
         // moto's CloudFormation gives a postgres DBInstance port 3306 when the template sets
         // none (its CreateDBInstance, like AWS, gives 5432; its ModifyDBInstance ignores
@@ -92,22 +139,52 @@ impl Sandbox {
             self.authorize(port);
         }
         let ecr = aws_sdk_ecr::Client::new(&self.conf);
-        self.rt.block_on(ecr.create_repository().repository_name("hindsight-api").send()).unwrap();
+        self.rt
+            .block_on(
+                ecr.create_repository()
+                    .repository_name("hindsight-api")
+                    .send(),
+            )
+            .unwrap();
         let manifest = r#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:4ec89f15a1b2c3d4e5f60718293a4b5c6d7e8f90123456789abcdef012345678","size":2},"layers":[]}"#;
-        self.rt.block_on(ecr.put_image().repository_name("hindsight-api").image_tag("latest").image_manifest(manifest).send()).unwrap();
-        self.pg.psql("CREATE EXTENSION IF NOT EXISTS vector").unwrap();
+        self.rt
+            .block_on(
+                ecr.put_image()
+                    .repository_name("hindsight-api")
+                    .image_tag("latest")
+                    .image_manifest(manifest)
+                    .send(),
+            )
+            .unwrap();
+        self.pg
+            .psql("CREATE EXTENSION IF NOT EXISTS vector")
+            .unwrap();
     }
 
     fn db_id(&self) -> String {
         let cfn = aws_sdk_cloudformation::Client::new(&self.conf);
-        let resources = self.rt.block_on(cfn.describe_stack_resources().stack_name(STACK).send()).unwrap();
-        let db = resources.stack_resources().iter().find(|r| r.resource_type() == Some("AWS::RDS::DBInstance")).unwrap();
+        let resources = self
+            .rt
+            .block_on(cfn.describe_stack_resources().stack_name(STACK).send())
+            .unwrap();
+        let db = resources
+            .stack_resources()
+            .iter()
+            .find(|r| r.resource_type() == Some("AWS::RDS::DBInstance"))
+            .unwrap();
         db.physical_resource_id().unwrap().to_owned()
     }
 
     fn db_port(&self) -> i32 {
         let rds = aws_sdk_rds::Client::new(&self.conf);
-        let out = self.rt.block_on(rds.describe_db_instances().db_instance_identifier(self.db_id()).send()).unwrap();
+        let out = self
+            .rt
+            .block_on(
+                rds.describe_db_instances()
+                    .db_instance_identifier(self.db_id())
+                    .send(),
+            )
+            .unwrap();
         out.db_instances()[0].endpoint().unwrap().port().unwrap()
     }
 
@@ -116,36 +193,75 @@ impl Sandbox {
             .ip_protocol("tcp")
             .from_port(port)
             .to_port(port)
-            .user_id_group_pairs(aws_sdk_ec2::types::UserIdGroupPair::builder().group_id(self.output("EcsSecurityGroupId")).build())
+            .user_id_group_pairs(
+                aws_sdk_ec2::types::UserIdGroupPair::builder()
+                    .group_id(self.output("EcsSecurityGroupId"))
+                    .build(),
+            )
             .build()
     }
 
     fn authorize(&self, port: i32) {
         let ec2 = aws_sdk_ec2::Client::new(&self.conf);
-        let req = ec2.authorize_security_group_ingress().group_id(self.output("RdsSecurityGroupId")).ip_permissions(self.permission(port));
+        let req = ec2
+            .authorize_security_group_ingress()
+            .group_id(self.output("RdsSecurityGroupId"))
+            .ip_permissions(self.permission(port));
         self.rt.block_on(req.send()).unwrap();
     }
 
     fn revoke(&self, port: i32) {
         let ec2 = aws_sdk_ec2::Client::new(&self.conf);
-        let req = ec2.revoke_security_group_ingress().group_id(self.output("RdsSecurityGroupId")).ip_permissions(self.permission(port));
+        let req = ec2
+            .revoke_security_group_ingress()
+            .group_id(self.output("RdsSecurityGroupId"))
+            .ip_permissions(self.permission(port));
         self.rt.block_on(req.send()).unwrap();
     }
 
     fn deployment_id(&self) -> String {
         let ecs = aws_sdk_ecs::Client::new(&self.conf);
-        let out = self.rt.block_on(ecs.describe_services().cluster(self.output("ClusterName")).services(self.output("ServiceName")).send()).unwrap();
-        out.services()[0].deployments().iter().find(|d| d.status() == Some("PRIMARY")).unwrap().id().unwrap().to_owned()
+        let out = self
+            .rt
+            .block_on(
+                ecs.describe_services()
+                    .cluster(self.output("ClusterName"))
+                    .services(self.output("ServiceName"))
+                    .send(),
+            )
+            .unwrap();
+        out.services()[0]
+            .deployments()
+            .iter()
+            .find(|d| d.status() == Some("PRIMARY"))
+            .unwrap()
+            .id()
+            .unwrap()
+            .to_owned()
     }
 
     fn output(&self, key: &str) -> String {
         let cfn = aws_sdk_cloudformation::Client::new(&self.conf);
-        let out = self.rt.block_on(cfn.describe_stacks().stack_name(STACK).send()).unwrap();
-        out.stacks()[0].outputs().iter().find(|o| o.output_key() == Some(key)).and_then(|o| o.output_value()).unwrap().to_owned()
+        let out = self
+            .rt
+            .block_on(cfn.describe_stacks().stack_name(STACK).send())
+            .unwrap();
+        out.stacks()[0]
+            .outputs()
+            .iter()
+            .find(|o| o.output_key() == Some(key))
+            .and_then(|o| o.output_value())
+            .unwrap()
+            .to_owned()
     }
 
     fn doctor(&self, args: &[&str]) -> common::Run {
-        let run = hoist(self.dir.path()).envs(self.moto.env()).envs(self.github.env()).env("LLM_API_KEY", LLM_KEY).args(args).run();
+        let run = hoist(self.dir.path())
+            .envs(self.moto.env())
+            .envs(self.github.env())
+            .env("LLM_API_KEY", LLM_KEY)
+            .args(args)
+            .run();
         run.assert_no_secret(LLM_KEY);
         run.assert_no_secret(DB_PASSWORD);
         run
@@ -157,14 +273,25 @@ impl Sandbox {
             .as_array()
             .unwrap()
             .iter()
-            .map(|c| (c["name"].as_str().unwrap().to_owned(), (c["status"].as_str().unwrap().to_owned(), c["summary"].as_str().unwrap().to_owned())))
+            .map(|c| {
+                (
+                    c["name"].as_str().unwrap().to_owned(),
+                    (
+                        c["status"].as_str().unwrap().to_owned(),
+                        c["summary"].as_str().unwrap().to_owned(),
+                    ),
+                )
+            })
             .collect()
     }
 }
 
 fn assert_all_ok(checks: &BTreeMap<String, (String, String)>) {
     for (name, (status, summary)) in checks {
-        assert!(status == "ok", "{name} is {status}: {summary}\nall: {checks:#?}");
+        assert!(
+            status == "ok",
+            "{name} is {status}: {summary}\nall: {checks:#?}"
+        );
     }
 }
 
@@ -174,21 +301,47 @@ fn healthy_then_each_fault_fails_its_check_and_fix_repairs_it() {
     let run = sb.doctor(&["--json", "doctor", "--env", "dev"]);
     let checks = sb.checks(&run);
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
-    for name in ["oidc-provider", "dev/role-trust", "github-secrets", "dev/secret-LlmSecretArn", "dev/ecs-ServiceName", "dev/ecs-to-rds", "dev/pgvector", "ecr/hindsight-api"] {
+    for name in [
+        "oidc-provider",
+        "dev/role-trust",
+        "github-secrets",
+        "dev/secret-LlmSecretArn",
+        "dev/ecs-ServiceName",
+        "dev/ecs-to-rds",
+        "dev/pgvector",
+        "ecr/hindsight-api",
+    ] {
         assert!(checks.contains_key(name), "{name} missing: {checks:#?}");
     }
     assert_all_ok(&checks);
 
     // Inject the faults the guides troubleshoot.
     let sm = aws_sdk_secretsmanager::Client::new(&sb.conf);
-    sb.rt.block_on(sm.put_secret_value().secret_id(&sb.params["LlmSecretArnParam"]).secret_string(" ").send()).unwrap();
-    let (rds_sg, ecs_sg) = (sb.output("RdsSecurityGroupId"), sb.output("EcsSecurityGroupId"));
+    sb.rt
+        .block_on(
+            sm.put_secret_value()
+                .secret_id(&sb.params["LlmSecretArnParam"])
+                .secret_string(" ")
+                .send(),
+        )
+        .unwrap();
+    let (rds_sg, ecs_sg) = (
+        sb.output("RdsSecurityGroupId"),
+        sb.output("EcsSecurityGroupId"),
+    );
     let port = sb.db_port();
     sb.revoke(port);
     sb.pg.psql("DROP EXTENSION vector").unwrap();
     let drifted = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Federated":"arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"},"Action":"sts:AssumeRoleWithWebIdentity","Condition":{"StringEquals":{"token.actions.githubusercontent.com:aud":"sts.amazonaws.com"},"StringLike":{"token.actions.githubusercontent.com:sub":"repo:arshargithub/HindsightRoboMemSetup:*"}}}]}"#;
     let iam = aws_sdk_iam::Client::new(&sb.conf);
-    sb.rt.block_on(iam.update_assume_role_policy().role_name("GitHubActionsHindsightDev").policy_document(drifted).send()).unwrap();
+    sb.rt
+        .block_on(
+            iam.update_assume_role_policy()
+                .role_name("GitHubActionsHindsightDev")
+                .policy_document(drifted)
+                .send(),
+        )
+        .unwrap();
 
     let run = sb.doctor(&["--json", "doctor", "--env", "dev"]);
     assert_eq!(run.code, 1, "{}", run.stderr);
@@ -196,19 +349,37 @@ fn healthy_then_each_fault_fails_its_check_and_fix_repairs_it() {
     let expect = |name: &str, needle: &str| {
         let (status, summary) = &checks[name];
         assert_eq!(status, "fail", "{name}: {summary}");
-        assert!(summary.contains(needle), "{name}: {summary:?} lacks {needle:?}");
+        assert!(
+            summary.contains(needle),
+            "{name}: {summary:?} lacks {needle:?}"
+        );
     };
-    expect("dev/secret-LlmSecretArn", "is empty: ECS tasks fail with 401");
-    expect("dev/ecs-to-rds", &format!("no rule lets the service ({ecs_sg}) reach the database on tcp/{port}"));
+    expect(
+        "dev/secret-LlmSecretArn",
+        "is empty: ECS tasks fail with 401",
+    );
+    expect(
+        "dev/ecs-to-rds",
+        &format!("no rule lets the service ({ecs_sg}) reach the database on tcp/{port}"),
+    );
     expect("dev/pgvector", "the vector extension is not enabled");
-    expect("dev/role-trust", "trust differs from what hoist.toml implies");
+    expect(
+        "dev/role-trust",
+        "trust differs from what hoist.toml implies",
+    );
     assert_eq!(checks["oidc-provider"].0, "ok");
 
     // Human output: evidence and the exact fix.
     let human = sb.doctor(&["doctor", "--env", "dev"]);
     assert_eq!(human.code, 1);
     assert!(human.stdout.contains(&format!("aws ec2 authorize-security-group-ingress --group-id {rds_sg} --protocol tcp --port {port} --source-group {ecs_sg}")), "{}", human.stdout);
-    assert!(human.stdout.contains("CREATE EXTENSION IF NOT EXISTS vector"), "{}", human.stdout);
+    assert!(
+        human
+            .stdout
+            .contains("CREATE EXTENSION IF NOT EXISTS vector"),
+        "{}",
+        human.stdout
+    );
     assert!(human.stdout.contains("+        \"token.actions.githubusercontent.com:sub\": \"repo:arshargithub/HindsightRoboMemSetup:ref:refs/heads/main\""), "{}", human.stdout);
 
     let before = sb.deployment_id();
@@ -219,8 +390,21 @@ fn healthy_then_each_fault_fails_its_check_and_fix_repairs_it() {
     assert_eq!(again.code, 0, "{}", again.stdout);
     assert_all_ok(&sb.checks(&again));
     // Really repaired, seen from outside hoist.
-    assert_eq!(sb.pg.psql("SELECT extname FROM pg_extension WHERE extname = 'vector'").unwrap().trim(), "vector");
-    let value = sb.rt.block_on(sm.get_secret_value().secret_id(&sb.params["LlmSecretArnParam"]).send()).unwrap();
+    assert_eq!(
+        sb.pg
+            .psql("SELECT extname FROM pg_extension WHERE extname = 'vector'")
+            .unwrap()
+            .trim(),
+        "vector"
+    );
+    let value = sb
+        .rt
+        .block_on(
+            sm.get_secret_value()
+                .secret_id(&sb.params["LlmSecretArnParam"])
+                .send(),
+        )
+        .unwrap();
     assert_eq!(value.secret_string(), Some(LLM_KEY));
     // The service was redeployed so its tasks read the key (the guide's 401 entry).
     assert_ne!(sb.deployment_id(), before, "{}", fixed.stderr);
@@ -231,20 +415,46 @@ fn a_provider_without_the_audience_fails_and_the_add_client_id_fix_is_attempted(
     let Some(sb) = sandbox() else { return };
     let iam = aws_sdk_iam::Client::new(&sb.conf);
     let arn = "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com";
-    sb.rt.block_on(iam.delete_open_id_connect_provider().open_id_connect_provider_arn(arn).send()).unwrap();
     sb.rt
-        .block_on(iam.create_open_id_connect_provider().url("https://token.actions.githubusercontent.com").client_id_list("sigstore").send())
+        .block_on(
+            iam.delete_open_id_connect_provider()
+                .open_id_connect_provider_arn(arn)
+                .send(),
+        )
+        .unwrap();
+    sb.rt
+        .block_on(
+            iam.create_open_id_connect_provider()
+                .url("https://token.actions.githubusercontent.com")
+                .client_id_list("sigstore")
+                .send(),
+        )
         .unwrap();
     let run = sb.doctor(&["--json", "doctor", "--env", "dev"]);
     assert_eq!(run.code, 1);
     let checks = sb.checks(&run);
     assert_eq!(checks["oidc-provider"].0, "fail");
-    assert!(checks["oidc-provider"].1.contains("does not accept audience sts.amazonaws.com"), "{:?}", checks["oidc-provider"]);
+    assert!(
+        checks["oidc-provider"]
+            .1
+            .contains("does not accept audience sts.amazonaws.com"),
+        "{:?}",
+        checks["oidc-provider"]
+    );
     let fix = sb.doctor(&["doctor", "--env", "dev", "--fix"]);
-    assert!(fix.stdout.contains("aws iam add-client-id-to-open-id-connect-provider"), "{}", fix.stdout);
+    assert!(
+        fix.stdout
+            .contains("aws iam add-client-id-to-open-id-connect-provider"),
+        "{}",
+        fix.stdout
+    );
     // moto 5.2.1 answers AddClientIDToOpenIDConnectProvider with HTTP 500 (not implemented):
     // hoist says it could not make the fix, and the check still fails.
-    assert!(fix.stderr.contains("could not fix oidc-provider"), "{}", fix.stderr);
+    assert!(
+        fix.stderr.contains("could not fix oidc-provider"),
+        "{}",
+        fix.stderr
+    );
     assert_eq!(fix.code, 1);
 }
 
@@ -257,15 +467,26 @@ fn without_a_database_url_secret_the_flag_is_used() {
     assert_eq!(run.code, 1);
     let checks = sb.checks(&run);
     assert_eq!(checks["dev/pgvector"].0, "fail");
-    assert!(checks["dev/pgvector"].1.contains(&format!("127.0.0.1:{}/postgres", sb.pg.port())), "{:?}", checks["dev/pgvector"]);
+    assert!(
+        checks["dev/pgvector"]
+            .1
+            .contains(&format!("127.0.0.1:{}/postgres", sb.pg.port())),
+        "{:?}",
+        checks["dev/pgvector"]
+    );
 }
 
 #[test]
 fn missing_role_secrets_fail_and_given_users_keys_are_listed() {
     let Some(sb) = sandbox() else { return };
     let iam = aws_sdk_iam::Client::new(&sb.conf);
-    sb.rt.block_on(iam.create_user().user_name("github-ecr-push").send()).unwrap();
-    let key = sb.rt.block_on(iam.create_access_key().user_name("github-ecr-push").send()).unwrap();
+    sb.rt
+        .block_on(iam.create_user().user_name("github-ecr-push").send())
+        .unwrap();
+    let key = sb
+        .rt
+        .block_on(iam.create_access_key().user_name("github-ecr-push").send())
+        .unwrap();
     let key_id = key.access_key().unwrap().access_key_id().to_owned();
     let secret = key.access_key().unwrap().secret_access_key().to_owned();
     // Another repository's API: none of this repository's secrets are there.
@@ -273,16 +494,39 @@ fn missing_role_secrets_fail_and_given_users_keys_are_listed() {
     let run = hoist(sb.dir.path())
         .envs(sb.moto.env())
         .envs(empty.env())
-        .args(["--json", "doctor", "--env", "dev", "--user", "github-ecr-push"])
+        .args([
+            "--json",
+            "doctor",
+            "--env",
+            "dev",
+            "--user",
+            "github-ecr-push",
+        ])
         .run();
     run.assert_no_secret(&secret);
     assert_eq!(run.code, 1, "{}", run.stderr);
     let checks = sb.checks(&run);
     assert_eq!(checks["github-secrets"].0, "fail");
-    assert!(checks["github-secrets"].1.contains("lacks AWS_ROLE_ARN_DEV"), "{:?}", checks["github-secrets"]);
+    assert!(
+        checks["github-secrets"]
+            .1
+            .contains("lacks AWS_ROLE_ARN_DEV"),
+        "{:?}",
+        checks["github-secrets"]
+    );
     let keys = &checks["access-keys/github-ecr-push"];
     assert_eq!(keys.0, "ok", "{keys:?}");
-    assert!(keys.1.contains("1 key(s), none active and older than 90 days"), "{keys:?}");
-    let evidence = run.json()["checks"].as_array().unwrap().iter().find(|c| c["name"] == "access-keys/github-ecr-push").unwrap()["evidence"].to_string();
+    assert!(
+        keys.1
+            .contains("1 key(s), none active and older than 90 days"),
+        "{keys:?}"
+    );
+    let evidence = run.json()["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "access-keys/github-ecr-push")
+        .unwrap()["evidence"]
+        .to_string();
     assert!(evidence.contains(&key_id), "{evidence}");
 }

@@ -24,39 +24,70 @@ struct Env {
 
 fn setup() -> Option<Env> {
     let moto = require("moto_server", Moto::start())?;
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let conf = rt.block_on(
         aws_config::defaults(aws_config::BehaviorVersion::latest())
             .endpoint_url(moto.endpoint())
             .region(aws_config::Region::new("ca-central-1"))
-            .credentials_provider(aws_sdk_iam::config::Credentials::new("testing", "testing", None, None, "test"))
+            .credentials_provider(aws_sdk_iam::config::Credentials::new(
+                "testing", "testing", None, None, "test",
+            ))
             .load(),
     );
     let iam = aws_sdk_iam::Client::new(&conf);
-    rt.block_on(iam.create_user().user_name(USER).send()).unwrap();
+    rt.block_on(iam.create_user().user_name(USER).send())
+        .unwrap();
     let github = GithubApi::start(REPO, 1_000_001, 2_000_002);
     let dir = project(&[("hoist.toml", common::GUIDE_CONFIG)]);
-    Some(Env { moto, github, iam, rt, dir })
+    Some(Env {
+        moto,
+        github,
+        iam,
+        rt,
+        dir,
+    })
 }
 
 impl Env {
     fn create_key(&self) -> (String, String) {
-        let out = self.rt.block_on(self.iam.create_access_key().user_name(USER).send()).unwrap();
+        let out = self
+            .rt
+            .block_on(self.iam.create_access_key().user_name(USER).send())
+            .unwrap();
         let k = out.access_key().unwrap();
-        (k.access_key_id().to_owned(), k.secret_access_key().to_owned())
+        (
+            k.access_key_id().to_owned(),
+            k.secret_access_key().to_owned(),
+        )
     }
 
     /// `(id, active)` of the user's keys, from IAM directly.
     fn keys(&self) -> Vec<(String, bool)> {
-        let out = self.rt.block_on(self.iam.list_access_keys().user_name(USER).send()).unwrap();
+        let out = self
+            .rt
+            .block_on(self.iam.list_access_keys().user_name(USER).send())
+            .unwrap();
         out.access_key_metadata()
             .iter()
-            .map(|m| (m.access_key_id().unwrap().to_owned(), m.status() == Some(&aws_sdk_iam::types::StatusType::Active)))
+            .map(|m| {
+                (
+                    m.access_key_id().unwrap().to_owned(),
+                    m.status() == Some(&aws_sdk_iam::types::StatusType::Active),
+                )
+            })
             .collect()
     }
 
     fn run(&self, args: &[&str]) -> common::Run {
-        hoist(self.dir.path()).envs(self.moto.env()).envs(self.github.env()).args(["keys"]).args(args).run()
+        hoist(self.dir.path())
+            .envs(self.moto.env())
+            .envs(self.github.env())
+            .args(["keys"])
+            .args(args)
+            .run()
     }
 }
 
@@ -65,14 +96,23 @@ fn rotate_replaces_the_key_in_github_and_iam() {
     let Some(env) = setup() else { return };
     let (old_id, old_secret) = env.create_key();
     env.github.insert_secret("AWS_ACCESS_KEY_ID", &old_id);
-    env.github.insert_secret("AWS_SECRET_ACCESS_KEY", &old_secret);
+    env.github
+        .insert_secret("AWS_SECRET_ACCESS_KEY", &old_secret);
 
     // Without --apply: a plan, nothing changes.
     let plan = env.run(&["rotate", "--user", USER]);
     assert_eq!(plan.code, 0, "{}{}", plan.stdout, plan.stderr);
-    assert!(plan.stdout.contains(&format!("deactivate and delete {old_id}")), "{}", plan.stdout);
+    assert!(
+        plan.stdout
+            .contains(&format!("deactivate and delete {old_id}")),
+        "{}",
+        plan.stdout
+    );
     assert_eq!(env.keys(), vec![(old_id.clone(), true)]);
-    assert_eq!(env.github.secret_plaintext("AWS_ACCESS_KEY_ID").as_deref(), Some(old_id.as_str()));
+    assert_eq!(
+        env.github.secret_plaintext("AWS_ACCESS_KEY_ID").as_deref(),
+        Some(old_id.as_str())
+    );
 
     let run = env.run(&["rotate", "--user", USER, "--apply"]);
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
@@ -81,14 +121,27 @@ fn rotate_replaces_the_key_in_github_and_iam() {
     let (new_id, active) = &keys[0];
     assert!(*active);
     assert_ne!(new_id, &old_id);
-    assert_eq!(env.github.secret_plaintext("AWS_ACCESS_KEY_ID").as_deref(), Some(new_id.as_str()));
-    let new_secret = env.github.secret_plaintext("AWS_SECRET_ACCESS_KEY").unwrap();
+    assert_eq!(
+        env.github.secret_plaintext("AWS_ACCESS_KEY_ID").as_deref(),
+        Some(new_id.as_str())
+    );
+    let new_secret = env
+        .github
+        .secret_plaintext("AWS_SECRET_ACCESS_KEY")
+        .unwrap();
     assert_ne!(new_secret, old_secret);
-    assert!(run.stderr.contains("verified") && run.stderr.contains(&format!("user/{USER}")), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("verified") && run.stderr.contains(&format!("user/{USER}")),
+        "{}",
+        run.stderr
+    );
     run.assert_no_secret(&new_secret);
     run.assert_no_secret(&old_secret);
 
-    let list = hoist(env.dir.path()).envs(env.moto.env()).args(["--json", "keys", "list", "--user", USER]).run();
+    let list = hoist(env.dir.path())
+        .envs(env.moto.env())
+        .args(["--json", "keys", "list", "--user", USER])
+        .run();
     assert_eq!(list.code, 0, "{}", list.stderr);
     assert_eq!(list.json()["keys"][0]["access_key_id"], new_id.as_str());
     assert_eq!(list.json()["keys"][0]["too_old"], false);
@@ -99,21 +152,49 @@ fn a_failed_github_write_keeps_the_old_key_and_removes_the_new_one() {
     let Some(env) = setup() else { return };
     let (old_id, old_secret) = env.create_key();
     env.github.insert_secret("AWS_ACCESS_KEY_ID", &old_id);
-    env.github.insert_secret("AWS_SECRET_ACCESS_KEY", &old_secret);
+    env.github
+        .insert_secret("AWS_SECRET_ACCESS_KEY", &old_secret);
     // The failure comes after the new key was created and AWS_ACCESS_KEY_ID was written.
     env.github.fail_put_secret("AWS_SECRET_ACCESS_KEY", 500);
 
     let run = env.run(&["rotate", "--user", USER, "--apply"]);
     assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
-    assert!(run.stderr.contains("AWS_SECRET_ACCESS_KEY"), "{}", run.stderr);
-    assert!(run.stderr.contains("was deleted") && run.stderr.contains(&format!("{old_id} is still active")), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("AWS_SECRET_ACCESS_KEY"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("was deleted")
+            && run.stderr.contains(&format!("{old_id} is still active")),
+        "{}",
+        run.stderr
+    );
     // IAM: only the old key, still active.
     assert_eq!(env.keys(), vec![(old_id.clone(), true)]);
     // GitHub: the old pair, the id put back.
-    assert_eq!(env.github.secret_plaintext("AWS_ACCESS_KEY_ID").as_deref(), Some(old_id.as_str()));
-    assert_eq!(env.github.secret_plaintext("AWS_SECRET_ACCESS_KEY").as_deref(), Some(old_secret.as_str()));
-    let puts: Vec<_> = env.github.requests().into_iter().filter(|r| r.method == "PUT").map(|r| (r.path, r.status)).collect();
-    assert_eq!(puts.len(), 3, "id (new), secret (failed), id (restored): {puts:?}");
+    assert_eq!(
+        env.github.secret_plaintext("AWS_ACCESS_KEY_ID").as_deref(),
+        Some(old_id.as_str())
+    );
+    assert_eq!(
+        env.github
+            .secret_plaintext("AWS_SECRET_ACCESS_KEY")
+            .as_deref(),
+        Some(old_secret.as_str())
+    );
+    let puts: Vec<_> = env
+        .github
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "PUT")
+        .map(|r| (r.path, r.status))
+        .collect();
+    assert_eq!(
+        puts.len(),
+        3,
+        "id (new), secret (failed), id (restored): {puts:?}"
+    );
     run.assert_no_secret(&old_secret);
 }
 
@@ -123,12 +204,29 @@ fn two_keys_are_refused_with_the_way_out() {
     let (first, _) = env.create_key();
     let (second, _) = env.create_key();
     env.rt
-        .block_on(env.iam.update_access_key().user_name(USER).access_key_id(&second).status(aws_sdk_iam::types::StatusType::Inactive).send())
+        .block_on(
+            env.iam
+                .update_access_key()
+                .user_name(USER)
+                .access_key_id(&second)
+                .status(aws_sdk_iam::types::StatusType::Inactive)
+                .send(),
+        )
         .unwrap();
     let run = env.run(&["rotate", "--user", USER, "--apply"]);
     assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
-    assert!(run.stderr.contains("already has two access keys"), "{}", run.stderr);
-    assert!(run.stderr.contains(&format!("aws iam delete-access-key --user-name {USER} --access-key-id {second}")), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("already has two access keys"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains(&format!(
+            "aws iam delete-access-key --user-name {USER} --access-key-id {second}"
+        )),
+        "{}",
+        run.stderr
+    );
     assert_eq!(env.keys().len(), 2);
     assert!(env.keys().contains(&(first, true)));
     assert!(env.github.requests().iter().all(|r| r.method != "PUT"));
@@ -139,28 +237,58 @@ fn migrate_plans_then_replaces_keys_with_the_push_role() {
     let Some(env) = setup() else { return };
     let (old_id, old_secret) = env.create_key();
     env.github.insert_secret("AWS_ACCESS_KEY_ID", &old_id);
-    env.github.insert_secret("AWS_SECRET_ACCESS_KEY", &old_secret);
-    let config = format!("{}\n[images]\npush_role = \"GitHubActionsHindsightEcrPush\"\nservices = [\"api\"]\n", common::GUIDE_CONFIG);
+    env.github
+        .insert_secret("AWS_SECRET_ACCESS_KEY", &old_secret);
+    let config = format!(
+        "{}\n[images]\npush_role = \"GitHubActionsHindsightEcrPush\"\nservices = [\"api\"]\n",
+        common::GUIDE_CONFIG
+    );
     std::fs::write(env.dir.path().join("hoist.toml"), &config).unwrap();
     // Refused while the role does not exist.
     let run = env.run(&["migrate", "--user", USER]);
     assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
-    assert!(run.stderr.contains("hoist bootstrap --apply"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("hoist bootstrap --apply"),
+        "{}",
+        run.stderr
+    );
     env.rt
-        .block_on(env.iam.create_role().role_name("GitHubActionsHindsightEcrPush").assume_role_policy_document(r#"{"Version":"2012-10-17","Statement":[]}"#).send())
+        .block_on(
+            env.iam
+                .create_role()
+                .role_name("GitHubActionsHindsightEcrPush")
+                .assume_role_policy_document(r#"{"Version":"2012-10-17","Statement":[]}"#)
+                .send(),
+        )
         .unwrap();
     let plan = env.run(&["migrate", "--user", USER]);
     assert_eq!(plan.code, 0, "{}{}", plan.stdout, plan.stderr);
-    assert!(plan.stdout.contains(".github/workflows/images.yml"), "{}", plan.stdout);
+    assert!(
+        plan.stdout.contains(".github/workflows/images.yml"),
+        "{}",
+        plan.stdout
+    );
     assert_eq!(env.keys().len(), 1);
     assert!(!env.dir.path().join(".github/workflows/images.yml").exists());
 
     let run = env.run(&["migrate", "--user", USER, "--apply"]);
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     assert!(env.keys().is_empty());
-    assert!(env.github.secret_names().is_empty(), "{:?}", env.github.secret_names());
-    let workflow = std::fs::read_to_string(env.dir.path().join(".github/workflows/images.yml")).unwrap();
-    assert!(workflow.contains("id-token: write") && !workflow.contains("AWS_SECRET_ACCESS_KEY"), "{workflow}");
+    assert!(
+        env.github.secret_names().is_empty(),
+        "{:?}",
+        env.github.secret_names()
+    );
+    let workflow =
+        std::fs::read_to_string(env.dir.path().join(".github/workflows/images.yml")).unwrap();
+    assert!(
+        workflow.contains("id-token: write") && !workflow.contains("AWS_SECRET_ACCESS_KEY"),
+        "{workflow}"
+    );
     let check = hoist(env.dir.path()).args(["workflow", "--check"]).run();
-    assert!(check.stdout.contains("images.yml: up to date"), "{}", check.stdout);
+    assert!(
+        check.stdout.contains("images.yml: up to date"),
+        "{}",
+        check.stdout
+    );
 }

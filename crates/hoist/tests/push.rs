@@ -28,21 +28,31 @@ struct Sandbox {
 
 fn sandbox() -> Option<Sandbox> {
     let moto = require("moto_server", Moto::start())?;
-    let registry = require("docker-registry", Registry::start_with_basic_auth("AWS", TOKEN_PASSWORD))?;
+    let registry = require(
+        "docker-registry",
+        Registry::start_with_basic_auth("AWS", TOKEN_PASSWORD),
+    )?;
     Some(Sandbox { moto, registry })
 }
 
 /// Whether a Docker engine answers. With HOIST_REQUIRE_DOCKER=1 (CI) a missing engine fails
 /// the test; elsewhere the test is skipped with the reason printed.
 fn docker_engine() -> bool {
-    let out = Command::new("docker").args(["version", "--format", "{{.Server.Version}}"]).output();
+    let out = Command::new("docker")
+        .args(["version", "--format", "{{.Server.Version}}"])
+        .output();
     let reason = match out {
         Ok(o) if o.status.success() && !o.stdout.is_empty() => return true,
         Ok(o) => String::from_utf8_lossy(&o.stderr).trim().to_owned(),
         Err(e) => format!("docker CLI not runnable: {e}"),
     };
-    assert!(std::env::var("HOIST_REQUIRE_DOCKER").as_deref() != Ok("1"), "HOIST_REQUIRE_DOCKER=1 but no Docker engine answers: {reason}");
-    eprintln!("skipping: no Docker engine answers ({reason}); set HOIST_REQUIRE_DOCKER=1 to fail instead");
+    assert!(
+        std::env::var("HOIST_REQUIRE_DOCKER").as_deref() != Ok("1"),
+        "HOIST_REQUIRE_DOCKER=1 but no Docker engine answers: {reason}"
+    );
+    eprintln!(
+        "skipping: no Docker engine answers ({reason}); set HOIST_REQUIRE_DOCKER=1 to fail instead"
+    );
     false
 }
 
@@ -50,7 +60,14 @@ fn push(dir: &Path, sb: &Sandbox, registry_url: &str, sha: &str, args: &[&str]) 
     push_with(dir, sb, registry_url, sha, args, &[])
 }
 
-fn push_with(dir: &Path, sb: &Sandbox, registry_url: &str, sha: &str, args: &[&str], env: &[(&str, &str)]) -> Run {
+fn push_with(
+    dir: &Path,
+    sb: &Sandbox,
+    registry_url: &str,
+    sha: &str,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> Run {
     let mut h = hoist(dir)
         .args(["--json", "push"])
         .args(args)
@@ -64,26 +81,41 @@ fn push_with(dir: &Path, sb: &Sandbox, registry_url: &str, sha: &str, args: &[&s
 }
 
 fn images(run: &Run) -> Vec<serde_json::Value> {
-    assert_eq!(run.code, 0, "hoist push failed\nstdout:\n{}\nstderr:\n{}", run.stdout, run.stderr);
+    assert_eq!(
+        run.code, 0,
+        "hoist push failed\nstdout:\n{}\nstderr:\n{}",
+        run.stdout, run.stderr
+    );
     run.json()["images"].as_array().unwrap().clone()
 }
 
 fn by_service<'a>(images: &'a [serde_json::Value], service: &str) -> &'a serde_json::Value {
-    images.iter().find(|i| i["service"] == service).unwrap_or_else(|| panic!("no {service} in {images:?}"))
+    images
+        .iter()
+        .find(|i| i["service"] == service)
+        .unwrap_or_else(|| panic!("no {service} in {images:?}"))
 }
 
 /// Access-log entries after `from` that touched blob uploads (POST/PATCH/PUT under `/blobs/uploads/`).
 fn uploads_since(reg: &Registry, from: usize) -> Vec<AccessLogEntry> {
-    reg.access_log().into_iter().skip(from).filter(|e| e.path.contains("/blobs/uploads/")).collect()
+    reg.access_log()
+        .into_iter()
+        .skip(from)
+        .filter(|e| e.path.contains("/blobs/uploads/"))
+        .collect()
 }
 
 fn rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
 }
 
 fn registry_client(reg: &Registry) -> hoist_registry::Client {
     let auth = hoist_registry::BasicAuth::new("AWS", TOKEN_PASSWORD);
-    hoist_registry::Client::new(&reg.url(), Some(auth), Arc::new(hoist_registry::NoReporter)).unwrap()
+    hoist_registry::Client::new(&reg.url(), Some(auth), Arc::new(hoist_registry::NoReporter))
+        .unwrap()
 }
 
 /// GETs the manifest `repo:tag` from the registry itself and HEADs every blob it references.
@@ -92,9 +124,15 @@ fn verify_tag(reg: &Registry, repo: &str, tag: &str) -> Option<String> {
     let client = registry_client(reg);
     rt().block_on(async {
         let m = client.get_manifest(repo, tag).await.unwrap()?;
-        let hoist_registry::Parsed::Manifest(im) = &m.parsed else { panic!("{repo}:{tag} is not an image manifest") };
+        let hoist_registry::Parsed::Manifest(im) = &m.parsed else {
+            panic!("{repo}:{tag} is not an image manifest")
+        };
         for d in std::iter::once(&im.config).chain(&im.layers) {
-            assert!(client.blob_exists(repo, &d.digest).await.unwrap(), "{repo}:{tag} references {} which the registry does not have", d.digest);
+            assert!(
+                client.blob_exists(repo, &d.digest).await.unwrap(),
+                "{repo}:{tag} references {} which the registry does not have",
+                d.digest
+            );
         }
         Some(m.digest.to_string())
     })
@@ -110,15 +148,33 @@ struct ComposeProject {
 impl ComposeProject {
     fn new() -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let label = format!("push-test-{}-{}", std::process::id(), dir.path().file_name().unwrap().to_string_lossy().to_lowercase());
+        let label = format!(
+            "push-test-{}-{}",
+            std::process::id(),
+            dir.path()
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .to_lowercase()
+        );
         for entry in std::fs::read_dir(FIXTURE).unwrap() {
             let entry = entry.unwrap();
-            let text = std::fs::read_to_string(entry.path()).unwrap().replace("HOIST_TEST_LABEL", &label);
+            let text = std::fs::read_to_string(entry.path())
+                .unwrap()
+                .replace("HOIST_TEST_LABEL", &label);
             std::fs::write(dir.path().join(entry.file_name()), text).unwrap();
         }
-        std::fs::write(dir.path().join("shared.bin"), oci::random_bytes(256 * 1024, 1)).unwrap();
+        std::fs::write(
+            dir.path().join("shared.bin"),
+            oci::random_bytes(256 * 1024, 1),
+        )
+        .unwrap();
         for (i, s) in ["web", "worker", "api"].iter().enumerate() {
-            std::fs::write(dir.path().join(format!("{s}.bin")), oci::random_bytes(64 * 1024, 10 + i as u64)).unwrap();
+            std::fs::write(
+                dir.path().join(format!("{s}.bin")),
+                oci::random_bytes(64 * 1024, 10 + i as u64),
+            )
+            .unwrap();
         }
         Self { dir, label }
     }
@@ -130,11 +186,25 @@ impl ComposeProject {
 
 impl Drop for ComposeProject {
     fn drop(&mut self) {
-        let out = Command::new("docker").args(["images", "-q", "--filter", &format!("label=hoist-test={}", self.label)]).output();
+        let out = Command::new("docker")
+            .args([
+                "images",
+                "-q",
+                "--filter",
+                &format!("label=hoist-test={}", self.label),
+            ])
+            .output();
         if let Ok(out) = out {
-            let ids: Vec<String> = String::from_utf8_lossy(&out.stdout).split_whitespace().map(str::to_owned).collect();
+            let ids: Vec<String> = String::from_utf8_lossy(&out.stdout)
+                .split_whitespace()
+                .map(str::to_owned)
+                .collect();
             if !ids.is_empty() {
-                let _ = Command::new("docker").arg("rmi").arg("-f").args(&ids).output();
+                let _ = Command::new("docker")
+                    .arg("rmi")
+                    .arg("-f")
+                    .args(&ids)
+                    .output();
             }
         }
     }
@@ -154,34 +224,77 @@ fn compose_first_push_repush_changed_layer_and_removed_service() {
     // private scratch directory that is gone afterwards.
     let tmp = tempfile::tempdir().unwrap();
     let tmpdir = tmp.path().to_str().unwrap();
-    let run = push_with(project.path(), &sb, &reg.url(), "1111111", &[], &[("HOIST_LOG", "debug"), ("TMPDIR", tmpdir)]);
+    let run = push_with(
+        project.path(),
+        &sb,
+        &reg.url(),
+        "1111111",
+        &[],
+        &[("HOIST_LOG", "debug"), ("TMPDIR", tmpdir)],
+    );
     let imgs = images(&run);
-    assert_eq!(run.stderr.matches("engine export: complete").count(), 1, "one export for three images:\n{}", run.stderr);
+    assert_eq!(
+        run.stderr.matches("engine export: complete").count(),
+        1,
+        "one export for three images:\n{}",
+        run.stderr
+    );
     assert!(run.stderr.contains("spooled"), "{}", run.stderr);
-    assert_eq!(run.stderr.matches("from the Docker engine").count(), 1, "the export is announced once:\n{}", run.stderr);
-    assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0, "the spool directory is removed");
+    assert_eq!(
+        run.stderr.matches("from the Docker engine").count(),
+        1,
+        "the export is announced once:\n{}",
+        run.stderr
+    );
+    assert_eq!(
+        std::fs::read_dir(tmp.path()).unwrap().count(),
+        0,
+        "the spool directory is removed"
+    );
     // The debug log, like everything else, never shows the registry password or the token.
     run.assert_no_secret(TOKEN_PASSWORD);
     run.assert_no_secret("QVdTOjEyMzQ1Njc4OTAxMi1hdXRoLXRva2Vu");
-    assert_eq!(imgs.len(), 3, "only services with build: are pushed: {imgs:?}");
+    assert_eq!(
+        imgs.len(),
+        3,
+        "only services with build: are pushed: {imgs:?}"
+    );
     for s in ["web", "worker", "api"] {
         let i = by_service(&imgs, s);
         assert_eq!(i["status"], "pushed", "{i}");
         assert_eq!(i["repository_created"], true);
         assert_eq!(i["comparison"]["result"], "missing");
         let latest = verify_tag(reg, s, "latest").expect("latest exists");
-        assert_eq!(verify_tag(reg, s, "1111111").as_deref(), Some(latest.as_str()));
+        assert_eq!(
+            verify_tag(reg, s, "1111111").as_deref(),
+            Some(latest.as_str())
+        );
         assert_eq!(i["manifest_digest"], latest);
     }
     // The shared layer went over the wire once; the other two repositories mounted it.
-    let total_layers: u64 = imgs.iter().map(|i| i["layers_sent"].as_u64().unwrap()).sum();
-    let mounted: u64 = imgs.iter().map(|i| i["blobs_mounted"].as_u64().unwrap()).sum();
+    let total_layers: u64 = imgs
+        .iter()
+        .map(|i| i["layers_sent"].as_u64().unwrap())
+        .sum();
+    let mounted: u64 = imgs
+        .iter()
+        .map(|i| i["blobs_mounted"].as_u64().unwrap())
+        .sum();
     assert_eq!((total_layers, mounted), (4, 2), "{imgs:?}");
     let log = reg.access_log();
-    assert_eq!(log.iter().filter(|e| e.method == "POST" && e.path.contains("mount=") && e.status == 201).count(), 2);
+    assert_eq!(
+        log.iter()
+            .filter(|e| e.method == "POST" && e.path.contains("mount=") && e.status == 201)
+            .count(),
+        2
+    );
     // Mount requests for blobs the source repository does not have get 202 and an upload
     // session (what ECR answers when mounting is off): hoist uploads into that session.
-    assert!(log.iter().any(|e| e.method == "POST" && e.path.contains("mount=") && e.status == 202), "{log:?}");
+    assert!(
+        log.iter()
+            .any(|e| e.method == "POST" && e.path.contains("mount=") && e.status == 202),
+        "{log:?}"
+    );
 
     // 2. Same images, next commit: content compared with latest, nothing uploaded, only the SHA tag added.
     let mark = reg.access_log().len();
@@ -195,21 +308,38 @@ fn compose_first_push_repush_changed_layer_and_removed_service() {
         assert_eq!(verify_tag(reg, s, "2222222"), verify_tag(reg, s, "latest"));
     }
     let uploads = uploads_since(reg, mark);
-    assert!(uploads.is_empty(), "a re-push of unchanged images sent blobs: {uploads:?}");
+    assert!(
+        uploads.is_empty(),
+        "a re-push of unchanged images sent blobs: {uploads:?}"
+    );
     let new = &reg.access_log()[mark..];
     let puts: Vec<_> = new.iter().filter(|e| e.method == "PUT").collect();
-    assert_eq!(puts.len(), 3, "one manifest PUT per service (the new SHA tag): {puts:?}");
+    assert_eq!(
+        puts.len(),
+        3,
+        "one manifest PUT per service (the new SHA tag): {puts:?}"
+    );
     assert!(puts.iter().all(|e| e.path.ends_with("/manifests/2222222")));
 
     // 3. The same commit again: every tag already points there, nothing is sent at all.
     let mark = reg.access_log().len();
     let imgs = images(&push(project.path(), &sb, &reg.url(), "2222222", &[]));
     assert!(imgs.iter().all(|i| i["status"] == "skipped"), "{imgs:?}");
-    assert!(reg.access_log()[mark..].iter().all(|e| e.method == "GET" || e.method == "HEAD"), "{:?}", &reg.access_log()[mark..]);
+    assert!(
+        reg.access_log()[mark..]
+            .iter()
+            .all(|e| e.method == "GET" || e.method == "HEAD"),
+        "{:?}",
+        &reg.access_log()[mark..]
+    );
 
     // 4. One changed layer: only that layer (and the new config) are sent, only for web.
     let before_worker = verify_tag(reg, "worker", "latest");
-    std::fs::write(project.path().join("web.bin"), oci::random_bytes(64 * 1024, 99)).unwrap();
+    std::fs::write(
+        project.path().join("web.bin"),
+        oci::random_bytes(64 * 1024, 99),
+    )
+    .unwrap();
     let mark = reg.access_log().len();
     let imgs = images(&push(project.path(), &sb, &reg.url(), "3333333", &[]));
     let web = by_service(&imgs, "web");
@@ -218,38 +348,88 @@ fn compose_first_push_repush_changed_layer_and_removed_service() {
     assert_eq!(web["blobs_uploaded"], 2, "the layer and the config: {web}");
     assert_eq!(web["comparison"]["new_layers"].as_array().unwrap().len(), 1);
     assert_eq!(by_service(&imgs, "worker")["status"], "retagged");
-    let completed: Vec<_> = uploads_since(reg, mark).into_iter().filter(|e| e.method == "PUT").collect();
+    let completed: Vec<_> = uploads_since(reg, mark)
+        .into_iter()
+        .filter(|e| e.method == "PUT")
+        .collect();
     assert_eq!(completed.len(), 2, "{completed:?}");
-    assert!(completed.iter().all(|e| e.path.starts_with("/v2/web/")), "{completed:?}");
-    assert_eq!(verify_tag(reg, "web", "latest"), verify_tag(reg, "web", "3333333"));
+    assert!(
+        completed.iter().all(|e| e.path.starts_with("/v2/web/")),
+        "{completed:?}"
+    );
+    assert_eq!(
+        verify_tag(reg, "web", "latest"),
+        verify_tag(reg, "web", "3333333")
+    );
     assert_eq!(verify_tag(reg, "worker", "latest"), before_worker);
 
     // 5. api removed from the compose file: left alone (not a single request to its repository).
     let api_latest = verify_tag(reg, "api", "latest");
     let compose = std::fs::read_to_string(project.path().join("docker-compose.yml")).unwrap();
-    let without_api = compose.replace("  api:\n    build:\n      context: .\n      dockerfile: api.Dockerfile\n", "");
+    let without_api = compose.replace(
+        "  api:\n    build:\n      context: .\n      dockerfile: api.Dockerfile\n",
+        "",
+    );
     assert_ne!(compose, without_api);
     std::fs::write(project.path().join("docker-compose.yml"), without_api).unwrap();
     let mark = reg.access_log().len();
     let imgs = images(&push(project.path(), &sb, &reg.url(), "4444444", &[]));
     assert_eq!(imgs.len(), 2);
-    assert!(reg.access_log()[mark..].iter().all(|e| !e.path.starts_with("/v2/api/")));
+    assert!(
+        reg.access_log()[mark..]
+            .iter()
+            .all(|e| !e.path.starts_with("/v2/api/"))
+    );
     assert_eq!(verify_tag(reg, "api", "latest"), api_latest);
     assert_eq!(verify_tag(reg, "api", "4444444"), None);
 
     // 6. The same web image as a `docker save` archive, pushed with --image.
     let save = project.path().join("web.tar");
-    let image_name = format!("{}_web", project.path().file_name().unwrap().to_string_lossy().to_lowercase().replace('.', ""));
-    let out = Command::new("docker").args(["save", "-o"]).arg(&save).arg(&image_name).output().unwrap();
-    assert!(out.status.success(), "docker save {image_name}: {}", String::from_utf8_lossy(&out.stderr));
-    let imgs = images(&push(project.path(), &sb, &reg.url(), "4444444", &["--image", &format!("saved={}", save.display())]));
+    let image_name = format!(
+        "{}_web",
+        project
+            .path()
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .to_lowercase()
+            .replace('.', "")
+    );
+    let out = Command::new("docker")
+        .args(["save", "-o"])
+        .arg(&save)
+        .arg(&image_name)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "docker save {image_name}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let imgs = images(&push(
+        project.path(),
+        &sb,
+        &reg.url(),
+        "4444444",
+        &["--image", &format!("saved={}", save.display())],
+    ));
     let saved = by_service(&imgs, "saved");
     assert_eq!(saved["status"], "pushed");
-    assert_eq!(verify_tag(reg, "saved", "latest"), verify_tag(reg, "web", "latest"), "same image, same manifest digest");
+    assert_eq!(
+        verify_tag(reg, "saved", "latest"),
+        verify_tag(reg, "web", "latest"),
+        "same image, same manifest digest"
+    );
 }
 
 fn layout_project() -> tempfile::TempDir {
-    common::project(&[("hoist.toml", &format!("{}\n[images]\ncompose_file = \"docker-compose.yml\"\n", common::GUIDE_CONFIG))])
+    common::project(&[(
+        "hoist.toml",
+        &format!(
+            "{}\n[images]\ncompose_file = \"docker-compose.yml\"\n",
+            common::GUIDE_CONFIG
+        ),
+    )])
 }
 
 #[test]
@@ -272,38 +452,91 @@ fn oci_layout_push_then_unchanged_then_changed() {
         .env("GITHUB_STEP_SUMMARY", &summary)
         .run();
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(run.stdout.contains("pushed") && run.stdout.contains("aaaaaaa, latest"), "the closing table:\n{}", run.stdout);
+    assert!(
+        run.stdout.contains("pushed") && run.stdout.contains("aaaaaaa, latest"),
+        "the closing table:\n{}",
+        run.stdout
+    );
     let outputs = std::fs::read_to_string(&output).unwrap();
     assert!(outputs.contains(&format!("app-digest={m1}\n")), "{outputs}");
-    assert!(outputs.contains(&format!("app-image={}/app@{m1}\n", reg.host())), "{outputs}");
+    assert!(
+        outputs.contains(&format!("app-image={}/app@{m1}\n", reg.host())),
+        "{outputs}"
+    );
     let md = std::fs::read_to_string(&summary).unwrap();
-    assert!(md.contains("| service | result | layers sent |") && md.contains("| app | pushed | 3 |"), "{md}");
+    assert!(
+        md.contains("| service | result | layers sent |") && md.contains("| app | pushed | 3 |"),
+        "{md}"
+    );
     run.assert_no_secret(TOKEN_PASSWORD);
     run.assert_no_secret("QVdTOjEyMzQ1Njc4OTAxMi1hdXRoLXRva2Vu");
 
-    let imgs = images(&push(dir.path(), &sb, &reg.url(), "aaaaaaa", &["--image", &spec]));
+    let imgs = images(&push(
+        dir.path(),
+        &sb,
+        &reg.url(),
+        "aaaaaaa",
+        &["--image", &spec],
+    ));
     let app = by_service(&imgs, "app");
-    assert_eq!(app["status"], "skipped", "the first run already pushed and tagged it");
-    assert_eq!(app["manifest_digest"], m1, "an OCI layout is pushed byte for byte");
-    assert_eq!(verify_tag(reg, "app", "latest").as_deref(), Some(m1.as_str()));
+    assert_eq!(
+        app["status"], "skipped",
+        "the first run already pushed and tagged it"
+    );
+    assert_eq!(
+        app["manifest_digest"], m1,
+        "an OCI layout is pushed byte for byte"
+    );
+    assert_eq!(
+        verify_tag(reg, "app", "latest").as_deref(),
+        Some(m1.as_str())
+    );
 
     let mark = reg.access_log().len();
-    let imgs = images(&push(dir.path(), &sb, &reg.url(), "bbbbbbb", &["--image", &spec]));
+    let imgs = images(&push(
+        dir.path(),
+        &sb,
+        &reg.url(),
+        "bbbbbbb",
+        &["--image", &spec],
+    ));
     assert_eq!(by_service(&imgs, "app")["status"], "retagged");
     assert!(uploads_since(reg, mark).is_empty());
 
     let (m2, layers2) = oci::write_layout(&layout, "v2", &[(300_000, 1), (200_000, 2), (1024, 4)]);
     assert_eq!(layers[..2], layers2[..2]);
     let mark = reg.access_log().len();
-    let run = push(dir.path(), &sb, &reg.url(), "ccccccc", &["--image", &format!("app={}:v2", layout.display()), "--explain"]);
-    assert!(run.stderr.contains("not compared"), "--explain says why image IDs are not compared:\n{}", run.stderr);
-    assert!(run.stderr.contains("layers 2/3 shared; changed: push (1 new layer(s))"), "{}", run.stderr);
+    let run = push(
+        dir.path(),
+        &sb,
+        &reg.url(),
+        "ccccccc",
+        &[
+            "--image",
+            &format!("app={}:v2", layout.display()),
+            "--explain",
+        ],
+    );
+    assert!(
+        run.stderr.contains("not compared"),
+        "--explain says why image IDs are not compared:\n{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains("layers 2/3 shared; changed: push (1 new layer(s))"),
+        "{}",
+        run.stderr
+    );
     let imgs = images(&run);
     let app = by_service(&imgs, "app");
     assert_eq!(app["status"], "pushed");
     assert_eq!(app["layers_sent"], 1);
     assert_eq!(app["manifest_digest"], m2);
-    let puts: Vec<_> = uploads_since(reg, mark).into_iter().filter(|e| e.method == "PUT").collect();
+    let puts: Vec<_> = uploads_since(reg, mark)
+        .into_iter()
+        .filter(|e| e.method == "PUT")
+        .collect();
     assert_eq!(puts.len(), 2, "changed layer + config: {puts:?}");
 }
 
@@ -313,8 +546,12 @@ fn oci_layout_push_then_unchanged_then_changed() {
 /// mutability, so a changed image does ask, and says ECR could not be reached.
 #[test]
 fn a_no_op_push_to_an_open_registry_makes_no_aws_call() {
-    let Some(moto) = require("moto_server", Moto::start()) else { return };
-    let Some(reg) = require("docker-registry", Registry::start()) else { return };
+    let Some(moto) = require("moto_server", Moto::start()) else {
+        return;
+    };
+    let Some(reg) = require("docker-registry", Registry::start()) else {
+        return;
+    };
     let dir = layout_project();
     let layout = dir.path().join("layout");
     oci::write_layout(&layout, "v1", &[(20_000, 1), (1024, 2)]);
@@ -322,7 +559,12 @@ fn a_no_op_push_to_an_open_registry_makes_no_aws_call() {
     let closed = format!("http://127.0.0.1:{}", hoist_testkit::sandbox::free_port());
     let push_with = |aws: &str, sha: &str, tag: &str| {
         hoist(dir.path())
-            .args(["--json", "push", "--image", &format!("app={}:{tag}", layout.display())])
+            .args([
+                "--json",
+                "push",
+                "--image",
+                &format!("app={}:{tag}", layout.display()),
+            ])
             .envs(moto.env())
             .env("AWS_ENDPOINT_URL", aws)
             .env("HOIST_REGISTRY", reg.url())
@@ -330,17 +572,37 @@ fn a_no_op_push_to_an_open_registry_makes_no_aws_call() {
             .run()
     };
     let first = images(&push_with(&moto.endpoint(), "1111111", "v1"));
-    assert_eq!(by_service(&first, "app")["repository_created"], true, "the first push creates the repository in ECR");
+    assert_eq!(
+        by_service(&first, "app")["repository_created"],
+        true,
+        "the first push creates the repository in ECR"
+    );
 
     let run = push_with(&closed, "2222222", "v1");
     let again = images(&run);
-    assert_eq!(by_service(&again, "app")["status"], "retagged", "{}", run.stderr);
-    assert_eq!(verify_tag(&reg, "app", "2222222"), verify_tag(&reg, "app", "latest"));
+    assert_eq!(
+        by_service(&again, "app")["status"],
+        "retagged",
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        verify_tag(&reg, "app", "2222222"),
+        verify_tag(&reg, "app", "latest")
+    );
 
     let run = push_with(&closed, "3333333", "v2");
     assert_eq!(run.code, 1, "{}", run.stderr);
-    assert!(run.stderr.contains("ecr:DescribeRepositories") && run.stderr.contains("cannot reach ECR"), "{}", run.stderr);
-    assert_eq!(verify_tag(&reg, "app", "3333333"), None, "nothing was tagged");
+    assert!(
+        run.stderr.contains("ecr:DescribeRepositories") && run.stderr.contains("cannot reach ECR"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        verify_tag(&reg, "app", "3333333"),
+        None,
+        "nothing was tagged"
+    );
 }
 
 #[test]
@@ -352,7 +614,10 @@ fn faults_in_the_middle_of_uploads_are_retried_and_no_tag_points_at_missing_blob
     let (m1, _) = oci::write_layout(&layout, "v1", &[(2_000_000, 7), (500_000, 8), (4096, 9)]);
     // Faults on the first upload PUTs (a 500, then a drop half-way through a body), on a
     // HEAD, on an upload session POST and on the first manifest PUT.
-    let seen = Arc::new(std::sync::Mutex::new(std::collections::HashMap::<String, usize>::new()));
+    let seen = Arc::new(std::sync::Mutex::new(std::collections::HashMap::<
+        String,
+        usize,
+    >::new()));
     let plan = {
         let seen = seen.clone();
         move |_: usize, method: &str, path: &str| {
@@ -380,13 +645,32 @@ fn faults_in_the_middle_of_uploads_are_retried_and_no_tag_points_at_missing_blob
         }
     };
     let proxy = FaultProxy::start(reg.port(), Box::new(plan));
-    let run = push(dir.path(), &sb, &proxy.url(), "ddddddd", &["--image", &format!("app={}:v1", layout.display())]);
+    let run = push(
+        dir.path(),
+        &sb,
+        &proxy.url(),
+        "ddddddd",
+        &["--image", &format!("app={}:v1", layout.display())],
+    );
     let imgs = images(&run);
     assert_eq!(by_service(&imgs, "app")["status"], "pushed");
-    assert!(proxy.faults.load(std::sync::atomic::Ordering::SeqCst) >= 6, "the faults were injected");
-    assert!(run.stderr.contains("retrying"), "retries are reported:\n{}", run.stderr);
-    assert_eq!(verify_tag(reg, "app", "latest").as_deref(), Some(m1.as_str()));
-    assert_eq!(verify_tag(reg, "app", "ddddddd").as_deref(), Some(m1.as_str()));
+    assert!(
+        proxy.faults.load(std::sync::atomic::Ordering::SeqCst) >= 6,
+        "the faults were injected"
+    );
+    assert!(
+        run.stderr.contains("retrying"),
+        "retries are reported:\n{}",
+        run.stderr
+    );
+    assert_eq!(
+        verify_tag(reg, "app", "latest").as_deref(),
+        Some(m1.as_str())
+    );
+    assert_eq!(
+        verify_tag(reg, "app", "ddddddd").as_deref(),
+        Some(m1.as_str())
+    );
 }
 
 #[test]
@@ -397,19 +681,44 @@ fn uploads_that_keep_failing_fail_cleanly_and_leave_tags_on_complete_images() {
     let layout = dir.path().join("layout");
     let (m1, _) = oci::write_layout(&layout, "v1", &[(100_000, 1), (1024, 2)]);
     oci::write_layout(&layout, "v2", &[(100_000, 1), (50_000, 3)]);
-    images(&push(dir.path(), &sb, &reg.url(), "eeeeeee", &["--image", &format!("app={}:v1", layout.display())]));
+    images(&push(
+        dir.path(),
+        &sb,
+        &reg.url(),
+        "eeeeeee",
+        &["--image", &format!("app={}:v1", layout.display())],
+    ));
 
     // Every upload body is cut half-way: the push must give up, and latest must stay on v1.
     let proxy = FaultProxy::start(
         reg.port(),
-        Box::new(|_, method: &str, path: &str| if method == "PUT" && path.contains("/blobs/uploads/") { Fault::DropMidBody } else { Fault::Pass }),
+        Box::new(|_, method: &str, path: &str| {
+            if method == "PUT" && path.contains("/blobs/uploads/") {
+                Fault::DropMidBody
+            } else {
+                Fault::Pass
+            }
+        }),
     );
-    let run = push(dir.path(), &sb, &proxy.url(), "fffffff", &["--image", &format!("app={}:v2", layout.display())]);
-    assert_eq!(run.code, 1, "stdout:\n{}\nstderr:\n{}", run.stdout, run.stderr);
+    let run = push(
+        dir.path(),
+        &sb,
+        &proxy.url(),
+        "fffffff",
+        &["--image", &format!("app={}:v2", layout.display())],
+    );
+    assert_eq!(
+        run.code, 1,
+        "stdout:\n{}\nstderr:\n{}",
+        run.stdout, run.stderr
+    );
     let doc = run.json();
     assert!(doc["error"].as_str().unwrap().contains("app"), "{doc}");
     assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
-    assert_eq!(verify_tag(reg, "app", "latest").as_deref(), Some(m1.as_str()));
+    assert_eq!(
+        verify_tag(reg, "app", "latest").as_deref(),
+        Some(m1.as_str())
+    );
     assert_eq!(verify_tag(reg, "app", "fffffff"), None);
     // Nothing of the secret token in any output.
     run.assert_no_secret(TOKEN_PASSWORD);
@@ -421,24 +730,56 @@ fn immutable_repository_refuses_a_different_build_of_the_same_commit() {
     let reg = &sb.registry;
     let dir = common::project(&[(
         "hoist.toml",
-        &format!("{}\n[images]\ncompose_file = \"docker-compose.yml\"\ntags = [\"{{sha}}\"]\ntag_mutability = \"IMMUTABLE\"\n", common::GUIDE_CONFIG),
+        &format!(
+            "{}\n[images]\ncompose_file = \"docker-compose.yml\"\ntags = [\"{{sha}}\"]\ntag_mutability = \"IMMUTABLE\"\n",
+            common::GUIDE_CONFIG
+        ),
     )]);
     let layout = dir.path().join("layout");
     oci::write_layout(&layout, "v1", &[(10_000, 1)]);
     oci::write_layout(&layout, "v2", &[(10_000, 2)]);
-    images(&push(dir.path(), &sb, &reg.url(), "1234567", &["--image", &format!("app={}:v1", layout.display())]));
+    images(&push(
+        dir.path(),
+        &sb,
+        &reg.url(),
+        "1234567",
+        &["--image", &format!("app={}:v1", layout.display())],
+    ));
     // The repository was created in ECR (moto) with the configured settings and lifecycle policy.
     let script = "import boto3, json\nc = boto3.client('ecr')\nr = c.describe_repositories(repositoryNames=['app'])['repositories'][0]\np = json.loads(c.get_lifecycle_policy(repositoryName='app')['lifecyclePolicyText'])\nprint(r['imageTagMutability'], r['imageScanningConfiguration']['scanOnPush'], p['rules'][1]['selection']['countNumber'])";
-    let out = Command::new("python3").arg("-c").arg(script).envs(sb.moto.env()).output().unwrap();
-    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "IMMUTABLE True 30", "{}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .envs(sb.moto.env())
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "IMMUTABLE True 30",
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let mark = reg.access_log().len();
-    let run = push(dir.path(), &sb, &reg.url(), "1234567", &["--image", &format!("app={}:v2", layout.display())]);
+    let run = push(
+        dir.path(),
+        &sb,
+        &reg.url(),
+        "1234567",
+        &["--image", &format!("app={}:v2", layout.display())],
+    );
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(run.stderr.contains("IMMUTABLE"), "{}", run.stderr);
-    assert!(run.stderr.contains("put-image-tag-mutability"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("put-image-tag-mutability"),
+        "{}",
+        run.stderr
+    );
     let app = by_service(run.json()["images"].as_array().unwrap(), "app").clone();
     assert_eq!(app["not_reproducible"], true, "{app}");
-    assert!(uploads_since(reg, mark).is_empty(), "detected before pushing anything");
+    assert!(
+        uploads_since(reg, mark).is_empty(),
+        "detected before pushing anything"
+    );
 }
 
 #[test]
@@ -448,12 +789,28 @@ fn unreachable_registry_and_bad_image_paths_are_named() {
     let layout = dir.path().join("layout");
     oci::write_layout(&layout, "v1", &[(1000, 1)]);
     let closed = format!("http://127.0.0.1:{}", hoist_testkit::sandbox::free_port());
-    let run = push(dir.path(), &sb, &closed, "1234567", &["--image", &format!("app={}", layout.display())]);
+    let run = push(
+        dir.path(),
+        &sb,
+        &closed,
+        "1234567",
+        &["--image", &format!("app={}", layout.display())],
+    );
     assert_eq!(run.code, 1);
-    assert!(run.stderr.contains("cannot reach the registry"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("cannot reach the registry"),
+        "{}",
+        run.stderr
+    );
 
     let missing: PathBuf = dir.path().join("nope.tar");
-    let run = push(dir.path(), &sb, &sb.registry.url(), "1234567", &["--image", &format!("app={}", missing.display())]);
+    let run = push(
+        dir.path(),
+        &sb,
+        &sb.registry.url(),
+        "1234567",
+        &["--image", &format!("app={}", missing.display())],
+    );
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stderr.contains("--image app"), "{}", run.stderr);
 }
@@ -463,8 +820,18 @@ fn unreachable_registry_and_bad_image_paths_are_named() {
 /// every signature and action, so the AWS error codes hoist names come from a real check.
 #[test]
 fn denied_calls_and_unknown_keys_fail_naming_the_ecr_action() {
-    let Some(moto) = require("moto_server", Moto::start_with(&[("INITIAL_NO_AUTH_ACTION_COUNT", "3")])) else { return };
-    let Some(registry) = require("docker-registry", Registry::start_with_basic_auth("AWS", TOKEN_PASSWORD)) else { return };
+    let Some(moto) = require(
+        "moto_server",
+        Moto::start_with(&[("INITIAL_NO_AUTH_ACTION_COUNT", "3")]),
+    ) else {
+        return;
+    };
+    let Some(registry) = require(
+        "docker-registry",
+        Registry::start_with_basic_auth("AWS", TOKEN_PASSWORD),
+    ) else {
+        return;
+    };
     let script = r#"
 import boto3, json
 iam = boto3.client('iam')
@@ -475,8 +842,17 @@ iam.put_user_policy(UserName='github-ecr-push', PolicyName='ecr-push-policy', Po
 k = iam.create_access_key(UserName='github-ecr-push')['AccessKey']
 print(k['AccessKeyId'], k['SecretAccessKey'])
 "#;
-    let out = Command::new("python3").arg("-c").arg(script).envs(moto.env()).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .envs(moto.env())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     let (key_id, secret) = text.trim().split_once(' ').unwrap();
     let dir = layout_project();
@@ -499,7 +875,11 @@ print(k['AccessKeyId'], k['SecretAccessKey'])
     // is checked; the AccessDenied wording is covered by the unit tests of push::ecr.
     let run = run_with(key_id, secret);
     assert_eq!(run.code, 1, "{}", run.stderr);
-    assert!(run.stderr.contains("ecr:CreateRepository"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("ecr:CreateRepository"),
+        "{}",
+        run.stderr
+    );
     run.assert_no_secret(secret);
 
     // An access key moto does not know: same XML-body quirk (AWS answers
@@ -508,15 +888,30 @@ print(k['AccessKeyId'], k['SecretAccessKey'])
     let unknown_key = unknown_access_key_id();
     let run = run_with(&unknown_key, secret);
     assert_eq!(run.code, 1, "{}", run.stderr);
-    assert!(run.stderr.contains("ecr:GetAuthorizationToken failed"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("ecr:GetAuthorizationToken failed"),
+        "{}",
+        run.stderr
+    );
     run.assert_no_secret(secret);
-    assert!(registry.access_log().iter().all(|e| !e.path.contains("/blobs/")), "nothing pushed");
+    assert!(
+        registry
+            .access_log()
+            .iter()
+            .all(|e| !e.path.contains("/blobs/")),
+        "nothing pushed"
+    );
 }
 
 /// An access key id in AWS's shape that no account has: made at test time, not committed.
 fn unknown_access_key_id() -> String {
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
     let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-    let tail: String = (0..16).map(|i| alphabet[((nanos >> (i * 5)) & 31) as usize] as char).collect();
+    let tail: String = (0..16)
+        .map(|i| alphabet[((nanos >> (i * 5)) & 31) as usize] as char)
+        .collect();
     format!("AKIA{tail}")
 }

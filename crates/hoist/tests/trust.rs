@@ -4,10 +4,11 @@ mod common;
 
 use common::{hoist, project};
 use hoist_testkit::github::{ClaimsBuilder, OidcIssuer};
-use hoist_testkit::sandbox::{require, Moto};
+use hoist_testkit::sandbox::{Moto, require};
 
 const REPO: &str = "arshargithub/HindsightRoboMemSetup";
-const PROVIDER: &str = "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com";
+const PROVIDER: &str =
+    "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com";
 
 /// The dev role's trust policy as the guide (and `hoist bootstrap`) writes it.
 fn dev_policy() -> String {
@@ -26,49 +27,122 @@ fn prod_policy() -> String {
 fn push_to_main_is_allowed_on_the_dev_role() {
     let dir = project(&[("dev.json", &dev_policy())]);
     let run = hoist(dir.path())
-        .args(["trust", "check", "--policy", "dev.json", "--sub", &format!("repo:{REPO}:ref:refs/heads/main")])
+        .args([
+            "trust",
+            "check",
+            "--policy",
+            "dev.json",
+            "--sub",
+            &format!("repo:{REPO}:ref:refs/heads/main"),
+        ])
         .run();
     assert_eq!(run.code, 0, "{run:?}");
     assert!(run.stdout.contains("ALLOWED"), "{}", run.stdout);
-    assert!(run.stdout.contains("not from a signed token"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("not from a signed token"),
+        "{}",
+        run.stdout
+    );
 }
 
 #[test]
 fn a_pull_request_is_denied_on_the_dev_role_with_the_failing_condition() {
     let dir = project(&[("dev.json", &dev_policy())]);
     let run = hoist(dir.path())
-        .args(["trust", "check", "--policy", "dev.json", "--sub", &format!("repo:{REPO}:pull_request"), "--json"])
+        .args([
+            "trust",
+            "check",
+            "--policy",
+            "dev.json",
+            "--sub",
+            &format!("repo:{REPO}:pull_request"),
+            "--json",
+        ])
         .run();
     assert_eq!(run.code, 1, "{run:?}");
     let v = run.json();
     assert_eq!(v["decision"], "deny");
     let explanation = v["explanation"].as_str().unwrap();
-    assert!(explanation.contains(&format!("repo:{REPO}:ref:refs/heads/main")), "{explanation}");
-    assert!(explanation.contains(&format!("repo:{REPO}:pull_request")), "{explanation}");
-    assert!(v["statements"][0]["conditions"].as_array().unwrap().iter().any(|c| c["key"].as_str().unwrap().ends_with(":sub")));
+    assert!(
+        explanation.contains(&format!("repo:{REPO}:ref:refs/heads/main")),
+        "{explanation}"
+    );
+    assert!(
+        explanation.contains(&format!("repo:{REPO}:pull_request")),
+        "{explanation}"
+    );
+    assert!(
+        v["statements"][0]["conditions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["key"].as_str().unwrap().ends_with(":sub"))
+    );
 }
 
 #[test]
 fn an_environment_job_is_told_why_the_ref_subject_does_not_apply() {
     let dir = project(&[("prod.json", &prod_policy())]);
     let run = hoist(dir.path())
-        .args(["trust", "check", "--policy", "prod.json", "--sub", &format!("repo:{REPO}:environment:production"), "--claim", "environment=production"])
+        .args([
+            "trust",
+            "check",
+            "--policy",
+            "prod.json",
+            "--sub",
+            &format!("repo:{REPO}:environment:production"),
+            "--claim",
+            "environment=production",
+        ])
         .run();
     assert_eq!(run.code, 1, "{run:?}");
     assert!(run.stdout.contains("environment"), "{}", run.stdout);
     let hints = hoist(dir.path())
-        .args(["trust", "check", "--policy", "prod.json", "--sub", &format!("repo:{REPO}:environment:production"), "--json"])
+        .args([
+            "trust",
+            "check",
+            "--policy",
+            "prod.json",
+            "--sub",
+            &format!("repo:{REPO}:environment:production"),
+            "--json",
+        ])
         .run()
         .json();
-    assert!(hints["hints"].as_array().unwrap().iter().any(|h| h["code"] == "environment-vs-ref"), "{hints}");
+    assert!(
+        hints["hints"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|h| h["code"] == "environment-vs-ref"),
+        "{hints}"
+    );
 }
 
 #[test]
 fn a_release_tag_is_allowed_on_prod_and_a_branch_is_not() {
     let dir = project(&[("prod.json", &prod_policy())]);
-    let tag = hoist(dir.path()).args(["trust", "check", "--policy", "prod.json", "--sub", &format!("repo:{REPO}:ref:refs/tags/v1.4.0")]).run();
+    let tag = hoist(dir.path())
+        .args([
+            "trust",
+            "check",
+            "--policy",
+            "prod.json",
+            "--sub",
+            &format!("repo:{REPO}:ref:refs/tags/v1.4.0"),
+        ])
+        .run();
     assert_eq!(tag.code, 0, "{tag:?}");
-    let branch = hoist(dir.path()).args(["trust", "check", "--policy", "prod.json", "--sub", &format!("repo:{REPO}:ref:refs/heads/main")]).run();
+    let branch = hoist(dir.path())
+        .args([
+            "trust",
+            "check",
+            "--policy",
+            "prod.json",
+            "--sub",
+            &format!("repo:{REPO}:ref:refs/heads/main"),
+        ])
+        .run();
     assert_eq!(branch.code, 1, "{branch:?}");
 }
 
@@ -92,13 +166,26 @@ fn a_token_is_verified_against_the_jwks_and_its_claims_used() {
 
     // The JWKS served over HTTP works the same.
     let over_http = hoist(dir.path())
-        .args(["trust", "check", "--policy", "dev.json", "--jwks", &issuer.jwks_url(), "--token", "-"])
+        .args([
+            "trust",
+            "check",
+            "--policy",
+            "dev.json",
+            "--jwks",
+            &issuer.jwks_url(),
+            "--token",
+            "-",
+        ])
         .stdin(good)
         .run();
     assert_eq!(over_http.code, 0, "{over_http:?}");
 
     // A tampered token is bad input, not a decision.
-    let forged = OidcIssuer::tamper(&issuer.mint(&ClaimsBuilder::pull_request(REPO, 7, "feature", "main")), "sub", format!("repo:{REPO}:ref:refs/heads/main"));
+    let forged = OidcIssuer::tamper(
+        &issuer.mint(&ClaimsBuilder::pull_request(REPO, 7, "feature", "main")),
+        "sub",
+        format!("repo:{REPO}:ref:refs/heads/main"),
+    );
     let run = hoist(dir.path())
         .args(["trust", "check", "--policy", "dev.json", "--jwks"])
         .arg_path(&jwks)
@@ -114,7 +201,10 @@ fn an_unverified_token_says_so() {
     let issuer = OidcIssuer::start_as_github();
     let dir = project(&[("dev.json", &dev_policy())]);
     let token = issuer.mint(&ClaimsBuilder::pull_request(REPO, 7, "feature", "main"));
-    let run = hoist(dir.path()).args(["trust", "check", "--policy", "dev.json", "--token", "-"]).stdin(token.clone()).run();
+    let run = hoist(dir.path())
+        .args(["trust", "check", "--policy", "dev.json", "--token", "-"])
+        .stdin(token.clone())
+        .run();
     assert_eq!(run.code, 1, "{run:?}");
     assert!(run.stdout.contains("NOT verified"), "{}", run.stdout);
     run.assert_no_secret(&token);
@@ -122,31 +212,92 @@ fn an_unverified_token_says_so() {
 
 #[test]
 fn bad_input_exits_2() {
-    let dir = project(&[("bad.json", "{\"Version\": \"2012-10-17\", \"Statement\": 5}"), ("dev.json", &dev_policy())]);
-    let run = hoist(dir.path()).args(["trust", "check", "--policy", "bad.json", "--sub", "repo:a/b:ref:refs/heads/main"]).run();
+    let dir = project(&[
+        (
+            "bad.json",
+            "{\"Version\": \"2012-10-17\", \"Statement\": 5}",
+        ),
+        ("dev.json", &dev_policy()),
+    ]);
+    let run = hoist(dir.path())
+        .args([
+            "trust",
+            "check",
+            "--policy",
+            "bad.json",
+            "--sub",
+            "repo:a/b:ref:refs/heads/main",
+        ])
+        .run();
     assert_eq!(run.code, 2, "{run:?}");
     assert!(run.stderr.contains("bad.json"), "{}", run.stderr);
-    let garbage = hoist(dir.path()).args(["trust", "check", "--policy", "dev.json", "--token", "not-a-jwt"]).run();
+    let garbage = hoist(dir.path())
+        .args([
+            "trust",
+            "check",
+            "--policy",
+            "dev.json",
+            "--token",
+            "not-a-jwt",
+        ])
+        .run();
     assert_eq!(garbage.code, 2, "{garbage:?}");
-    let no_source = hoist(dir.path()).args(["trust", "check", "--policy", "dev.json"]).run();
+    let no_source = hoist(dir.path())
+        .args(["trust", "check", "--policy", "dev.json"])
+        .run();
     assert_eq!(no_source.code, 2, "{no_source:?}");
-    let bad_claim = hoist(dir.path()).args(["trust", "check", "--policy", "dev.json", "--sub", "x", "--claim", "novalue"]).run();
+    let bad_claim = hoist(dir.path())
+        .args([
+            "trust", "check", "--policy", "dev.json", "--sub", "x", "--claim", "novalue",
+        ])
+        .run();
     assert_eq!(bad_claim.code, 2, "{bad_claim:?}");
 }
 
 #[test]
 fn audit_flags_a_wide_open_policy_and_passes_the_guides() {
-    let wide = dev_policy().replace(&format!("repo:{REPO}:ref:refs/heads/main"), "repo:arshargithub/*").replace("StringEquals\":{\"token.actions.githubusercontent.com:aud\":\"sts.amazonaws.com\",", "StringLike\":{");
-    let dir = project(&[("wide.json", &wide), ("dev.json", &dev_policy()), ("prod.json", &prod_policy())]);
-    let run = hoist(dir.path()).args(["trust", "audit", "wide.json", "--json"]).run();
+    let wide = dev_policy()
+        .replace(
+            &format!("repo:{REPO}:ref:refs/heads/main"),
+            "repo:arshargithub/*",
+        )
+        .replace(
+            "StringEquals\":{\"token.actions.githubusercontent.com:aud\":\"sts.amazonaws.com\",",
+            "StringLike\":{",
+        );
+    let dir = project(&[
+        ("wide.json", &wide),
+        ("dev.json", &dev_policy()),
+        ("prod.json", &prod_policy()),
+    ]);
+    let run = hoist(dir.path())
+        .args(["trust", "audit", "wide.json", "--json"])
+        .run();
     assert_eq!(run.code, 1, "{run:?}");
     let v = run.json();
     let findings = v["findings"].as_array().unwrap();
-    assert!(findings.iter().any(|f| f["severity"] == "error" && f["source"] == "wide.json"), "{v}");
-    assert!(findings.iter().all(|f| f["rule"].as_str().unwrap().starts_with("HOIST-")), "{v}");
-    assert!(findings.iter().all(|f| !f["fix"].as_str().unwrap().is_empty()), "{v}");
+    assert!(
+        findings
+            .iter()
+            .any(|f| f["severity"] == "error" && f["source"] == "wide.json"),
+        "{v}"
+    );
+    assert!(
+        findings
+            .iter()
+            .all(|f| f["rule"].as_str().unwrap().starts_with("HOIST-")),
+        "{v}"
+    );
+    assert!(
+        findings
+            .iter()
+            .all(|f| !f["fix"].as_str().unwrap().is_empty()),
+        "{v}"
+    );
 
-    let guide = hoist(dir.path()).args(["trust", "audit", "dev.json", "prod.json"]).run();
+    let guide = hoist(dir.path())
+        .args(["trust", "audit", "dev.json", "prod.json"])
+        .run();
     assert_eq!(guide.code, 0, "{guide:?}");
     assert!(guide.stdout.contains("0 error(s)"), "{}", guide.stdout);
     let nothing = hoist(dir.path()).args(["trust", "audit"]).run();
@@ -157,7 +308,9 @@ fn audit_flags_a_wide_open_policy_and_passes_the_guides() {
 /// that trusts GitHub's provider.
 #[test]
 fn live_roles_are_checked_and_audited() {
-    let Some(moto) = require("moto_server", Moto::start()) else { return };
+    let Some(moto) = require("moto_server", Moto::start()) else {
+        return;
+    };
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
         let config = aws_sdk_iam::Config::builder()
@@ -176,19 +329,51 @@ fn live_roles_are_checked_and_audited() {
     let dir = project(&[]);
     let run = hoist(dir.path())
         .envs(moto.env())
-        .args(["trust", "check", "--role", "GitHubActionsHindsightDev", "--sub", &format!("repo:{REPO}:ref:refs/heads/main")])
+        .args([
+            "trust",
+            "check",
+            "--role",
+            "GitHubActionsHindsightDev",
+            "--sub",
+            &format!("repo:{REPO}:ref:refs/heads/main"),
+        ])
         .run();
     assert_eq!(run.code, 0, "{run:?}");
-    assert!(run.stdout.contains("role GitHubActionsHindsightDev"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("role GitHubActionsHindsightDev"),
+        "{}",
+        run.stdout
+    );
 
-    let missing = hoist(dir.path()).envs(moto.env()).args(["trust", "check", "--role", "NoSuchRole", "--sub", "x"]).run();
+    let missing = hoist(dir.path())
+        .envs(moto.env())
+        .args(["trust", "check", "--role", "NoSuchRole", "--sub", "x"])
+        .run();
     assert_eq!(missing.code, 2, "{missing:?}");
 
-    let audit = hoist(dir.path()).envs(moto.env()).args(["trust", "audit", "--account", "--json"]).run();
+    let audit = hoist(dir.path())
+        .envs(moto.env())
+        .args(["trust", "audit", "--account", "--json"])
+        .run();
     assert_eq!(audit.code, 1, "{audit:?}");
     let v = audit.json();
-    let audited: Vec<&str> = v["audited"].as_array().unwrap().iter().map(|s| s.as_str().unwrap()).collect();
-    assert!(audited.contains(&"role wide-open") && audited.contains(&"role GitHubActionsHindsightDev"), "{v}");
+    let audited: Vec<&str> = v["audited"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap())
+        .collect();
+    assert!(
+        audited.contains(&"role wide-open") && audited.contains(&"role GitHubActionsHindsightDev"),
+        "{v}"
+    );
     assert!(!audited.contains(&"role unrelated"), "{v}");
-    assert!(v["findings"].as_array().unwrap().iter().any(|f| f["source"] == "role wide-open" && f["severity"] == "error"), "{v}");
+    assert!(
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["source"] == "role wide-open" && f["severity"] == "error"),
+        "{v}"
+    );
 }

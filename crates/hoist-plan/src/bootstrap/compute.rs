@@ -4,7 +4,10 @@ use std::collections::BTreeMap;
 
 use hoist_policy::PolicyDocument;
 
-use super::{Actual, ActualGithub, ActualProvider, ActualRole, ActualUser, BootstrapPlan, Desired, DesiredGithub, DesiredProvider, DesiredRole, DesiredUser, Op, RolePermissions};
+use super::{
+    Actual, ActualGithub, ActualProvider, ActualRole, ActualUser, BootstrapPlan, Desired,
+    DesiredGithub, DesiredProvider, DesiredRole, DesiredUser, Op, RolePermissions,
+};
 use crate::{Action, Diff, Resource};
 
 /// The plan that makes `actual` what `desired` says, resource by resource, in apply order:
@@ -20,7 +23,10 @@ pub fn plan(desired: &Desired, actual: &Actual) -> BootstrapPlan {
     }
     if let Some(github) = &desired.github {
         let empty = ActualGithub::default();
-        resources.extend(github_resources(github, actual.github.as_ref().unwrap_or(&empty)));
+        resources.extend(github_resources(
+            github,
+            actual.github.as_ref().unwrap_or(&empty),
+        ));
     }
     BootstrapPlan { resources }
 }
@@ -38,25 +44,45 @@ fn policy_diff(field: &str, desired: &PolicyDocument, actual_json: Option<&str>)
     match PolicyDocument::parse_iam_encoded(json) {
         Ok(doc) if PolicyDocument::semantically_equal(&doc, desired) => None,
         Ok(doc) => Some(Diff::new(field, Some(pretty(&doc)), Some(pretty(desired)))),
-        Err(_) => Some(Diff::new(field, Some(json.to_owned()), Some(pretty(desired)))),
+        Err(_) => Some(Diff::new(
+            field,
+            Some(json.to_owned()),
+            Some(pretty(desired)),
+        )),
     }
 }
 
 fn tag_lines(tags: &BTreeMap<String, String>) -> String {
-    tags.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", ")
+    tags.iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn provider(desired: &DesiredProvider, actual: Option<&ActualProvider>) -> Resource<Op> {
     const KIND: &str = "oidc-provider";
-    let name = desired.arn.rsplit_once('/').map_or(desired.arn.as_str(), |(_, host)| host).to_owned();
-    let name = desired.url.strip_prefix("https://").map_or(name, ToOwned::to_owned);
+    let name = desired
+        .arn
+        .rsplit_once('/')
+        .map_or(desired.arn.as_str(), |(_, host)| host)
+        .to_owned();
+    let name = desired
+        .url
+        .strip_prefix("https://")
+        .map_or(name, ToOwned::to_owned);
     match actual {
         None => Resource::changed(
             KIND,
             name,
             Action::Create,
-            vec![Diff::new("url", None, Some(desired.url.clone())), Diff::new("client ids", None, Some(desired.audience.clone()))],
-            vec![Op::CreateOidcProvider { url: desired.url.clone(), client_ids: vec![desired.audience.clone()] }],
+            vec![
+                Diff::new("url", None, Some(desired.url.clone())),
+                Diff::new("client ids", None, Some(desired.audience.clone())),
+            ],
+            vec![Op::CreateOidcProvider {
+                url: desired.url.clone(),
+                client_ids: vec![desired.audience.clone()],
+            }],
         ),
         Some(p) if !p.client_ids.iter().any(|c| c == &desired.audience) => {
             let before = p.client_ids.join(", ");
@@ -66,10 +92,24 @@ fn provider(desired: &DesiredProvider, actual: Option<&ActualProvider>) -> Resou
                 KIND,
                 name,
                 Action::Update,
-                vec![Diff::new("client ids", Some(if before.is_empty() { "(none)".to_owned() } else { before }), Some(after_ids.join(", ")))],
-                vec![Op::AddProviderClientId { provider_arn: p.arn.clone(), client_id: desired.audience.clone() }],
+                vec![Diff::new(
+                    "client ids",
+                    Some(if before.is_empty() {
+                        "(none)".to_owned()
+                    } else {
+                        before
+                    }),
+                    Some(after_ids.join(", ")),
+                )],
+                vec![Op::AddProviderClientId {
+                    provider_arn: p.arn.clone(),
+                    client_id: desired.audience.clone(),
+                }],
             )
-            .note(format!("tokens carry aud={}; a provider without that client id rejects them", desired.audience))
+            .note(format!(
+                "tokens carry aud={}; a provider without that client id rejects them",
+                desired.audience
+            ))
         }
         Some(_) => Resource::unchanged(KIND, name),
     }
@@ -90,7 +130,11 @@ fn role(desired: &DesiredRole, actual: Option<&ActualRole>) -> Resource<Op> {
             Action::Create,
             vec![
                 Diff::new("trust policy", None, Some(pretty(&desired.trust))),
-                Diff::new("max session duration", None, Some(desired.max_session_duration.to_string())),
+                Diff::new(
+                    "max session duration",
+                    None,
+                    Some(desired.max_session_duration.to_string()),
+                ),
                 Diff::new("tags", None, Some(tag_lines(&desired.tags))),
             ],
             vec![Op::CreateRole {
@@ -107,7 +151,10 @@ fn role(desired: &DesiredRole, actual: Option<&ActualRole>) -> Resource<Op> {
     let mut ops = Vec::new();
     if let Some(d) = policy_diff("trust policy", &desired.trust, Some(&actual.trust_json)) {
         diffs.push(d);
-        ops.push(Op::UpdateTrustPolicy { role: desired.name.clone(), trust_policy: desired.trust.to_json() });
+        ops.push(Op::UpdateTrustPolicy {
+            role: desired.name.clone(),
+            trust_policy: desired.trust.to_json(),
+        });
     }
     if actual.max_session_duration != desired.max_session_duration {
         diffs.push(Diff::new(
@@ -115,20 +162,41 @@ fn role(desired: &DesiredRole, actual: Option<&ActualRole>) -> Resource<Op> {
             Some(actual.max_session_duration.to_string()),
             Some(desired.max_session_duration.to_string()),
         ));
-        ops.push(Op::SetMaxSessionDuration { role: desired.name.clone(), seconds: desired.max_session_duration });
+        ops.push(Op::SetMaxSessionDuration {
+            role: desired.name.clone(),
+            seconds: desired.max_session_duration,
+        });
     }
-    let wrong: BTreeMap<String, String> =
-        desired.tags.iter().filter(|(k, v)| actual.tags.get(*k) != Some(*v)).map(|(k, v)| (k.clone(), v.clone())).collect();
+    let wrong: BTreeMap<String, String> = desired
+        .tags
+        .iter()
+        .filter(|(k, v)| actual.tags.get(*k) != Some(*v))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
     if !wrong.is_empty() {
-        let before: BTreeMap<String, String> =
-            wrong.keys().filter_map(|k| actual.tags.get(k).map(|v| (k.clone(), v.clone()))).collect();
-        diffs.push(Diff::new("tags", Some(if before.is_empty() { "(none)".to_owned() } else { tag_lines(&before) }), Some(tag_lines(&wrong))));
-        ops.push(Op::TagRole { role: desired.name.clone(), tags: wrong });
+        let before: BTreeMap<String, String> = wrong
+            .keys()
+            .filter_map(|k| actual.tags.get(k).map(|v| (k.clone(), v.clone())))
+            .collect();
+        diffs.push(Diff::new(
+            "tags",
+            Some(if before.is_empty() {
+                "(none)".to_owned()
+            } else {
+                tag_lines(&before)
+            }),
+            Some(tag_lines(&wrong)),
+        ));
+        ops.push(Op::TagRole {
+            role: desired.name.clone(),
+            tags: wrong,
+        });
     }
     if ops.is_empty() {
         Resource::unchanged(KIND, desired.name.clone()).note(desired.purpose.clone())
     } else {
-        Resource::changed(KIND, desired.name.clone(), Action::Update, diffs, ops).note(desired.purpose.clone())
+        Resource::changed(KIND, desired.name.clone(), Action::Update, diffs, ops)
+            .note(desired.purpose.clone())
     }
 }
 
@@ -143,8 +211,16 @@ fn permissions(desired: &DesiredRole, actual: Option<&ActualRole>) -> Vec<Resour
             match policy_diff("permission policy", document, current) {
                 None => out.push(Resource::unchanged(kind, label)),
                 Some(diff) => {
-                    let action = if current.is_some() { Action::Update } else { Action::Create };
-                    let op = Op::PutRolePolicy { role: role.clone(), policy_name: name.clone(), document: document.to_json() };
+                    let action = if current.is_some() {
+                        Action::Update
+                    } else {
+                        Action::Create
+                    };
+                    let op = Op::PutRolePolicy {
+                        role: role.clone(),
+                        policy_name: name.clone(),
+                        document: document.to_json(),
+                    };
                     out.push(Resource::changed(kind, label, action, vec![diff], vec![op]));
                 }
             }
@@ -155,29 +231,58 @@ fn permissions(desired: &DesiredRole, actual: Option<&ActualRole>) -> Vec<Resour
             if actual.is_some_and(|a| a.managed.contains(arn)) {
                 out.push(Resource::unchanged(kind, label));
             } else {
-                let op = Op::AttachRolePolicy { role: role.clone(), policy_arn: arn.clone() };
-                out.push(Resource::changed(kind, label, Action::Create, vec![Diff::new("attach", None, Some(arn.clone()))], vec![op]));
+                let op = Op::AttachRolePolicy {
+                    role: role.clone(),
+                    policy_arn: arn.clone(),
+                };
+                out.push(Resource::changed(
+                    kind,
+                    label,
+                    Action::Create,
+                    vec![Diff::new("attach", None, Some(arn.clone()))],
+                    vec![op],
+                ));
             }
         }
     }
     let Some(actual) = actual else { return out };
     for name in &desired.owned_inline {
-        let wanted = matches!(&desired.permissions, RolePermissions::Inline { name: n, .. } if n == name);
+        let wanted =
+            matches!(&desired.permissions, RolePermissions::Inline { name: n, .. } if n == name);
         if !wanted && actual.inline.contains_key(name) {
-            let op = Op::DeleteRolePolicy { role: role.clone(), policy_name: name.clone() };
+            let op = Op::DeleteRolePolicy {
+                role: role.clone(),
+                policy_name: name.clone(),
+            };
             out.push(
-                Resource::changed("role-policy", format!("{role}/{name}"), Action::Delete, Vec::new(), vec![op])
-                    .note("replaced by the managed policy attached above"),
+                Resource::changed(
+                    "role-policy",
+                    format!("{role}/{name}"),
+                    Action::Delete,
+                    Vec::new(),
+                    vec![op],
+                )
+                .note("replaced by the managed policy attached above"),
             );
         }
     }
     for arn in &desired.owned_managed {
-        let wanted = matches!(&desired.permissions, RolePermissions::Managed { arn: a } if a == arn);
+        let wanted =
+            matches!(&desired.permissions, RolePermissions::Managed { arn: a } if a == arn);
         if !wanted && actual.managed.contains(arn) {
-            let op = Op::DetachRolePolicy { role: role.clone(), policy_arn: arn.clone() };
+            let op = Op::DetachRolePolicy {
+                role: role.clone(),
+                policy_arn: arn.clone(),
+            };
             out.push(
-                Resource::changed("managed-policy", format!("{role}/{}", arn.rsplit('/').next().unwrap_or(arn)), Action::Delete, Vec::new(), vec![op])
-                    .note("replaced by the least-privilege inline policy"),
+                Resource::changed(
+                    "managed-policy",
+                    format!("{role}/{}", arn.rsplit('/').next().unwrap_or(arn)),
+                    Action::Delete,
+                    Vec::new(),
+                    vec![op],
+                )
+                .note("replaced by the least-privilege inline policy"),
             );
         }
     }
@@ -190,18 +295,42 @@ fn user_resources(desired: &DesiredUser, actual: Option<&ActualUser>) -> Vec<Res
         out.push(Resource::unchanged("iam-user", desired.name.clone()));
     } else {
         out.push(
-            Resource::changed("iam-user", desired.name.clone(), Action::Create, Vec::new(), vec![Op::CreateUser { name: desired.name.clone() }])
-                .note("access keys are not created here"),
+            Resource::changed(
+                "iam-user",
+                desired.name.clone(),
+                Action::Create,
+                Vec::new(),
+                vec![Op::CreateUser {
+                    name: desired.name.clone(),
+                }],
+            )
+            .note("access keys are not created here"),
         );
     }
     let label = format!("{}/{}", desired.name, desired.policy_name);
-    let current = actual.and_then(|a| a.inline.get(&desired.policy_name)).map(String::as_str);
+    let current = actual
+        .and_then(|a| a.inline.get(&desired.policy_name))
+        .map(String::as_str);
     match policy_diff("permission policy", &desired.policy, current) {
         None => out.push(Resource::unchanged("user-policy", label)),
         Some(diff) => {
-            let action = if current.is_some() { Action::Update } else { Action::Create };
-            let op = Op::PutUserPolicy { user: desired.name.clone(), policy_name: desired.policy_name.clone(), document: desired.policy.to_json() };
-            out.push(Resource::changed("user-policy", label, action, vec![diff], vec![op]));
+            let action = if current.is_some() {
+                Action::Update
+            } else {
+                Action::Create
+            };
+            let op = Op::PutUserPolicy {
+                user: desired.name.clone(),
+                policy_name: desired.policy_name.clone(),
+                document: desired.policy.to_json(),
+            };
+            out.push(Resource::changed(
+                "user-policy",
+                label,
+                action,
+                vec![diff],
+                vec![op],
+            ));
         }
     }
     out
@@ -211,7 +340,10 @@ fn github_resources(desired: &DesiredGithub, actual: &ActualGithub) -> Vec<Resou
     let mut out = Vec::new();
     for (name, secret) in &desired.secrets {
         let exists = actual.secret_names.contains(&name.to_ascii_uppercase());
-        let op = Op::SetGithubSecret { name: name.clone(), value: secret.value.clone() };
+        let op = Op::SetGithubSecret {
+            name: name.clone(),
+            value: secret.value.clone(),
+        };
         let value = Diff::new("value", None, Some(format!("<{}>", secret.description)));
         out.push(match (exists, desired.rewrite_secrets) {
             (false, _) => Resource::changed("github-secret", name.clone(), Action::Create, vec![value], vec![op]),
@@ -222,7 +354,10 @@ fn github_resources(desired: &DesiredGithub, actual: &ActualGithub) -> Vec<Resou
         });
     }
     for (name, value) in &desired.variables {
-        let current = actual.variables.get(name).or_else(|| actual.variables.get(&name.to_ascii_uppercase()));
+        let current = actual
+            .variables
+            .get(name)
+            .or_else(|| actual.variables.get(&name.to_ascii_uppercase()));
         out.push(match current {
             Some(v) if v == value => Resource::unchanged("github-variable", name.clone()),
             Some(v) => Resource::changed(
@@ -230,14 +365,22 @@ fn github_resources(desired: &DesiredGithub, actual: &ActualGithub) -> Vec<Resou
                 name.clone(),
                 Action::Update,
                 vec![Diff::new("value", Some(v.clone()), Some(value.clone()))],
-                vec![Op::SetGithubVariable { name: name.clone(), value: value.clone(), exists: true }],
+                vec![Op::SetGithubVariable {
+                    name: name.clone(),
+                    value: value.clone(),
+                    exists: true,
+                }],
             ),
             None => Resource::changed(
                 "github-variable",
                 name.clone(),
                 Action::Create,
                 vec![Diff::new("value", None, Some(value.clone()))],
-                vec![Op::SetGithubVariable { name: name.clone(), value: value.clone(), exists: false }],
+                vec![Op::SetGithubVariable {
+                    name: name.clone(),
+                    value: value.clone(),
+                    exists: false,
+                }],
             ),
         });
     }

@@ -30,7 +30,10 @@ pub struct DesiredProvider {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RolePermissions {
     /// An inline policy with this name and document.
-    Inline { name: String, document: PolicyDocument },
+    Inline {
+        name: String,
+        document: PolicyDocument,
+    },
     /// A managed policy attached by ARN (`AdministratorAccess`).
     Managed { arn: String },
 }
@@ -83,6 +86,9 @@ pub struct DesiredSecret {
 
 impl std::fmt::Debug for DesiredSecret {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DesiredSecret").field("value", &"<redacted>").field("description", &self.description).finish()
+        f.debug_struct("DesiredSecret")
+            .field("value", &"<redacted>")
+            .field("description", &self.description)
+            .finish()
     }
 }

@@ -20,7 +20,10 @@ mod op;
 
 pub use actual::{Actual, ActualGithub, ActualProvider, ActualRole, ActualUser};
 pub use compute::plan;
-pub use desired::{Desired, DesiredGithub, DesiredProvider, DesiredRole, DesiredSecret, DesiredUser, RolePermissions};
+pub use desired::{
+    Desired, DesiredGithub, DesiredProvider, DesiredRole, DesiredSecret, DesiredUser,
+    RolePermissions,
+};
 pub use op::Op;
 
 /// A bootstrap plan.

@@ -10,19 +10,38 @@ use serde::Serialize;
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum Op {
     /// `iam:CreateOpenIDConnectProvider`.
-    CreateOidcProvider { url: String, client_ids: Vec<String> },
+    CreateOidcProvider {
+        url: String,
+        client_ids: Vec<String>,
+    },
     /// `iam:AddClientIDToOpenIDConnectProvider`.
-    AddProviderClientId { provider_arn: String, client_id: String },
+    AddProviderClientId {
+        provider_arn: String,
+        client_id: String,
+    },
     /// `iam:CreateRole` (with tags and max session duration).
-    CreateRole { name: String, description: String, trust_policy: String, max_session_duration: u32, tags: BTreeMap<String, String> },
+    CreateRole {
+        name: String,
+        description: String,
+        trust_policy: String,
+        max_session_duration: u32,
+        tags: BTreeMap<String, String>,
+    },
     /// `iam:UpdateAssumeRolePolicy`.
     UpdateTrustPolicy { role: String, trust_policy: String },
     /// `iam:UpdateRole` with `MaxSessionDuration`.
     SetMaxSessionDuration { role: String, seconds: u32 },
     /// `iam:TagRole`.
-    TagRole { role: String, tags: BTreeMap<String, String> },
+    TagRole {
+        role: String,
+        tags: BTreeMap<String, String>,
+    },
     /// `iam:PutRolePolicy`.
-    PutRolePolicy { role: String, policy_name: String, document: String },
+    PutRolePolicy {
+        role: String,
+        policy_name: String,
+        document: String,
+    },
     /// `iam:DeleteRolePolicy`.
     DeleteRolePolicy { role: String, policy_name: String },
     /// `iam:AttachRolePolicy`.
@@ -32,18 +51,30 @@ pub enum Op {
     /// `iam:CreateUser`.
     CreateUser { name: String },
     /// `iam:PutUserPolicy`.
-    PutUserPolicy { user: String, policy_name: String, document: String },
+    PutUserPolicy {
+        user: String,
+        policy_name: String,
+        document: String,
+    },
     /// GitHub `PUT /repos/{o}/{r}/actions/secrets/{name}` (sealed box).
     SetGithubSecret { name: String, value: String },
     /// GitHub `POST|PATCH /repos/{o}/{r}/actions/variables`.
-    SetGithubVariable { name: String, value: String, exists: bool },
+    SetGithubVariable {
+        name: String,
+        value: String,
+        exists: bool,
+    },
 }
 
 impl fmt::Debug for Op {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // Secret values never reach Debug output.
         match self {
-            Self::SetGithubSecret { name, .. } => f.debug_struct("SetGithubSecret").field("name", name).field("value", &"<redacted>").finish(),
+            Self::SetGithubSecret { name, .. } => f
+                .debug_struct("SetGithubSecret")
+                .field("name", name)
+                .field("value", &"<redacted>")
+                .finish(),
             other => f.write_str(&other.describe()),
         }
     }
@@ -55,17 +86,32 @@ impl Op {
     pub fn describe(&self) -> String {
         match self {
             Self::CreateOidcProvider { url, .. } => format!("create OIDC provider {url}"),
-            Self::AddProviderClientId { provider_arn, client_id } => format!("add client id {client_id} to {provider_arn}"),
+            Self::AddProviderClientId {
+                provider_arn,
+                client_id,
+            } => format!("add client id {client_id} to {provider_arn}"),
             Self::CreateRole { name, .. } => format!("create role {name}"),
             Self::UpdateTrustPolicy { role, .. } => format!("update trust policy of role {role}"),
-            Self::SetMaxSessionDuration { role, seconds } => format!("set max session duration of role {role} to {seconds}s"),
+            Self::SetMaxSessionDuration { role, seconds } => {
+                format!("set max session duration of role {role} to {seconds}s")
+            }
             Self::TagRole { role, .. } => format!("tag role {role}"),
-            Self::PutRolePolicy { role, policy_name, .. } => format!("put inline policy {policy_name} on role {role}"),
-            Self::DeleteRolePolicy { role, policy_name } => format!("delete inline policy {policy_name} from role {role}"),
-            Self::AttachRolePolicy { role, policy_arn } => format!("attach {policy_arn} to role {role}"),
-            Self::DetachRolePolicy { role, policy_arn } => format!("detach {policy_arn} from role {role}"),
+            Self::PutRolePolicy {
+                role, policy_name, ..
+            } => format!("put inline policy {policy_name} on role {role}"),
+            Self::DeleteRolePolicy { role, policy_name } => {
+                format!("delete inline policy {policy_name} from role {role}")
+            }
+            Self::AttachRolePolicy { role, policy_arn } => {
+                format!("attach {policy_arn} to role {role}")
+            }
+            Self::DetachRolePolicy { role, policy_arn } => {
+                format!("detach {policy_arn} from role {role}")
+            }
             Self::CreateUser { name } => format!("create user {name}"),
-            Self::PutUserPolicy { user, policy_name, .. } => format!("put inline policy {policy_name} on user {user}"),
+            Self::PutUserPolicy {
+                user, policy_name, ..
+            } => format!("put inline policy {policy_name} on user {user}"),
             Self::SetGithubSecret { name, .. } => format!("set GitHub secret {name}"),
             Self::SetGithubVariable { name, .. } => format!("set GitHub variable {name}"),
         }

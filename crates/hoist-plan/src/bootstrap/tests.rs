@@ -5,7 +5,8 @@ use hoist_policy::{PolicyDocument, github_trust_policy};
 use super::*;
 use crate::Action;
 
-const PROVIDER: &str = "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com";
+const PROVIDER: &str =
+    "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com";
 const ADMIN: &str = "arn:aws:iam::aws:policy/AdministratorAccess";
 
 fn trust(sub: &str) -> PolicyDocument {
@@ -18,7 +19,11 @@ fn perms() -> PolicyDocument {
 
 fn desired() -> Desired {
     Desired {
-        provider: DesiredProvider { arn: PROVIDER.into(), url: "https://token.actions.githubusercontent.com".into(), audience: "sts.amazonaws.com".into() },
+        provider: DesiredProvider {
+            arn: PROVIDER.into(),
+            url: "https://token.actions.githubusercontent.com".into(),
+            audience: "sts.amazonaws.com".into(),
+        },
         roles: vec![DesiredRole {
             name: "Prod".into(),
             purpose: "environment prod".into(),
@@ -26,7 +31,10 @@ fn desired() -> Desired {
             trust: trust("repo:o/r:ref:refs/tags/*"),
             max_session_duration: 3600,
             tags: BTreeMap::from([("hoist:tier".to_owned(), "prod".to_owned())]),
-            permissions: RolePermissions::Inline { name: "hoist-deploy".into(), document: perms() },
+            permissions: RolePermissions::Inline {
+                name: "hoist-deploy".into(),
+                document: perms(),
+            },
             owned_inline: vec!["hoist-deploy".into()],
             owned_managed: vec![ADMIN.into()],
         }],
@@ -41,7 +49,13 @@ fn converged() -> Actual {
     let encoded: String = trust("repo:o/r:ref:refs/tags/*")
         .to_json_pretty()
         .bytes()
-        .map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") })
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
         .collect();
     Actual {
         provider: Some(ActualProvider { arn: PROVIDER.into(), client_ids: vec!["sts.amazonaws.com".into()] }),
@@ -65,8 +79,21 @@ fn converged() -> Actual {
 fn empty_account_creates_everything() {
     let p = plan(&desired(), &Actual::default());
     let actions: Vec<_> = p.resources.iter().map(|r| (r.kind, r.action)).collect();
-    assert_eq!(actions, [("oidc-provider", Action::Create), ("iam-role", Action::Create), ("role-policy", Action::Create)]);
-    assert!(matches!(&p.resources[1].ops[0], Op::CreateRole { max_session_duration: 3600, .. }));
+    assert_eq!(
+        actions,
+        [
+            ("oidc-provider", Action::Create),
+            ("iam-role", Action::Create),
+            ("role-policy", Action::Create)
+        ]
+    );
+    assert!(matches!(
+        &p.resources[1].ops[0],
+        Op::CreateRole {
+            max_session_duration: 3600,
+            ..
+        }
+    ));
 }
 
 #[test]
@@ -84,7 +111,13 @@ fn branch_trust_on_prod_is_drift_with_a_diff() {
     let role = &p.resources[1];
     assert_eq!(role.action, Action::Update);
     let diff = role.diffs[0].unified();
-    assert!(diff.contains("-") && diff.contains("refs/heads/*") && diff.contains("+") && diff.contains("refs/tags/*"), "{diff}");
+    assert!(
+        diff.contains("-")
+            && diff.contains("refs/heads/*")
+            && diff.contains("+")
+            && diff.contains("refs/tags/*"),
+        "{diff}"
+    );
     assert!(matches!(&role.ops[..], [Op::UpdateTrustPolicy { .. }]));
 }
 
@@ -94,7 +127,9 @@ fn missing_audience_adds_the_client_id() {
     actual.provider.as_mut().unwrap().client_ids = vec!["other".into()];
     let p = plan(&desired(), &actual);
     assert_eq!(p.resources[0].action, Action::Update);
-    assert!(matches!(&p.resources[0].ops[..], [Op::AddProviderClientId { client_id, .. }] if client_id == "sts.amazonaws.com"));
+    assert!(
+        matches!(&p.resources[0].ops[..], [Op::AddProviderClientId { client_id, .. }] if client_id == "sts.amazonaws.com")
+    );
 }
 
 #[test]
@@ -105,7 +140,16 @@ fn session_duration_and_tags_drift() {
     role.tags.insert("hoist:tier".into(), "dev".into());
     let p = plan(&desired(), &actual);
     let ops = &p.resources[1].ops;
-    assert!(matches!(&ops[..], [Op::SetMaxSessionDuration { seconds: 3600, .. }, Op::TagRole { .. }]), "{ops:?}");
+    assert!(
+        matches!(
+            &ops[..],
+            [
+                Op::SetMaxSessionDuration { seconds: 3600, .. },
+                Op::TagRole { .. }
+            ]
+        ),
+        "{ops:?}"
+    );
 }
 
 #[test]
@@ -113,16 +157,33 @@ fn switching_to_admin_attaches_and_removes_the_inline_policy() {
     let mut d = desired();
     d.roles[0].permissions = RolePermissions::Managed { arn: ADMIN.into() };
     let p = plan(&d, &converged());
-    let tail: Vec<_> = p.resources[2..].iter().map(|r| (r.kind, r.action)).collect();
-    assert_eq!(tail, [("managed-policy", Action::Create), ("role-policy", Action::Delete)]);
+    let tail: Vec<_> = p.resources[2..]
+        .iter()
+        .map(|r| (r.kind, r.action))
+        .collect();
+    assert_eq!(
+        tail,
+        [
+            ("managed-policy", Action::Create),
+            ("role-policy", Action::Delete)
+        ]
+    );
 }
 
 #[test]
 fn leaving_admin_detaches_it() {
     let mut actual = converged();
-    actual.roles.get_mut("Prod").unwrap().managed.insert(ADMIN.into());
+    actual
+        .roles
+        .get_mut("Prod")
+        .unwrap()
+        .managed
+        .insert(ADMIN.into());
     let p = plan(&desired(), &actual);
-    assert!(p.operations().any(|o| matches!(o, Op::DetachRolePolicy { policy_arn, .. } if policy_arn == ADMIN)));
+    assert!(
+        p.operations()
+            .any(|o| matches!(o, Op::DetachRolePolicy { policy_arn, .. } if policy_arn == ADMIN))
+    );
 }
 
 #[test]
@@ -130,18 +191,41 @@ fn existing_secrets_are_unchanged_unless_rewritten_and_values_never_render() {
     let mut d = desired();
     d.github = Some(DesiredGithub {
         repository: "o/r".into(),
-        secrets: BTreeMap::from([("AWS_ROLE_ARN_PROD".to_owned(), DesiredSecret { value: "VALUE-XYZ".into(), description: "the ARN".into() })]),
+        secrets: BTreeMap::from([(
+            "AWS_ROLE_ARN_PROD".to_owned(),
+            DesiredSecret {
+                value: "VALUE-XYZ".into(),
+                description: "the ARN".into(),
+            },
+        )]),
         variables: BTreeMap::from([("AWS_REGION".to_owned(), "ca-central-1".to_owned())]),
         rewrite_secrets: false,
     });
     let mut actual = converged();
-    actual.github = Some(ActualGithub { secret_names: BTreeSet::from(["AWS_ROLE_ARN_PROD".to_owned()]), variables: BTreeMap::from([("AWS_REGION".to_owned(), "us-east-1".to_owned())]) });
+    actual.github = Some(ActualGithub {
+        secret_names: BTreeSet::from(["AWS_ROLE_ARN_PROD".to_owned()]),
+        variables: BTreeMap::from([("AWS_REGION".to_owned(), "us-east-1".to_owned())]),
+    });
     let p = plan(&d, &actual);
-    let gh: Vec<_> = p.resources.iter().filter(|r| r.kind.starts_with("github")).map(|r| (r.kind, r.action)).collect();
-    assert_eq!(gh, [("github-secret", Action::Unchanged), ("github-variable", Action::Update)]);
+    let gh: Vec<_> = p
+        .resources
+        .iter()
+        .filter(|r| r.kind.starts_with("github"))
+        .map(|r| (r.kind, r.action))
+        .collect();
+    assert_eq!(
+        gh,
+        [
+            ("github-secret", Action::Unchanged),
+            ("github-variable", Action::Update)
+        ]
+    );
     d.github.as_mut().unwrap().rewrite_secrets = true;
     let p = plan(&d, &actual);
-    assert!(p.operations().any(|o| matches!(o, Op::SetGithubSecret { .. })));
+    assert!(
+        p.operations()
+            .any(|o| matches!(o, Op::SetGithubSecret { .. }))
+    );
     let shown = format!("{}{}{:?}", p.render_human(), p.to_json(), p);
     assert!(!shown.contains("VALUE-XYZ"), "{shown}");
 }
@@ -159,7 +243,12 @@ fn json_has_kind_name_action_and_diffs() {
 #[test]
 fn unparsable_actual_policy_is_shown_and_replaced() {
     let mut actual = converged();
-    actual.roles.get_mut("Prod").unwrap().inline.insert("hoist-deploy".into(), "not json".into());
+    actual
+        .roles
+        .get_mut("Prod")
+        .unwrap()
+        .inline
+        .insert("hoist-deploy".into(), "not json".into());
     let p = plan(&desired(), &actual);
     assert_eq!(p.resources[2].action, Action::Update);
     assert_eq!(p.resources[2].diffs[0].before.as_deref(), Some("not json"));

@@ -30,10 +30,20 @@ fn main() {
     let endpoint = ActionsTokenEndpoint::start(&issuer, ClaimsBuilder::push_branch(&repo, "main"));
     let api = GithubApi::start(&repo, 900_000_001, 900_000_000);
 
-    let write = |name: &str, text: &str| std::fs::write(dir.join(name), text).expect("write fixture file");
-    write("push-main.jwt", &issuer.mint(&ClaimsBuilder::push_branch(&repo, "main")));
-    write("pull-request.jwt", &issuer.mint(&ClaimsBuilder::pull_request(&repo, 7, "feature", "main")));
-    write("release.jwt", &issuer.mint(&ClaimsBuilder::release(&repo, "v1.0.0")));
+    let write =
+        |name: &str, text: &str| std::fs::write(dir.join(name), text).expect("write fixture file");
+    write(
+        "push-main.jwt",
+        &issuer.mint(&ClaimsBuilder::push_branch(&repo, "main")),
+    );
+    write(
+        "pull-request.jwt",
+        &issuer.mint(&ClaimsBuilder::pull_request(&repo, 7, "feature", "main")),
+    );
+    write(
+        "release.jwt",
+        &issuer.mint(&ClaimsBuilder::release(&repo, "v1.0.0")),
+    );
     write("jwks.json", &issuer.jwks_json());
 
     let mut env = String::from("# written by hoist-github-fixture\n");
@@ -42,12 +52,21 @@ fn main() {
     }
     env.push_str(&format!("export GITHUB_REPOSITORY='{repo}'\n"));
     write("env.sh", &env);
-    println!("github fixtures ready: issuer {}, token endpoint {}, api {}", issuer.url(), endpoint.url(), api.url());
+    println!(
+        "github fixtures ready: issuer {}, token endpoint {}, api {}",
+        issuer.url(),
+        endpoint.url(),
+        api.url()
+    );
 
     // Serve until stdin closes (the demo keeps a pipe open) or the process is killed.
     let mut sink = Vec::new();
     let _ = std::io::stdin().read_to_end(&mut sink);
     println!("secrets received: {}", api.secret_names().join(", "));
-    let vars: Vec<String> = api.variables().into_iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let vars: Vec<String> = api
+        .variables()
+        .into_iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
     println!("variables received: {}", vars.join(", "));
 }

@@ -22,7 +22,10 @@ use std::net::TcpListener;
 /// When no port can be bound.
 #[must_use]
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("bind 127.0.0.1:0")
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("bind 127.0.0.1:0")
 }
 
 /// Whether the sandbox parts must be present (CI) rather than skipped.
@@ -40,7 +43,9 @@ pub fn require<T>(name: &str, started: Result<T, String>) -> Option<T> {
     match started {
         Ok(part) => Some(part),
         Err(reason) if !required() && reason.starts_with("not installed") => {
-            eprintln!("skipping: {name} {reason} (run scripts/sandbox up, or set HOIST_REQUIRE_SANDBOX=1 to fail instead)");
+            eprintln!(
+                "skipping: {name} {reason} (run scripts/sandbox up, or set HOIST_REQUIRE_SANDBOX=1 to fail instead)"
+            );
             None
         }
         Err(reason) => panic!("{name} could not start: {reason}"),

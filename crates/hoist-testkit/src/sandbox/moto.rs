@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
-use super::process::{http_status, wait_until, Reaped};
+use super::process::{Reaped, http_status, wait_until};
 
 /// A moto_server of this test's own. State starts empty.
 pub struct Moto {
@@ -34,9 +34,13 @@ impl Moto {
     /// As [`Moto::start`].
     pub fn start_with(settings: &[(&str, &str)]) -> Result<Self, String> {
         let python = std::env::var("HOIST_PYTHON").unwrap_or_else(|_| "python3".to_owned());
-        let probe = Command::new(&python).args(["-c", "import moto.server, flask_cors"]).output();
+        let probe = Command::new(&python)
+            .args(["-c", "import moto.server, flask_cors"])
+            .output();
         if !probe.is_ok_and(|o| o.status.success()) {
-            return Err(format!("not installed: `{python} -c 'import moto.server'` failed (pip install 'moto[server]==5.2.1')"));
+            return Err(format!(
+                "not installed: `{python} -c 'import moto.server'` failed (pip install 'moto[server]==5.2.1')"
+            ));
         }
         let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
         let log = dir.path().join("moto.log");
@@ -45,15 +49,30 @@ impl Moto {
         for _ in 0..3 {
             let port = super::free_port();
             let mut cmd = Command::new(&python);
-            cmd.args(["-m", "moto.server", "-H", "127.0.0.1", "-p", &port.to_string()])
-                .env("MOTO_ACCOUNT_ID", Self::ACCOUNT_ID)
-                .env_remove("AWS_ENDPOINT_URL");
+            cmd.args([
+                "-m",
+                "moto.server",
+                "-H",
+                "127.0.0.1",
+                "-p",
+                &port.to_string(),
+            ])
+            .env("MOTO_ACCOUNT_ID", Self::ACCOUNT_ID)
+            .env_remove("AWS_ENDPOINT_URL");
             for (k, v) in settings {
                 cmd.env(k, v);
             }
             let mut proc = Reaped::spawn(&mut cmd, &log)?;
-            match wait_until(&mut proc, Duration::from_secs(60), &log, || http_status(port, "/moto-api/") == Some(200)) {
-                Ok(()) => return Ok(Self { port, dir, _proc: proc }),
+            match wait_until(&mut proc, Duration::from_secs(60), &log, || {
+                http_status(port, "/moto-api/") == Some(200)
+            }) {
+                Ok(()) => {
+                    return Ok(Self {
+                        port,
+                        dir,
+                        _proc: proc,
+                    });
+                }
                 Err(e) => last = e,
             }
         }
@@ -102,9 +121,16 @@ impl Moto {
     pub fn reset(&self) {
         use std::io::{Read, Write};
         let mut s = std::net::TcpStream::connect(("127.0.0.1", self.port)).expect("connect moto");
-        write!(s, "POST /moto-api/reset HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n").expect("write");
+        write!(
+            s,
+            "POST /moto-api/reset HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n"
+        )
+        .expect("write");
         let mut out = String::new();
         let _ = s.read_to_string(&mut out);
-        assert!(out.starts_with("HTTP/1.0 200") || out.starts_with("HTTP/1.1 200"), "moto reset failed: {out}");
+        assert!(
+            out.starts_with("HTTP/1.0 200") || out.starts_with("HTTP/1.1 200"),
+            "moto reset failed: {out}"
+        );
     }
 }

@@ -9,7 +9,8 @@ pub(crate) struct Reaped {
 
 impl Reaped {
     pub(crate) fn spawn(cmd: &mut Command, log: &std::path::Path) -> Result<Self, String> {
-        let out = std::fs::File::create(log).map_err(|e| format!("cannot create {}: {e}", log.display()))?;
+        let out = std::fs::File::create(log)
+            .map_err(|e| format!("cannot create {}: {e}", log.display()))?;
         let err = out.try_clone().map_err(|e| e.to_string())?;
         let child = cmd
             .stdin(Stdio::null())
@@ -46,7 +47,9 @@ pub(crate) fn wait_until(
         }
         if let Some(status) = proc.exited() {
             let text = std::fs::read_to_string(log).unwrap_or_default();
-            return Err(format!("exited with {status} before answering; log:\n{text}"));
+            return Err(format!(
+                "exited with {status} before answering; log:\n{text}"
+            ));
         }
         if start.elapsed() > limit {
             let text = std::fs::read_to_string(log).unwrap_or_default();

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
-use super::process::{http_status, on_path, wait_until, Reaped};
+use super::process::{Reaped, http_status, on_path, wait_until};
 
 /// A registry of this test's own, with its storage in a temporary directory and its access
 /// log kept for assertions about which requests a push made.
@@ -42,7 +42,9 @@ impl Registry {
 
     fn start_inner(auth: Option<(&str, &str)>) -> Result<Self, String> {
         if !on_path("docker-registry") {
-            return Err("not installed: docker-registry (apt-get install docker-registry)".to_owned());
+            return Err(
+                "not installed: docker-registry (apt-get install docker-registry)".to_owned(),
+            );
         }
         let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
         let mut auth_section = String::new();
@@ -50,10 +52,16 @@ impl Registry {
             if !on_path("htpasswd") {
                 return Err("not installed: htpasswd (apt-get install apache2-utils)".to_owned());
             }
-            let out = Command::new("htpasswd").args(["-Bbn", user, password]).output().map_err(|e| e.to_string())?;
+            let out = Command::new("htpasswd")
+                .args(["-Bbn", user, password])
+                .output()
+                .map_err(|e| e.to_string())?;
             let file = dir.path().join("htpasswd");
             std::fs::write(&file, &out.stdout).map_err(|e| e.to_string())?;
-            auth_section = format!("auth:\n  htpasswd:\n    realm: hoist-test\n    path: {}\n", file.display());
+            auth_section = format!(
+                "auth:\n  htpasswd:\n    realm: hoist-test\n    path: {}\n",
+                file.display()
+            );
         }
         let log = dir.path().join("registry.log");
         let mut last = String::new();
@@ -78,7 +86,13 @@ impl Registry {
                 matches!(http_status(port, "/v2/"), Some(200 | 401))
             });
             match answered {
-                Ok(()) => return Ok(Self { port, dir, _proc: proc }),
+                Ok(()) => {
+                    return Ok(Self {
+                        port,
+                        dir,
+                        _proc: proc,
+                    });
+                }
                 Err(e) => last = e,
             }
         }
@@ -127,7 +141,11 @@ fn parse_access_line(line: &str) -> Option<AccessLogEntry> {
         return None;
     }
     let status = rest[end + 1..].split_whitespace().next()?.parse().ok()?;
-    Some(AccessLogEntry { method, path, status })
+    Some(AccessLogEntry {
+        method,
+        path,
+        status,
+    })
 }
 
 #[cfg(test)]
@@ -139,8 +157,15 @@ mod tests {
         let line = r#"127.0.0.1 - - [23/Nov/2026:07:00:00 +0000] "HEAD /v2/app/blobs/sha256:ab HTTP/1.1" 404 157 "" "hoist/0.1""#;
         assert_eq!(
             parse_access_line(line),
-            Some(AccessLogEntry { method: "HEAD".into(), path: "/v2/app/blobs/sha256:ab".into(), status: 404 })
+            Some(AccessLogEntry {
+                method: "HEAD".into(),
+                path: "/v2/app/blobs/sha256:ab".into(),
+                status: 404
+            })
         );
-        assert_eq!(parse_access_line("time=… level=info msg=\"response completed\""), None);
+        assert_eq!(
+            parse_access_line("time=… level=info msg=\"response completed\""),
+            None
+        );
     }
 }

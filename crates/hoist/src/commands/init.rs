@@ -5,10 +5,16 @@ use crate::exit::{BadInput, ExitStatus};
 use crate::printer::Printer;
 use crate::settings::Settings;
 
-pub(crate) fn run(settings: &Settings, args: InitArgs, printer: &Printer) -> anyhow::Result<ExitStatus> {
+pub(crate) fn run(
+    settings: &Settings,
+    args: InitArgs,
+    printer: &Printer,
+) -> anyhow::Result<ExitStatus> {
     let InitArgs { repository, force } = args;
     let Some(region) = settings.region.clone() else {
-        return Err(BadInput::new("hoist init needs the AWS region").hint("pass --region, such as --region ca-central-1").into());
+        return Err(BadInput::new("hoist init needs the AWS region")
+            .hint("pass --region, such as --region ca-central-1")
+            .into());
     };
     let path = &settings.config_path;
     if path.exists() && !force {

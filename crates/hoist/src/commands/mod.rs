@@ -23,12 +23,18 @@ pub(crate) fn run(cli: Cli, printer: &Printer) -> anyhow::Result<ExitStatus> {
     // CPU-heavy (spooling an export, hashing an archive) runs on blocking threads. Worker
     // threads would add cross-thread wake-ups that cost more than they give (a no-op push
     // took 19 ms with two workers, 15 ms with one).
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     runtime.block_on(async {
         match command {
             Command::Init(args) => init::run(&settings, args, printer),
-            Command::Trust(TrustCommand::Check(args)) => trust::check(&settings, args, printer).await,
-            Command::Trust(TrustCommand::Audit(args)) => trust::audit(&settings, args, printer).await,
+            Command::Trust(TrustCommand::Check(args)) => {
+                trust::check(&settings, args, printer).await
+            }
+            Command::Trust(TrustCommand::Audit(args)) => {
+                trust::audit(&settings, args, printer).await
+            }
             Command::Bootstrap(args) => bootstrap::run(&settings, args, printer).await,
             Command::Push(args) => push::run(&settings, args, printer).await,
             Command::Credentials(args) => credentials::run(&settings, args, printer).await,
@@ -36,8 +42,12 @@ pub(crate) fn run(cli: Cli, printer: &Printer) -> anyhow::Result<ExitStatus> {
             Command::Doctor(args) => doctor::run(&settings, args, printer).await,
             Command::Teardown(args) => teardown::run(&settings, args, printer).await,
             Command::Keys(KeysCommand::List(args)) => keys::list(&settings, args, printer).await,
-            Command::Keys(KeysCommand::Rotate(args)) => keys::rotate(&settings, args, printer).await,
-            Command::Keys(KeysCommand::Migrate(args)) => keys::migrate(&settings, args, printer).await,
+            Command::Keys(KeysCommand::Rotate(args)) => {
+                keys::rotate(&settings, args, printer).await
+            }
+            Command::Keys(KeysCommand::Migrate(args)) => {
+                keys::migrate(&settings, args, printer).await
+            }
             Command::Workflow(args) => workflow::run(&settings, args, printer).await,
         }
     })

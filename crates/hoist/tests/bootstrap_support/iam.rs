@@ -10,7 +10,13 @@ pub(crate) struct IamApi {
 
 fn form_encode(s: &str) -> String {
     s.bytes()
-        .map(|b| if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
         .collect()
 }
 
@@ -31,7 +37,11 @@ fn percent_decode(s: &str) -> String {
 }
 
 fn xml_unescape(s: &str) -> String {
-    s.replace("&quot;", "\"").replace("&apos;", "'").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    s.replace("&quot;", "\"")
+        .replace("&apos;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
 }
 
 /// The text of every `<tag>…</tag>` in `xml`.
@@ -72,8 +82,15 @@ impl IamApi {
         .unwrap();
         let mut out = String::new();
         s.read_to_string(&mut out).unwrap();
-        let status = out.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
-        let body = out.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
+        let status = out
+            .split_whitespace()
+            .nth(1)
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(0);
+        let body = out
+            .split_once("\r\n\r\n")
+            .map(|(_, b)| b.to_owned())
+            .unwrap_or_default();
         (status, body)
     }
 
@@ -108,13 +125,17 @@ impl IamApi {
     }
 
     pub(crate) fn provider_client_ids(&self, arn: &str) -> Vec<String> {
-        let body = self.ok("GetOpenIDConnectProvider", &[("OpenIDConnectProviderArn", arn)]);
+        let body = self.ok(
+            "GetOpenIDConnectProvider",
+            &[("OpenIDConnectProviderArn", arn)],
+        );
         let list = tag(&body, "ClientIDList").unwrap_or_default();
         all_tags(&list, "member")
     }
 
     pub(crate) fn role_policy(&self, role: &str, name: &str) -> Option<serde_json::Value> {
-        let (status, body) = self.call("GetRolePolicy", &[("RoleName", role), ("PolicyName", name)]);
+        let (status, body) =
+            self.call("GetRolePolicy", &[("RoleName", role), ("PolicyName", name)]);
         if status == 404 {
             return None;
         }
@@ -123,7 +144,8 @@ impl IamApi {
     }
 
     pub(crate) fn user_policy(&self, user: &str, name: &str) -> Option<serde_json::Value> {
-        let (status, body) = self.call("GetUserPolicy", &[("UserName", user), ("PolicyName", name)]);
+        let (status, body) =
+            self.call("GetUserPolicy", &[("UserName", user), ("PolicyName", name)]);
         if status == 404 {
             return None;
         }
@@ -132,14 +154,23 @@ impl IamApi {
     }
 
     pub(crate) fn attached_policies(&self, role: &str) -> Vec<String> {
-        all_tags(&self.ok("ListAttachedRolePolicies", &[("RoleName", role)]), "PolicyArn")
+        all_tags(
+            &self.ok("ListAttachedRolePolicies", &[("RoleName", role)]),
+            "PolicyArn",
+        )
     }
 
     pub(crate) fn update_trust_policy(&self, role: &str, document: &str) {
-        self.ok("UpdateAssumeRolePolicy", &[("RoleName", role), ("PolicyDocument", document)]);
+        self.ok(
+            "UpdateAssumeRolePolicy",
+            &[("RoleName", role), ("PolicyDocument", document)],
+        );
     }
 
     pub(crate) fn create_provider(&self, url: &str, client_id: &str) {
-        self.ok("CreateOpenIDConnectProvider", &[("Url", url), ("ClientIDList.member.1", client_id)]);
+        self.ok(
+            "CreateOpenIDConnectProvider",
+            &[("Url", url), ("ClientIDList.member.1", client_id)],
+        );
     }
 }

@@ -38,8 +38,14 @@ impl Recorder {
                     let _ = client.shutdown(Shutdown::Both);
                     continue;
                 };
-                let Ok(server) = TcpStream::connect(("127.0.0.1", up)) else { continue };
-                pipe(client.try_clone().unwrap(), server.try_clone().unwrap(), Some(buf));
+                let Ok(server) = TcpStream::connect(("127.0.0.1", up)) else {
+                    continue;
+                };
+                pipe(
+                    client.try_clone().unwrap(),
+                    server.try_clone().unwrap(),
+                    Some(buf),
+                );
                 pipe(server, client, None);
             }
         });
@@ -64,10 +70,19 @@ impl Recorder {
             let text = String::from_utf8_lossy(&bytes);
             let mut rest: &str = &text;
             while let Some(i) = rest.find("Action=") {
-                let before = if i == 0 { None } else { rest[..i].chars().last() };
+                let before = if i == 0 {
+                    None
+                } else {
+                    rest[..i].chars().last()
+                };
                 let after = &rest[i + "Action=".len()..];
                 if matches!(before, Some('&' | '\n' | '?')) {
-                    out.push(after.chars().take_while(char::is_ascii_alphanumeric).collect());
+                    out.push(
+                        after
+                            .chars()
+                            .take_while(char::is_ascii_alphanumeric)
+                            .collect(),
+                    );
                 }
                 rest = after;
             }
@@ -77,7 +92,10 @@ impl Recorder {
 
     /// Actions that change something (anything but Get*/List*).
     pub(crate) fn mutating(&self) -> Vec<String> {
-        self.actions().into_iter().filter(|a| !a.starts_with("Get") && !a.starts_with("List")).collect()
+        self.actions()
+            .into_iter()
+            .filter(|a| !a.starts_with("Get") && !a.starts_with("List"))
+            .collect()
     }
 }
 

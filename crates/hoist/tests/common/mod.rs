@@ -30,12 +30,20 @@ impl Run {
             if line.starts_with("::add-mask::") {
                 continue;
             }
-            assert!(!line.contains(secret), "secret leaked in output line: {line}");
+            assert!(
+                !line.contains(secret),
+                "secret leaked in output line: {line}"
+            );
         }
     }
 
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}\nstderr:\n{}", self.stdout, self.stderr))
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not JSON ({e}):\n{}\nstderr:\n{}",
+                self.stdout, self.stderr
+            )
+        })
     }
 }
 
@@ -94,11 +102,20 @@ impl Hoist {
 
     pub fn run(mut self) -> Run {
         use std::io::Write;
-        self.cmd.stdin(if self.stdin.is_some() { Stdio::piped() } else { Stdio::null() });
+        self.cmd.stdin(if self.stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        });
         self.cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
         let mut child = self.cmd.spawn().expect("spawn hoist");
         if let Some(text) = self.stdin.take() {
-            child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(text.as_bytes())
+                .unwrap();
         }
         let out = child.wait_with_output().expect("wait for hoist");
         Run {

@@ -5,14 +5,35 @@ use std::collections::BTreeMap;
 /// Creates `stack` from `body` with `params` plus `EnvName=dev`, as `npx aws-cdk deploy` would
 /// the first time. moto computes outputs only for stacks made this way, not through a CREATE
 /// change set, so tests that read outputs start from such a stack and hoist updates it.
-pub fn create_stack_by_hand(rt: &tokio::runtime::Runtime, conf: &aws_config::SdkConfig, stack: &str, body: &str, params: &BTreeMap<String, String>) {
+pub fn create_stack_by_hand(
+    rt: &tokio::runtime::Runtime,
+    conf: &aws_config::SdkConfig,
+    stack: &str,
+    body: &str,
+    params: &BTreeMap<String, String>,
+) {
     use aws_sdk_cloudformation::types::{Capability, Parameter};
     let cfn = aws_sdk_cloudformation::Client::new(conf);
     let params: Vec<_> = params
         .iter()
-        .map(|(k, v)| Parameter::builder().parameter_key(k).parameter_value(v).build())
-        .chain([Parameter::builder().parameter_key("EnvName").parameter_value("dev").build()])
+        .map(|(k, v)| {
+            Parameter::builder()
+                .parameter_key(k)
+                .parameter_value(v)
+                .build()
+        })
+        .chain([Parameter::builder()
+            .parameter_key("EnvName")
+            .parameter_value("dev")
+            .build()])
         .collect();
-    rt.block_on(cfn.create_stack().stack_name(stack).template_body(body).set_parameters(Some(params)).capabilities(Capability::CapabilityIam).send())
-        .unwrap();
+    rt.block_on(
+        cfn.create_stack()
+            .stack_name(stack)
+            .template_body(body)
+            .set_parameters(Some(params))
+            .capabilities(Capability::CapabilityIam)
+            .send(),
+    )
+    .unwrap();
 }

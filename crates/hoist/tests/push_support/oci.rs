@@ -45,7 +45,11 @@ pub(crate) fn tar_one(name: &str, data: &[u8]) -> Vec<u8> {
 
 /// Writes (or adds to) an OCI layout at `dir` with a manifest named `tag`, one layer per
 /// `(size, seed)`. Returns (manifest digest, layer digests).
-pub(crate) fn write_layout(dir: &Path, tag: &str, layers: &[(usize, u64)]) -> (String, Vec<String>) {
+pub(crate) fn write_layout(
+    dir: &Path,
+    tag: &str,
+    layers: &[(usize, u64)],
+) -> (String, Vec<String>) {
     let blobs = dir.join("blobs/sha256");
     std::fs::create_dir_all(&blobs).unwrap();
     std::fs::write(dir.join("oci-layout"), r#"{"imageLayoutVersion":"1.0.0"}"#).unwrap();

@@ -35,7 +35,10 @@ impl FaultProxy {
         let faults = Arc::new(AtomicUsize::new(0));
         let faults2 = faults.clone();
         let thread = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
             rt.block_on(async move {
                 let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
                 port_tx.send(listener.local_addr().unwrap().port()).unwrap();
@@ -53,7 +56,12 @@ impl FaultProxy {
                 }
             });
         });
-        Self { port: port_rx.recv().unwrap(), faults, stop: Some(tx), thread: Some(thread) }
+        Self {
+            port: port_rx.recv().unwrap(),
+            faults,
+            stop: Some(tx),
+            thread: Some(thread),
+        }
     }
 
     pub(crate) fn url(&self) -> String {
@@ -72,7 +80,13 @@ impl Drop for FaultProxy {
     }
 }
 
-async fn handle(mut client: TcpStream, upstream: u16, plan: Arc<Plan>, counter: Arc<AtomicUsize>, faults: Arc<AtomicUsize>) -> std::io::Result<()> {
+async fn handle(
+    mut client: TcpStream,
+    upstream: u16,
+    plan: Arc<Plan>,
+    counter: Arc<AtomicUsize>,
+    faults: Arc<AtomicUsize>,
+) -> std::io::Result<()> {
     let mut buf = Vec::new();
     let head_end = loop {
         let mut chunk = [0u8; 8192];
@@ -120,7 +134,8 @@ async fn handle(mut client: TcpStream, upstream: u16, plan: Arc<Plan>, counter: 
                 }
                 left -= k;
             }
-            let body = "{\"errors\":[{\"code\":\"UNKNOWN\",\"message\":\"injected by the test proxy\"}]}";
+            let body =
+                "{\"errors\":[{\"code\":\"UNKNOWN\",\"message\":\"injected by the test proxy\"}]}";
             let resp = format!(
                 "HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
                 body.len()

@@ -28,25 +28,63 @@ async fn run(op: &Op, iam: &Iam, github: Option<(&GithubClient, &str)>) -> Resul
             // No thumbprints: IAM validates GitHub's certificate with its trusted CAs.
             iam.create_oidc_provider(url, client_ids, &[]).await?;
         }
-        Op::AddProviderClientId { provider_arn, client_id } => iam.add_client_id_to_oidc_provider(provider_arn, client_id).await?,
-        Op::CreateRole { name, description, trust_policy, max_session_duration, tags } => {
-            let role = NewRole { name, description, trust_policy, max_session_duration: *max_session_duration, tags };
+        Op::AddProviderClientId {
+            provider_arn,
+            client_id,
+        } => {
+            iam.add_client_id_to_oidc_provider(provider_arn, client_id)
+                .await?
+        }
+        Op::CreateRole {
+            name,
+            description,
+            trust_policy,
+            max_session_duration,
+            tags,
+        } => {
+            let role = NewRole {
+                name,
+                description,
+                trust_policy,
+                max_session_duration: *max_session_duration,
+                tags,
+            };
             iam.create_role(&role).await?;
         }
-        Op::UpdateTrustPolicy { role, trust_policy } => iam.update_assume_role_policy(role, trust_policy).await?,
-        Op::SetMaxSessionDuration { role, seconds } => iam.set_max_session_duration(role, *seconds).await?,
+        Op::UpdateTrustPolicy { role, trust_policy } => {
+            iam.update_assume_role_policy(role, trust_policy).await?
+        }
+        Op::SetMaxSessionDuration { role, seconds } => {
+            iam.set_max_session_duration(role, *seconds).await?
+        }
         Op::TagRole { role, tags } => iam.tag_role(role, tags).await?,
-        Op::PutRolePolicy { role, policy_name, document } => iam.put_role_policy(role, policy_name, document).await?,
-        Op::DeleteRolePolicy { role, policy_name } => iam.delete_role_policy(role, policy_name).await?,
-        Op::AttachRolePolicy { role, policy_arn } => iam.attach_role_policy(role, policy_arn).await?,
-        Op::DetachRolePolicy { role, policy_arn } => iam.detach_role_policy(role, policy_arn).await?,
+        Op::PutRolePolicy {
+            role,
+            policy_name,
+            document,
+        } => iam.put_role_policy(role, policy_name, document).await?,
+        Op::DeleteRolePolicy { role, policy_name } => {
+            iam.delete_role_policy(role, policy_name).await?
+        }
+        Op::AttachRolePolicy { role, policy_arn } => {
+            iam.attach_role_policy(role, policy_arn).await?
+        }
+        Op::DetachRolePolicy { role, policy_arn } => {
+            iam.detach_role_policy(role, policy_arn).await?
+        }
         Op::CreateUser { name } => {
             iam.create_user(name).await?;
         }
-        Op::PutUserPolicy { user, policy_name, document } => iam.put_user_policy(user, policy_name, document).await?,
+        Op::PutUserPolicy {
+            user,
+            policy_name,
+            document,
+        } => iam.put_user_policy(user, policy_name, document).await?,
         Op::SetGithubSecret { name, value } => {
             let (client, repo) = github.ok_or(Failure::NoGithub)?;
-            client.put_secret(repo, name, &SecretValue::new(value.clone())).await?;
+            client
+                .put_secret(repo, name, &SecretValue::new(value.clone()))
+                .await?;
         }
         Op::SetGithubVariable { name, value, .. } => {
             let (client, repo) = github.ok_or(Failure::NoGithub)?;

@@ -5,7 +5,10 @@
 use std::collections::BTreeMap;
 
 use hoist_config::{Config, Environment, Permissions, SubjectFormat, Tier};
-use hoist_plan::bootstrap::{Desired, DesiredGithub, DesiredProvider, DesiredRole, DesiredSecret, DesiredUser, RolePermissions};
+use hoist_plan::bootstrap::{
+    Desired, DesiredGithub, DesiredProvider, DesiredRole, DesiredSecret, DesiredUser,
+    RolePermissions,
+};
 use hoist_policy::github::GitHubRepo;
 use hoist_policy::{AuditContext, DeployScope, PolicyDocument, Severity};
 
@@ -35,7 +38,10 @@ pub(super) struct GithubOptions {
 
 /// `arn:aws:iam::ACCOUNT:oidc-provider/HOST`.
 pub(super) fn provider_arn(config: &Config, account_id: &str) -> String {
-    format!("arn:aws:iam::{account_id}:oidc-provider/{}", config.oidc.provider_host())
+    format!(
+        "arn:aws:iam::{account_id}:oidc-provider/{}",
+        config.oidc.provider_host()
+    )
 }
 
 pub(super) fn role_arn(account_id: &str, role: &str) -> String {
@@ -44,7 +50,11 @@ pub(super) fn role_arn(account_id: &str, role: &str) -> String {
 
 fn github_repo(config: &Config) -> GitHubRepo {
     let repo = GitHubRepo::new(&config.repository.owner, &config.repository.name);
-    match (config.subject_format, config.repository.owner_id, config.repository.repository_id) {
+    match (
+        config.subject_format,
+        config.repository.owner_id,
+        config.repository.repository_id,
+    ) {
         (SubjectFormat::Id, Some(owner_id), Some(repo_id)) => repo.with_ids(owner_id, repo_id),
         _ => repo,
     }
@@ -52,7 +62,11 @@ fn github_repo(config: &Config) -> GitHubRepo {
 
 /// `repo:OWNER/REPO:` + the trigger (or the ID-based form).
 pub(super) fn subject(config: &Config, env: &Environment) -> String {
-    format!("{}:{}", github_repo(config).subject_prefix(), env.trigger.subject_suffix())
+    format!(
+        "{}:{}",
+        github_repo(config).subject_prefix(),
+        env.trigger.subject_suffix()
+    )
 }
 
 fn tier_name(tier: Tier) -> &'static str {
@@ -73,16 +87,25 @@ fn without_empty_statements(mut doc: PolicyDocument) -> PolicyDocument {
             _ => false,
         }
     }
-    doc.statements.retain(|s| !serde_json::to_value(s).is_ok_and(|v| has_empty_list(&v)));
+    doc.statements
+        .retain(|s| !serde_json::to_value(s).is_ok_and(|v| has_empty_list(&v)));
     doc
 }
 
 /// Refuses a trust policy AWS's guardrail would reject or hoist's audit finds an error in.
-fn check_trust(config: &Config, role: &str, tier: Tier, provider_arn: &str, trust: &PolicyDocument) -> anyhow::Result<()> {
+fn check_trust(
+    config: &Config,
+    role: &str,
+    tier: Tier,
+    provider_arn: &str,
+    trust: &PolicyDocument,
+) -> anyhow::Result<()> {
     if let Some(violation) = hoist_policy::guardrail_violation(trust) {
-        return Err(BadInput::new(format!("the trust policy hoist would write for role {role} fails AWS's guardrail: {violation}"))
-            .hint("check the environment's trigger in hoist.toml")
-            .into());
+        return Err(BadInput::new(format!(
+            "the trust policy hoist would write for role {role} fails AWS's guardrail: {violation}"
+        ))
+        .hint("check the environment's trigger in hoist.toml")
+        .into());
     }
     let ctx = AuditContext {
         role_name: Some(role.to_owned()),
@@ -102,9 +125,12 @@ fn check_trust(config: &Config, role: &str, tier: Tier, provider_arn: &str, trus
     if errors.is_empty() {
         Ok(())
     } else {
-        Err(BadInput::new(format!("the trust policy hoist would write for role {role} fails the audit:\n  {}", errors.join("\n  ")))
-            .hint("check the environment's trigger in hoist.toml")
-            .into())
+        Err(BadInput::new(format!(
+            "the trust policy hoist would write for role {role} fails the audit:\n  {}",
+            errors.join("\n  ")
+        ))
+        .hint("check the environment's trigger in hoist.toml")
+        .into())
     }
 }
 
@@ -137,20 +163,37 @@ pub(super) fn desired(config: &Config, opts: &Options<'_>) -> anyhow::Result<Des
     let mut roles = Vec::new();
     for env in &config.environments {
         let sub = subject(config, env);
-        let trust = hoist_policy::github_trust_policy(&provider_arn, std::slice::from_ref(&sub), &config.oidc.audience);
+        let trust = hoist_policy::github_trust_policy(
+            &provider_arn,
+            std::slice::from_ref(&sub),
+            &config.oidc.audience,
+        );
         check_trust(config, &env.role, env.tier, &provider_arn, &trust)?;
         let mut tags = base_tags(config);
         tags.insert("hoist:environment".to_owned(), env.name.clone());
         tags.insert("hoist:tier".to_owned(), tier_name(env.tier).to_owned());
         let permissions = if admin {
-            RolePermissions::Managed { arn: ADMIN_POLICY_ARN.to_owned() }
+            RolePermissions::Managed {
+                arn: ADMIN_POLICY_ARN.to_owned(),
+            }
         } else {
-            RolePermissions::Inline { name: DEPLOY_POLICY_NAME.to_owned(), document: deploy_permissions(config, env, opts.account_id) }
+            RolePermissions::Inline {
+                name: DEPLOY_POLICY_NAME.to_owned(),
+                document: deploy_permissions(config, env, opts.account_id),
+            }
         };
         roles.push(DesiredRole {
             name: env.role.clone(),
-            purpose: format!("environment {} (tier {}), assumed by {sub}", env.name, tier_name(env.tier)),
-            description: format!("hoist: GitHub Actions deploy role for environment {} of {}", env.name, config.repository.full_name()),
+            purpose: format!(
+                "environment {} (tier {}), assumed by {sub}",
+                env.name,
+                tier_name(env.tier)
+            ),
+            description: format!(
+                "hoist: GitHub Actions deploy role for environment {} of {}",
+                env.name,
+                config.repository.full_name()
+            ),
             trust,
             max_session_duration: config.max_session_duration,
             tags,
@@ -162,21 +205,39 @@ pub(super) fn desired(config: &Config, opts: &Options<'_>) -> anyhow::Result<Des
     if let Some(images) = &config.images
         && let Some(push_role) = &images.push_role
     {
-        let sub = format!("{}:ref:refs/heads/{}", github_repo(config).subject_prefix(), images.push_branch);
-        let trust = hoist_policy::github_trust_policy(&provider_arn, std::slice::from_ref(&sub), &config.oidc.audience);
+        let sub = format!(
+            "{}:ref:refs/heads/{}",
+            github_repo(config).subject_prefix(),
+            images.push_branch
+        );
+        let trust = hoist_policy::github_trust_policy(
+            &provider_arn,
+            std::slice::from_ref(&sub),
+            &config.oidc.audience,
+        );
         check_trust(config, push_role, Tier::Dev, &provider_arn, &trust)?;
         let mut tags = base_tags(config);
         tags.insert("hoist:purpose".to_owned(), "image-push".to_owned());
         tags.insert("hoist:tier".to_owned(), "dev".to_owned());
-        let document = hoist_policy::ecr_push_policy(Some(opts.account_id), &config.aws.region, &image_repositories(images));
+        let document = hoist_policy::ecr_push_policy(
+            Some(opts.account_id),
+            &config.aws.region,
+            &image_repositories(images),
+        );
         roles.push(DesiredRole {
             name: push_role.clone(),
             purpose: format!("image push, assumed by {sub}"),
-            description: format!("hoist: GitHub Actions ECR image-push role of {}", config.repository.full_name()),
+            description: format!(
+                "hoist: GitHub Actions ECR image-push role of {}",
+                config.repository.full_name()
+            ),
             trust,
             max_session_duration: config.max_session_duration,
             tags,
-            permissions: RolePermissions::Inline { name: PUSH_POLICY_NAME.to_owned(), document },
+            permissions: RolePermissions::Inline {
+                name: PUSH_POLICY_NAME.to_owned(),
+                document,
+            },
             owned_inline: vec![PUSH_POLICY_NAME.to_owned()],
             owned_managed: Vec::new(),
         });
@@ -190,15 +251,42 @@ pub(super) fn desired(config: &Config, opts: &Options<'_>) -> anyhow::Result<Des
         repository: config.repository.full_name(),
         secrets: role_secrets(config, opts.account_id)
             .into_iter()
-            .map(|(name, role, arn)| (name, DesiredSecret { value: arn, description: format!("ARN of role {role}") }))
+            .map(|(name, role, arn)| {
+                (
+                    name,
+                    DesiredSecret {
+                        value: arn,
+                        description: format!("ARN of role {role}"),
+                    },
+                )
+            })
             .collect(),
         variables: config.variables.clone(),
         rewrite_secrets: g.rewrite_secrets,
     });
-    Ok(Desired { provider: DesiredProvider { arn: provider_arn, url: config.oidc.provider_url.clone(), audience: config.oidc.audience.clone() }, roles, user, github })
+    Ok(Desired {
+        provider: DesiredProvider {
+            arn: provider_arn,
+            url: config.oidc.provider_url.clone(),
+            audience: config.oidc.audience.clone(),
+        },
+        roles,
+        user,
+        github,
+    })
 }
 
 /// `(secret name, role, role ARN)` per environment.
 pub(super) fn role_secrets(config: &Config, account_id: &str) -> Vec<(String, String, String)> {
-    config.environments.iter().map(|e| (e.role_arn_secret_name(), e.role.clone(), role_arn(account_id, &e.role))).collect()
+    config
+        .environments
+        .iter()
+        .map(|e| {
+            (
+                e.role_arn_secret_name(),
+                e.role.clone(),
+                role_arn(account_id, &e.role),
+            )
+        })
+        .collect()
 }

@@ -25,7 +25,13 @@ fn no_credentials(err: &AwsError) -> bool {
             let d = detail.to_ascii_lowercase();
             d.contains("credential") || d.contains("token has expired") || d.contains("sso")
         }
-        AwsError::Service { code, .. } => matches!(code.as_str(), "ExpiredToken" | "ExpiredTokenException" | "InvalidClientTokenId" | "UnrecognizedClientException"),
+        AwsError::Service { code, .. } => matches!(
+            code.as_str(),
+            "ExpiredToken"
+                | "ExpiredTokenException"
+                | "InvalidClientTokenId"
+                | "UnrecognizedClientException"
+        ),
         AwsError::Unexpected { .. } => false,
     }
 }
@@ -40,7 +46,9 @@ fn sign_in_hint(profile: Option<&str>) -> String {
 /// The message for an AWS denial of `action`; `identity` is what `GetCallerIdentity` said.
 fn denied(err: &AwsError, identity: Option<&CallerIdentity>, profile: Option<&str>) -> Failed {
     let action = match err {
-        AwsError::Service { action, .. } | AwsError::Transport { action, .. } | AwsError::Unexpected { action, .. } => *action,
+        AwsError::Service { action, .. }
+        | AwsError::Transport { action, .. }
+        | AwsError::Unexpected { action, .. } => *action,
     };
     let who = match identity {
         Some(id) => format!("the credentials in use are {} (account {})", id.arn, id.account),
@@ -54,9 +62,13 @@ fn denied(err: &AwsError, identity: Option<&CallerIdentity>, profile: Option<&st
 
 /// The error to return for `err`, with a hint. `profile` is the profile in effect, if any.
 pub(super) async fn explain(err: Failure, sts: &Sts, profile: Option<&str>) -> anyhow::Error {
-    let Failure::Aws(aws) = err else { return err.into() };
+    let Failure::Aws(aws) = err else {
+        return err.into();
+    };
     if no_credentials(&aws) {
-        return Failed::new(format!("no usable AWS credentials were found: {aws}")).hint(sign_in_hint(profile)).into();
+        return Failed::new(format!("no usable AWS credentials were found: {aws}"))
+            .hint(sign_in_hint(profile))
+            .into();
     }
     if aws.is_access_denied() {
         let identity = sts.caller_identity().await.ok();
@@ -79,26 +91,48 @@ mod tests {
 
     #[test]
     fn denial_names_the_action_and_the_identity() {
-        let id = CallerIdentity { account: "123456789012".into(), arn: "arn:aws:sts::123456789012:assumed-role/PowerUser/me".into(), user_id: "AROA:me".into() };
+        let id = CallerIdentity {
+            account: "123456789012".into(),
+            arn: "arn:aws:sts::123456789012:assumed-role/PowerUser/me".into(),
+            user_id: "AROA:me".into(),
+        };
         let f = denied(&access_denied(), Some(&id), Some("hindsight-sso"));
         assert!(f.message.starts_with("AWS denied iam:CreateRole; the credentials in use are arn:aws:sts::123456789012:assumed-role/PowerUser/me (account 123456789012)"), "{}", f.message);
         let hint = f.hint.unwrap();
-        assert!(hint.starts_with("allow iam:CreateRole for that identity"), "{hint}");
-        assert!(hint.contains("aws sso login --profile hindsight-sso"), "{hint}");
+        assert!(
+            hint.starts_with("allow iam:CreateRole for that identity"),
+            "{hint}"
+        );
+        assert!(
+            hint.contains("aws sso login --profile hindsight-sso"),
+            "{hint}"
+        );
     }
 
     #[test]
     fn denial_without_identity_says_so() {
         let f = denied(&access_denied(), None, None);
-        assert!(f.message.contains("could not be read (sts:GetCallerIdentity failed)"), "{}", f.message);
+        assert!(
+            f.message
+                .contains("could not be read (sts:GetCallerIdentity failed)"),
+            "{}",
+            f.message
+        );
         assert!(f.hint.unwrap().contains("set AWS_PROFILE"));
     }
 
     #[test]
     fn missing_or_expired_credentials_are_recognised() {
-        let t = AwsError::Transport { action: "sts:GetCallerIdentity", detail: "dispatch failure: no credentials in the provider chain".into() };
+        let t = AwsError::Transport {
+            action: "sts:GetCallerIdentity",
+            detail: "dispatch failure: no credentials in the provider chain".into(),
+        };
         assert!(no_credentials(&t));
-        let e = AwsError::Service { action: "iam:GetRole", code: "ExpiredToken".into(), message: String::new() };
+        let e = AwsError::Service {
+            action: "iam:GetRole",
+            code: "ExpiredToken".into(),
+            message: String::new(),
+        };
         assert!(no_credentials(&e));
         assert!(!no_credentials(&access_denied()));
     }

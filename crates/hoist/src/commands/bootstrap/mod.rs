@@ -26,8 +26,17 @@ use crate::settings::Settings;
 
 use failure::{Failure, explain};
 
-pub(crate) async fn run(settings: &Settings, args: BootstrapArgs, printer: &Printer) -> anyhow::Result<ExitStatus> {
-    let BootstrapArgs { apply, admin, legacy_ecr_user, rewrite_secrets } = args;
+pub(crate) async fn run(
+    settings: &Settings,
+    args: BootstrapArgs,
+    printer: &Printer,
+) -> anyhow::Result<ExitStatus> {
+    let BootstrapArgs {
+        apply,
+        admin,
+        legacy_ecr_user,
+        rewrite_secrets,
+    } = args;
     let mut config = settings.load_config()?;
     let legacy_ecr_user = legacy_ecr_user.or_else(|| config.legacy_ecr_user.clone());
     if let Some(name) = &legacy_ecr_user {
@@ -36,7 +45,10 @@ pub(crate) async fn run(settings: &Settings, args: BootstrapArgs, printer: &Prin
     let github = github_client()?;
 
     let aws = settings.aws(Some(&config)).await;
-    let profile = settings.profile.clone().or_else(|| config.aws.profile.clone());
+    let profile = settings
+        .profile
+        .clone()
+        .or_else(|| config.aws.profile.clone());
     let iam = Iam::new(&aws);
     let sts = Sts::new(&aws);
     let account_id = match &config.aws.account_id {
@@ -52,7 +64,9 @@ pub(crate) async fn run(settings: &Settings, args: BootstrapArgs, printer: &Prin
         account_id: &account_id,
         admin,
         legacy_ecr_user,
-        github: github.as_ref().map(|_| desired::GithubOptions { rewrite_secrets }),
+        github: github
+            .as_ref()
+            .map(|_| desired::GithubOptions { rewrite_secrets }),
     };
     let desired = desired::desired(&config, &opts)?;
     let admin_in_effect = admin || config.permissions == Permissions::Admin;
@@ -73,10 +87,18 @@ pub(crate) async fn run(settings: &Settings, args: BootstrapArgs, printer: &Prin
     };
     let repository = config.repository.full_name();
     if let Some(client) = &github {
-        actual.github = Some(read::github_state(client, &repository).await.map_err(Failure::Github)?);
+        actual.github = Some(
+            read::github_state(client, &repository)
+                .await
+                .map_err(Failure::Github)?,
+        );
     }
     let plan = hoist_plan::bootstrap::plan(&desired, &actual);
-    let gh_lines = if github.is_none() { report::gh_lines(&config, &account_id) } else { Vec::new() };
+    let gh_lines = if github.is_none() {
+        report::gh_lines(&config, &account_id)
+    } else {
+        Vec::new()
+    };
 
     if !apply {
         report::plan(&plan, &gh_lines, &account_id, printer, false, 0);
@@ -86,7 +108,11 @@ pub(crate) async fn run(settings: &Settings, args: BootstrapArgs, printer: &Prin
         printer.out(&plan.render_human());
     }
     let github_target = github.as_ref().map(|c| (c, repository.as_str()));
-    let applied = match apply::apply(&plan, &iam, github_target, |line| printer.info(&format!("done: {line}"))).await {
+    let applied = match apply::apply(&plan, &iam, github_target, |line| {
+        printer.info(&format!("done: {line}"))
+    })
+    .await
+    {
         Ok(n) => n,
         Err(e) => return Err(explain(e, &sts, profile.as_deref()).await),
     };
@@ -96,29 +122,43 @@ pub(crate) async fn run(settings: &Settings, args: BootstrapArgs, printer: &Prin
 
 /// IAM user names: letters, digits and `+=,.@_-`, 1 to 64 characters.
 fn check_user_name(name: &str) -> anyhow::Result<()> {
-    let ok = !name.is_empty() && name.len() <= 64 && name.chars().all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c));
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c));
     if ok {
         Ok(())
     } else {
-        Err(BadInput::new(format!("--legacy-ecr-user {name:?} is not a valid IAM user name"))
-            .hint("use letters, digits and +=,.@_- (at most 64), such as github-ecr-push")
-            .into())
+        Err(BadInput::new(format!(
+            "--legacy-ecr-user {name:?} is not a valid IAM user name"
+        ))
+        .hint("use letters, digits and +=,.@_- (at most 64), such as github-ecr-push")
+        .into())
     }
 }
 
 /// A GitHub client when `GITHUB_TOKEN` is set.
 fn github_client() -> anyhow::Result<Option<GithubClient>> {
-    let Some(token) = env_vars::get(env_vars::GITHUB_TOKEN) else { return Ok(None) };
-    let url = env_vars::get(env_vars::GITHUB_API_URL).unwrap_or_else(|| hoist_github::DEFAULT_API_URL.to_owned());
-    let client = GithubClient::new(&url, GithubToken::new(token))
-        .map_err(|e| BadInput::new(e.to_string()).hint("set GITHUB_API_URL to https://api.github.com (or https://HOST/api/v3 for GHES)"))?;
+    let Some(token) = env_vars::get(env_vars::GITHUB_TOKEN) else {
+        return Ok(None);
+    };
+    let url = env_vars::get(env_vars::GITHUB_API_URL)
+        .unwrap_or_else(|| hoist_github::DEFAULT_API_URL.to_owned());
+    let client = GithubClient::new(&url, GithubToken::new(token)).map_err(|e| {
+        BadInput::new(e.to_string())
+            .hint("set GITHUB_API_URL to https://api.github.com (or https://HOST/api/v3 for GHES)")
+    })?;
     Ok(Some(client))
 }
 
 /// With ID-based subjects, the ids must be GitHub's: a wrong id writes a trust policy no token
 /// can ever match. Ids missing from hoist.toml are read from the GitHub API; ids present are
 /// checked against it when a token is available.
-async fn resolve_repository_ids(config: &mut Config, client: Option<&GithubClient>) -> anyhow::Result<()> {
+async fn resolve_repository_ids(
+    config: &mut Config,
+    client: Option<&GithubClient>,
+) -> anyhow::Result<()> {
     if config.subject_format != SubjectFormat::Id {
         return Ok(());
     }
@@ -131,7 +171,10 @@ async fn resolve_repository_ids(config: &mut Config, client: Option<&GithubClien
         }
         return Ok(());
     };
-    let repo = client.repository(&config.repository.full_name()).await.map_err(Failure::Github)?;
+    let repo = client
+        .repository(&config.repository.full_name())
+        .await
+        .map_err(Failure::Github)?;
     match (owner_id, repository_id) {
         (None, None) => {
             config.repository.owner_id = Some(repo.owner_id);

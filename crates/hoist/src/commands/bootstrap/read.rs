@@ -3,16 +3,23 @@
 use hoist_aws::AwsError;
 use hoist_aws::iam::Iam;
 use hoist_github::GithubClient;
-use hoist_plan::bootstrap::{Actual, ActualGithub, ActualProvider, ActualRole, ActualUser, Desired};
+use hoist_plan::bootstrap::{
+    Actual, ActualGithub, ActualProvider, ActualRole, ActualUser, Desired,
+};
 
 /// The AWS side: provider, each desired role with its policies, the legacy user.
 pub(super) async fn aws_state(iam: &Iam, desired: &Desired) -> Result<Actual, AwsError> {
     let mut actual = Actual::default();
     if let Some(p) = iam.get_oidc_provider(&desired.provider.arn).await? {
-        actual.provider = Some(ActualProvider { arn: p.arn, client_ids: p.client_ids });
+        actual.provider = Some(ActualProvider {
+            arn: p.arn,
+            client_ids: p.client_ids,
+        });
     }
     for role in &desired.roles {
-        let Some(info) = iam.get_role(&role.name).await? else { continue };
+        let Some(info) = iam.get_role(&role.name).await? else {
+            continue;
+        };
         let inline = iam.role_inline_policies(&role.name).await?;
         let managed = iam.list_attached_role_policies(&role.name).await?;
         actual.roles.insert(
@@ -31,14 +38,33 @@ pub(super) async fn aws_state(iam: &Iam, desired: &Desired) -> Result<Actual, Aw
     if let Some(user) = &desired.user
         && iam.get_user(&user.name).await?.is_some()
     {
-        actual.user = Some(ActualUser { name: user.name.clone(), inline: iam.user_inline_policies(&user.name).await? });
+        actual.user = Some(ActualUser {
+            name: user.name.clone(),
+            inline: iam.user_inline_policies(&user.name).await?,
+        });
     }
     Ok(actual)
 }
 
 /// The GitHub side: secret names and variables of the repository.
-pub(super) async fn github_state(client: &GithubClient, repository: &str) -> Result<ActualGithub, hoist_github::GithubError> {
-    let secret_names = client.list_secrets(repository).await?.into_iter().map(|s| s.name.to_ascii_uppercase()).collect();
-    let variables = client.list_variables(repository).await?.into_iter().map(|v| (v.name.to_ascii_uppercase(), v.value)).collect();
-    Ok(ActualGithub { secret_names, variables })
+pub(super) async fn github_state(
+    client: &GithubClient,
+    repository: &str,
+) -> Result<ActualGithub, hoist_github::GithubError> {
+    let secret_names = client
+        .list_secrets(repository)
+        .await?
+        .into_iter()
+        .map(|s| s.name.to_ascii_uppercase())
+        .collect();
+    let variables = client
+        .list_variables(repository)
+        .await?
+        .into_iter()
+        .map(|v| (v.name.to_ascii_uppercase(), v.value))
+        .collect();
+    Ok(ActualGithub {
+        secret_names,
+        variables,
+    })
 }

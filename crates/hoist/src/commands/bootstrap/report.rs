@@ -15,13 +15,21 @@ pub(super) fn gh_lines(config: &Config, account_id: &str) -> Vec<String> {
         .iter()
         .map(|(name, _, arn)| hoist_github::gh_secret_with_body(&repo, name, arn))
         .collect();
-    let vars: Vec<(&str, &str)> = config.variables.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let vars: Vec<(&str, &str)> = config
+        .variables
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
     lines.extend(hoist_github::gh_cli_lines(&repo, &[], &vars));
     lines
 }
 
 pub(super) fn admin_warning(config: &Config, printer: &Printer) {
-    let roles: Vec<&str> = config.environments.iter().map(|e| e.role.as_str()).collect();
+    let roles: Vec<&str> = config
+        .environments
+        .iter()
+        .map(|e| e.role.as_str())
+        .collect();
     printer.warn(&format!(
         "AdministratorAccess will be attached to {} (--admin or permissions = \"admin\"): any workflow run that can assume these roles can do anything in the account. Use permissions = \"least-privilege\" once deploys work.",
         roles.join(", ")
@@ -29,7 +37,14 @@ pub(super) fn admin_warning(config: &Config, printer: &Printer) {
 }
 
 /// Prints the plan (or, after `--apply`, what was applied).
-pub(super) fn plan(plan: &BootstrapPlan, gh_lines: &[String], account_id: &str, printer: &Printer, applied: bool, applied_ops: usize) {
+pub(super) fn plan(
+    plan: &BootstrapPlan,
+    gh_lines: &[String],
+    account_id: &str,
+    printer: &Printer,
+    applied: bool,
+    applied_ops: usize,
+) {
     if printer.json() {
         let mut value = plan.to_json();
         value["account_id"] = serde_json::json!(account_id);
@@ -42,7 +57,9 @@ pub(super) fn plan(plan: &BootstrapPlan, gh_lines: &[String], account_id: &str, 
         return;
     }
     if applied {
-        printer.out(&format!("Applied {applied_ops} change(s) in account {account_id}."));
+        printer.out(&format!(
+            "Applied {applied_ops} change(s) in account {account_id}."
+        ));
     } else {
         printer.out(&format!("Bootstrap plan for account {account_id}:"));
         printer.out(&plan.render_human());
@@ -58,7 +75,8 @@ pub(super) fn plan(plan: &BootstrapPlan, gh_lines: &[String], account_id: &str, 
         if plan.is_converged() {
             printer.out("Nothing to change.");
         } else {
-            printer.out("Nothing was changed. Run `hoist bootstrap --apply` to make these changes.");
+            printer
+                .out("Nothing was changed. Run `hoist bootstrap --apply` to make these changes.");
         }
     }
 }

@@ -18,12 +18,25 @@ pub(crate) struct Preflight {
 }
 
 /// Evaluates `claims` against the trust policy hoist would have written for `env`.
-pub(crate) fn preflight(config: &Config, env: &Environment, role_arn: &str, claims: &GithubClaims) -> Preflight {
+pub(crate) fn preflight(
+    config: &Config,
+    env: &Environment,
+    role_arn: &str,
+    claims: &GithubClaims,
+) -> Preflight {
     let provider = target::provider_arn(config, role_arn);
     let expected_sub = target::expected_subject(config, env);
-    let policy: PolicyDocument = github_trust_policy(&provider, std::slice::from_ref(&expected_sub), &config.oidc.audience);
+    let policy: PolicyDocument = github_trust_policy(
+        &provider,
+        std::slice::from_ref(&expected_sub),
+        &config.oidc.audience,
+    );
     let request = WebIdentityRequest::from_github_claims(&provider, claims.as_map());
-    Preflight { expected_sub, actual_sub: claims.sub.clone(), decision: evaluate(&policy, &request) }
+    Preflight {
+        expected_sub,
+        actual_sub: claims.sub.clone(),
+        decision: evaluate(&policy, &request),
+    }
 }
 
 impl Preflight {
@@ -35,8 +48,16 @@ impl Preflight {
             .iter()
             .flat_map(|s| s.conditions.iter().filter(|c| !c.result))
             .map(|c| {
-                let has = c.actual.as_ref().map_or_else(|| "nothing".to_owned(), |v| v.join(", "));
-                format!("{} {} wants {}, the token has {has}", c.operator, c.key, c.wanted.join(" or "))
+                let has = c
+                    .actual
+                    .as_ref()
+                    .map_or_else(|| "nothing".to_owned(), |v| v.join(", "));
+                format!(
+                    "{} {} wants {}, the token has {has}",
+                    c.operator,
+                    c.key,
+                    c.wanted.join(" or ")
+                )
             })
             .collect();
         let mut message = format!(
@@ -49,7 +70,12 @@ impl Preflight {
             message.push_str(&format!("\n  failed condition: {f}"));
         }
         message.push_str("\n  (evaluated against the trust policy hoist bootstrap writes for this environment; the runner cannot read the live one without credentials)");
-        let mut fixes: Vec<String> = self.decision.hints.iter().map(|h| format!("{} — {}", h.message, h.fix)).collect();
+        let mut fixes: Vec<String> = self
+            .decision
+            .hints
+            .iter()
+            .map(|h| format!("{} — {}", h.message, h.fix))
+            .collect();
         if fixes.is_empty() {
             fixes.push("run the workflow from the ref this environment's trigger names, or change the trigger in hoist.toml and re-run `hoist bootstrap --apply`".to_owned());
         }

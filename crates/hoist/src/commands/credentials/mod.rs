@@ -24,14 +24,25 @@ use crate::settings::Settings;
 /// STS bounds on `DurationSeconds`.
 const MIN_DURATION: u32 = 900;
 
-pub(crate) async fn run(settings: &Settings, args: CredentialsArgs, printer: &Printer) -> anyhow::Result<ExitStatus> {
-    let CredentialsArgs { env, credential_process, duration } = args;
+pub(crate) async fn run(
+    settings: &Settings,
+    args: CredentialsArgs,
+    printer: &Printer,
+) -> anyhow::Result<ExitStatus> {
+    let CredentialsArgs {
+        env,
+        credential_process,
+        duration,
+    } = args;
     let config = settings.load_config()?;
     let environment = target::choose_environment(&config, env.as_deref())?;
     let duration = session_duration(&config, environment, duration)?;
     let role_arn = target::role_arn(&config, environment)?;
     let assumed = assume(settings, &config, environment, &role_arn, duration).await?;
-    let region = settings.region.clone().unwrap_or_else(|| config.aws.region.clone());
+    let region = settings
+        .region
+        .clone()
+        .unwrap_or_else(|| config.aws.region.clone());
     printer.info(&format!(
         "assumed {} for environment {} (expires {})",
         assumed.assumed_role_arn.as_deref().unwrap_or(&role_arn),
@@ -93,14 +104,21 @@ pub(crate) async fn assume(
         ),
         other => anyhow::Error::from(other),
     })?;
-    let token = client.request(&config.oidc.audience).await.context("cannot get the job's OIDC token")?;
-    let claims = hoist_oidc::decode_unverified(token.expose()).context("the Actions runtime returned a token hoist cannot read")?;
+    let token = client
+        .request(&config.oidc.audience)
+        .await
+        .context("cannot get the job's OIDC token")?;
+    let claims = hoist_oidc::decode_unverified(token.expose())
+        .context("the Actions runtime returned a token hoist cannot read")?;
     let check = explain::preflight(config, env, role_arn, &claims);
     if !check.decision.allowed() {
         let (message, hint) = check.explain(role_arn);
-        return Err(Failed::new(format!("{message}\n  (STS was not called)")).hint(hint).into());
+        return Err(Failed::new(format!("{message}\n  (STS was not called)"))
+            .hint(hint)
+            .into());
     }
-    let repository = env_vars::get(env_vars::GITHUB_REPOSITORY).unwrap_or_else(|| config.repository.full_name());
+    let repository =
+        env_vars::get(env_vars::GITHUB_REPOSITORY).unwrap_or_else(|| config.repository.full_name());
     let run_id = env_vars::get(env_vars::GITHUB_RUN_ID).unwrap_or_else(|| "local".to_owned());
     let session = web_identity::session_name(&["hoist", &env.name, &repository, &run_id]);
     let aws = settings.aws(Some(config)).await;
@@ -118,7 +136,12 @@ pub(crate) async fn assume(
 }
 
 /// Turns STS's refusal into an explanation with a fix.
-fn explain_sts_error(config: &Config, err: WebIdentityError, check: &explain::Preflight, role_arn: &str) -> anyhow::Error {
+fn explain_sts_error(
+    config: &Config,
+    err: WebIdentityError,
+    check: &explain::Preflight,
+    role_arn: &str,
+) -> anyhow::Error {
     match err {
         WebIdentityError::AccessDenied { .. } => {
             let hint = format!(
@@ -128,7 +151,9 @@ fn explain_sts_error(config: &Config, err: WebIdentityError, check: &explain::Pr
                 config.oidc.provider_url,
                 role_arn.rsplit('/').next().unwrap_or(role_arn),
             );
-            Failed::new(format!("STS denied AssumeRoleWithWebIdentity: {err}")).hint(hint).into()
+            Failed::new(format!("STS denied AssumeRoleWithWebIdentity: {err}"))
+                .hint(hint)
+                .into()
         }
         WebIdentityError::Duration { requested, .. } => {
             let hint = format!(
@@ -175,7 +200,12 @@ role = "GitHubActionsHindsightDev"
         let config = hoist_config::parse(CONFIG, "hoist.toml").unwrap();
         let env = config.environment("dev").unwrap();
         let role = "arn:aws:iam::123456789012:role/GitHubActionsHindsightDev";
-        let check = explain::preflight(&config, env, role, &claims("repo:arshargithub/HindsightRoboMemSetup:ref:refs/heads/main"));
+        let check = explain::preflight(
+            &config,
+            env,
+            role,
+            &claims("repo:arshargithub/HindsightRoboMemSetup:ref:refs/heads/main"),
+        );
         assert!(check.decision.allowed());
         let err = WebIdentityError::AccessDenied {
             role_arn: role.into(),
@@ -184,10 +214,22 @@ role = "GitHubActionsHindsightDev"
         };
         let err = explain_sts_error(&config, err, &check, role);
         let text = format!("{err:#}");
-        assert!(text.contains("Not authorized to perform sts:AssumeRoleWithWebIdentity"), "{text}");
-        let hint = err.downcast_ref::<Failed>().and_then(|f| f.hint.clone()).unwrap();
-        assert!(hint.contains("repo:arshargithub/HindsightRoboMemSetup:ref:refs/heads/main"), "{hint}");
-        assert!(hint.contains("hoist trust check --role GitHubActionsHindsightDev"), "{hint}");
+        assert!(
+            text.contains("Not authorized to perform sts:AssumeRoleWithWebIdentity"),
+            "{text}"
+        );
+        let hint = err
+            .downcast_ref::<Failed>()
+            .and_then(|f| f.hint.clone())
+            .unwrap();
+        assert!(
+            hint.contains("repo:arshargithub/HindsightRoboMemSetup:ref:refs/heads/main"),
+            "{hint}"
+        );
+        assert!(
+            hint.contains("hoist trust check --role GitHubActionsHindsightDev"),
+            "{hint}"
+        );
     }
 
     #[test]
@@ -195,10 +237,25 @@ role = "GitHubActionsHindsightDev"
         let config = hoist_config::parse(CONFIG, "hoist.toml").unwrap();
         let env = config.environment("dev").unwrap();
         let role = "arn:aws:iam::123456789012:role/GitHubActionsHindsightDev";
-        let check = explain::preflight(&config, env, role, &claims("repo:arshargithub/HindsightRoboMemSetup:environment:dev"));
+        let check = explain::preflight(
+            &config,
+            env,
+            role,
+            &claims("repo:arshargithub/HindsightRoboMemSetup:environment:dev"),
+        );
         assert!(!check.decision.allowed());
         let (message, _hint) = check.explain(role);
-        assert!(message.contains("role expects sub: repo:arshargithub/HindsightRoboMemSetup:ref:refs/heads/main"), "{message}");
-        assert!(message.contains("this run has sub:  repo:arshargithub/HindsightRoboMemSetup:environment:dev"), "{message}");
+        assert!(
+            message.contains(
+                "role expects sub: repo:arshargithub/HindsightRoboMemSetup:ref:refs/heads/main"
+            ),
+            "{message}"
+        );
+        assert!(
+            message.contains(
+                "this run has sub:  repo:arshargithub/HindsightRoboMemSetup:environment:dev"
+            ),
+            "{message}"
+        );
     }
 }

@@ -9,7 +9,11 @@ use crate::gha;
 use crate::printer::Printer;
 
 /// Masks each secret part, then appends the four variables to `$GITHUB_ENV`.
-pub(crate) fn github_env(printer: &Printer, creds: &Credentials, region: &str) -> anyhow::Result<()> {
+pub(crate) fn github_env(
+    printer: &Printer,
+    creds: &Credentials,
+    region: &str,
+) -> anyhow::Result<()> {
     gha::add_mask(printer, creds.access_key_id());
     gha::add_mask(printer, creds.expose_secret_access_key());
     gha::add_mask(printer, creds.expose_session_token());
@@ -22,9 +26,11 @@ pub(crate) fn github_env(printer: &Printer, creds: &Credentials, region: &str) -
     for (name, value) in vars {
         let written = gha::set_env(name, value).with_context(|| format!("cannot export {name}"))?;
         if !written {
-            return Err(Failed::new("GITHUB_ENV is not set, so the credentials cannot reach later steps")
-                .hint("run hoist inside a GitHub Actions step, or pass --credential-process")
-                .into());
+            return Err(Failed::new(
+                "GITHUB_ENV is not set, so the credentials cannot reach later steps",
+            )
+            .hint("run hoist inside a GitHub Actions step, or pass --credential-process")
+            .into());
         }
     }
     printer.info("exported AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_REGION to $GITHUB_ENV");

@@ -12,7 +12,6 @@ use crate::env_vars;
 use crate::exit::{BadInput, Failed};
 use crate::gha;
 
-
 /// The GitHub event of this run, read from the runner's variables.
 pub(crate) fn github_event() -> GithubEvent {
     let payload = env_vars::get(env_vars::GITHUB_EVENT_PATH)
@@ -30,24 +29,35 @@ pub(crate) fn github_event() -> GithubEvent {
 /// # Errors
 /// `Failed` (exit 1) when the event deploys nowhere or `--env` contradicts it; `BadInput`
 /// (exit 2) for an unknown `--env`, or none outside Actions.
-pub(crate) fn choose_environment<'c>(config: &'c Config, flag: Option<&str>) -> anyhow::Result<&'c Environment> {
+pub(crate) fn choose_environment<'c>(
+    config: &'c Config,
+    flag: Option<&str>,
+) -> anyhow::Result<&'c Environment> {
     let named = |name: &str| {
         config.environment(name).ok_or_else(|| {
-            BadInput::new(format!("hoist.toml has no environment {name:?}"))
-                .hint(format!("choose one of: {}", config.environment_names().join(", ")))
+            BadInput::new(format!("hoist.toml has no environment {name:?}")).hint(format!(
+                "choose one of: {}",
+                config.environment_names().join(", ")
+            ))
         })
     };
     if !gha::in_actions() {
         let Some(name) = flag else {
-            return Err(BadInput::new("no environment given, and this is not a GitHub Actions run")
-                .hint(format!("pass --env with one of: {}", config.environment_names().join(", ")))
-                .into());
+            return Err(BadInput::new(
+                "no environment given, and this is not a GitHub Actions run",
+            )
+            .hint(format!(
+                "pass --env with one of: {}",
+                config.environment_names().join(", ")
+            ))
+            .into());
         };
         return Ok(named(name)?);
     }
     let event = github_event();
-    let env = hoist_config::resolve_environment(config, &event)
-        .map_err(|refusal| Failed::new(format!("refusing to deploy: {}", refusal.reason)).hint(refusal.hint))?;
+    let env = hoist_config::resolve_environment(config, &event).map_err(|refusal| {
+        Failed::new(format!("refusing to deploy: {}", refusal.reason)).hint(refusal.hint)
+    })?;
     if let Some(name) = flag {
         named(name)?;
         if name != env.name {
@@ -55,7 +65,9 @@ pub(crate) fn choose_environment<'c>(config: &'c Config, flag: Option<&str>) -> 
                 "refusing to deploy: --env {name} was given, but this {} run on {} deploys to {:?}",
                 event.event_name, event.git_ref, env.name
             ))
-            .hint(format!("drop --env, or run the workflow from what {name}'s trigger allows"))
+            .hint(format!(
+                "drop --env, or run the workflow from what {name}'s trigger allows"
+            ))
             .into());
         }
     }
@@ -74,21 +86,30 @@ pub(crate) fn account_id(config: &Config) -> anyhow::Result<String> {
 
 /// The role's ARN: `arn:aws:iam::ACCOUNT:role/ROLE`.
 pub(crate) fn role_arn(config: &Config, env: &Environment) -> anyhow::Result<String> {
-    Ok(format!("arn:aws:iam::{}:role/{}", account_id(config)?, env.role))
+    Ok(format!(
+        "arn:aws:iam::{}:role/{}",
+        account_id(config)?,
+        env.role
+    ))
 }
 
 /// The IAM OIDC provider's ARN in `account` for hoist.toml's issuer.
 pub(crate) fn provider_arn(config: &Config, role_arn: &str) -> String {
     let account = role_arn.split(':').nth(4).unwrap_or("*");
-    format!("arn:aws:iam::{account}:oidc-provider/{}", config.oidc.provider_host())
+    format!(
+        "arn:aws:iam::{account}:oidc-provider/{}",
+        config.oidc.provider_host()
+    )
 }
 
 /// The `sub` bootstrap writes into `env`'s trust policy.
 pub(crate) fn expected_subject(config: &Config, env: &Environment) -> String {
     let mut repo = GitHubRepo::new(&config.repository.owner, &config.repository.name);
-    if let (SubjectFormat::Id, Some(owner), Some(id)) =
-        (config.subject_format, config.repository.owner_id, config.repository.repository_id)
-    {
+    if let (SubjectFormat::Id, Some(owner), Some(id)) = (
+        config.subject_format,
+        config.repository.owner_id,
+        config.repository.repository_id,
+    ) {
         repo = repo.with_ids(owner, id);
     }
     format!("{}:{}", repo.subject_prefix(), env.trigger.subject_suffix())

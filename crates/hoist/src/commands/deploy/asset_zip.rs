@@ -28,12 +28,20 @@ fn files(dir: &Path) -> anyhow::Result<Vec<(String, PathBuf)>> {
         for entry in std::fs::read_dir(&path).map_err(|e| read_error(&path, &e))? {
             let entry = entry.map_err(|e| read_error(&path, &e))?;
             let name = entry.file_name().into_string().map_err(|n| {
-                BadInput::new(format!("asset file name {n:?} in {} is not UTF-8", path.display())).hint("rename the file, then run `cdk synth` again")
+                BadInput::new(format!(
+                    "asset file name {n:?} in {} is not UTF-8",
+                    path.display()
+                ))
+                .hint("rename the file, then run `cdk synth` again")
             })?;
             let child = entry.path();
             // `metadata` follows symlinks, as the CDK CLI's glob does.
             let meta = std::fs::metadata(&child).map_err(|e| read_error(&child, &e))?;
-            let inner = if prefix.is_empty() { name } else { format!("{prefix}/{name}") };
+            let inner = if prefix.is_empty() {
+                name
+            } else {
+                format!("{prefix}/{name}")
+            };
             if meta.is_dir() {
                 stack.push((child, inner, ancestors.clone()));
             } else {
@@ -46,7 +54,9 @@ fn files(dir: &Path) -> anyhow::Result<Vec<(String, PathBuf)>> {
 }
 
 fn read_error(path: &Path, e: &std::io::Error) -> anyhow::Error {
-    BadInput::new(format!("cannot read asset {}: {e}", path.display())).hint("run `cdk synth` first").into()
+    BadInput::new(format!("cannot read asset {}: {e}", path.display()))
+        .hint("run `cdk synth` first")
+        .into()
 }
 
 #[cfg(unix)]
@@ -65,9 +75,12 @@ fn executable(_: &Path) -> bool {
 pub(crate) fn zip_directory(dir: &Path) -> anyhow::Result<Vec<u8>> {
     let meta = std::fs::metadata(dir).map_err(|e| read_error(dir, &e))?;
     if !meta.is_dir() {
-        return Err(BadInput::new(format!("asset {} is packaged as \"zip\" but is not a directory", dir.display()))
-            .hint("run `cdk synth` again to rebuild cdk.out")
-            .into());
+        return Err(BadInput::new(format!(
+            "asset {} is packaged as \"zip\" but is not a directory",
+            dir.display()
+        ))
+        .hint("run `cdk synth` again to rebuild cdk.out")
+        .into());
     }
     let mut writer = ZipWriter::new(Cursor::new(Vec::new()));
     for (name, path) in files(dir)? {
@@ -77,10 +90,16 @@ pub(crate) fn zip_directory(dir: &Path) -> anyhow::Result<Vec<u8>> {
             .last_modified_time(DateTime::default())
             .unix_permissions(if executable(&path) { 0o755 } else { 0o644 })
             .large_file(body.len() as u64 >= u64::from(u32::MAX));
-        writer.start_file(name.as_str(), options).map_err(|e| anyhow::anyhow!("cannot zip asset {}: {e}", path.display()))?;
-        writer.write_all(&body).map_err(|e| anyhow::anyhow!("cannot zip asset {}: {e}", path.display()))?;
+        writer
+            .start_file(name.as_str(), options)
+            .map_err(|e| anyhow::anyhow!("cannot zip asset {}: {e}", path.display()))?;
+        writer
+            .write_all(&body)
+            .map_err(|e| anyhow::anyhow!("cannot zip asset {}: {e}", path.display()))?;
     }
-    let cursor = writer.finish().map_err(|e| anyhow::anyhow!("cannot zip asset {}: {e}", dir.display()))?;
+    let cursor = writer
+        .finish()
+        .map_err(|e| anyhow::anyhow!("cannot zip asset {}: {e}", dir.display()))?;
     Ok(cursor.into_inner())
 }
 
@@ -108,7 +127,12 @@ mod tests {
         }
     }
 
-    const FILES: &[(&str, &str)] = &[("index.py", "def handler(e, c): return 1\n"), ("lib/util.py", "X = 1\n"), (".env", "A=b\n"), ("a/z/deep.txt", "deep")];
+    const FILES: &[(&str, &str)] = &[
+        ("index.py", "def handler(e, c): return 1\n"),
+        ("lib/util.py", "X = 1\n"),
+        (".env", "A=b\n"),
+        ("a/z/deep.txt", "deep"),
+    ];
 
     #[test]
     fn same_directory_gives_same_bytes_and_holds_every_file_sorted() {
@@ -123,11 +147,20 @@ mod tests {
         reversed.reverse();
         std::thread::sleep(std::time::Duration::from_millis(2100));
         write(two.path(), &reversed);
-        assert_eq!(first, zip_directory(two.path()).unwrap(), "the bytes depend on the directory, not only its files");
+        assert_eq!(
+            first,
+            zip_directory(two.path()).unwrap(),
+            "the bytes depend on the directory, not only its files"
+        );
         assert_eq!(
             names(&first),
-            [(".env", "A=b\n"), ("a/z/deep.txt", "deep"), ("index.py", "def handler(e, c): return 1\n"), ("lib/util.py", "X = 1\n")]
-                .map(|(a, b)| (a.to_owned(), b.to_owned()))
+            [
+                (".env", "A=b\n"),
+                ("a/z/deep.txt", "deep"),
+                ("index.py", "def handler(e, c): return 1\n"),
+                ("lib/util.py", "X = 1\n")
+            ]
+            .map(|(a, b)| (a.to_owned(), b.to_owned()))
         );
     }
 
@@ -139,7 +172,11 @@ mod tests {
         write(dir.path(), &[("lib/util.py", "X = 2\n")]);
         let changed = zip_directory(dir.path()).unwrap();
         assert_ne!(before, changed);
-        std::fs::rename(dir.path().join("lib/util.py"), dir.path().join("lib/utils.py")).unwrap();
+        std::fs::rename(
+            dir.path().join("lib/util.py"),
+            dir.path().join("lib/utils.py"),
+        )
+        .unwrap();
         assert_ne!(changed, zip_directory(dir.path()).unwrap());
     }
 

@@ -28,48 +28,102 @@ pub(crate) struct Assembly {
 }
 
 fn read_json(path: &Path) -> anyhow::Result<Value> {
-    let text = std::fs::read_to_string(path).map_err(|e| BadInput::new(format!("cannot read {}: {e}", path.display())).hint("run `cdk synth` first"))?;
-    serde_json::from_str(&text).map_err(|e| BadInput::new(format!("{} is not JSON: {e}", path.display())).into())
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        BadInput::new(format!("cannot read {}: {e}", path.display())).hint("run `cdk synth` first")
+    })?;
+    serde_json::from_str(&text)
+        .map_err(|e| BadInput::new(format!("{} is not JSON: {e}", path.display())).into())
 }
 
 /// Reads the artifact of stack `stack` (by artifact id or `properties.stackName`).
 pub(crate) fn load(dir: &Path, stack: &str) -> anyhow::Result<Assembly> {
     let manifest = read_json(&dir.join("manifest.json"))?;
-    let artifacts = manifest.get("artifacts").and_then(Value::as_object).cloned().unwrap_or_default();
+    let artifacts = manifest
+        .get("artifacts")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
     let (id, artifact) = artifacts
         .iter()
         .find(|(id, a)| {
             a.get("type").and_then(Value::as_str) == Some("aws:cloudformation:stack")
-                && (id.as_str() == stack || a.pointer("/properties/stackName").and_then(Value::as_str) == Some(stack))
+                && (id.as_str() == stack
+                    || a.pointer("/properties/stackName").and_then(Value::as_str) == Some(stack))
         })
-        .ok_or_else(|| BadInput::new(format!("{}/manifest.json has no stack {stack}", dir.display())).hint("check `stack` in hoist.toml matches the CDK stack name, and run `cdk synth`"))?;
-    let template_file = artifact.pointer("/properties/templateFile").and_then(Value::as_str).unwrap_or_default();
-    let template = std::fs::read_to_string(dir.join(template_file)).map_err(|e| BadInput::new(format!("cannot read the template of {id}: {e}")))?;
+        .ok_or_else(|| {
+            BadInput::new(format!(
+                "{}/manifest.json has no stack {stack}",
+                dir.display()
+            ))
+            .hint("check `stack` in hoist.toml matches the CDK stack name, and run `cdk synth`")
+        })?;
+    let template_file = artifact
+        .pointer("/properties/templateFile")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let template = std::fs::read_to_string(dir.join(template_file))
+        .map_err(|e| BadInput::new(format!("cannot read the template of {id}: {e}")))?;
     let mut files = Vec::new();
-    let deps: Vec<&str> = artifact.get("dependencies").and_then(Value::as_array).map(|d| d.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+    let deps: Vec<&str> = artifact
+        .get("dependencies")
+        .and_then(Value::as_array)
+        .map(|d| d.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
     for dep in deps {
-        let Some(a) = artifacts.get(dep) else { continue };
+        let Some(a) = artifacts.get(dep) else {
+            continue;
+        };
         if a.get("type").and_then(Value::as_str) != Some("cdk:asset-manifest") {
             continue;
         }
-        let file = a.pointer("/properties/file").and_then(Value::as_str).unwrap_or_default();
+        let file = a
+            .pointer("/properties/file")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
         let assets = read_json(&dir.join(file))?;
-        for asset in assets.get("files").and_then(Value::as_object).map(|m| m.values().cloned().collect::<Vec<_>>()).unwrap_or_default() {
-            let source = dir.join(asset.pointer("/source/path").and_then(Value::as_str).unwrap_or_default());
-            let packaging = asset.pointer("/source/packaging").and_then(Value::as_str).unwrap_or("file").to_owned();
+        for asset in assets
+            .get("files")
+            .and_then(Value::as_object)
+            .map(|m| m.values().cloned().collect::<Vec<_>>())
+            .unwrap_or_default()
+        {
+            let source = dir.join(
+                asset
+                    .pointer("/source/path")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default(),
+            );
+            let packaging = asset
+                .pointer("/source/packaging")
+                .and_then(Value::as_str)
+                .unwrap_or("file")
+                .to_owned();
             let destinations = asset
                 .get("destinations")
                 .and_then(Value::as_object)
                 .map(|d| {
                     d.values()
-                        .filter_map(|x| Some((x.get("bucketName")?.as_str()?.to_owned(), x.get("objectKey")?.as_str()?.to_owned())))
+                        .filter_map(|x| {
+                            Some((
+                                x.get("bucketName")?.as_str()?.to_owned(),
+                                x.get("objectKey")?.as_str()?.to_owned(),
+                            ))
+                        })
                         .collect()
                 })
                 .unwrap_or_default();
-            files.push(FileAsset { source, packaging, destinations });
+            files.push(FileAsset {
+                source,
+                packaging,
+                destinations,
+            });
         }
     }
-    Ok(Assembly { template, parameters: BTreeMap::new(), files })
+    Ok(Assembly {
+        template,
+        parameters: BTreeMap::new(),
+        files,
+    })
 }
 
 /// The partition of `region` (`${AWS::Partition}` in an asset manifest).
@@ -84,7 +138,12 @@ fn partition(region: &str) -> &'static str {
 }
 
 /// Uploads the file assets (a `"zip"` asset is a directory, zipped first) the stack's template refers to.
-pub(crate) async fn publish_assets(aws: &hoist_aws::Aws, assembly: &Assembly, config: &hoist_config::Config, printer: &Printer) -> anyhow::Result<()> {
+pub(crate) async fn publish_assets(
+    aws: &hoist_aws::Aws,
+    assembly: &Assembly,
+    config: &hoist_config::Config,
+    printer: &Printer,
+) -> anyhow::Result<()> {
     if assembly.files.is_empty() {
         return Ok(());
     }
@@ -94,7 +153,9 @@ pub(crate) async fn publish_assets(aws: &hoist_aws::Aws, assembly: &Assembly, co
     let partition = partition(&region);
     for asset in &assembly.files {
         let body = match asset.packaging.as_str() {
-            "file" => std::fs::read(&asset.source).map_err(|e| BadInput::new(format!("cannot read asset {}: {e}", asset.source.display())))?,
+            "file" => std::fs::read(&asset.source).map_err(|e| {
+                BadInput::new(format!("cannot read asset {}: {e}", asset.source.display()))
+            })?,
             "zip" => super::asset_zip::zip_directory(&asset.source)?,
             other => {
                 return Err(Failed::new(format!(
@@ -106,10 +167,21 @@ pub(crate) async fn publish_assets(aws: &hoist_aws::Aws, assembly: &Assembly, co
             }
         };
         for (bucket, key) in &asset.destinations {
-            let resolve = |s: &str| s.replace("${AWS::AccountId}", &account).replace("${AWS::Region}", &region).replace("${AWS::Partition}", partition);
+            let resolve = |s: &str| {
+                s.replace("${AWS::AccountId}", &account)
+                    .replace("${AWS::Region}", &region)
+                    .replace("${AWS::Partition}", partition)
+            };
             let (bucket, key) = (resolve(bucket), resolve(key));
             let uploaded = s3.put_if_absent(&bucket, &key, body.clone()).await?;
-            printer.info(&format!("asset s3://{bucket}/{key}: {}", if uploaded { "uploaded" } else { "already there" }));
+            printer.info(&format!(
+                "asset s3://{bucket}/{key}: {}",
+                if uploaded {
+                    "uploaded"
+                } else {
+                    "already there"
+                }
+            ));
         }
     }
     Ok(())

@@ -70,8 +70,14 @@ pub(crate) fn split_words(line: &str) -> Result<Vec<String>, String> {
 }
 
 /// Runs the deploy command with `apply`; without it, prints what would run.
-pub(crate) async fn run(command: &str, dir: &std::path::Path, apply: bool, printer: &Printer) -> anyhow::Result<&'static str> {
-    let words = split_words(command).map_err(|e| BadInput::new(format!("cannot split the deploy command {command:?}: {e}")))?;
+pub(crate) async fn run(
+    command: &str,
+    dir: &std::path::Path,
+    apply: bool,
+    printer: &Printer,
+) -> anyhow::Result<&'static str> {
+    let words = split_words(command)
+        .map_err(|e| BadInput::new(format!("cannot split the deploy command {command:?}: {e}")))?;
     let Some((program, args)) = words.split_first() else {
         return Err(BadInput::new("the deploy command is empty").into());
     };
@@ -89,7 +95,10 @@ pub(crate) async fn run(command: &str, dir: &std::path::Path, apply: bool, print
         .stdout(std::process::Stdio::from(std::io::stderr()))
         .status()
         .await
-        .map_err(|e| Failed::new(format!("cannot start {program}: {e}")).hint("check the command in hoist.toml's `command` is installed on the runner"))?;
+        .map_err(|e| {
+            Failed::new(format!("cannot start {program}: {e}"))
+                .hint("check the command in hoist.toml's `command` is installed on the runner")
+        })?;
     if !status.success() {
         return Err(Failed::new(format!("the deploy command failed ({status}): {command}")).into());
     }
@@ -102,9 +111,18 @@ mod tests {
 
     #[test]
     fn splits_like_a_shell_without_interpreting() {
-        assert_eq!(split_words("npx aws-cdk deploy HindsightDevStack").unwrap(), ["npx", "aws-cdk", "deploy", "HindsightDevStack"]);
-        assert_eq!(split_words(r#"a 'b c' "d \"e\"" f\ g"#).unwrap(), ["a", "b c", "d \"e\"", "f g"]);
-        assert_eq!(split_words("echo $HOME; rm -rf /").unwrap(), ["echo", "$HOME;", "rm", "-rf", "/"]);
+        assert_eq!(
+            split_words("npx aws-cdk deploy HindsightDevStack").unwrap(),
+            ["npx", "aws-cdk", "deploy", "HindsightDevStack"]
+        );
+        assert_eq!(
+            split_words(r#"a 'b c' "d \"e\"" f\ g"#).unwrap(),
+            ["a", "b c", "d \"e\"", "f g"]
+        );
+        assert_eq!(
+            split_words("echo $HOME; rm -rf /").unwrap(),
+            ["echo", "$HOME;", "rm", "-rf", "/"]
+        );
         assert_eq!(split_words("''").unwrap(), [""]);
         assert!(split_words("'open").is_err());
     }

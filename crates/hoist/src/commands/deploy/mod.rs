@@ -29,16 +29,32 @@ use crate::settings::Settings;
 
 use super::credentials::target;
 
-
-pub(crate) async fn run(settings: &Settings, args: DeployArgs, printer: &Printer) -> anyhow::Result<ExitStatus> {
-    let DeployArgs { env, apply, skip_stack, outputs_file, wait_timeout } = args;
+pub(crate) async fn run(
+    settings: &Settings,
+    args: DeployArgs,
+    printer: &Printer,
+) -> anyhow::Result<ExitStatus> {
+    let DeployArgs {
+        env,
+        apply,
+        skip_stack,
+        outputs_file,
+        wait_timeout,
+    } = args;
     let config = settings.load_config()?;
     let environment = target::choose_environment(&config, env.as_deref())?;
     let timeout = Duration::from_secs(wait_timeout.unwrap_or(environment.wait_timeout));
     // Before any AWS call: a bad secret value changes nothing.
     let pending = secrets::read_and_check(environment)?;
-    let base = settings.config_path.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf);
-    let base = if base.as_os_str().is_empty() { PathBuf::from(".") } else { base };
+    let base = settings
+        .config_path
+        .parent()
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    let base = if base.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        base
+    };
 
     let aws = settings.aws(Some(&config)).await;
     let cfn = Cfn::new(&aws);
@@ -52,14 +68,21 @@ pub(crate) async fn run(settings: &Settings, args: DeployArgs, printer: &Printer
         }
         (Some(source @ (DeploySource::Template(_) | DeploySource::CdkOut(_))), false) => {
             let name = environment.stack.as_deref().ok_or_else(|| {
-                BadInput::new(format!("environment {} has a template but no stack name", environment.name))
-                    .hint(format!("add `stack = \"NAME\"` under [environments.{}]", environment.name))
+                BadInput::new(format!(
+                    "environment {} has a template but no stack name",
+                    environment.name
+                ))
+                .hint(format!(
+                    "add `stack = \"NAME\"` under [environments.{}]",
+                    environment.name
+                ))
             })?;
             let (body, parameters) = match source {
                 DeploySource::Template(path) => {
                     let path = base.join(path);
-                    let body = std::fs::read_to_string(&path)
-                        .map_err(|e| BadInput::new(format!("cannot read the template {}: {e}", path.display())))?;
+                    let body = std::fs::read_to_string(&path).map_err(|e| {
+                        BadInput::new(format!("cannot read the template {}: {e}", path.display()))
+                    })?;
                     (body, environment.parameters.clone())
                 }
                 DeploySource::CdkOut(dir) => {
@@ -73,7 +96,8 @@ pub(crate) async fn run(settings: &Settings, args: DeployArgs, printer: &Printer
                 }
                 DeploySource::Command(_) => unreachable!("matched above"),
             };
-            let stack = stack::deploy(&cfn, name, &body, &parameters, apply, timeout, printer).await?;
+            let stack =
+                stack::deploy(&cfn, name, &body, &parameters, apply, timeout, printer).await?;
             let planned = stack.result == "planned";
             report.stack = Some(stack);
             if planned {
@@ -87,9 +111,12 @@ pub(crate) async fn run(settings: &Settings, args: DeployArgs, printer: &Printer
     // 2. Outputs, read after the stack finished.
     let Some(stack_name) = environment.stack.as_deref() else {
         if !pending.is_empty() || !environment.services.is_empty() {
-            return Err(BadInput::new(format!("environment {} syncs secrets or redeploys services but names no stack", environment.name))
-                .hint("add `stack = \"NAME\"`: the secret ARNs and service names come from its outputs")
-                .into());
+            return Err(BadInput::new(format!(
+                "environment {} syncs secrets or redeploys services but names no stack",
+                environment.name
+            ))
+            .hint("add `stack = \"NAME\"`: the secret ARNs and service names come from its outputs")
+            .into());
         }
         report.finish(printer)?;
         return Ok(ExitStatus::Success);
@@ -134,7 +161,9 @@ pub(crate) async fn run(settings: &Settings, args: DeployArgs, printer: &Printer
             }
         } else {
             for (cluster, service) in &targets {
-                printer.out(&format!("would force a new deployment of {service} (cluster {cluster})"));
+                printer.out(&format!(
+                    "would force a new deployment of {service} (cluster {cluster})"
+                ));
             }
         }
     }
@@ -150,20 +179,31 @@ async fn read_outputs(cfn: &Cfn, stack: &str) -> anyhow::Result<BTreeMap<String,
             .into());
     };
     if !hoist_aws::cfn::is_terminal(&found.status) {
-        return Err(Failed::new(format!("stack {stack} is {}: outputs are only final once it has finished", found.status))
-            .hint("wait for the stack operation to finish, then run `hoist deploy --skip-stack --apply`")
-            .into());
+        return Err(Failed::new(format!(
+            "stack {stack} is {}: outputs are only final once it has finished",
+            found.status
+        ))
+        .hint(
+            "wait for the stack operation to finish, then run `hoist deploy --skip-stack --apply`",
+        )
+        .into());
     }
     Ok(found.outputs)
 }
 
 fn plan_rest(env: &hoist_config::Environment, printer: &Printer) {
     for s in &env.secrets {
-        printer.out(&format!("would sync {} into the secret named by output {}", s.env, s.output));
+        printer.out(&format!(
+            "would sync {} into the secret named by output {}",
+            s.env, s.output
+        ));
     }
     if env.redeploy != Redeploy::Never {
         for s in &env.services {
-            printer.out(&format!("would redeploy the ECS service named by outputs {}/{}", s.cluster_output, s.service_output));
+            printer.out(&format!(
+                "would redeploy the ECS service named by outputs {}/{}",
+                s.cluster_output, s.service_output
+            ));
         }
     }
 }

@@ -43,8 +43,12 @@ pub(crate) fn read_and_check(env: &Environment) -> anyhow::Result<Vec<Pending<'_
                 .into());
         }
         if let Some(pattern) = &spec.pattern {
-            let re = regex::Regex::new(&format!("^(?:{pattern})$"))
-                .map_err(|e| BadInput::new(format!("the pattern of secret {} is not a regular expression: {e}", spec.env)))?;
+            let re = regex::Regex::new(&format!("^(?:{pattern})$")).map_err(|e| {
+                BadInput::new(format!(
+                    "the pattern of secret {} is not a regular expression: {e}",
+                    spec.env
+                ))
+            })?;
             if !re.is_match(&value) {
                 return Err(BadInput::new(format!(
                     "the value of {} does not match its pattern {pattern} (value not shown); nothing was changed",
@@ -54,7 +58,10 @@ pub(crate) fn read_and_check(env: &Environment) -> anyhow::Result<Vec<Pending<'_
                 .into());
             }
         }
-        out.push(Pending { spec, value: SecretValue::new(value) });
+        out.push(Pending {
+            spec,
+            value: SecretValue::new(value),
+        });
     }
     Ok(out)
 }
@@ -70,22 +77,34 @@ pub(crate) async fn sync(
 ) -> anyhow::Result<Vec<Synced>> {
     let mut results = Vec::new();
     for p in pending {
-        let arn = outputs.get(&p.spec.output).ok_or_else(|| missing_output(stack, &p.spec.output, outputs))?;
-        let not_found = |e: SecretsError| match e {
+        let arn = outputs
+            .get(&p.spec.output)
+            .ok_or_else(|| missing_output(stack, &p.spec.output, outputs))?;
+        let not_found = |e: SecretsError| {
+            match e {
             SecretsError::NotFound { secret_id } => anyhow::Error::from(
                 Failed::new(format!("Secret not found: {secret_id} (from output {} of stack {stack})", p.spec.output))
                     .hint("the output names a secret that does not exist: the stack did not finish creating it, or the output points at another secret; check `aws cloudformation describe-stacks`"),
             ),
             other => anyhow::Error::from(other),
+        }
         };
         let (result, changed) = if apply {
-            match client.put_if_changed(arn, &p.value).await.map_err(not_found)? {
+            match client
+                .put_if_changed(arn, &p.value)
+                .await
+                .map_err(not_found)?
+            {
                 PutOutcome::Unchanged => ("unchanged", false),
                 PutOutcome::Updated { .. } => ("updated", true),
             }
         } else {
             let current = client.current(arn).await.map_err(not_found)?;
-            if current.as_ref() == Some(&p.value) { ("unchanged", false) } else { ("would update", true) }
+            if current.as_ref() == Some(&p.value) {
+                ("unchanged", false)
+            } else {
+                ("would update", true)
+            }
         };
         results.push(Synced {
             env: p.spec.env.clone(),
@@ -99,8 +118,16 @@ pub(crate) async fn sync(
 }
 
 /// The guide's "Secret not found": the output that should name the secret is not there.
-pub(crate) fn missing_output(stack: &str, output: &str, outputs: &BTreeMap<String, String>) -> anyhow::Error {
-    let have = if outputs.is_empty() { "none".to_owned() } else { outputs.keys().cloned().collect::<Vec<_>>().join(", ") };
+pub(crate) fn missing_output(
+    stack: &str,
+    output: &str,
+    outputs: &BTreeMap<String, String>,
+) -> anyhow::Error {
+    let have = if outputs.is_empty() {
+        "none".to_owned()
+    } else {
+        outputs.keys().cloned().collect::<Vec<_>>().join(", ")
+    };
     Failed::new(format!("Secret not found: stack {stack} has no output {output} (its outputs: {have})"))
         .hint(format!(
             "outputs exist only once the stack has finished: check the stack deployed successfully, and that the template declares an output named {output} (hoist.toml names it)"

@@ -25,7 +25,11 @@ pub(crate) struct Redeployed {
 }
 
 /// The cluster and service names of `refs`, from the stack outputs.
-pub(crate) fn resolve(refs: &[ServiceRef], outputs: &BTreeMap<String, String>, stack: &str) -> anyhow::Result<Vec<(String, String)>> {
+pub(crate) fn resolve(
+    refs: &[ServiceRef],
+    outputs: &BTreeMap<String, String>,
+    stack: &str,
+) -> anyhow::Result<Vec<(String, String)>> {
     refs.iter()
         .map(|r| {
             let get = |key: &str| {
@@ -40,12 +44,18 @@ pub(crate) fn resolve(refs: &[ServiceRef], outputs: &BTreeMap<String, String>, s
 }
 
 /// Forces a new deployment of each service.
-pub(crate) async fn force(ecs: &Ecs, services: &[(String, String)], printer: &Printer) -> anyhow::Result<Vec<Redeployed>> {
+pub(crate) async fn force(
+    ecs: &Ecs,
+    services: &[(String, String)],
+    printer: &Printer,
+) -> anyhow::Result<Vec<Redeployed>> {
     let mut out = Vec::new();
     for (cluster, service) in services {
         let before = ecs.describe(cluster, service).await?;
         let id = ecs.force_new_deployment(cluster, service).await?;
-        printer.info(&format!("{service}: new deployment {id} started (cluster {cluster})"));
+        printer.info(&format!(
+            "{service}: new deployment {id} started (cluster {cluster})"
+        ));
         out.push(Redeployed {
             cluster: cluster.clone(),
             service: service.clone(),
@@ -62,12 +72,20 @@ pub(crate) async fn force(ecs: &Ecs, services: &[(String, String)], printer: &Pr
 
 /// Waits until every deployment completed or failed, or `timeout` passes. On failure or
 /// timeout, prints the stopped tasks' reasons and returns an error.
-pub(crate) async fn wait(ecs: &Ecs, deployments: &mut [Redeployed], timeout: Duration, printer: &Printer) -> anyhow::Result<()> {
+pub(crate) async fn wait(
+    ecs: &Ecs,
+    deployments: &mut [Redeployed],
+    timeout: Duration,
+    printer: &Printer,
+) -> anyhow::Result<()> {
     let deadline = tokio::time::Instant::now() + timeout;
     let mut delay = Duration::from_millis(200);
     let mut last: BTreeMap<String, String> = BTreeMap::new();
     loop {
-        for d in deployments.iter_mut().filter(|d| d.rollout == "in progress") {
+        for d in deployments
+            .iter_mut()
+            .filter(|d| d.rollout == "in progress")
+        {
             let state: ServiceState = ecs.describe(&d.cluster, &d.service).await?;
             d.running = state.running;
             d.desired = state.desired;
@@ -79,7 +97,10 @@ pub(crate) async fn wait(ecs: &Ecs, deployments: &mut [Redeployed], timeout: Dur
                 }
                 Rollout::InProgress => {}
             }
-            let line = format!("{}: {}/{} tasks running, pending {} ({})", d.service, state.running, state.desired, state.pending, d.rollout);
+            let line = format!(
+                "{}: {}/{} tasks running, pending {} ({})",
+                d.service, state.running, state.desired, state.pending, d.rollout
+            );
             if last.get(&d.service) != Some(&line) {
                 printer.info(&line);
                 last.insert(d.service.clone(), line);
@@ -92,7 +113,10 @@ pub(crate) async fn wait(ecs: &Ecs, deployments: &mut [Redeployed], timeout: Dur
         }
         let timed_out = tokio::time::Instant::now() >= deadline;
         if !pending || timed_out {
-            for d in deployments.iter_mut().filter(|d| d.rollout == "in progress") {
+            for d in deployments
+                .iter_mut()
+                .filter(|d| d.rollout == "in progress")
+            {
                 d.rollout = "timed out".into();
             }
             return Err(report_failure(ecs, deployments, timeout, printer).await);
@@ -102,19 +126,39 @@ pub(crate) async fn wait(ecs: &Ecs, deployments: &mut [Redeployed], timeout: Dur
     }
 }
 
-async fn report_failure(ecs: &Ecs, deployments: &[Redeployed], timeout: Duration, printer: &Printer) -> anyhow::Error {
+async fn report_failure(
+    ecs: &Ecs,
+    deployments: &[Redeployed],
+    timeout: Duration,
+    printer: &Printer,
+) -> anyhow::Error {
     let mut lines = Vec::new();
     for d in deployments.iter().filter(|d| d.rollout != "completed") {
         let why = match d.rollout.as_str() {
-            "timed out" => format!("not complete after {}s ({}/{} running)", timeout.as_secs(), d.running, d.desired),
+            "timed out" => format!(
+                "not complete after {}s ({}/{} running)",
+                timeout.as_secs(),
+                d.running,
+                d.desired
+            ),
             _ => d.reason.clone().unwrap_or_else(|| "failed".into()),
         };
-        lines.push(format!("{}: deployment {} {}: {why}", d.service, d.deployment, d.rollout));
+        lines.push(format!(
+            "{}: deployment {} {}: {why}",
+            d.service, d.deployment, d.rollout
+        ));
         match ecs.stopped_tasks(&d.cluster, &d.service, 5).await {
-            Ok(tasks) if tasks.is_empty() => printer.info(&format!("{}: no stopped tasks", d.service)),
+            Ok(tasks) if tasks.is_empty() => {
+                printer.info(&format!("{}: no stopped tasks", d.service))
+            }
             Ok(tasks) => {
                 for t in tasks {
-                    let task = t.task_arn.rsplit('/').next().unwrap_or(&t.task_arn).to_owned();
+                    let task = t
+                        .task_arn
+                        .rsplit('/')
+                        .next()
+                        .unwrap_or(&t.task_arn)
+                        .to_owned();
                     printer.info(&format!(
                         "{}: stopped task {task}: {}",
                         d.service,
@@ -129,7 +173,10 @@ async fn report_failure(ecs: &Ecs, deployments: &[Redeployed], timeout: Duration
                     }
                 }
             }
-            Err(e) => printer.warn(&format!("cannot list the stopped tasks of {}: {e}", d.service)),
+            Err(e) => printer.warn(&format!(
+                "cannot list the stopped tasks of {}: {e}",
+                d.service
+            )),
         }
     }
     Failed::new(format!("the new ECS deployment did not complete:\n  {}", lines.join("\n  ")))

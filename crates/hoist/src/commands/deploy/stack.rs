@@ -4,7 +4,10 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use hoist_aws::AwsError;
-use hoist_aws::cfn::{Cfn, Change, ChangeSetOutcome, ChangeSetRequest, StackEvent, first_failure, is_failed, is_terminal};
+use hoist_aws::cfn::{
+    Cfn, Change, ChangeSetOutcome, ChangeSetRequest, StackEvent, first_failure, is_failed,
+    is_terminal,
+};
 
 use crate::exit::Failed;
 use crate::printer::Printer;
@@ -73,14 +76,28 @@ pub(crate) async fn deploy(
     let kind = if create { "CREATE" } else { "UPDATE" };
     let change_set_name = format!("hoist-{}", unix_millis());
     let id = cfn
-        .create_change_set(&ChangeSetRequest { stack_name: name, change_set_name: &change_set_name, template_body: body, parameters, create })
+        .create_change_set(&ChangeSetRequest {
+            stack_name: name,
+            change_set_name: &change_set_name,
+            template_body: body,
+            parameters,
+            create,
+        })
         .await?;
-    printer.info(&format!("change set {change_set_name} ({kind}) for stack {name}"));
+    printer.info(&format!(
+        "change set {change_set_name} ({kind}) for stack {name}"
+    ));
     let changes = match cfn.wait_change_set(&id, timeout).await? {
         ChangeSetOutcome::NoChanges => {
             let _ = cfn.delete_change_set(&id).await;
             printer.info(&format!("stack {name}: no changes"));
-            return Ok(StackReport { name: name.to_owned(), result: "no changes".into(), change_set_type: Some(kind), changes: vec![], status: existing.map(|s| s.status) });
+            return Ok(StackReport {
+                name: name.to_owned(),
+                result: "no changes".into(),
+                change_set_type: Some(kind),
+                changes: vec![],
+                status: existing.map(|s| s.status),
+            });
         }
         ChangeSetOutcome::Failed(reason) => {
             return Err(Failed::new(format!("the change set for stack {name} could not be created: {reason}"))
@@ -98,16 +115,33 @@ pub(crate) async fn deploy(
             cfn.delete_stack(name).await?;
         }
         printer.info("plan only: change set deleted, nothing changed (pass --apply to execute it)");
-        return Ok(StackReport { name: name.to_owned(), result: "planned".into(), change_set_type: Some(kind), changes: rows, status: existing.map(|s| s.status) });
+        return Ok(StackReport {
+            name: name.to_owned(),
+            result: "planned".into(),
+            change_set_type: Some(kind),
+            changes: rows,
+            status: existing.map(|s| s.status),
+        });
     }
-    let last_seen = if create { None } else { cfn.events_since(name, None).await?.first().map(|e| e.event_id.clone()) };
+    let last_seen = if create {
+        None
+    } else {
+        cfn.events_since(name, None)
+            .await?
+            .first()
+            .map(|e| e.event_id.clone())
+    };
     if let Err(err) = cfn.execute_change_set(&id).await {
         return Err(execute_refused(cfn, name, err).await);
     }
     let status = follow(cfn, name, last_seen, timeout, printer).await?;
     Ok(StackReport {
         name: name.to_owned(),
-        result: if create { "created".into() } else { "updated".into() },
+        result: if create {
+            "created".into()
+        } else {
+            "updated".into()
+        },
         change_set_type: Some(kind),
         changes: rows,
         status: Some(status),
@@ -116,9 +150,22 @@ pub(crate) async fn deploy(
 
 fn print_changes(printer: &Printer, stack: &str, rows: &[ChangeRow]) {
     printer.out(&format!("Change set for {stack}: {} change(s)", rows.len()));
-    let w = rows.iter().map(|r| r.logical_id.len()).max().unwrap_or(8).max(8);
-    let t = rows.iter().map(|r| r.resource_type.len()).max().unwrap_or(4).max(4);
-    printer.out(&format!("  {:<9} {:<w$} {:<t$} {}", "ACTION", "RESOURCE", "TYPE", "REPLACEMENT"));
+    let w = rows
+        .iter()
+        .map(|r| r.logical_id.len())
+        .max()
+        .unwrap_or(8)
+        .max(8);
+    let t = rows
+        .iter()
+        .map(|r| r.resource_type.len())
+        .max()
+        .unwrap_or(4)
+        .max(4);
+    printer.out(&format!(
+        "  {:<9} {:<w$} {:<t$} {}",
+        "ACTION", "RESOURCE", "TYPE", "REPLACEMENT"
+    ));
     for r in rows {
         let sign = match r.action.as_str() {
             "Add" => "+ add",
@@ -126,18 +173,31 @@ fn print_changes(printer: &Printer, stack: &str, rows: &[ChangeRow]) {
             "Modify" => "~ modify",
             other => other,
         };
-        printer.out(&format!("  {sign:<9} {:<w$} {:<t$} {}", r.logical_id, r.resource_type, r.replacement));
+        printer.out(&format!(
+            "  {sign:<9} {:<w$} {:<t$} {}",
+            r.logical_id, r.resource_type, r.replacement
+        ));
     }
 }
 
 /// `ExecuteChangeSet` itself failed (some CloudFormation implementations answer resource
 /// errors here instead of in events): report the API error and where the stack stands.
 async fn execute_refused(cfn: &Cfn, name: &str, err: AwsError) -> anyhow::Error {
-    let status = cfn.describe_stack(name).await.ok().flatten().map_or_else(|| "unknown".to_owned(), |s| s.status);
-    let failed = cfn.events_since(name, None).await.ok().and_then(|ev| first_failure(&ev).cloned());
-    let resource = failed
-        .as_ref()
-        .map_or_else(|| "not named by CloudFormation's answer".to_owned(), |f| format!("{} ({})", f.logical_id, f.resource_type));
+    let status = cfn
+        .describe_stack(name)
+        .await
+        .ok()
+        .flatten()
+        .map_or_else(|| "unknown".to_owned(), |s| s.status);
+    let failed = cfn
+        .events_since(name, None)
+        .await
+        .ok()
+        .and_then(|ev| first_failure(&ev).cloned());
+    let resource = failed.as_ref().map_or_else(
+        || "not named by CloudFormation's answer".to_owned(),
+        |f| format!("{} ({})", f.logical_id, f.resource_type),
+    );
     Failed::new(format!(
         "stack {name} failed: CloudFormation refused the change set: {err}\n  failed resource: {resource}\n  stack status: {status}"
     ))
@@ -147,7 +207,13 @@ async fn execute_refused(cfn: &Cfn, name: &str, err: AwsError) -> anyhow::Error 
 
 /// Streams events until the stack settles; a failed or rolled-back stack is an error naming
 /// the first failed resource and its reason.
-async fn follow(cfn: &Cfn, name: &str, mut last_seen: Option<String>, timeout: Duration, printer: &Printer) -> anyhow::Result<String> {
+async fn follow(
+    cfn: &Cfn,
+    name: &str,
+    mut last_seen: Option<String>,
+    timeout: Duration,
+    printer: &Printer,
+) -> anyhow::Result<String> {
     let deadline = tokio::time::Instant::now() + timeout;
     let mut operation: Vec<StackEvent> = Vec::new();
     let mut delay = Duration::from_millis(100);
@@ -163,16 +229,35 @@ async fn follow(cfn: &Cfn, name: &str, mut last_seen: Option<String>, timeout: D
                 e.logical_id,
                 e.resource_type,
                 e.status,
-                e.reason.as_deref().map(|r| format!(" — {r}")).unwrap_or_default()
+                e.reason
+                    .as_deref()
+                    .map(|r| format!(" — {r}"))
+                    .unwrap_or_default()
             ));
         }
         operation.splice(0..0, fresh);
-        let stack = cfn.describe_stack(name).await?.ok_or_else(|| Failed::new(format!("stack {name} disappeared while deploying")))?;
+        let stack = cfn
+            .describe_stack(name)
+            .await?
+            .ok_or_else(|| Failed::new(format!("stack {name} disappeared while deploying")))?;
         if is_terminal(&stack.status) {
             if is_failed(&stack.status) {
                 let (resource, reason) = first_failure(&operation).map_or_else(
-                    || ("unknown".to_owned(), stack.status_reason.clone().unwrap_or_else(|| "no reason given".into())),
-                    |f| (format!("{} ({})", f.logical_id, f.resource_type), f.reason.clone().unwrap_or_default()),
+                    || {
+                        (
+                            "unknown".to_owned(),
+                            stack
+                                .status_reason
+                                .clone()
+                                .unwrap_or_else(|| "no reason given".into()),
+                        )
+                    },
+                    |f| {
+                        (
+                            format!("{} ({})", f.logical_id, f.resource_type),
+                            f.reason.clone().unwrap_or_default(),
+                        )
+                    },
                 );
                 return Err(Failed::new(format!(
                     "stack {name} failed: {resource}: {reason}\n  rollback state: {}",
@@ -195,7 +280,9 @@ async fn follow(cfn: &Cfn, name: &str, mut last_seen: Option<String>, timeout: D
 }
 
 fn unix_millis() -> u128 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis())
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis())
 }
 
 #[cfg(test)]
@@ -211,8 +298,14 @@ mod tests {
             resource_type: "AWS::EC2::SecurityGroup".into(),
             replacement: repl.map(Into::into),
         };
-        assert_eq!(ChangeRow::from(&c("Modify", Some("True"))).replacement, "yes");
-        assert_eq!(ChangeRow::from(&c("Modify", Some("False"))).replacement, "no");
+        assert_eq!(
+            ChangeRow::from(&c("Modify", Some("True"))).replacement,
+            "yes"
+        );
+        assert_eq!(
+            ChangeRow::from(&c("Modify", Some("False"))).replacement,
+            "no"
+        );
         assert_eq!(ChangeRow::from(&c("Add", None)).replacement, "-");
     }
 }

@@ -37,21 +37,52 @@ impl Report {
         if let Some(s) = &self.stack {
             let detail = match s.result.as_str() {
                 "no changes" => "no changes".to_owned(),
-                _ => format!("{} change(s){}", s.changes.len(), s.status.as_deref().map(|x| format!(", {x}")).unwrap_or_default()),
+                _ => format!(
+                    "{} change(s){}",
+                    s.changes.len(),
+                    s.status
+                        .as_deref()
+                        .map(|x| format!(", {x}"))
+                        .unwrap_or_default()
+                ),
             };
-            rows.push(vec!["stack".into(), s.name.clone(), s.result.clone(), detail]);
+            rows.push(vec![
+                "stack".into(),
+                s.name.clone(),
+                s.result.clone(),
+                detail,
+            ]);
         }
         if let Some(c) = &self.command {
-            rows.push(vec!["command".into(), "deploy command".into(), c.clone(), String::new()]);
+            rows.push(vec![
+                "command".into(),
+                "deploy command".into(),
+                c.clone(),
+                String::new(),
+            ]);
         }
         if !self.outputs.is_empty() {
-            rows.push(vec!["outputs".into(), format!("{} output(s)", self.outputs.len()), "read".into(), String::new()]);
+            rows.push(vec![
+                "outputs".into(),
+                format!("{} output(s)", self.outputs.len()),
+                "read".into(),
+                String::new(),
+            ]);
         }
         for s in &self.secrets {
-            rows.push(vec!["secret".into(), format!("{} → {}", s.env, s.output), s.result.into(), s.secret_arn.clone()]);
+            rows.push(vec![
+                "secret".into(),
+                format!("{} → {}", s.env, s.output),
+                s.result.into(),
+                s.secret_arn.clone(),
+            ]);
         }
         for d in &self.services {
-            let ids = format!("{} → {}", d.previous_deployment.as_deref().unwrap_or("-"), d.deployment);
+            let ids = format!(
+                "{} → {}",
+                d.previous_deployment.as_deref().unwrap_or("-"),
+                d.deployment
+            );
             rows.push(vec![
                 "service".into(),
                 d.service.clone(),
@@ -69,12 +100,30 @@ impl Report {
             printer.json_value(&serde_json::to_value(self)?);
         } else {
             let headers = ["PART", "NAME", "RESULT", "DETAIL"];
-            let widths: Vec<usize> =
-                (0..4).map(|i| rows.iter().map(|r| r[i].chars().count()).chain([headers[i].len()]).max().unwrap_or(0)).collect();
+            let widths: Vec<usize> = (0..4)
+                .map(|i| {
+                    rows.iter()
+                        .map(|r| r[i].chars().count())
+                        .chain([headers[i].len()])
+                        .max()
+                        .unwrap_or(0)
+                })
+                .collect();
             let line = |cells: &[String]| {
-                cells.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect::<Vec<_>>().join("  ").trim_end().to_owned()
+                cells
+                    .iter()
+                    .zip(&widths)
+                    .map(|(c, w)| format!("{c:<w$}"))
+                    .collect::<Vec<_>>()
+                    .join("  ")
+                    .trim_end()
+                    .to_owned()
             };
-            printer.out(&format!("Deploy summary ({}{})", self.environment, if self.applied { "" } else { ", plan only" }));
+            printer.out(&format!(
+                "Deploy summary ({}{})",
+                self.environment,
+                if self.applied { "" } else { ", plan only" }
+            ));
             printer.out(&line(&headers.map(str::to_owned)));
             for r in &rows {
                 printer.out(&line(r));

@@ -26,16 +26,29 @@ impl Status {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Fix {
     /// Add `audience` to the provider's client ids (`AddClientIDToOpenIDConnectProvider`).
-    AddProviderAudience { provider_arn: String, audience: String },
+    AddProviderAudience {
+        provider_arn: String,
+        audience: String,
+    },
     /// Replace the role's trust policy with the one hoist.toml implies.
     UpdateTrust { role: String, document: String },
     /// Write the value of local environment variable `env` into the secret, then force a new
     /// deployment of each `(cluster, service)` so its tasks read it.
-    PutSecret { secret_id: String, env: String, redeploy: Vec<(String, String)> },
+    PutSecret {
+        secret_id: String,
+        env: String,
+        redeploy: Vec<(String, String)>,
+    },
     /// Allow TCP `port` into `group_id` from `source_group_id`.
-    AuthorizeIngress { group_id: String, port: i32, source_group_id: String },
+    AuthorizeIngress {
+        group_id: String,
+        port: i32,
+        source_group_id: String,
+    },
     /// `CREATE EXTENSION IF NOT EXISTS vector` on the database.
-    CreateVectorExtension { database_url: crate::commands::doctor::checks::pgvector::DatabaseUrl },
+    CreateVectorExtension {
+        database_url: crate::commands::doctor::checks::pgvector::DatabaseUrl,
+    },
     /// Only a person can do this: the command(s) to run.
     Manual(String),
 }
@@ -49,13 +62,22 @@ impl Fix {
     /// The fix in words, with the equivalent command.
     pub(crate) fn describe(&self) -> String {
         match self {
-            Self::AddProviderAudience { provider_arn, audience } => format!(
+            Self::AddProviderAudience {
+                provider_arn,
+                audience,
+            } => format!(
                 "add audience {audience}: `aws iam add-client-id-to-open-id-connect-provider --open-id-connect-provider-arn {provider_arn} --client-id {audience}`"
             ),
             Self::UpdateTrust { role, .. } => {
-                format!("write the trust policy hoist.toml implies: `hoist bootstrap --apply` (or `aws iam update-assume-role-policy --role-name {role} --policy-document file://trust.json`)")
+                format!(
+                    "write the trust policy hoist.toml implies: `hoist bootstrap --apply` (or `aws iam update-assume-role-policy --role-name {role} --policy-document file://trust.json`)"
+                )
             }
-            Self::PutSecret { secret_id, env, redeploy } => {
+            Self::PutSecret {
+                secret_id,
+                env,
+                redeploy,
+            } => {
                 let mut text = format!(
                     "store ${env} in it: `aws secretsmanager put-secret-value --secret-id {secret_id} --secret-string \"${env}\"` (or `hoist deploy --skip-stack` with {env} set)"
                 );
@@ -64,10 +86,17 @@ impl Fix {
                 }
                 text
             }
-            Self::AuthorizeIngress { group_id, port, source_group_id } => format!(
+            Self::AuthorizeIngress {
+                group_id,
+                port,
+                source_group_id,
+            } => format!(
                 "`aws ec2 authorize-security-group-ingress --group-id {group_id} --protocol tcp --port {port} --source-group {source_group_id}`"
             ),
-            Self::CreateVectorExtension { .. } => "connect to the database and run `CREATE EXTENSION IF NOT EXISTS vector;`".to_owned(),
+            Self::CreateVectorExtension { .. } => {
+                "connect to the database and run `CREATE EXTENSION IF NOT EXISTS vector;`"
+                    .to_owned()
+            }
             Self::Manual(cmd) => cmd.clone(),
         }
     }
@@ -88,7 +117,13 @@ pub(crate) struct CheckResult {
 
 impl CheckResult {
     pub(crate) fn new(name: impl Into<String>, status: Status, summary: impl Into<String>) -> Self {
-        Self { name: name.into(), status, summary: summary.into(), evidence: Vec::new(), fix: None }
+        Self {
+            name: name.into(),
+            status,
+            summary: summary.into(),
+            evidence: Vec::new(),
+            fix: None,
+        }
     }
     pub(crate) fn ok(name: impl Into<String>, summary: impl Into<String>) -> Self {
         Self::new(name, Status::Ok, summary)

@@ -13,10 +13,18 @@ use hoist_aws::cfn::StackResource;
 pub(crate) enum StackState {
     /// The environment names no stack.
     NoStack,
-    Missing { name: String },
-    Found { outputs: BTreeMap<String, String>, resources: Vec<StackResource> },
+    Missing {
+        name: String,
+    },
+    Found {
+        outputs: BTreeMap<String, String>,
+        resources: Vec<StackResource>,
+    },
     /// Could not be read.
-    Error { name: String, error: String },
+    Error {
+        name: String,
+        error: String,
+    },
 }
 
 impl StackState {
@@ -45,19 +53,38 @@ pub(crate) struct Ctx<'a> {
 
 impl Ctx<'_> {
     pub(crate) fn provider_arn(&self) -> Option<String> {
-        self.account_id.as_ref().map(|a| format!("arn:aws:iam::{a}:oidc-provider/{}", self.config.oidc.provider_host()))
+        self.account_id.as_ref().map(|a| {
+            format!(
+                "arn:aws:iam::{a}:oidc-provider/{}",
+                self.config.oidc.provider_host()
+            )
+        })
     }
 
     pub(crate) async fn stack(&self, env: &Environment) -> StackState {
-        let Some(name) = env.stack.clone() else { return StackState::NoStack };
+        let Some(name) = env.stack.clone() else {
+            return StackState::NoStack;
+        };
         let cfn = hoist_aws::cfn::Cfn::new(&self.aws);
         match cfn.describe_stack(&name).await {
             Ok(None) => StackState::Missing { name },
-            Ok(Some(stack)) => match hoist_aws::cfn::Cfn::new(&self.aws).stack_resources(&name).await {
-                Ok(resources) => StackState::Found { outputs: stack.outputs, resources },
-                Err(e) => StackState::Error { name, error: e.to_string() },
+            Ok(Some(stack)) => match hoist_aws::cfn::Cfn::new(&self.aws)
+                .stack_resources(&name)
+                .await
+            {
+                Ok(resources) => StackState::Found {
+                    outputs: stack.outputs,
+                    resources,
+                },
+                Err(e) => StackState::Error {
+                    name,
+                    error: e.to_string(),
+                },
             },
-            Err(e) => StackState::Error { name, error: e.to_string() },
+            Err(e) => StackState::Error {
+                name,
+                error: e.to_string(),
+            },
         }
     }
 }

@@ -17,9 +17,17 @@ use crate::settings::Settings;
 use check::{CheckResult, Fix, Status};
 use context::Ctx;
 
-async fn run_checks(ctx: &Ctx<'_>, env_filter: Option<&str>, config_dir: &std::path::Path) -> Vec<CheckResult> {
-    let envs: Vec<&hoist_config::Environment> =
-        ctx.config.environments.iter().filter(|e| env_filter.is_none_or(|f| f == e.name)).collect();
+async fn run_checks(
+    ctx: &Ctx<'_>,
+    env_filter: Option<&str>,
+    config_dir: &std::path::Path,
+) -> Vec<CheckResult> {
+    let envs: Vec<&hoist_config::Environment> = ctx
+        .config
+        .environments
+        .iter()
+        .filter(|e| env_filter.is_none_or(|f| f == e.name))
+        .collect();
     let mut out = vec![checks::identity::provider(ctx).await];
     for env in &envs {
         out.push(checks::identity::role_trust(ctx, env).await);
@@ -40,7 +48,12 @@ async fn run_checks(ctx: &Ctx<'_>, env_filter: Option<&str>, config_dir: &std::p
 
 fn render(printer: &Printer, results: &[CheckResult]) {
     for r in results {
-        printer.out(&format!("{:<5} {}: {}", r.status.label(), r.name, r.summary));
+        printer.out(&format!(
+            "{:<5} {}: {}",
+            r.status.label(),
+            r.name,
+            r.summary
+        ));
         if r.status >= Status::Warn {
             for e in &r.evidence {
                 for line in e.lines() {
@@ -48,18 +61,31 @@ fn render(printer: &Printer, results: &[CheckResult]) {
                 }
             }
             if let Some(f) = &r.fix {
-                printer.out(&format!("      fix{}: {}", if f.automatic() { " (--fix)" } else { "" }, f.describe()));
+                printer.out(&format!(
+                    "      fix{}: {}",
+                    if f.automatic() { " (--fix)" } else { "" },
+                    f.describe()
+                ));
             }
         }
     }
     let count = |s: Status| results.iter().filter(|r| r.status == s).count();
-    printer.out(&format!("{} ok, {} warn, {} fail, {} skipped", count(Status::Ok), count(Status::Warn), count(Status::Fail), count(Status::Skip)));
+    printer.out(&format!(
+        "{} ok, {} warn, {} fail, {} skipped",
+        count(Status::Ok),
+        count(Status::Warn),
+        count(Status::Fail),
+        count(Status::Skip)
+    ));
 }
 
 /// Applies one fix; `Err` says why it could not be made.
 async fn apply(ctx: &Ctx<'_>, fix: &Fix) -> Result<String, String> {
     match fix {
-        Fix::AddProviderAudience { provider_arn, audience } => hoist_aws::iam::Iam::new(&ctx.aws)
+        Fix::AddProviderAudience {
+            provider_arn,
+            audience,
+        } => hoist_aws::iam::Iam::new(&ctx.aws)
             .add_client_id_to_oidc_provider(provider_arn, audience)
             .await
             .map(|()| format!("added audience {audience} to {provider_arn}"))
@@ -69,58 +95,118 @@ async fn apply(ctx: &Ctx<'_>, fix: &Fix) -> Result<String, String> {
             .await
             .map(|()| format!("wrote the trust policy of {role}"))
             .map_err(|e| e.to_string()),
-        Fix::PutSecret { secret_id, env, redeploy } => {
+        Fix::PutSecret {
+            secret_id,
+            env,
+            redeploy,
+        } => {
             let Some(value) = crate::env_vars::get(env) else {
-                return Err(format!("{env} is not set here: export it (never on the command line) and run --fix again"));
+                return Err(format!(
+                    "{env} is not set here: export it (never on the command line) and run --fix again"
+                ));
             };
             let value = hoist_aws::secrets::SecretValue::new(value);
-            hoist_aws::secrets::Secrets::new(&ctx.aws).put_if_changed(secret_id, &value).await.map_err(|e| e.to_string())?;
+            hoist_aws::secrets::Secrets::new(&ctx.aws)
+                .put_if_changed(secret_id, &value)
+                .await
+                .map_err(|e| e.to_string())?;
             let mut done = format!("stored ${env} in {secret_id}");
             let ecs = hoist_aws::ecs::Ecs::new(&ctx.aws);
             for (cluster, service) in redeploy {
-                let id = ecs.force_new_deployment(cluster, service).await.map_err(|e| format!("{done}, but redeploying {service} failed: {e}"))?;
-                done.push_str(&format!("; new deployment {id} of {service} so its tasks read it"));
+                let id = ecs
+                    .force_new_deployment(cluster, service)
+                    .await
+                    .map_err(|e| format!("{done}, but redeploying {service} failed: {e}"))?;
+                done.push_str(&format!(
+                    "; new deployment {id} of {service} so its tasks read it"
+                ));
             }
             Ok(done)
         }
-        Fix::AuthorizeIngress { group_id, port, source_group_id } => hoist_aws::ec2::authorize_tcp_from_group(&ctx.aws, group_id, *port, source_group_id)
+        Fix::AuthorizeIngress {
+            group_id,
+            port,
+            source_group_id,
+        } => hoist_aws::ec2::authorize_tcp_from_group(&ctx.aws, group_id, *port, source_group_id)
             .await
             .map(|()| format!("{group_id} now allows tcp/{port} from {source_group_id}"))
             .map_err(|e| e.to_string()),
-        Fix::CreateVectorExtension { database_url } => checks::pgvector::enable(database_url)
-            .await
-            .map(|()| format!("CREATE EXTENSION IF NOT EXISTS vector on {}", database_url.display())),
+        Fix::CreateVectorExtension { database_url } => {
+            checks::pgvector::enable(database_url).await.map(|()| {
+                format!(
+                    "CREATE EXTENSION IF NOT EXISTS vector on {}",
+                    database_url.display()
+                )
+            })
+        }
         Fix::Manual(_) => Err("only a person can do this".into()),
     }
 }
 
-pub(crate) async fn run(settings: &Settings, args: DoctorArgs, printer: &Printer) -> anyhow::Result<ExitStatus> {
-    let DoctorArgs { env, fix, database_url, users } = args;
+pub(crate) async fn run(
+    settings: &Settings,
+    args: DoctorArgs,
+    printer: &Printer,
+) -> anyhow::Result<ExitStatus> {
+    let DoctorArgs {
+        env,
+        fix,
+        database_url,
+        users,
+    } = args;
     let config = settings.load_config()?;
     if let Some(e) = &env
         && config.environment(e).is_none()
     {
-        return Err(BadInput::new(format!("hoist.toml has no environment {e:?}")).hint(format!("choose one of: {}", config.environment_names().join(", "))).into());
+        return Err(
+            BadInput::new(format!("hoist.toml has no environment {e:?}"))
+                .hint(format!(
+                    "choose one of: {}",
+                    config.environment_names().join(", ")
+                ))
+                .into(),
+        );
     }
-    let config_dir = settings.config_path.parent().map(std::path::Path::to_path_buf).unwrap_or_default();
+    let config_dir = settings
+        .config_path
+        .parent()
+        .map(std::path::Path::to_path_buf)
+        .unwrap_or_default();
     let aws = settings.aws(Some(&config)).await;
     let account_id = match &config.aws.account_id {
         Some(a) => Some(a.clone()),
-        None => hoist_aws::sts::Sts::new(&aws).caller_identity().await.ok().map(|c| c.account),
+        None => hoist_aws::sts::Sts::new(&aws)
+            .caller_identity()
+            .await
+            .ok()
+            .map(|c| c.account),
     };
-    let ctx = Ctx { config: &config, aws, account_id, database_url, users };
+    let ctx = Ctx {
+        config: &config,
+        aws,
+        account_id,
+        database_url,
+        users,
+    };
     let mut results = run_checks(&ctx, env.as_deref(), &config_dir).await;
     let mut applied = Vec::new();
     if fix {
-        let fixes: Vec<(String, Fix)> =
-            results.iter().filter(|r| r.status == Status::Fail || r.status == Status::Warn).filter_map(|r| r.fix.clone().map(|f| (r.name.clone(), f))).collect();
+        let fixes: Vec<(String, Fix)> = results
+            .iter()
+            .filter(|r| r.status == Status::Fail || r.status == Status::Warn)
+            .filter_map(|r| r.fix.clone().map(|f| (r.name.clone(), f)))
+            .collect();
         render(printer, &results);
         if fixes.is_empty() {
             printer.out("nothing to fix");
         } else {
             printer.out("plan:");
             for (name, f) in &fixes {
-                printer.out(&format!("  {} {name}: {}", if f.automatic() { "apply " } else { "manual" }, f.describe()));
+                printer.out(&format!(
+                    "  {} {name}: {}",
+                    if f.automatic() { "apply " } else { "manual" },
+                    f.describe()
+                ));
             }
             for (name, f) in fixes.iter().filter(|(_, f)| f.automatic()) {
                 let outcome = apply(&ctx, f).await;
@@ -143,5 +229,9 @@ pub(crate) async fn run(settings: &Settings, args: DoctorArgs, printer: &Printer
             "fixes": applied,
         }));
     }
-    Ok(if failed { ExitStatus::Failure } else { ExitStatus::Success })
+    Ok(if failed {
+        ExitStatus::Failure
+    } else {
+        ExitStatus::Success
+    })
 }

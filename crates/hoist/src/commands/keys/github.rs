@@ -12,6 +12,7 @@ pub(crate) fn github_client(purpose: &str) -> anyhow::Result<GithubClient> {
         BadInput::new(format!("GITHUB_TOKEN is not set: {purpose} needs the GitHub API"))
             .hint("export GITHUB_TOKEN=$(gh auth token)   # a token with \"Secrets: Read and write\" on the repository")
     })?;
-    let url = env_vars::get(env_vars::GITHUB_API_URL).unwrap_or_else(|| hoist_github::DEFAULT_API_URL.to_owned());
+    let url = env_vars::get(env_vars::GITHUB_API_URL)
+        .unwrap_or_else(|| hoist_github::DEFAULT_API_URL.to_owned());
     Ok(GithubClient::new(&url, GithubToken::new(token))?)
 }

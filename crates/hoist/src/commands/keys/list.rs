@@ -10,11 +10,17 @@ use crate::settings::Settings;
 
 use super::{DEFAULT_MAX_AGE_DAYS, ago, now_secs};
 
-pub(crate) async fn list(settings: &Settings, args: KeysArgs, printer: &Printer) -> anyhow::Result<ExitStatus> {
+pub(crate) async fn list(
+    settings: &Settings,
+    args: KeysArgs,
+    printer: &Printer,
+) -> anyhow::Result<ExitStatus> {
     let KeysArgs { user, apply: _ } = args;
     // hoist.toml is optional here: a team on keys may not have one yet.
     let config = settings.load_config().ok();
-    let max_age = config.as_ref().map_or(DEFAULT_MAX_AGE_DAYS, |c| c.access_key_max_age_days);
+    let max_age = config
+        .as_ref()
+        .map_or(DEFAULT_MAX_AGE_DAYS, |c| c.access_key_max_age_days);
     let aws = settings.aws(config.as_ref()).await;
     if hoist_aws::iam_keys::user_arn(&aws, &user).await?.is_none() {
         return Err(Failed::new(format!("IAM user {user} does not exist"))
@@ -27,7 +33,10 @@ pub(crate) async fn list(settings: &Settings, args: KeysArgs, printer: &Printer)
     if keys.is_empty() {
         printer.out(&format!("{user} has no access keys"));
     } else {
-        printer.out(&format!("{:<22} {:<8} {:>9}  LAST USED", "ACCESS KEY ID", "STATUS", "AGE"));
+        printer.out(&format!(
+            "{:<22} {:<8} {:>9}  LAST USED",
+            "ACCESS KEY ID", "STATUS", "AGE"
+        ));
     }
     for k in &keys {
         let age = k.age_days(now);
@@ -42,7 +51,11 @@ pub(crate) async fn list(settings: &Settings, args: KeysArgs, printer: &Printer)
             k.access_key_id,
             if k.active { "Active" } else { "Inactive" },
             age.map_or_else(|| "?".to_owned(), |a| format!("{a} days")),
-            if old { format!("  ← older than {max_age} days: `hoist keys rotate --user {user} --apply`") } else { String::new() },
+            if old {
+                format!("  ← older than {max_age} days: `hoist keys rotate --user {user} --apply`")
+            } else {
+                String::new()
+            },
         ));
         rows.push(json!({
             "access_key_id": k.access_key_id,

@@ -12,7 +12,11 @@ use crate::settings::Settings;
 
 use super::{KEY_ID_SECRET, KEY_SECRET_SECRET, github_client};
 
-pub(crate) async fn migrate(settings: &Settings, args: KeysArgs, printer: &Printer) -> anyhow::Result<ExitStatus> {
+pub(crate) async fn migrate(
+    settings: &Settings,
+    args: KeysArgs,
+    printer: &Printer,
+) -> anyhow::Result<ExitStatus> {
     let KeysArgs { user, apply } = args;
     let config = settings.load_config()?;
     let Some(images) = &config.images else {
@@ -28,40 +32,58 @@ pub(crate) async fn migrate(settings: &Settings, args: KeysArgs, printer: &Print
     let aws = settings.aws(Some(&config)).await;
     let iam = hoist_aws::iam::Iam::new(&aws);
     let Some(role) = iam.get_role(push_role).await? else {
-        return Err(Failed::new(format!("the image-push role {push_role} does not exist yet"))
-            .hint("create it with `hoist bootstrap --apply`, then migrate")
-            .into());
+        return Err(Failed::new(format!(
+            "the image-push role {push_role} does not exist yet"
+        ))
+        .hint("create it with `hoist bootstrap --apply`, then migrate")
+        .into());
     };
     let keys = hoist_aws::iam_keys::list_access_keys(&aws, &user).await?;
     let repo = config.repository.full_name();
     let root = std::path::Path::new(".");
-    let files: Vec<generate::Generated> =
-        generate::files(&config).into_iter().filter(|f| f.path.ends_with(generate::IMAGES_FILE)).collect();
+    let files: Vec<generate::Generated> = generate::files(&config)
+        .into_iter()
+        .filter(|f| f.path.ends_with(generate::IMAGES_FILE))
+        .collect();
     let mut diffs = Vec::new();
     for f in &files {
         let (state, diff) = workflow::compare(root, f)?;
         diffs.push((f.path.clone(), state, diff));
     }
 
-    printer.out(&format!("Plan: move {repo}'s image pushes from {user}'s access keys to the OIDC role {}", role.arn));
+    printer.out(&format!(
+        "Plan: move {repo}'s image pushes from {user}'s access keys to the OIDC role {}",
+        role.arn
+    ));
     for (path, state, diff) in &diffs {
         match state {
-            workflow::FileState::UpToDate => printer.out(&format!("  1. {path} already assumes {push_role}")),
-            workflow::FileState::Missing => printer.out(&format!("  1. write {path} (assumes {push_role} through OIDC)")),
+            workflow::FileState::UpToDate => {
+                printer.out(&format!("  1. {path} already assumes {push_role}"))
+            }
+            workflow::FileState::Missing => printer.out(&format!(
+                "  1. write {path} (assumes {push_role} through OIDC)"
+            )),
             workflow::FileState::Differs => {
-                printer.out(&format!("  1. rewrite {path} to assume {push_role} through OIDC:"));
+                printer.out(&format!(
+                    "  1. rewrite {path} to assume {push_role} through OIDC:"
+                ));
                 if let Some(d) = diff {
                     printer.out(d.trim_end());
                 }
             }
         }
     }
-    printer.out(&format!("  2. delete the GitHub secrets {KEY_ID_SECRET} and {KEY_SECRET_SECRET} of {repo}"));
+    printer.out(&format!(
+        "  2. delete the GitHub secrets {KEY_ID_SECRET} and {KEY_SECRET_SECRET} of {repo}"
+    ));
     if keys.is_empty() {
         printer.out(&format!("  3. {user} has no access keys left to delete"));
     }
     for k in &keys {
-        printer.out(&format!("  3. deactivate and delete {} of {user}", k.access_key_id));
+        printer.out(&format!(
+            "  3. deactivate and delete {} of {user}",
+            k.access_key_id
+        ));
     }
     if !apply {
         printer.out(&format!("Apply with: hoist keys migrate --user {user} --apply (commit the workflow before the keys go)"));
@@ -73,7 +95,12 @@ pub(crate) async fn migrate(settings: &Settings, args: KeysArgs, printer: &Print
     let github = github_client("deleting the key secrets")?;
     workflow::write_all(root, &files)?;
     printer.info("wrote the images workflow");
-    let existing: Vec<String> = github.list_secrets(&repo).await?.into_iter().map(|s| s.name).collect();
+    let existing: Vec<String> = github
+        .list_secrets(&repo)
+        .await?
+        .into_iter()
+        .map(|s| s.name)
+        .collect();
     for name in [KEY_ID_SECRET, KEY_SECRET_SECRET] {
         if existing.iter().any(|n| n == name) {
             github.delete_secret(&repo, name).await?;
@@ -85,7 +112,9 @@ pub(crate) async fn migrate(settings: &Settings, args: KeysArgs, printer: &Print
         hoist_aws::iam_keys::delete_access_key(&aws, &user, &k.access_key_id).await?;
         printer.info(&format!("deactivated and deleted {}", k.access_key_id));
     }
-    printer.out(&format!("{repo} now pushes images with {push_role}; {user} has no access keys"));
+    printer.out(&format!(
+        "{repo} now pushes images with {push_role}; {user} has no access keys"
+    ));
     if printer.json() {
         printer.json_value(&json!({"user": user, "role": role.arn, "apply": true, "deleted_keys": keys.iter().map(|k| &k.access_key_id).collect::<Vec<_>>()}));
     }

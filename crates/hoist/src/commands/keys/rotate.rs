@@ -54,13 +54,19 @@ fn quota_refusal(user: &str, keys: &[AccessKey]) -> Failed {
     f
 }
 
-pub(crate) async fn rotate(settings: &Settings, args: KeysArgs, printer: &Printer) -> anyhow::Result<ExitStatus> {
+pub(crate) async fn rotate(
+    settings: &Settings,
+    args: KeysArgs,
+    printer: &Printer,
+) -> anyhow::Result<ExitStatus> {
     let KeysArgs { user, apply } = args;
     let config = settings.load_config().ok();
     let repo = repository(config.as_ref())?;
     let aws = settings.aws(config.as_ref()).await;
     let Some(user_arn) = iam_keys::user_arn(&aws, &user).await? else {
-        return Err(Failed::new(format!("IAM user {user} does not exist")).hint("check the name with `aws iam list-users`").into());
+        return Err(Failed::new(format!("IAM user {user} does not exist"))
+            .hint("check the name with `aws iam list-users`")
+            .into());
     };
     let keys = iam_keys::list_access_keys(&aws, &user).await?;
     if keys.len() >= 2 {
@@ -69,16 +75,29 @@ pub(crate) async fn rotate(settings: &Settings, args: KeysArgs, printer: &Printe
     let old = keys.first().cloned();
     let old_line = old.as_ref().map_or_else(
         || "(the user has no key now: nothing to retire)".to_owned(),
-        |k| format!("deactivate and delete {} (created {})", k.access_key_id, ago(k.created, now_secs())),
+        |k| {
+            format!(
+                "deactivate and delete {} (created {})",
+                k.access_key_id,
+                ago(k.created, now_secs())
+            )
+        },
     );
     if !apply {
-        printer.out(&format!("Plan: rotate the access key of {user} ({user_arn})"));
+        printer.out(&format!(
+            "Plan: rotate the access key of {user} ({user_arn})"
+        ));
         printer.out("  1. create a new access key");
-        printer.out(&format!("  2. store it in the GitHub secrets {KEY_ID_SECRET} and {KEY_SECRET_SECRET} of {repo}"));
+        printer.out(&format!(
+            "  2. store it in the GitHub secrets {KEY_ID_SECRET} and {KEY_SECRET_SECRET} of {repo}"
+        ));
         printer.out("  3. verify it: sts:GetCallerIdentity signed with the new key must answer this user's ARN");
         printer.out(&format!("  4. {old_line}"));
-        printer.out("If a step before 4 fails, the new key is deleted and the old one stays active.");
-        printer.out(&format!("Apply with: hoist keys rotate --user {user} --apply"));
+        printer
+            .out("If a step before 4 fails, the new key is deleted and the old one stays active.");
+        printer.out(&format!(
+            "Apply with: hoist keys rotate --user {user} --apply"
+        ));
         if printer.json() {
             printer.json_value(&json!({"user": user, "repository": repo, "apply": false, "old_key": old.as_ref().map(|k| &k.access_key_id)}));
         }
@@ -92,7 +111,9 @@ pub(crate) async fn rotate(settings: &Settings, args: KeysArgs, printer: &Printe
     if let Err(err) = switch(&aws, &github, &repo, &user_arn, &new, old.as_ref(), printer).await {
         // Before the switch: take the new key away again; the old one was never touched.
         let cleanup = iam_keys::delete_access_key(&aws, &user, &new.access_key_id).await;
-        let kept = old.as_ref().map_or_else(String::new, |k| format!("; {} is still active", k.access_key_id));
+        let kept = old.as_ref().map_or_else(String::new, |k| {
+            format!("; {} is still active", k.access_key_id)
+        });
         return Err(match cleanup {
             Ok(()) => err.context(format!("rotation stopped: the new key {} was deleted{kept}", new.access_key_id)),
             Err(e) => err.context(format!(
@@ -138,23 +159,49 @@ async fn switch(
     if arn != user_arn {
         return Err(Failed::new(format!("the new key answers as {arn}, not as {user_arn}")).into());
     }
-    printer.info(&format!("verified {}: sts:GetCallerIdentity answers {arn}", new.access_key_id));
+    printer.info(&format!(
+        "verified {}: sts:GetCallerIdentity answers {arn}",
+        new.access_key_id
+    ));
     let key = github.public_key(repo).await?;
-    github.put_secret_with_key(repo, &key, KEY_ID_SECRET, &SecretValue::new(new.access_key_id.clone())).await?;
+    github
+        .put_secret_with_key(
+            repo,
+            &key,
+            KEY_ID_SECRET,
+            &SecretValue::new(new.access_key_id.clone()),
+        )
+        .await?;
     let secret = SecretValue::new(new.secret_access_key.expose().to_owned());
-    if let Err(err) = github.put_secret_with_key(repo, &key, KEY_SECRET_SECRET, &secret).await {
+    if let Err(err) = github
+        .put_secret_with_key(repo, &key, KEY_SECRET_SECRET, &secret)
+        .await
+    {
         // Put the id back so the workflow keeps the old, working pair.
         let restored = match old {
-            Some(k) => github.put_secret_with_key(repo, &key, KEY_ID_SECRET, &SecretValue::new(k.access_key_id.clone())).await.map(|_| ()),
+            Some(k) => github
+                .put_secret_with_key(
+                    repo,
+                    &key,
+                    KEY_ID_SECRET,
+                    &SecretValue::new(k.access_key_id.clone()),
+                )
+                .await
+                .map(|_| ()),
             None => github.delete_secret(repo, KEY_ID_SECRET).await,
         };
-        let err = anyhow::Error::new(err).context(format!("storing {KEY_SECRET_SECRET} in {repo} failed"));
+        let err = anyhow::Error::new(err)
+            .context(format!("storing {KEY_SECRET_SECRET} in {repo} failed"));
         return Err(match restored {
             Ok(()) => err.context(format!("{KEY_ID_SECRET} was put back to the old key id")),
-            Err(e) => err.context(format!("putting {KEY_ID_SECRET} back failed too ({e}): set it to the old key id by hand")),
+            Err(e) => err.context(format!(
+                "putting {KEY_ID_SECRET} back failed too ({e}): set it to the old key id by hand"
+            )),
         });
     }
-    printer.info(&format!("stored {KEY_ID_SECRET} and {KEY_SECRET_SECRET} in {repo}"));
+    printer.info(&format!(
+        "stored {KEY_ID_SECRET} and {KEY_SECRET_SECRET} in {repo}"
+    ));
     Ok(())
 }
 

@@ -42,7 +42,10 @@ pub(crate) enum Plan {
     /// Every tag already points at this content: nothing is sent.
     Skip,
     /// Same content as the reference tag: its manifest is PUT under `names`, no blobs.
-    Retag { remote: Box<RemoteManifest>, names: Vec<String> },
+    Retag {
+        remote: Box<RemoteManifest>,
+        names: Vec<String>,
+    },
     /// New content: missing blobs are sent, then `names` are pointed at it, in order.
     Push { names: Vec<String> },
 }
@@ -71,7 +74,9 @@ pub(crate) async fn decide(
         if let Some(m) = m
             && !content.contains_key(&m.digest)
         {
-            let pm = platform_manifest(&ctx.client, repo, m).await.map_err(|e| registry_fail(ctx, e))?;
+            let pm = platform_manifest(&ctx.client, repo, m)
+                .await
+                .map_err(|e| registry_fail(ctx, e))?;
             content.insert(m.digest.clone(), pm);
         }
     }
@@ -81,20 +86,30 @@ pub(crate) async fn decide(
             && !hoist_registry::compare(&local, content.get(&m.digest)).unchanged()
         {
             r.not_reproducible = true;
-            let config = content.get(&m.digest).map_or("?", |pm| pm.config.digest.short());
+            let config = content
+                .get(&m.digest)
+                .map_or("?", |pm| pm.config.digest.short());
             explain.push(format!("warning: {service}: build not reproducible: tag {} (same commit) already holds other content (config {config})", t.name));
         }
     }
     r.comparison = Some(comparison.clone());
     r.tags = ctx.tags.iter().map(|t| t.name.clone()).collect();
 
-    let unchanged = comparison.unchanged().then(|| reference.expect("unchanged implies a reference").remote.clone());
+    let unchanged = comparison.unchanged().then(|| {
+        reference
+            .expect("unchanged implies a reference")
+            .remote
+            .clone()
+    });
     let moves = |t: &(Tag, Option<RemoteManifest>)| match (&t.1, &unchanged) {
         (None, _) => true,
         (Some(m), Some(remote)) => m.digest != remote.digest,
-        (Some(m), None) => !content.get(&m.digest).is_some_and(|pm| identity.is(&m.digest, pm)),
+        (Some(m), None) => !content
+            .get(&m.digest)
+            .is_some_and(|pm| identity.is(&m.digest, pm)),
     };
-    let to_move: Vec<&(Tag, Option<RemoteManifest>)> = current.tags.iter().filter(|t| moves(t)).collect();
+    let to_move: Vec<&(Tag, Option<RemoteManifest>)> =
+        current.tags.iter().filter(|t| moves(t)).collect();
     r.manifest_digest = match (&unchanged, identity) {
         (Some(remote), _) => Some(remote.digest.clone()),
         (None, Identity::Ready(i)) => Some(i.digest()),
@@ -105,7 +120,11 @@ pub(crate) async fn decide(
     // when an existing tag is about to move (IMMUTABLE tags refuse that).
     let moves_existing = to_move.iter().find(|(_, m)| m.is_some()).map(|(t, _)| t);
     if !current.any_tag() || moves_existing.is_some() {
-        let (repository, created) = ctx.control.ensure_repository(&ctx.images, repo).await.map_err(|f| (f.message, f.hint))?;
+        let (repository, created) = ctx
+            .control
+            .ensure_repository(&ctx.images, repo)
+            .await
+            .map_err(|f| (f.message, f.hint))?;
         r.repository_created = created;
         if let (true, Some(t)) = (repository.immutable_tags, moves_existing) {
             return Err(immutable(repo, t));
@@ -114,7 +133,10 @@ pub(crate) async fn decide(
     let names: Vec<String> = to_move.iter().map(|(t, _)| t.name.clone()).collect();
     Ok(match unchanged {
         Some(_) if names.is_empty() => Plan::Skip,
-        Some(remote) => Plan::Retag { remote: Box::new(remote), names },
+        Some(remote) => Plan::Retag {
+            remote: Box::new(remote),
+            names,
+        },
         None => Plan::Push { names },
     })
 }
@@ -122,16 +144,29 @@ pub(crate) async fn decide(
 /// ECR refuses to move a tag of an IMMUTABLE repository: say so before sending anything.
 fn immutable(repo: &str, t: &Tag) -> Fail {
     (
-        format!("repository {repo:?} has IMMUTABLE tags and tag {:?} already points at other content; ECR would refuse the push", t.name),
+        format!(
+            "repository {repo:?} has IMMUTABLE tags and tag {:?} already points at other content; ECR would refuse the push",
+            t.name
+        ),
         Some(format!(
             "push only SHA tags (tags = [\"{{sha}}\"] in [images]) from reproducible builds, or make the tags mutable: `aws ecr put-image-tag-mutability --repository-name {repo} --image-tag-mutability MUTABLE`"
         )),
     )
 }
 
-fn explain_line(service: &str, identity: &Identity<'_>, current: &Current, cmp: &Comparison) -> String {
+fn explain_line(
+    service: &str,
+    identity: &Identity<'_>,
+    current: &Current,
+    cmp: &Comparison,
+) -> String {
     let Some(reference) = &current.reference else {
-        let tag = current.tags.iter().find(|(t, _)| !t.is_sha).or_else(|| current.tags.first()).map_or("latest", |(t, _)| t.name.as_str());
+        let tag = current
+            .tags
+            .iter()
+            .find(|(t, _)| !t.is_sha)
+            .or_else(|| current.tags.first())
+            .map_or("latest", |(t, _)| t.name.as_str());
         return format!("{service}: no `{tag}` in the repository: push");
     };
     let remote = &reference.remote;
@@ -145,11 +180,26 @@ fn explain_line(service: &str, identity: &Identity<'_>, current: &Current, cmp: 
         Identity::Engine(_) => " (the engine's image ID: nothing exported to compare)",
         Identity::Ready(_) => "",
     };
-    let same_layers = local.layers.iter().filter(|l| reference.platform.layers.iter().any(|p| p.digest == l.digest)).count();
+    let same_layers = local
+        .layers
+        .iter()
+        .filter(|l| {
+            reference
+                .platform
+                .layers
+                .iter()
+                .any(|p| p.digest == l.digest)
+        })
+        .count();
     let verdict = match cmp {
         Comparison::Identical => "identical: skip the push".to_owned(),
-        Comparison::SameContent => "same config (same diff_ids), layers stored differently: same content, skip the push".to_owned(),
-        Comparison::Changed { new_layers, .. } => format!("changed: push ({} new layer(s))", new_layers.len()),
+        Comparison::SameContent => {
+            "same config (same diff_ids), layers stored differently: same content, skip the push"
+                .to_owned()
+        }
+        Comparison::Changed { new_layers, .. } => {
+            format!("changed: push ({} new layer(s))", new_layers.len())
+        }
         Comparison::Missing => "missing: push".to_owned(),
     };
     format!(

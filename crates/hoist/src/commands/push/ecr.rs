@@ -7,8 +7,17 @@ use hoist_aws::ecr::{Ecr, Repository, RepositorySettings};
 use crate::exit::Failed;
 
 /// Finds `name`, creating it when missing.
-pub(crate) async fn ensure_repository(ecr: &Ecr, cfg: &hoist_config::Images, name: &str, region: &str) -> Result<(Repository, bool), Failed> {
-    if let Some(r) = ecr.describe_repository(name).await.map_err(|e| humanize(&e, region, Some(name)))? {
+pub(crate) async fn ensure_repository(
+    ecr: &Ecr,
+    cfg: &hoist_config::Images,
+    name: &str,
+    region: &str,
+) -> Result<(Repository, bool), Failed> {
+    if let Some(r) = ecr
+        .describe_repository(name)
+        .await
+        .map_err(|e| humanize(&e, region, Some(name)))?
+    {
         return Ok((r, false));
     }
     let settings = RepositorySettings {
@@ -16,14 +25,21 @@ pub(crate) async fn ensure_repository(ecr: &Ecr, cfg: &hoist_config::Images, nam
         immutable_tags: cfg.tag_mutability == hoist_config::TagMutability::Immutable,
         keep_images: cfg.keep_sha_tags,
     };
-    let repo = ecr.create_repository(name, settings).await.map_err(|e| humanize(&e, region, Some(name)))?;
+    let repo = ecr
+        .create_repository(name, settings)
+        .await
+        .map_err(|e| humanize(&e, region, Some(name)))?;
     Ok((repo, true))
 }
 
 /// An AWS error as the guide's troubleshooting section names it, with the fix.
 pub(crate) fn humanize(err: &AwsError, region: &str, repository: Option<&str>) -> Failed {
     let (action, code, message) = match err {
-        AwsError::Service { action, code, message } => (*action, code.as_str(), message.as_str()),
+        AwsError::Service {
+            action,
+            code,
+            message,
+        } => (*action, code.as_str(), message.as_str()),
         AwsError::Transport { action, detail } => {
             let lower = detail.to_lowercase();
             if lower.contains("credential") {
@@ -34,8 +50,10 @@ pub(crate) fn humanize(err: &AwsError, region: &str, repository: Option<&str>) -
                 return Failed::new(format!("{action} failed: no AWS region"))
                     .hint("set AWS_REGION (a repository *variable*, not a secret), or region in [aws] of hoist.toml");
             }
-            return Failed::new(format!("{action} failed: cannot reach ECR in {region}: {detail}"))
-                .hint("check the network and the region; AWS_ENDPOINT_URL overrides the endpoint");
+            return Failed::new(format!(
+                "{action} failed: cannot reach ECR in {region}: {detail}"
+            ))
+            .hint("check the network and the region; AWS_ENDPOINT_URL overrides the endpoint");
         }
         AwsError::Unexpected { .. } => return Failed::new(err.to_string()),
     };
@@ -76,15 +94,29 @@ pub(crate) struct Control {
 
 impl Control {
     pub(crate) fn new(settings: &crate::settings::Settings, config: &hoist_config::Config) -> Self {
-        let profile = settings.profile.clone().or_else(|| config.aws.profile.clone());
-        let region = settings.region.clone().or_else(|| Some(config.aws.region.clone()));
-        Self { profile, region, ecr: tokio::sync::OnceCell::new() }
+        let profile = settings
+            .profile
+            .clone()
+            .or_else(|| config.aws.profile.clone());
+        let region = settings
+            .region
+            .clone()
+            .or_else(|| Some(config.aws.region.clone()));
+        Self {
+            profile,
+            region,
+            ecr: tokio::sync::OnceCell::new(),
+        }
     }
 
     /// From an AWS configuration loaded already (doctor's).
     pub(crate) fn from_aws(aws: &hoist_aws::Aws) -> Self {
         let ecr = aws.region().map(|region| (Ecr::new(aws), region));
-        Self { profile: None, region: None, ecr: tokio::sync::OnceCell::new_with(ecr) }
+        Self {
+            profile: None,
+            region: None,
+            ecr: tokio::sync::OnceCell::new_with(ecr),
+        }
     }
 
     /// The ECR client and the region it talks to.
@@ -105,11 +137,17 @@ impl Control {
     /// `ecr:GetAuthorizationToken`, named the guide's way when it fails.
     async fn token(&self) -> Result<hoist_aws::ecr::AuthorizationToken, Failed> {
         let (ecr, region) = self.ecr().await?;
-        ecr.authorization_token().await.map_err(|e| humanize(&e, region, None))
+        ecr.authorization_token()
+            .await
+            .map_err(|e| humanize(&e, region, None))
     }
 
     /// Finds `name` in ECR, creating it with the configured settings when missing.
-    pub(crate) async fn ensure_repository(&self, cfg: &hoist_config::Images, name: &str) -> Result<(Repository, bool), Failed> {
+    pub(crate) async fn ensure_repository(
+        &self,
+        cfg: &hoist_config::Images,
+        name: &str,
+    ) -> Result<(Repository, bool), Failed> {
         let (ecr, region) = self.ecr().await?;
         ensure_repository(ecr, cfg, name, region).await
     }
@@ -119,7 +157,12 @@ impl Control {
 struct EcrCredentials(std::sync::Arc<Control>);
 
 impl hoist_registry::CredentialSource for EcrCredentials {
-    fn fetch(&self) -> futures::future::BoxFuture<'_, Result<hoist_registry::BasicAuth, hoist_registry::CredentialError>> {
+    fn fetch(
+        &self,
+    ) -> futures::future::BoxFuture<
+        '_,
+        Result<hoist_registry::BasicAuth, hoist_registry::CredentialError>,
+    > {
         Box::pin(async move {
             let token = self.0.token().await?;
             Ok(basic_auth(&token)?)
@@ -127,9 +170,14 @@ impl hoist_registry::CredentialSource for EcrCredentials {
     }
 }
 
-fn basic_auth(token: &hoist_aws::ecr::AuthorizationToken) -> Result<hoist_registry::BasicAuth, Failed> {
-    hoist_registry::BasicAuth::from_base64_token(token.token())
-        .map_err(|e| Failed::new(format!("ecr:GetAuthorizationToken returned an unusable token: {e}")))
+fn basic_auth(
+    token: &hoist_aws::ecr::AuthorizationToken,
+) -> Result<hoist_registry::BasicAuth, Failed> {
+    hoist_registry::BasicAuth::from_base64_token(token.token()).map_err(|e| {
+        Failed::new(format!(
+            "ecr:GetAuthorizationToken returned an unusable token: {e}"
+        ))
+    })
 }
 
 /// The registry images go to: `HOIST_REGISTRY`, else `[images] registry`, else the ECR
@@ -141,7 +189,8 @@ pub(crate) async fn connect(
     images: &hoist_config::Images,
     reporter: std::sync::Arc<dyn hoist_registry::Reporter>,
 ) -> anyhow::Result<(hoist_registry::Client, String)> {
-    let overridden = crate::env_vars::get(crate::env_vars::HOIST_REGISTRY).or_else(|| images.registry.clone());
+    let overridden =
+        crate::env_vars::get(crate::env_vars::HOIST_REGISTRY).or_else(|| images.registry.clone());
     let (registry_url, auth) = match overridden {
         Some(url) => (url, None),
         None => {
@@ -154,7 +203,8 @@ pub(crate) async fn connect(
         crate::exit::BadInput::new(e.to_string())
             .hint("set HOIST_REGISTRY or [images] registry to a URL such as https://ACCOUNT.dkr.ecr.REGION.amazonaws.com")
     })?;
-    let client = client.with_credentials_on_challenge(std::sync::Arc::new(EcrCredentials(control.clone())));
+    let client =
+        client.with_credentials_on_challenge(std::sync::Arc::new(EcrCredentials(control.clone())));
     Ok((client, registry_url))
 }
 
@@ -195,31 +245,76 @@ mod tests {
     use super::*;
 
     fn svc(action: &'static str, code: &str) -> AwsError {
-        AwsError::Service { action, code: code.into(), message: "User: arn:aws:iam::123456789012:user/github-ecr-push is not authorized".into() }
+        AwsError::Service {
+            action,
+            code: code.into(),
+            message: "User: arn:aws:iam::123456789012:user/github-ecr-push is not authorized"
+                .into(),
+        }
     }
 
     #[test]
     fn access_denied_names_the_missing_action() {
-        let f = humanize(&svc("ecr:CreateRepository", "AccessDeniedException"), "ca-central-1", Some("web"));
-        assert!(f.message.contains("repository \"web\" does not exist"), "{}", f.message);
+        let f = humanize(
+            &svc("ecr:CreateRepository", "AccessDeniedException"),
+            "ca-central-1",
+            Some("web"),
+        );
+        assert!(
+            f.message.contains("repository \"web\" does not exist"),
+            "{}",
+            f.message
+        );
         assert!(f.hint.unwrap().contains("\"ecr:CreateRepository\""));
-        let f = humanize(&svc("ecr:GetAuthorizationToken", "AccessDeniedException"), "ca-central-1", None);
-        assert!(f.message.contains("not authorized to perform ecr:GetAuthorizationToken"));
+        let f = humanize(
+            &svc("ecr:GetAuthorizationToken", "AccessDeniedException"),
+            "ca-central-1",
+            None,
+        );
+        assert!(
+            f.message
+                .contains("not authorized to perform ecr:GetAuthorizationToken")
+        );
     }
 
     #[test]
     fn invalid_keys_say_what_the_guide_says() {
-        let f = humanize(&svc("ecr:GetAuthorizationToken", "UnrecognizedClientException"), "r", None);
-        assert!(f.message.contains("The AWS Access Key Id you provided does not exist"));
-        let f = humanize(&svc("ecr:GetAuthorizationToken", "InvalidSignatureException"), "r", None);
+        let f = humanize(
+            &svc("ecr:GetAuthorizationToken", "UnrecognizedClientException"),
+            "r",
+            None,
+        );
+        assert!(
+            f.message
+                .contains("The AWS Access Key Id you provided does not exist")
+        );
+        let f = humanize(
+            &svc("ecr:GetAuthorizationToken", "InvalidSignatureException"),
+            "r",
+            None,
+        );
         assert!(f.hint.unwrap().contains("AWS_SECRET_ACCESS_KEY"));
     }
 
     #[test]
     fn missing_credentials_and_transport() {
-        let f = humanize(&AwsError::Transport { action: "ecr:GetAuthorizationToken", detail: "failed to construct request: No credentials in the chain".into() }, "r", None);
+        let f = humanize(
+            &AwsError::Transport {
+                action: "ecr:GetAuthorizationToken",
+                detail: "failed to construct request: No credentials in the chain".into(),
+            },
+            "r",
+            None,
+        );
         assert!(f.message.contains("no AWS credentials"));
-        let f = humanize(&AwsError::Transport { action: "ecr:GetAuthorizationToken", detail: "dispatch failure: connection refused".into() }, "r", None);
+        let f = humanize(
+            &AwsError::Transport {
+                action: "ecr:GetAuthorizationToken",
+                detail: "dispatch failure: connection refused".into(),
+            },
+            "r",
+            None,
+        );
         assert!(f.message.contains("cannot reach ECR"));
     }
 }

@@ -5,9 +5,9 @@
 //! `service` (compare then skip / retag / push one image), `output` (table, JSON, Actions),
 //! `progress` (the Reporter: bars on a TTY, plain lines otherwise).
 
-pub(crate) mod ecr;
 mod current;
 mod decide;
+pub(crate) mod ecr;
 mod export;
 mod output;
 mod progress;
@@ -29,19 +29,33 @@ pub(crate) use service::{Outcome, ServiceResult};
 /// Blobs uploaded at the same time: enough to keep a registry's cores busy.
 const PARALLEL_UPLOADS: usize = 4;
 
-pub(crate) async fn run(settings: &Settings, args: PushArgs, printer: &Printer) -> anyhow::Result<ExitStatus> {
-    let PushArgs { images, services, explain, no_build } = args;
+pub(crate) async fn run(
+    settings: &Settings,
+    args: PushArgs,
+    printer: &Printer,
+) -> anyhow::Result<ExitStatus> {
+    let PushArgs {
+        images,
+        services,
+        explain,
+        no_build,
+    } = args;
     // Compose services live in the engine: its /_ping goes out now and is answered while
     // hoist.toml and the compose file are read (yielding once lets the request leave).
-    let early_engine = images.is_empty().then(|| tokio::spawn(hoist_docker::Engine::connect()));
+    let early_engine = images
+        .is_empty()
+        .then(|| tokio::spawn(hoist_docker::Engine::connect()));
     if early_engine.is_some() {
         tokio::task::yield_now().await;
     }
     let config = settings.load_config()?;
     let Some(images_cfg) = config.images.clone() else {
-        return Err(BadInput::new(format!("{} has no [images] section", settings.config_path.display()))
-            .hint("add [images] with compose_file = \"docker-compose.yml\" (see `hoist init`)")
-            .into());
+        return Err(BadInput::new(format!(
+            "{} has no [images] section",
+            settings.config_path.display()
+        ))
+        .hint("add [images] with compose_file = \"docker-compose.yml\" (see `hoist init`)")
+        .into());
     };
     let sha = commit_sha(settings)?;
     let tags = service::expand_tags(&images_cfg.tags, &sha);
@@ -49,12 +63,18 @@ pub(crate) async fn run(settings: &Settings, args: PushArgs, printer: &Printer) 
         printer.info(service::EXPLAIN_INTRO);
     }
 
-    let base_dir = settings.config_path.parent().map(std::path::Path::to_path_buf).unwrap_or_default();
+    let base_dir = settings
+        .config_path
+        .parent()
+        .map(std::path::Path::to_path_buf)
+        .unwrap_or_default();
     let mut local = if images.is_empty() {
         source::from_compose(&images_cfg, &base_dir, &services, no_build, printer).await?
     } else {
         if !services.is_empty() || no_build {
-            return Err(BadInput::new("--image cannot be combined with --service or --no-build").into());
+            return Err(
+                BadInput::new("--image cannot be combined with --service or --no-build").into(),
+            );
         }
         source::from_paths(&images)?
     };
@@ -84,10 +104,27 @@ pub(crate) async fn run(settings: &Settings, args: PushArgs, printer: &Printer) 
         printer.info(&line);
     }
 
-    let failed: Vec<&ServiceResult> = results.iter().filter(|r| matches!(r.outcome, Outcome::Failed { .. })).collect();
+    let failed: Vec<&ServiceResult> = results
+        .iter()
+        .filter(|r| matches!(r.outcome, Outcome::Failed { .. }))
+        .collect();
     let failure = failed.first().map(|first| {
-        let Outcome::Failed { ref error, ref hint } = first.outcome else { unreachable!("filtered on Failed") };
-        (format!("{} of {} image(s) failed; {}: {error}", failed.len(), results.len(), first.service), hint.clone())
+        let Outcome::Failed {
+            ref error,
+            ref hint,
+        } = first.outcome
+        else {
+            unreachable!("filtered on Failed")
+        };
+        (
+            format!(
+                "{} of {} image(s) failed; {}: {error}",
+                failed.len(),
+                results.len(),
+                first.service
+            ),
+            hint.clone(),
+        )
     });
     output::print(&results, &registry_url, failure.as_ref(), printer)?;
     if let Some((message, hint)) = failure {
@@ -106,7 +143,11 @@ fn commit_sha(settings: &Settings) -> anyhow::Result<String> {
     if let Some(sha) = env_vars::get(env_vars::GITHUB_SHA) {
         return Ok(sha.chars().take(7).collect());
     }
-    let dir = settings.config_path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+    let dir = settings
+        .config_path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
     let out = std::process::Command::new("git")
         .args(["rev-parse", "--short=7", "HEAD"])
         .current_dir(dir)

@@ -5,8 +5,17 @@ use super::{Outcome, ServiceResult};
 use crate::gha;
 use crate::printer::Printer;
 
-pub(crate) fn print(results: &[ServiceResult], registry: &str, failure: Option<&(String, Option<String>)>, printer: &Printer) -> anyhow::Result<()> {
-    let host = registry.split("://").nth(1).unwrap_or(registry).trim_end_matches('/');
+pub(crate) fn print(
+    results: &[ServiceResult],
+    registry: &str,
+    failure: Option<&(String, Option<String>)>,
+    printer: &Printer,
+) -> anyhow::Result<()> {
+    let host = registry
+        .split("://")
+        .nth(1)
+        .unwrap_or(registry)
+        .trim_end_matches('/');
     if printer.json() {
         let mut doc = serde_json::json!({ "registry": host, "images": results });
         if let Some((error, hint)) = failure {
@@ -17,7 +26,17 @@ pub(crate) fn print(results: &[ServiceResult], registry: &str, failure: Option<&
         printer.json_value(&doc);
     } else {
         let rows = rows(results);
-        printer.out(&text_table(&["service", "result", "layers sent", "sent", "manifest", "tags"], &rows));
+        printer.out(&text_table(
+            &[
+                "service",
+                "result",
+                "layers sent",
+                "sent",
+                "manifest",
+                "tags",
+            ],
+            &rows,
+        ));
         for r in results {
             if r.not_reproducible {
                 printer.warn(&format!("{}: build not reproducible: the SHA tag already held other content for the same commit", r.service));
@@ -28,12 +47,41 @@ pub(crate) fn print(results: &[ServiceResult], registry: &str, failure: Option<&
         }
     }
     if gha::in_actions() {
-        gha::step_summary(&format!("### hoist push\n\n{}\n", gha::markdown_table(&["service", "result", "layers sent", "sent", "manifest", "tags"], &rows(results))))?;
+        gha::step_summary(&format!(
+            "### hoist push\n\n{}\n",
+            gha::markdown_table(
+                &[
+                    "service",
+                    "result",
+                    "layers sent",
+                    "sent",
+                    "manifest",
+                    "tags"
+                ],
+                &rows(results)
+            )
+        ))?;
         for r in results {
-            if let (Some(d), false) = (&r.manifest_digest, matches!(r.outcome, Outcome::Failed { .. })) {
-                let key: String = r.service.chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' || c == '-' { c } else { '_' }).collect();
+            if let (Some(d), false) = (
+                &r.manifest_digest,
+                matches!(r.outcome, Outcome::Failed { .. }),
+            ) {
+                let key: String = r
+                    .service
+                    .chars()
+                    .map(|c| {
+                        if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+                            c
+                        } else {
+                            '_'
+                        }
+                    })
+                    .collect();
                 gha::set_output(&format!("{key}-digest"), d.as_str())?;
-                gha::set_output(&format!("{key}-image"), &format!("{host}/{}@{d}", r.repository))?;
+                gha::set_output(
+                    &format!("{key}-image"),
+                    &format!("{host}/{}@{d}", r.repository),
+                )?;
             }
         }
     }
@@ -55,7 +103,10 @@ fn rows(results: &[ServiceResult]) -> Vec<Vec<String>> {
                 result.to_owned(),
                 r.layers_sent.to_string(),
                 human_bytes(r.bytes_sent),
-                r.manifest_digest.as_ref().map(|d| d.short().to_owned()).unwrap_or_else(|| "-".into()),
+                r.manifest_digest
+                    .as_ref()
+                    .map(|d| d.short().to_owned())
+                    .unwrap_or_else(|| "-".into()),
                 r.tags.join(", "),
             ]
         })
@@ -70,7 +121,14 @@ fn text_table(headers: &[&str], rows: &[Vec<String>]) -> String {
         }
     }
     let line = |cells: Vec<&str>| {
-        cells.iter().enumerate().map(|(i, c)| format!("{c:<w$}", w = widths[i])).collect::<Vec<_>>().join("  ").trim_end().to_owned()
+        cells
+            .iter()
+            .enumerate()
+            .map(|(i, c)| format!("{c:<w$}", w = widths[i]))
+            .collect::<Vec<_>>()
+            .join("  ")
+            .trim_end()
+            .to_owned()
     };
     let mut out = vec![line(headers.to_vec())];
     for row in rows {
@@ -87,7 +145,11 @@ pub(crate) fn human_bytes(n: u64) -> String {
         v /= 1024.0;
         i += 1;
     }
-    if i == 0 { format!("{n} B") } else { format!("{v:.1} {}", UNITS[i]) }
+    if i == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", UNITS[i])
+    }
 }
 
 #[cfg(test)]

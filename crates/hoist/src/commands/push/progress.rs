@@ -20,7 +20,9 @@ pub(crate) struct Progress {
 impl Progress {
     pub(crate) fn new(json: bool) -> Self {
         let printer = Printer::new(json);
-        let bars = printer.interactive().then(|| (MultiProgress::new(), Mutex::new(HashMap::new())));
+        let bars = printer
+            .interactive()
+            .then(|| (MultiProgress::new(), Mutex::new(HashMap::new())));
         Self { printer, bars }
     }
 
@@ -47,19 +49,30 @@ impl Reporter for Progress {
             Some((multi, map)) => {
                 let bar = multi.add(ProgressBar::new(size));
                 bar.set_style(
-                    ProgressStyle::with_template("{prefix:>12} {bar:30} {bytes:>10}/{total_bytes:10} {bytes_per_sec}")
-                        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+                    ProgressStyle::with_template(
+                        "{prefix:>12} {bar:30} {bytes:>10}/{total_bytes:10} {bytes_per_sec}",
+                    )
+                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
                 );
                 bar.set_prefix(format!("{repo} {}", &digest.hex()[..8]));
-                map.lock().expect("not poisoned").insert((repo.to_owned(), digest.clone()), bar);
+                map.lock()
+                    .expect("not poisoned")
+                    .insert((repo.to_owned(), digest.clone()), bar);
             }
-            None => self.printer.info(&format!("{repo}: uploading {} ({})", digest.short(), super::output::human_bytes(size))),
+            None => self.printer.info(&format!(
+                "{repo}: uploading {} ({})",
+                digest.short(),
+                super::output::human_bytes(size)
+            )),
         }
     }
 
     fn upload_progress(&self, repo: &str, digest: &Digest, bytes: u64) {
         if let Some((_, map)) = &self.bars
-            && let Some(bar) = map.lock().expect("not poisoned").get(&(repo.to_owned(), digest.clone()))
+            && let Some(bar) = map
+                .lock()
+                .expect("not poisoned")
+                .get(&(repo.to_owned(), digest.clone()))
         {
             bar.inc(bytes);
         }
@@ -67,19 +80,30 @@ impl Reporter for Progress {
 
     fn blob_done(&self, repo: &str, digest: &Digest, outcome: BlobOutcome) {
         if let Some((_, map)) = &self.bars
-            && let Some(bar) = map.lock().expect("not poisoned").remove(&(repo.to_owned(), digest.clone()))
+            && let Some(bar) = map
+                .lock()
+                .expect("not poisoned")
+                .remove(&(repo.to_owned(), digest.clone()))
         {
             bar.finish_and_clear();
         }
         match outcome {
-            BlobOutcome::Mounted { from } => self.printer.info(&format!("{repo}: mounted {} from {from}", digest.short())),
-            BlobOutcome::Uploaded { .. } if self.bars.is_none() => self.printer.info(&format!("{repo}: uploaded {}", digest.short())),
+            BlobOutcome::Mounted { from } => self
+                .printer
+                .info(&format!("{repo}: mounted {} from {from}", digest.short())),
+            BlobOutcome::Uploaded { .. } if self.bars.is_none() => self
+                .printer
+                .info(&format!("{repo}: uploaded {}", digest.short())),
             _ => {}
         }
     }
 
     fn retrying(&self, what: &str, attempt: u32, reason: &str, delay: Duration) {
-        let line = format!("retrying {what} (attempt {}) in {} ms: {reason}", attempt + 1, delay.as_millis());
+        let line = format!(
+            "retrying {what} (attempt {}) in {} ms: {reason}",
+            attempt + 1,
+            delay.as_millis()
+        );
         match &self.bars {
             Some((multi, _)) => {
                 let _ = multi.println(line);

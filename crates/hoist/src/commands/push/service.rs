@@ -36,7 +36,10 @@ pub(crate) struct Ctx {
 
 impl Ctx {
     pub(crate) fn push_options(&self) -> hoist_registry::PushOptions {
-        hoist_registry::PushOptions { parallel_blobs: self.parallel_uploads, sibling_repositories: self.siblings.clone() }
+        hoist_registry::PushOptions {
+            parallel_blobs: self.parallel_uploads,
+            sibling_repositories: self.siblings.clone(),
+        }
     }
 }
 
@@ -51,7 +54,10 @@ pub(crate) struct Tag {
 pub(crate) fn expand_tags(templates: &[String], sha: &str) -> Vec<Tag> {
     let mut tags: Vec<Tag> = templates
         .iter()
-        .map(|t| Tag { name: t.replace("{sha}", sha), is_sha: t.contains("{sha}") })
+        .map(|t| Tag {
+            name: t.replace("{sha}", sha),
+            is_sha: t.contains("{sha}"),
+        })
         .collect();
     tags.sort_by_key(|t| !t.is_sha);
     tags.dedup_by(|a, b| a.name == b.name);
@@ -68,7 +74,10 @@ pub(crate) enum Outcome {
     Retagged,
     /// Same content and every tag already points at it: nothing sent.
     Skipped,
-    Failed { error: String, hint: Option<String> },
+    Failed {
+        error: String,
+        hint: Option<String>,
+    },
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -138,32 +147,58 @@ pub(crate) fn registry_fail(ctx: &Ctx, e: hoist_registry::RegistryError) -> Fail
 
 /// Pushes every image; the results in `local`'s order and the `--explain` lines.
 /// `early_engine` is a connection to the engine already under way, if any.
-pub(crate) async fn push_all(ctx: &Arc<Ctx>, local: &[Local], early_engine: Option<EarlyEngine>) -> anyhow::Result<(Vec<ServiceResult>, Vec<String>)> {
+pub(crate) async fn push_all(
+    ctx: &Arc<Ctx>,
+    local: &[Local],
+    early_engine: Option<EarlyEngine>,
+) -> anyhow::Result<(Vec<ServiceResult>, Vec<String>)> {
     // The engine and the registry are asked at the same time.
     let engine_side = async {
         let engine = super::source::engine_for(local, early_engine).await?;
         let found = super::source::find_in_engine(engine.as_ref(), local).await?;
         Ok::<_, anyhow::Error>((engine, found))
     };
-    let registry_side = futures::future::join_all(local.iter().map(|l| super::current::read(&ctx.client, &l.repository, &ctx.tags)));
+    let registry_side = futures::future::join_all(
+        local
+            .iter()
+            .map(|l| super::current::read(&ctx.client, &l.repository, &ctx.tags)),
+    );
     let (engine_side, currents) = tokio::join!(engine_side, registry_side);
     let (engine, found) = engine_side?;
     tracing::debug!("push: local images found and tags read");
 
-    let decisions = local.iter().zip(&found).zip(currents).map(|((l, engine_image), current)| async move {
-        let mut r = ServiceResult::new(l);
-        let mut explain = Vec::new();
-        let identity = match (&l.image, engine_image) {
-            (Source::Ready(image), _) => Identity::Ready(image),
-            (Source::Engine { .. }, Some(e)) => Identity::Engine(e),
-            (Source::Engine { .. }, None) => unreachable!("every engine image was found or the push stopped"),
-        };
-        let plan = match current {
-            Ok(current) => super::decide::decide(ctx, &l.repository, &l.service, &identity, &current, &mut r, &mut explain).await,
-            Err(e) => Err(registry_fail(ctx, e)),
-        };
-        (r, explain, plan)
-    });
+    let decisions =
+        local
+            .iter()
+            .zip(&found)
+            .zip(currents)
+            .map(|((l, engine_image), current)| async move {
+                let mut r = ServiceResult::new(l);
+                let mut explain = Vec::new();
+                let identity = match (&l.image, engine_image) {
+                    (Source::Ready(image), _) => Identity::Ready(image),
+                    (Source::Engine { .. }, Some(e)) => Identity::Engine(e),
+                    (Source::Engine { .. }, None) => {
+                        unreachable!("every engine image was found or the push stopped")
+                    }
+                };
+                let plan = match current {
+                    Ok(current) => {
+                        super::decide::decide(
+                            ctx,
+                            &l.repository,
+                            &l.service,
+                            &identity,
+                            &current,
+                            &mut r,
+                            &mut explain,
+                        )
+                        .await
+                    }
+                    Err(e) => Err(registry_fail(ctx, e)),
+                };
+                (r, explain, plan)
+            });
     let decided = futures::future::join_all(decisions).await;
     tracing::debug!("push: decided");
 
@@ -180,7 +215,11 @@ pub(crate) async fn push_all(ctx: &Arc<Ctx>, local: &[Local], early_engine: Opti
             Ok(Plan::Push { names }) if matches!(local[i].image, Source::Engine { .. }) => {
                 let image: EngineImage = found[i].clone().expect("an engine image");
                 exported_idx.push(i);
-                batch.push(Wanted { repo: local[i].repository.clone(), image, names });
+                batch.push(Wanted {
+                    repo: local[i].repository.clone(),
+                    image,
+                    names,
+                });
             }
             Ok(plan) => direct.push((i, plan)),
         }
@@ -230,17 +269,27 @@ enum Done {
 /// A retag, or the push of an image read from disk.
 async fn run_direct(ctx: &Ctx, l: &Local, plan: Plan) -> Result<Done, Fail> {
     match (plan, &l.image) {
-        (Plan::Retag { remote, names }, _) => hoist_registry::retag(&ctx.client, &l.repository, &remote, &names)
-            .await
-            .map(Done::Retagged)
-            .map_err(|e| registry_fail(ctx, e)),
-        (Plan::Push { names }, Source::Ready(image)) => {
-            hoist_registry::push_image(&ctx.client, &l.repository, image, &names, &ctx.shared, &ctx.push_options(), &std::collections::HashMap::new())
+        (Plan::Retag { remote, names }, _) => {
+            hoist_registry::retag(&ctx.client, &l.repository, &remote, &names)
                 .await
-                .map(Done::Pushed)
+                .map(Done::Retagged)
                 .map_err(|e| registry_fail(ctx, e))
         }
-        (Plan::Push { .. }, Source::Engine { .. }) => unreachable!("engine images are pushed by the export"),
+        (Plan::Push { names }, Source::Ready(image)) => hoist_registry::push_image(
+            &ctx.client,
+            &l.repository,
+            image,
+            &names,
+            &ctx.shared,
+            &ctx.push_options(),
+            &std::collections::HashMap::new(),
+        )
+        .await
+        .map(Done::Pushed)
+        .map_err(|e| registry_fail(ctx, e)),
+        (Plan::Push { .. }, Source::Engine { .. }) => {
+            unreachable!("engine images are pushed by the export")
+        }
         (Plan::Skip, _) => unreachable!("skips are not run"),
     }
 }
@@ -251,7 +300,10 @@ mod tests {
 
     #[test]
     fn sha_tags_go_first() {
-        let tags = expand_tags(&["latest".into(), "{sha}".into(), "build-{sha}".into()], "abc1234");
+        let tags = expand_tags(
+            &["latest".into(), "{sha}".into(), "build-{sha}".into()],
+            "abc1234",
+        );
         let names: Vec<_> = tags.iter().map(|t| t.name.as_str()).collect();
         assert_eq!(names, ["abc1234", "build-abc1234", "latest"]);
         assert!(tags[0].is_sha && !tags[2].is_sha);

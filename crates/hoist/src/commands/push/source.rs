@@ -37,12 +37,22 @@ pub(crate) struct EngineImage {
 impl EngineImage {
     /// The manifest's config and layer digests (sizes are known only after the export).
     pub(crate) fn manifest(&self) -> ImageManifest {
-        let desc = |mt: &str, d: &Digest| Descriptor { media_type: mt.to_owned(), digest: d.clone(), size: 0, platform: None, annotations: None };
+        let desc = |mt: &str, d: &Digest| Descriptor {
+            media_type: mt.to_owned(),
+            digest: d.clone(),
+            size: 0,
+            platform: None,
+            annotations: None,
+        };
         ImageManifest {
             schema_version: 2,
             media_type: Some(media_type::OCI_MANIFEST.to_owned()),
             config: desc(media_type::OCI_CONFIG, &self.config),
-            layers: self.diff_ids.iter().map(|d| desc(media_type::OCI_LAYER_TAR, d)).collect(),
+            layers: self
+                .diff_ids
+                .iter()
+                .map(|d| desc(media_type::OCI_LAYER_TAR, d))
+                .collect(),
         }
     }
 }
@@ -53,7 +63,12 @@ pub(crate) fn work_dir() -> anyhow::Result<tempfile::TempDir> {
     tempfile::Builder::new()
         .prefix(&format!("hoist-push-{}-", std::process::id()))
         .tempdir()
-        .with_context(|| format!("cannot create a scratch directory in {}", std::env::temp_dir().display()))
+        .with_context(|| {
+            format!(
+                "cannot create a scratch directory in {}",
+                std::env::temp_dir().display()
+            )
+        })
 }
 
 /// `--image NAME=PATH` (PATH may end in `:TAG` to pick one image of a layout or archive).
@@ -61,7 +76,9 @@ pub(crate) fn from_paths(specs: &[String]) -> anyhow::Result<Vec<Local>> {
     let mut out: Vec<Local> = Vec::new();
     for spec in specs {
         let Some((name, path)) = spec.split_once('=') else {
-            return Err(BadInput::new(format!("--image {spec:?} is not NAME=PATH")).hint("such as --image web=./web.tar").into());
+            return Err(BadInput::new(format!("--image {spec:?} is not NAME=PATH"))
+                .hint("such as --image web=./web.tar")
+                .into());
         };
         if name.is_empty() || path.is_empty() {
             return Err(BadInput::new(format!("--image {spec:?} is not NAME=PATH")).into());
@@ -70,12 +87,18 @@ pub(crate) fn from_paths(specs: &[String]) -> anyhow::Result<Vec<Local>> {
             Some((p, t)) if !Path::new(path).exists() && Path::new(p).exists() => (p, Some(t)),
             _ => (path, None),
         };
-        let image = LocalImage::open(Path::new(path), tag)
-            .map_err(|e| BadInput::new(format!("--image {name}: {e}")).hint("pass an OCI image layout directory or the tar written by `docker save`"))?;
+        let image = LocalImage::open(Path::new(path), tag).map_err(|e| {
+            BadInput::new(format!("--image {name}: {e}"))
+                .hint("pass an OCI image layout directory or the tar written by `docker save`")
+        })?;
         if out.iter().any(|l| l.service == name) {
             return Err(BadInput::new(format!("--image {name} is given twice")).into());
         }
-        out.push(Local { service: name.to_owned(), repository: String::new(), image: Source::Ready(Box::new(image)) });
+        out.push(Local {
+            service: name.to_owned(),
+            repository: String::new(),
+            image: Source::Ready(Box::new(image)),
+        });
     }
     Ok(out)
 }
@@ -89,9 +112,12 @@ pub(crate) async fn from_compose(
     printer: &Printer,
 ) -> anyhow::Result<Vec<Local>> {
     let path = base_dir.join(&cfg.compose_file);
-    let project = std::env::var("COMPOSE_PROJECT_NAME").ok().filter(|v| !v.is_empty());
-    let compose = hoist_docker::ComposeFile::load(&path, project.as_deref())
-        .map_err(|e| BadInput::new(e.to_string()).hint("set compose_file in [images] of hoist.toml"))?;
+    let project = std::env::var("COMPOSE_PROJECT_NAME")
+        .ok()
+        .filter(|v| !v.is_empty());
+    let compose = hoist_docker::ComposeFile::load(&path, project.as_deref()).map_err(|e| {
+        BadInput::new(e.to_string()).hint("set compose_file in [images] of hoist.toml")
+    })?;
     let wanted: Vec<String> = if !only.is_empty() {
         only.to_vec()
     } else if let Some(list) = &cfg.services {
@@ -100,47 +126,83 @@ pub(crate) async fn from_compose(
         compose.buildable().iter().map(|s| s.name.clone()).collect()
     };
     if wanted.is_empty() {
-        return Err(BadInput::new(format!("{} has no service with a build: section", path.display())).into());
+        return Err(BadInput::new(format!(
+            "{} has no service with a build: section",
+            path.display()
+        ))
+        .into());
     }
     for name in &wanted {
         match compose.service(name) {
-            None => return Err(BadInput::new(format!("service {name:?} is not in {}", path.display())).into()),
+            None => {
+                return Err(BadInput::new(format!(
+                    "service {name:?} is not in {}",
+                    path.display()
+                ))
+                .into());
+            }
             Some(s) if !s.builds && no_build && s.image.is_none() => {
-                return Err(BadInput::new(format!("service {name:?} has neither build: nor image:")).into());
+                return Err(BadInput::new(format!(
+                    "service {name:?} has neither build: nor image:"
+                ))
+                .into());
             }
             Some(_) => {}
         }
     }
     if !no_build {
-        let tool = hoist_docker::compose_tool().await.map_err(|e| Failed::new(e.to_string()).hint("install the docker compose plugin, or docker-compose"))?;
-        printer.info(&format!("building {} with {}", wanted.join(", "), match tool {
-            hoist_docker::ComposeTool::Plugin => "docker compose",
-            hoist_docker::ComposeTool::Standalone => "docker-compose",
-        }));
-        hoist_docker::build(tool, &compose, &wanted).await.map_err(|e| Failed::new(e.to_string()))?;
+        let tool = hoist_docker::compose_tool().await.map_err(|e| {
+            Failed::new(e.to_string()).hint("install the docker compose plugin, or docker-compose")
+        })?;
+        printer.info(&format!(
+            "building {} with {}",
+            wanted.join(", "),
+            match tool {
+                hoist_docker::ComposeTool::Plugin => "docker compose",
+                hoist_docker::ComposeTool::Standalone => "docker-compose",
+            }
+        ));
+        hoist_docker::build(tool, &compose, &wanted)
+            .await
+            .map_err(|e| Failed::new(e.to_string()))?;
     }
     Ok(wanted
         .iter()
         .map(|name| {
             let service = compose.service(name).expect("checked above");
-            Local { service: name.clone(), repository: String::new(), image: Source::Engine { candidates: compose.image_candidates(service) } }
+            Local {
+                service: name.clone(),
+                repository: String::new(),
+                image: Source::Engine {
+                    candidates: compose.image_candidates(service),
+                },
+            }
         })
         .collect())
 }
 
 /// A connection to the engine started before it is known to be needed.
-pub(crate) type EarlyEngine = tokio::task::JoinHandle<Result<hoist_docker::Engine, hoist_docker::DockerError>>;
+pub(crate) type EarlyEngine =
+    tokio::task::JoinHandle<Result<hoist_docker::Engine, hoist_docker::DockerError>>;
 
 /// Connects to the engine when some image is in it (finishing `early` if it was started).
-pub(crate) async fn engine_for(local: &[Local], early: Option<EarlyEngine>) -> anyhow::Result<Option<hoist_docker::Engine>> {
-    if !local.iter().any(|l| matches!(l.image, Source::Engine { .. })) {
+pub(crate) async fn engine_for(
+    local: &[Local],
+    early: Option<EarlyEngine>,
+) -> anyhow::Result<Option<hoist_docker::Engine>> {
+    if !local
+        .iter()
+        .any(|l| matches!(l.image, Source::Engine { .. }))
+    {
         if let Some(task) = early {
             task.abort();
         }
         return Ok(None);
     }
     let connected = match early {
-        Some(task) => task.await.map_err(|e| Failed::new(format!("connecting to the Docker engine failed: {e}")))?,
+        Some(task) => task
+            .await
+            .map_err(|e| Failed::new(format!("connecting to the Docker engine failed: {e}")))?,
         None => hoist_docker::Engine::connect().await,
     };
     let engine = connected.map_err(|e| {
@@ -151,19 +213,41 @@ pub(crate) async fn engine_for(local: &[Local], early: Option<EarlyEngine>) -> a
 }
 
 /// Finds the built image of each engine service (`None` for `--image` ones), all at once.
-pub(crate) async fn find_in_engine(engine: Option<&hoist_docker::Engine>, local: &[Local]) -> anyhow::Result<Vec<Option<EngineImage>>> {
+pub(crate) async fn find_in_engine(
+    engine: Option<&hoist_docker::Engine>,
+    local: &[Local],
+) -> anyhow::Result<Vec<Option<EngineImage>>> {
     let lookups = local.iter().map(|l| async move {
-        let (Source::Engine { candidates }, Some(engine)) = (&l.image, engine) else { return Ok(None) };
+        let (Source::Engine { candidates }, Some(engine)) = (&l.image, engine) else {
+            return Ok(None);
+        };
         for c in candidates {
             if let Some(info) = engine.inspect(c).await? {
-                let digest = |s: &str| Digest::parse(s).map_err(|e| Failed::new(format!("the engine describes {c} oddly: {e}")));
-                let diff_ids = info.diff_ids.iter().map(|d| digest(d)).collect::<Result<Vec<_>, _>>()?;
-                return Ok(Some(EngineImage { name: c.clone(), config: digest(&info.id)?, diff_ids }));
+                let digest = |s: &str| {
+                    Digest::parse(s)
+                        .map_err(|e| Failed::new(format!("the engine describes {c} oddly: {e}")))
+                };
+                let diff_ids = info
+                    .diff_ids
+                    .iter()
+                    .map(|d| digest(d))
+                    .collect::<Result<Vec<_>, _>>()?;
+                return Ok(Some(EngineImage {
+                    name: c.clone(),
+                    config: digest(&info.id)?,
+                    diff_ids,
+                }));
             }
         }
         Err(anyhow::Error::from(
-            Failed::new(hoist_docker::DockerError::ImageNotFound { service: l.service.clone(), candidates: candidates.join(", ") }.to_string())
-                .hint("run without --no-build, or build with `docker compose build`"),
+            Failed::new(
+                hoist_docker::DockerError::ImageNotFound {
+                    service: l.service.clone(),
+                    candidates: candidates.join(", "),
+                }
+                .to_string(),
+            )
+            .hint("run without --no-build, or build with `docker compose build`"),
         ))
     });
     futures::future::try_join_all(lookups).await

@@ -17,11 +17,17 @@ pub(crate) struct Leftover {
 fn stuck_because(event: &StackEvent) -> Option<&'static str> {
     let reason = event.reason.as_deref().unwrap_or_default();
     match event.resource_type.as_str() {
-        "AWS::EC2::SecurityGroup" if reason.contains("dependent object") || reason.contains("DependencyViolation") => {
+        "AWS::EC2::SecurityGroup"
+            if reason.contains("dependent object") || reason.contains("DependencyViolation") =>
+        {
             Some("its network interfaces (Lambda VPC ENIs) or another group's rule still use it")
         }
-        "AWS::Lambda::Function" => Some("Lambda's VPC network interfaces were not released in time (AWS can take ~45 minutes)"),
-        "AWS::EC2::Subnet" | "AWS::EC2::VPC" if reason.contains("dependencies") || reason.contains("DependencyViolation") => {
+        "AWS::Lambda::Function" => Some(
+            "Lambda's VPC network interfaces were not released in time (AWS can take ~45 minutes)",
+        ),
+        "AWS::EC2::Subnet" | "AWS::EC2::VPC"
+            if reason.contains("dependencies") || reason.contains("DependencyViolation") =>
+        {
             Some("network interfaces left by a VPC Lambda are still in it")
         }
         _ => None,
@@ -49,10 +55,19 @@ pub(crate) fn retain_on_retry(events: &[StackEvent]) -> Result<Vec<Leftover>, Ve
                 resource_type: e.resource_type.clone(),
                 reason: why.to_owned(),
             }),
-            None => unknown.push(format!("{} ({}): {}", e.logical_id, e.resource_type, e.reason.clone().unwrap_or_default())),
+            None => unknown.push(format!(
+                "{} ({}): {}",
+                e.logical_id,
+                e.resource_type,
+                e.reason.clone().unwrap_or_default()
+            )),
         }
     }
-    if unknown.is_empty() { Ok(retain) } else { Err(unknown) }
+    if unknown.is_empty() {
+        Ok(retain)
+    } else {
+        Err(unknown)
+    }
 }
 
 #[cfg(test)]
@@ -81,13 +96,54 @@ mod tests {
     /// live account: moto deletes stacks synchronously and never ends one DELETE_FAILED.
     fn guide_case() -> Vec<StackEvent> {
         vec![
-            ev("HindsightDevStack", "AWS::CloudFormation::Stack", "DELETE_FAILED", Some("The following resource(s) failed to delete: [PgvectorLambdaSecurityGroup, PgvectorEnabler]. ")),
-            ev("PgvectorLambdaSecurityGroup", "AWS::EC2::SecurityGroup", "DELETE_FAILED", Some("resource sg-0a1b2c3d4e5f60718 has a dependent object (Service: Ec2, Status Code: 400, Request ID: 5f1c…)")),
-            ev("PgvectorLambdaSecurityGroup", "AWS::EC2::SecurityGroup", "DELETE_IN_PROGRESS", None),
-            ev("PgvectorEnabler", "AWS::Lambda::Function", "DELETE_FAILED", Some("Resource handler returned message: \"Exceeded attempts to wait\" (RequestToken: 8d2…, HandlerErrorCode: NotStabilized)")),
-            ev("PgvectorEnabler", "AWS::Lambda::Function", "DELETE_IN_PROGRESS", None),
-            ev("RdsInstance", "AWS::RDS::DBInstance", "DELETE_COMPLETE", None),
-            ev("HindsightDevStack", "AWS::CloudFormation::Stack", "DELETE_IN_PROGRESS", Some("User Initiated")),
+            ev(
+                "HindsightDevStack",
+                "AWS::CloudFormation::Stack",
+                "DELETE_FAILED",
+                Some(
+                    "The following resource(s) failed to delete: [PgvectorLambdaSecurityGroup, PgvectorEnabler]. ",
+                ),
+            ),
+            ev(
+                "PgvectorLambdaSecurityGroup",
+                "AWS::EC2::SecurityGroup",
+                "DELETE_FAILED",
+                Some(
+                    "resource sg-0a1b2c3d4e5f60718 has a dependent object (Service: Ec2, Status Code: 400, Request ID: 5f1c…)",
+                ),
+            ),
+            ev(
+                "PgvectorLambdaSecurityGroup",
+                "AWS::EC2::SecurityGroup",
+                "DELETE_IN_PROGRESS",
+                None,
+            ),
+            ev(
+                "PgvectorEnabler",
+                "AWS::Lambda::Function",
+                "DELETE_FAILED",
+                Some(
+                    "Resource handler returned message: \"Exceeded attempts to wait\" (RequestToken: 8d2…, HandlerErrorCode: NotStabilized)",
+                ),
+            ),
+            ev(
+                "PgvectorEnabler",
+                "AWS::Lambda::Function",
+                "DELETE_IN_PROGRESS",
+                None,
+            ),
+            ev(
+                "RdsInstance",
+                "AWS::RDS::DBInstance",
+                "DELETE_COMPLETE",
+                None,
+            ),
+            ev(
+                "HindsightDevStack",
+                "AWS::CloudFormation::Stack",
+                "DELETE_IN_PROGRESS",
+                Some("User Initiated"),
+            ),
         ]
     }
 
@@ -96,14 +152,25 @@ mod tests {
         let retain = retain_on_retry(&guide_case()).unwrap();
         let ids: Vec<&str> = retain.iter().map(|l| l.logical_id.as_str()).collect();
         assert_eq!(ids, ["PgvectorLambdaSecurityGroup", "PgvectorEnabler"]);
-        assert_eq!(retain[0].physical_id.as_deref(), Some("sg-0a1b2c3d4e5f60718"));
+        assert_eq!(
+            retain[0].physical_id.as_deref(),
+            Some("sg-0a1b2c3d4e5f60718")
+        );
     }
 
     #[test]
     fn a_resource_that_recovered_is_not_retained() {
         let mut events = guide_case();
         // Newest first: the group was deleted on a later attempt.
-        events.insert(0, ev("PgvectorLambdaSecurityGroup", "AWS::EC2::SecurityGroup", "DELETE_COMPLETE", None));
+        events.insert(
+            0,
+            ev(
+                "PgvectorLambdaSecurityGroup",
+                "AWS::EC2::SecurityGroup",
+                "DELETE_COMPLETE",
+                None,
+            ),
+        );
         let retain = retain_on_retry(&events).unwrap();
         assert_eq!(retain.len(), 1);
         assert_eq!(retain[0].logical_id, "PgvectorEnabler");
@@ -111,8 +178,16 @@ mod tests {
 
     #[test]
     fn unknown_failures_are_not_papered_over() {
-        let events = vec![ev("AppBucket", "AWS::S3::Bucket", "DELETE_FAILED", Some("The bucket you tried to delete is not empty"))];
+        let events = vec![ev(
+            "AppBucket",
+            "AWS::S3::Bucket",
+            "DELETE_FAILED",
+            Some("The bucket you tried to delete is not empty"),
+        )];
         let err = retain_on_retry(&events).unwrap_err();
-        assert!(err[0].contains("AppBucket") && err[0].contains("not empty"), "{err:?}");
+        assert!(
+            err[0].contains("AppBucket") && err[0].contains("not empty"),
+            "{err:?}"
+        );
     }
 }

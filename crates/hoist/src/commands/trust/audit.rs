@@ -1,7 +1,7 @@
 //! `hoist trust audit`: weaknesses in trust policies, from files or from every role in the
 //! account that trusts a GitHub OIDC provider.
 
-use hoist_policy::{audit as run_rules, AuditContext, Finding, Severity, Tier};
+use hoist_policy::{AuditContext, Finding, Severity, Tier, audit as run_rules};
 use serde_json::json;
 
 use super::policy_source;
@@ -16,16 +16,29 @@ struct Audited {
     findings: Vec<Finding>,
 }
 
-pub(crate) async fn audit(settings: &Settings, args: TrustAuditArgs, printer: &Printer) -> anyhow::Result<ExitStatus> {
+pub(crate) async fn audit(
+    settings: &Settings,
+    args: TrustAuditArgs,
+    printer: &Printer,
+) -> anyhow::Result<ExitStatus> {
     let TrustAuditArgs { files, account } = args;
     if files.is_empty() && !account {
-        return Err(BadInput::new("nothing to audit").hint("pass trust policy files, or --account to audit every GitHub-trusting role").into());
+        return Err(BadInput::new("nothing to audit")
+            .hint("pass trust policy files, or --account to audit every GitHub-trusting role")
+            .into());
     }
     // hoist.toml, when there is one, tells the audit which repository the roles are for.
-    let config = settings.config_path.exists().then(|| settings.load_config()).transpose()?;
+    let config = settings
+        .config_path
+        .exists()
+        .then(|| settings.load_config())
+        .transpose()?;
     let base = AuditContext {
         repository: config.as_ref().map(|c| c.repository.full_name()),
-        expected_audience: config.as_ref().map_or_else(|| "sts.amazonaws.com".to_owned(), |c| c.oidc.audience.clone()),
+        expected_audience: config.as_ref().map_or_else(
+            || "sts.amazonaws.com".to_owned(),
+            |c| c.oidc.audience.clone(),
+        ),
         ..AuditContext::default()
     };
 
@@ -33,42 +46,74 @@ pub(crate) async fn audit(settings: &Settings, args: TrustAuditArgs, printer: &P
     // Every file is read before any AWS call, so a bad file fails fast.
     for path in &files {
         let loaded = policy_source::from_file(path)?;
-        let ctx = AuditContext { role_name: file_stem(path), ..base.clone() };
-        audited.push(Audited { source: loaded.label, findings: run_rules(&loaded.document, &ctx) });
+        let ctx = AuditContext {
+            role_name: file_stem(path),
+            ..base.clone()
+        };
+        audited.push(Audited {
+            source: loaded.label,
+            findings: run_rules(&loaded.document, &ctx),
+        });
     }
     if account {
         let aws = settings.aws(config.as_ref()).await;
-        let host = config.as_ref().map_or("token.actions.githubusercontent.com", |c| c.oidc.provider_host()).to_owned();
+        let host = config
+            .as_ref()
+            .map_or("token.actions.githubusercontent.com", |c| {
+                c.oidc.provider_host()
+            })
+            .to_owned();
         let iam = hoist_aws::iam::Iam::new(&aws);
         for role in iam.list_roles_trusting_provider(&host).await? {
             let document = hoist_policy::PolicyDocument::parse_iam_encoded(&role.trust_policy)?;
             // ListRoles carries no tags: read the role for its hoist:tier tag.
-            let tags = iam.get_role(&role.name).await?.map(|r| r.tags).unwrap_or_default();
+            let tags = iam
+                .get_role(&role.name)
+                .await?
+                .map(|r| r.tags)
+                .unwrap_or_default();
             let tier = match tags.get("hoist:tier").map(String::as_str) {
                 Some("prod") => Some(Tier::Prod),
                 Some("dev") => Some(Tier::Dev),
                 _ => None,
             };
-            let ctx = AuditContext { role_name: Some(role.name.clone()), tier, ..base.clone() };
-            audited.push(Audited { source: format!("role {}", role.name), findings: run_rules(&document, &ctx) });
+            let ctx = AuditContext {
+                role_name: Some(role.name.clone()),
+                tier,
+                ..base.clone()
+            };
+            audited.push(Audited {
+                source: format!("role {}", role.name),
+                findings: run_rules(&document, &ctx),
+            });
         }
     }
 
-    let errors = audited.iter().flat_map(|a| &a.findings).filter(|f| f.severity == Severity::Error).count();
+    let errors = audited
+        .iter()
+        .flat_map(|a| &a.findings)
+        .filter(|f| f.severity == Severity::Error)
+        .count();
     if printer.json() {
         let findings: Vec<serde_json::Value> = audited
             .iter()
-            .flat_map(|a| a.findings.iter().map(move |f| {
-                let mut v = serde_json::to_value(f).expect("findings serialize");
-                v["source"] = json!(a.source);
-                v
-            }))
+            .flat_map(|a| {
+                a.findings.iter().map(move |f| {
+                    let mut v = serde_json::to_value(f).expect("findings serialize");
+                    v["source"] = json!(a.source);
+                    v
+                })
+            })
             .collect();
         printer.json_value(&json!({ "audited": audited.iter().map(|a| &a.source).collect::<Vec<_>>(), "findings": findings }));
     } else {
         render(printer, &audited);
     }
-    Ok(if errors > 0 { ExitStatus::Failure } else { ExitStatus::Success })
+    Ok(if errors > 0 {
+        ExitStatus::Failure
+    } else {
+        ExitStatus::Success
+    })
 }
 
 fn render(printer: &Printer, audited: &[Audited]) {
@@ -88,13 +133,25 @@ fn render(printer: &Printer, audited: &[Audited]) {
                 Severity::Warning => "warning",
                 Severity::Info => "info",
             };
-            let place = f.statement.map(|i| format!(" statement #{i}")).unwrap_or_default();
-            printer.out(&format!("  {} {severity} [{}]{place}: {}", f.rule, f.name, f.message));
+            let place = f
+                .statement
+                .map(|i| format!(" statement #{i}"))
+                .unwrap_or_default();
+            printer.out(&format!(
+                "  {} {severity} [{}]{place}: {}",
+                f.rule, f.name, f.message
+            ));
             printer.out(&format!("      in: {}", f.fragment));
             printer.out(&format!("      fix: {}", f.fix));
         }
     }
-    let count = |s: Severity| audited.iter().flat_map(|a| &a.findings).filter(|f| f.severity == s).count();
+    let count = |s: Severity| {
+        audited
+            .iter()
+            .flat_map(|a| &a.findings)
+            .filter(|f| f.severity == s)
+            .count()
+    };
     printer.out(&format!(
         "{} polic{} audited: {} error(s), {} warning(s), {} info",
         audited.len(),
@@ -106,5 +163,7 @@ fn render(printer: &Printer, audited: &[Audited]) {
 }
 
 fn file_stem(path: &std::path::Path) -> Option<String> {
-    path.file_stem().map(|s| s.to_string_lossy().into_owned()).filter(|s| s != "-")
+    path.file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .filter(|s| s != "-")
 }

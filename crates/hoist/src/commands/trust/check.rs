@@ -1,6 +1,6 @@
 //! `hoist trust check`: would these claims be allowed to assume the role, and why.
 
-use hoist_policy::{evaluate, WebIdentityRequest};
+use hoist_policy::{WebIdentityRequest, evaluate};
 use serde_json::json;
 
 use super::claims::{self, LoadedClaims};
@@ -10,8 +10,22 @@ use crate::exit::{BadInput, ExitStatus};
 use crate::printer::Printer;
 use crate::settings::Settings;
 
-pub(crate) async fn check(settings: &Settings, args: TrustCheckArgs, printer: &Printer) -> anyhow::Result<ExitStatus> {
-    let TrustCheckArgs { policy, role, claims: claims_file, token, jwks, sub, aud, claims_kv, provider_arn } = args;
+pub(crate) async fn check(
+    settings: &Settings,
+    args: TrustCheckArgs,
+    printer: &Printer,
+) -> anyhow::Result<ExitStatus> {
+    let TrustCheckArgs {
+        policy,
+        role,
+        claims: claims_file,
+        token,
+        jwks,
+        sub,
+        aud,
+        claims_kv,
+        provider_arn,
+    } = args;
 
     // Input first, so bad input fails before any AWS call.
     let token = token.as_deref().map(claims::read_token_arg).transpose()?;
@@ -24,7 +38,11 @@ pub(crate) async fn check(settings: &Settings, args: TrustCheckArgs, printer: &P
     let loaded_policy: LoadedPolicy = match (policy, role) {
         (Some(path), _) => policy_source::from_file(&path)?,
         (None, Some(role)) => {
-            let config = settings.config_path.exists().then(|| settings.load_config()).transpose()?;
+            let config = settings
+                .config_path
+                .exists()
+                .then(|| settings.load_config())
+                .transpose()?;
             let aws = settings.aws(config.as_ref()).await;
             policy_source::from_role(&aws, &role).await?
         }
@@ -56,13 +74,20 @@ pub(crate) async fn check(settings: &Settings, args: TrustCheckArgs, printer: &P
         }));
     } else {
         printer.out(&format!("policy: {}", loaded_policy.label));
-        printer.out(&format!("token sub: {}", request.subject().unwrap_or("(none)")));
+        printer.out(&format!(
+            "token sub: {}",
+            request.subject().unwrap_or("(none)")
+        ));
         printer.out(&format!("provider: {provider_arn}"));
         printer.out(loaded_claims.provenance.note());
         printer.out("");
         printer.out(decision.to_string().trim_end());
     }
-    Ok(if decision.allowed() { ExitStatus::Success } else { ExitStatus::Failure })
+    Ok(if decision.allowed() {
+        ExitStatus::Success
+    } else {
+        ExitStatus::Failure
+    })
 }
 
 /// The provider the token would come through: the account of the role (or of the policy's

@@ -33,8 +33,12 @@ impl Provenance {
 
     pub(super) fn note(self) -> &'static str {
         match self {
-            Self::VerifiedToken => "claims verified: signature, issuer, audience and lifetime checked against the JWKS",
-            Self::UnverifiedToken => "claims NOT verified: the token was decoded without checking its signature (pass --jwks URL|FILE to verify)",
+            Self::VerifiedToken => {
+                "claims verified: signature, issuer, audience and lifetime checked against the JWKS"
+            }
+            Self::UnverifiedToken => {
+                "claims NOT verified: the token was decoded without checking its signature (pass --jwks URL|FILE to verify)"
+            }
             Self::ClaimsFile => "claims read from a file, not from a signed token",
             Self::Flags => "claims given on the command line, not from a signed token",
         }
@@ -43,15 +47,20 @@ impl Provenance {
 
 pub(super) fn from_file(path: &std::path::Path) -> anyhow::Result<LoadedClaims> {
     let claims = GithubClaims::from_json_file(path).map_err(|e| BadInput::new(e.to_string()))?;
-    Ok(LoadedClaims { claims: claims.as_map().clone(), provenance: Provenance::ClaimsFile })
+    Ok(LoadedClaims {
+        claims: claims.as_map().clone(),
+        provenance: Provenance::ClaimsFile,
+    })
 }
 
 /// `--token JWT`, `--token -` (stdin) or `--token @FILE`.
 pub(super) fn read_token_arg(arg: &str) -> anyhow::Result<String> {
     let text = if arg == "-" {
-        std::io::read_to_string(std::io::stdin()).map_err(|e| BadInput::new(format!("cannot read the token from stdin: {e}")))?
+        std::io::read_to_string(std::io::stdin())
+            .map_err(|e| BadInput::new(format!("cannot read the token from stdin: {e}")))?
     } else if let Some(path) = arg.strip_prefix('@') {
-        std::fs::read_to_string(path).map_err(|e| BadInput::new(format!("cannot read the token from {path}: {e}")))?
+        std::fs::read_to_string(path)
+            .map_err(|e| BadInput::new(format!("cannot read the token from {path}: {e}")))?
     } else {
         arg.to_owned()
     };
@@ -60,17 +69,29 @@ pub(super) fn read_token_arg(arg: &str) -> anyhow::Result<String> {
 
 pub(super) async fn from_token(token: &str, jwks: Option<&str>) -> anyhow::Result<LoadedClaims> {
     let Some(jwks) = jwks else {
-        let claims = hoist_oidc::jwt::decode_unverified(token).map_err(|e| BadInput::new(format!("the token cannot be read: {e}")))?;
-        return Ok(LoadedClaims { claims: claims.as_map().clone(), provenance: Provenance::UnverifiedToken });
+        let claims = hoist_oidc::jwt::decode_unverified(token)
+            .map_err(|e| BadInput::new(format!("the token cannot be read: {e}")))?;
+        return Ok(LoadedClaims {
+            claims: claims.as_map().clone(),
+            provenance: Provenance::UnverifiedToken,
+        });
     };
-    let source = hoist_oidc::discovery::JwksSource::parse(jwks).map_err(|e| BadInput::new(e.to_string()))?;
-    let keys = hoist_oidc::discovery::load(&source).await.map_err(|e| BadInput::new(format!("cannot load the JWKS: {e}")))?;
+    let source =
+        hoist_oidc::discovery::JwksSource::parse(jwks).map_err(|e| BadInput::new(e.to_string()))?;
+    let keys = hoist_oidc::discovery::load(&source)
+        .await
+        .map_err(|e| BadInput::new(format!("cannot load the JWKS: {e}")))?;
     // The issuer stays GitHub's: a JWKS from elsewhere (a file, a mirror) must still sign
     // tokens that claim GitHub as their issuer.
     let opts = hoist_oidc::jwt::VerifyOptions::default();
-    let claims = hoist_oidc::jwt::verify(token, &keys, &opts)
-        .map_err(|e| BadInput::new(format!("the token was rejected: {e}")).hint("a token that fails verification would also be refused by AWS STS"))?;
-    Ok(LoadedClaims { claims: claims.as_map().clone(), provenance: Provenance::VerifiedToken })
+    let claims = hoist_oidc::jwt::verify(token, &keys, &opts).map_err(|e| {
+        BadInput::new(format!("the token was rejected: {e}"))
+            .hint("a token that fails verification would also be refused by AWS STS")
+    })?;
+    Ok(LoadedClaims {
+        claims: claims.as_map().clone(),
+        provenance: Provenance::VerifiedToken,
+    })
 }
 
 pub(super) fn from_flags(sub: &str, aud: &str, extra: &[String]) -> anyhow::Result<LoadedClaims> {
@@ -81,8 +102,14 @@ pub(super) fn from_flags(sub: &str, aud: &str, extra: &[String]) -> anyhow::Resu
         let (k, v) = kv
             .split_once('=')
             .filter(|(k, _)| !k.is_empty())
-            .ok_or_else(|| BadInput::new(format!("--claim {kv:?} is not KEY=VALUE")).hint("for example --claim environment=production"))?;
+            .ok_or_else(|| {
+                BadInput::new(format!("--claim {kv:?} is not KEY=VALUE"))
+                    .hint("for example --claim environment=production")
+            })?;
         claims.insert(k.to_owned(), Value::String(v.to_owned()));
     }
-    Ok(LoadedClaims { claims, provenance: Provenance::Flags })
+    Ok(LoadedClaims {
+        claims,
+        provenance: Provenance::Flags,
+    })
 }

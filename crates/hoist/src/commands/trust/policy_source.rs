@@ -21,11 +21,18 @@ pub(super) fn from_file(path: &Path) -> anyhow::Result<LoadedPolicy> {
     let text = if label == "-" {
         std::io::read_to_string(std::io::stdin()).context("cannot read the policy from stdin")?
     } else {
-        std::fs::read_to_string(path).map_err(|e| BadInput::new(format!("cannot read {label}: {e}")))?
+        std::fs::read_to_string(path)
+            .map_err(|e| BadInput::new(format!("cannot read {label}: {e}")))?
     };
-    let document = PolicyDocument::parse_iam_encoded(&text)
-        .map_err(|e| BadInput::new(format!("{label}: {e}")).hint("a trust policy is a JSON document with Version and Statement"))?;
-    Ok(LoadedPolicy { label, document, role_arn: None })
+    let document = PolicyDocument::parse_iam_encoded(&text).map_err(|e| {
+        BadInput::new(format!("{label}: {e}"))
+            .hint("a trust policy is a JSON document with Version and Statement")
+    })?;
+    Ok(LoadedPolicy {
+        label,
+        document,
+        role_arn: None,
+    })
 }
 
 /// Reads a role's live trust policy (IAM returns it percent-encoded).
@@ -37,5 +44,9 @@ pub(super) async fn from_role(aws: &hoist_aws::Aws, role: &str) -> anyhow::Resul
     })?;
     let document = PolicyDocument::parse_iam_encoded(&info.trust_policy)
         .with_context(|| format!("the trust policy of role {role} cannot be read"))?;
-    Ok(LoadedPolicy { label: format!("role {role}"), document, role_arn: Some(info.arn) })
+    Ok(LoadedPolicy {
+        label: format!("role {role}"),
+        document,
+        role_arn: Some(info.arn),
+    })
 }

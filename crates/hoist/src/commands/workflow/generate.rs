@@ -33,9 +33,15 @@ pub(crate) struct Generated {
 /// Every file hoist.toml implies: the deploy workflow, and the images workflow when `[images]`
 /// is present.
 pub(crate) fn files(config: &Config) -> Vec<Generated> {
-    let mut out = vec![Generated { path: format!("{WORKFLOW_DIR}/{DEPLOY_FILE}"), text: deploy_workflow(config) }];
+    let mut out = vec![Generated {
+        path: format!("{WORKFLOW_DIR}/{DEPLOY_FILE}"),
+        text: deploy_workflow(config),
+    }];
     if let Some(images) = &config.images {
-        out.push(Generated { path: format!("{WORKFLOW_DIR}/{IMAGES_FILE}"), text: images_workflow(config, images) });
+        out.push(Generated {
+            path: format!("{WORKFLOW_DIR}/{IMAGES_FILE}"),
+            text: images_workflow(config, images),
+        });
     }
     out
 }
@@ -50,10 +56,18 @@ fn lit(s: &str) -> String {
 /// A YAML scalar: plain when it is safe, single-quoted otherwise.
 fn scalar(s: &str) -> String {
     let plain = !s.is_empty()
-        && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/'))
-        && !matches!(s.to_ascii_lowercase().as_str(), "true" | "false" | "yes" | "no" | "on" | "off" | "null" | "y" | "n")
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/'))
+        && !matches!(
+            s.to_ascii_lowercase().as_str(),
+            "true" | "false" | "yes" | "no" | "on" | "off" | "null" | "y" | "n"
+        )
         && s.parse::<f64>().is_err();
-    if plain { s.to_owned() } else { format!("'{}'", s.replace('\'', "''")) }
+    if plain {
+        s.to_owned()
+    } else {
+        format!("'{}'", s.replace('\'', "''"))
+    }
 }
 
 /// The deploy workflow: one job per environment.
@@ -72,7 +86,11 @@ pub(crate) fn deploy_workflow(config: &Config) -> String {
         let list: Vec<String> = branches.iter().map(|b| scalar(b)).collect();
         let _ = writeln!(y, "  push:\n    branches: [{}]", list.join(", "));
     }
-    if config.environments.iter().any(|e| matches!(e.trigger, Trigger::Tag(_))) {
+    if config
+        .environments
+        .iter()
+        .any(|e| matches!(e.trigger, Trigger::Tag(_)))
+    {
         y.push_str("  release:\n    types: [published]\n");
     }
     y.push_str("  workflow_dispatch:\n    inputs:\n      environment:\n        description: The environment to deploy\n        type: choice\n        required: true\n        options:\n");
@@ -91,17 +109,26 @@ pub(crate) fn deploy_workflow(config: &Config) -> String {
 
 /// The condition under which an environment's job runs.
 fn job_condition(env: &Environment) -> String {
-    let dispatch = format!("(github.event_name == 'workflow_dispatch' && inputs.environment == {})", lit(&env.name));
+    let dispatch = format!(
+        "(github.event_name == 'workflow_dispatch' && inputs.environment == {})",
+        lit(&env.name)
+    );
     match &env.trigger {
         Trigger::Branch(b) => {
-            format!("(github.event_name == 'push' && github.ref == {}) || {dispatch}", lit(&format!("refs/heads/{b}")))
+            format!(
+                "(github.event_name == 'push' && github.ref == {}) || {dispatch}",
+                lit(&format!("refs/heads/{b}"))
+            )
         }
         Trigger::Tag(pattern) => {
             // A pattern `PREFIX*` is expressible; any other pattern is left to hoist, whose
             // environment resolution refuses a tag the role does not trust.
             let release = match pattern.strip_suffix('*') {
                 Some(prefix) if !prefix.is_empty() && !prefix.contains(['*', '?']) => {
-                    format!("(github.event_name == 'release' && startsWith(github.ref, {}))", lit(&format!("refs/tags/{prefix}")))
+                    format!(
+                        "(github.event_name == 'release' && startsWith(github.ref, {}))",
+                        lit(&format!("refs/tags/{prefix}"))
+                    )
                 }
                 _ => "github.event_name == 'release'".to_owned(),
             };
@@ -112,7 +139,16 @@ fn job_condition(env: &Environment) -> String {
 }
 
 fn job_id(name: &str) -> String {
-    let id: String = name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '-' }).collect();
+    let id: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
     format!("deploy-{id}")
 }
 
@@ -124,16 +160,32 @@ fn deploy_job(y: &mut String, config: &Config, env: &Environment) {
     if let Trigger::GithubEnvironment(g) = &env.trigger {
         let _ = writeln!(y, "    environment: {}", scalar(g));
     }
-    let _ = writeln!(y, "    concurrency:\n      group: {}\n      cancel-in-progress: false", scalar(&format!("deploy-{}", env.name)));
+    let _ = writeln!(
+        y,
+        "    concurrency:\n      group: {}\n      cancel-in-progress: false",
+        scalar(&format!("deploy-{}", env.name))
+    );
     y.push_str("    steps:\n");
     let _ = writeln!(y, "      - uses: {CHECKOUT}");
     install_step(y);
     let _ = writeln!(y, "      - name: AWS credentials (OIDC, role {})", env.role);
     let _ = writeln!(y, "        uses: {CONFIGURE_AWS}");
-    let _ = writeln!(y, "        with:\n          role-to-assume: ${{{{ secrets.{} }}}}", env.role_arn_secret_name());
+    let _ = writeln!(
+        y,
+        "        with:\n          role-to-assume: ${{{{ secrets.{} }}}}",
+        env.role_arn_secret_name()
+    );
     let _ = writeln!(y, "          aws-region: {}", scalar(&config.aws.region));
-    let _ = writeln!(y, "          role-duration-seconds: {}", env.session_duration);
-    let _ = writeln!(y, "      - name: Deploy\n        run: hoist deploy --env {} --apply", shell_word(&env.name));
+    let _ = writeln!(
+        y,
+        "          role-duration-seconds: {}",
+        env.session_duration
+    );
+    let _ = writeln!(
+        y,
+        "      - name: Deploy\n        run: hoist deploy --env {} --apply",
+        shell_word(&env.name)
+    );
     if !env.secrets.is_empty() {
         y.push_str("        env:\n");
         for s in &env.secrets {
@@ -143,13 +195,18 @@ fn deploy_job(y: &mut String, config: &Config, env: &Environment) {
 }
 
 fn install_step(y: &mut String) {
-    let _ = writeln!(y, "      - name: Install hoist\n        uses: {INSTALL_ACTION}");
+    let _ = writeln!(
+        y,
+        "      - name: Install hoist\n        uses: {INSTALL_ACTION}"
+    );
 }
 
 /// A word safe for the shell (environment names are `[A-Za-z0-9_-]` after validation, but quote
 /// anything else).
 fn shell_word(s: &str) -> String {
-    if s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')) {
+    if s.chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    {
         s.to_owned()
     } else {
         format!("'{}'", s.replace('\'', r"'\''"))
@@ -160,7 +217,11 @@ fn shell_word(s: &str) -> String {
 /// teams still on the ECR guide's access keys, the key secrets.
 pub(crate) fn images_workflow(config: &Config, images: &Images) -> String {
     let mut y = String::from(HEADER);
-    let _ = writeln!(y, "name: images\n\non:\n  push:\n    branches: [{}]\n  workflow_dispatch:\n", scalar(&images.push_branch));
+    let _ = writeln!(
+        y,
+        "name: images\n\non:\n  push:\n    branches: [{}]\n  workflow_dispatch:\n",
+        scalar(&images.push_branch)
+    );
     if images.push_role.is_some() {
         y.push_str("permissions:\n  id-token: write\n  contents: read\n\n");
     } else {
@@ -177,10 +238,16 @@ pub(crate) fn images_workflow(config: &Config, images: &Images) -> String {
                 Some(account) => format!("arn:aws:iam::{account}:role/{role}"),
                 None => format!("${{{{ secrets.{IMAGES_ROLE_SECRET} }}}}"),
             };
-            let _ = writeln!(y, "      - name: AWS credentials (OIDC, role {role})\n        uses: {CONFIGURE_AWS}\n        with:\n          role-to-assume: {arn}");
+            let _ = writeln!(
+                y,
+                "      - name: AWS credentials (OIDC, role {role})\n        uses: {CONFIGURE_AWS}\n        with:\n          role-to-assume: {arn}"
+            );
         }
         None => {
-            let _ = writeln!(y, "      - name: AWS credentials (access keys; `hoist keys migrate` replaces them with OIDC)\n        uses: {CONFIGURE_AWS}\n        with:\n          aws-access-key-id: ${{{{ secrets.AWS_ACCESS_KEY_ID }}}}\n          aws-secret-access-key: ${{{{ secrets.AWS_SECRET_ACCESS_KEY }}}}");
+            let _ = writeln!(
+                y,
+                "      - name: AWS credentials (access keys; `hoist keys migrate` replaces them with OIDC)\n        uses: {CONFIGURE_AWS}\n        with:\n          aws-access-key-id: ${{{{ secrets.AWS_ACCESS_KEY_ID }}}}\n          aws-secret-access-key: ${{{{ secrets.AWS_SECRET_ACCESS_KEY }}}}"
+            );
         }
     }
     let _ = writeln!(y, "          aws-region: {}", scalar(&config.aws.region));

@@ -33,11 +33,17 @@ impl FileState {
 }
 
 /// Compares `generated` with the file at `root/path`.
-pub(crate) fn compare(root: &Path, file: &generate::Generated) -> anyhow::Result<(FileState, Option<String>)> {
+pub(crate) fn compare(
+    root: &Path,
+    file: &generate::Generated,
+) -> anyhow::Result<(FileState, Option<String>)> {
     let path = root.join(&file.path);
     match std::fs::read_to_string(&path) {
         Ok(current) if current == file.text => Ok((FileState::UpToDate, None)),
-        Ok(current) => Ok((FileState::Differs, Some(unified_diff(&file.path, &current, &file.text)))),
+        Ok(current) => Ok((
+            FileState::Differs,
+            Some(unified_diff(&file.path, &current, &file.text)),
+        )),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok((FileState::Missing, None)),
         Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
     }
@@ -48,28 +54,40 @@ pub(crate) fn unified_diff(path: &str, current: &str, wanted: &str) -> String {
     similar::TextDiff::from_lines(current, wanted)
         .unified_diff()
         .context_radius(3)
-        .header(&format!("{path} (on disk)"), &format!("{path} (from hoist.toml)"))
+        .header(
+            &format!("{path} (on disk)"),
+            &format!("{path} (from hoist.toml)"),
+        )
         .to_string()
 }
 
 /// Writes every generated file under `root`; returns what changed.
-pub(crate) fn write_all(root: &Path, files: &[generate::Generated]) -> anyhow::Result<Vec<(String, FileState)>> {
+pub(crate) fn write_all(
+    root: &Path,
+    files: &[generate::Generated],
+) -> anyhow::Result<Vec<(String, FileState)>> {
     let mut changed = Vec::new();
     for file in files {
         let (state, _) = compare(root, file)?;
         if state != FileState::UpToDate {
             let path = root.join(&file.path);
             if let Some(parent) = path.parent() {
-                std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
+                std::fs::create_dir_all(parent)
+                    .with_context(|| format!("cannot create {}", parent.display()))?;
             }
-            std::fs::write(&path, &file.text).with_context(|| format!("cannot write {}", path.display()))?;
+            std::fs::write(&path, &file.text)
+                .with_context(|| format!("cannot write {}", path.display()))?;
         }
         changed.push((file.path.clone(), state));
     }
     Ok(changed)
 }
 
-pub(crate) async fn run(settings: &Settings, args: WorkflowArgs, printer: &Printer) -> anyhow::Result<ExitStatus> {
+pub(crate) async fn run(
+    settings: &Settings,
+    args: WorkflowArgs,
+    printer: &Printer,
+) -> anyhow::Result<ExitStatus> {
     let WorkflowArgs { check, dir } = args;
     let config = settings.load_config()?;
     let files = generate::files(&config);

@@ -6,22 +6,36 @@ use super::super::context::Ctx;
 
 /// The compose services with a `build:` (what `hoist push` pushes when `services` is unset).
 fn compose_services(path: &std::path::Path) -> Result<Vec<String>, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let doc: serde_json::Value = serde_norway::from_str(&text).map_err(|e| format!("{} is not YAML: {e}", path.display()))?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let doc: serde_json::Value = serde_norway::from_str(&text)
+        .map_err(|e| format!("{} is not YAML: {e}", path.display()))?;
     Ok(doc
         .get("services")
         .and_then(|s| s.as_object())
-        .map(|m| m.iter().filter(|(_, v)| v.get("build").is_some()).map(|(k, _)| k.clone()).collect())
+        .map(|m| {
+            m.iter()
+                .filter(|(_, v)| v.get("build").is_some())
+                .map(|(k, _)| k.clone())
+                .collect()
+        })
         .unwrap_or_default())
 }
 
 pub(crate) async fn ecr(ctx: &Ctx<'_>, config_dir: &std::path::Path) -> Vec<CheckResult> {
-    let Some(images) = &ctx.config.images else { return Vec::new() };
+    let Some(images) = &ctx.config.images else {
+        return Vec::new();
+    };
     let services = match &images.services {
         Some(s) => s.clone(),
         None => match compose_services(&config_dir.join(&images.compose_file)) {
             Ok(s) => s,
-            Err(e) => return vec![CheckResult::skip("ecr", format!("the services to check are unknown: {e}"))],
+            Err(e) => {
+                return vec![CheckResult::skip(
+                    "ecr",
+                    format!("the services to check are unknown: {e}"),
+                )];
+            }
         },
     };
     // Where `hoist push` sends images is where `latest` must be: a registry override
@@ -42,12 +56,26 @@ pub(crate) async fn ecr(ctx: &Ctx<'_>, config_dir: &std::path::Path) -> Vec<Chec
         if let Some((client, url)) = &data_plane {
             let name = format!("registry/{repo}");
             out.push(match client.get_manifest(&repo, "latest").await {
-                Ok(Some(m)) => CheckResult::ok(name, format!("{repo}:latest exists in {url} (manifest {})", m.digest.short())),
-                Ok(None) => CheckResult::fail(name, format!("{repo} holds no `latest` image in {url}: nothing was pushed yet"))
-                    .fix(Fix::Manual("push: `hoist push` (or run the images workflow)".into())),
+                Ok(Some(m)) => CheckResult::ok(
+                    name,
+                    format!(
+                        "{repo}:latest exists in {url} (manifest {})",
+                        m.digest.short()
+                    ),
+                ),
+                Ok(None) => CheckResult::fail(
+                    name,
+                    format!("{repo} holds no `latest` image in {url}: nothing was pushed yet"),
+                )
+                .fix(Fix::Manual(
+                    "push: `hoist push` (or run the images workflow)".into(),
+                )),
                 Err(e) => {
                     let f = crate::commands::push::ecr::registry_failure(e, url);
-                    let r = CheckResult::fail(name, format!("cannot read {repo}:latest from {url}: {}", f.message));
+                    let r = CheckResult::fail(
+                        name,
+                        format!("cannot read {repo}:latest from {url}: {}", f.message),
+                    );
                     match f.hint {
                         Some(h) => r.fix(Fix::Manual(h)),
                         None => r,
@@ -84,17 +112,32 @@ pub(crate) async fn access_keys(ctx: &Ctx<'_>) -> Vec<CheckResult> {
         let keys = match hoist_aws::iam_keys::list_access_keys(&ctx.aws, &user).await {
             Ok(k) => k,
             Err(e) => {
-                out.push(CheckResult::fail(name, format!("cannot list {user}'s keys: {e}")));
+                out.push(CheckResult::fail(
+                    name,
+                    format!("cannot list {user}'s keys: {e}"),
+                ));
                 continue;
             }
         };
         let old: Vec<String> = keys
             .iter()
             .filter(|k| k.active && k.age_days(now).is_some_and(|a| a > i64::from(max)))
-            .map(|k| format!("{} ({} days)", k.access_key_id, k.age_days(now).unwrap_or_default()))
+            .map(|k| {
+                format!(
+                    "{} ({} days)",
+                    k.access_key_id,
+                    k.age_days(now).unwrap_or_default()
+                )
+            })
             .collect();
         let mut r = if old.is_empty() {
-            CheckResult::ok(&name, format!("{} key(s), none active and older than {max} days", keys.len()))
+            CheckResult::ok(
+                &name,
+                format!(
+                    "{} key(s), none active and older than {max} days",
+                    keys.len()
+                ),
+            )
         } else {
             CheckResult::warn(&name, format!("active keys older than {max} days: {}", old.join(", ")))
                 .fix(Fix::Manual(format!("`hoist keys rotate --user {user} --apply`, or retire them: `hoist keys migrate --user {user}`")))

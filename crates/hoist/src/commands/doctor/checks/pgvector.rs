@@ -42,10 +42,20 @@ fn url_from_secret(value: &str) -> Option<String> {
         return Some(v.to_owned());
     }
     let j: serde_json::Value = serde_json::from_str(v).ok()?;
-    if let Some(u) = j.get("url").or_else(|| j.get("DATABASE_URL")).and_then(|u| u.as_str()) {
+    if let Some(u) = j
+        .get("url")
+        .or_else(|| j.get("DATABASE_URL"))
+        .and_then(|u| u.as_str())
+    {
         return Some(u.to_owned());
     }
-    let s = |k: &str| j.get(k).and_then(|x| x.as_str().map(str::to_owned).or_else(|| x.as_i64().map(|n| n.to_string())));
+    let s = |k: &str| {
+        j.get(k).and_then(|x| {
+            x.as_str()
+                .map(str::to_owned)
+                .or_else(|| x.as_i64().map(|n| n.to_string()))
+        })
+    };
     Some(format!(
         "postgres://{}:{}@{}:{}/{}",
         s("username")?,
@@ -59,7 +69,12 @@ fn url_from_secret(value: &str) -> Option<String> {
 async fn connect(url: &DatabaseUrl) -> Result<tokio_postgres::Client, String> {
     let fut = tokio_postgres::connect(url.expose(), tokio_postgres::NoTls);
     let (client, conn) = match tokio::time::timeout(std::time::Duration::from_secs(10), fut).await {
-        Err(_) => return Err(format!("connecting to {} timed out after 10 s (the ECS/RDS security group rule? a private subnet?)", url.display())),
+        Err(_) => {
+            return Err(format!(
+                "connecting to {} timed out after 10 s (the ECS/RDS security group rule? a private subnet?)",
+                url.display()
+            ));
+        }
         // The driver's error text never holds the password.
         Ok(Err(e)) => return Err(format!("cannot connect to {}: {e}", url.display())),
         Ok(Ok(x)) => x,
@@ -70,7 +85,11 @@ async fn connect(url: &DatabaseUrl) -> Result<tokio_postgres::Client, String> {
     Ok(client)
 }
 
-pub(crate) async fn check(ctx: &Ctx<'_>, env: &Environment, stack: &StackState) -> Option<CheckResult> {
+pub(crate) async fn check(
+    ctx: &Ctx<'_>,
+    env: &Environment,
+    stack: &StackState,
+) -> Option<CheckResult> {
     let name = format!("{}/pgvector", env.name);
     let url = match &ctx.database_url {
         Some(u) => DatabaseUrl::new(u.clone()),
@@ -80,14 +99,32 @@ pub(crate) async fn check(ctx: &Ctx<'_>, env: &Environment, stack: &StackState) 
                 return Some(r);
             }
             let Some(arn) = stack.output(output) else {
-                return Some(CheckResult::fail(name, format!("the stack has no output {output}")));
+                return Some(CheckResult::fail(
+                    name,
+                    format!("the stack has no output {output}"),
+                ));
             };
-            match hoist_aws::secrets::Secrets::new(&ctx.aws).current(arn).await {
+            match hoist_aws::secrets::Secrets::new(&ctx.aws)
+                .current(arn)
+                .await
+            {
                 Ok(Some(v)) => match url_from_secret(v.expose()) {
                     Some(u) => DatabaseUrl::new(u),
-                    None => return Some(CheckResult::fail(name, format!("{arn} holds no database URL (expected postgres://… or RDS's JSON)"))),
+                    None => {
+                        return Some(CheckResult::fail(
+                            name,
+                            format!(
+                                "{arn} holds no database URL (expected postgres://… or RDS's JSON)"
+                            ),
+                        ));
+                    }
                 },
-                Ok(None) => return Some(CheckResult::fail(name, format!("{arn} (output {output}) is empty"))),
+                Ok(None) => {
+                    return Some(CheckResult::fail(
+                        name,
+                        format!("{arn} (output {output}) is empty"),
+                    ));
+                }
                 Err(e) => return Some(CheckResult::fail(name, format!("cannot read {arn}: {e}"))),
             }
         }
@@ -98,20 +135,62 @@ pub(crate) async fn check(ctx: &Ctx<'_>, env: &Environment, stack: &StackState) 
 pub(crate) async fn check_url(name: &str, url: &DatabaseUrl) -> CheckResult {
     let client = match connect(url).await {
         Ok(c) => c,
-        Err(e) => return CheckResult::fail(name, e).fix(Fix::Manual("check the ECS → RDS check above; pass --database-url to check another way in".into())),
+        Err(e) => {
+            return CheckResult::fail(name, e).fix(Fix::Manual(
+                "check the ECS → RDS check above; pass --database-url to check another way in"
+                    .into(),
+            ));
+        }
     };
-    let installed = client.query_opt("SELECT extversion FROM pg_extension WHERE extname = 'vector'", &[]).await;
+    let installed = client
+        .query_opt(
+            "SELECT extversion FROM pg_extension WHERE extname = 'vector'",
+            &[],
+        )
+        .await;
     match installed {
-        Err(e) => CheckResult::fail(name, format!("querying pg_extension on {} failed: {e}", url.display())),
-        Ok(Some(row)) => CheckResult::ok(name, format!("vector {} is enabled on {}", row.get::<_, String>(0), url.display())),
+        Err(e) => CheckResult::fail(
+            name,
+            format!("querying pg_extension on {} failed: {e}", url.display()),
+        ),
+        Ok(Some(row)) => CheckResult::ok(
+            name,
+            format!(
+                "vector {} is enabled on {}",
+                row.get::<_, String>(0),
+                url.display()
+            ),
+        ),
         Ok(None) => {
-            let available = client.query_opt("SELECT default_version FROM pg_available_extensions WHERE name = 'vector'", &[]).await.ok().flatten();
+            let available = client
+                .query_opt(
+                    "SELECT default_version FROM pg_available_extensions WHERE name = 'vector'",
+                    &[],
+                )
+                .await
+                .ok()
+                .flatten();
             match available {
-                Some(_) => CheckResult::fail(name, format!("the vector extension is not enabled on {}", url.display()))
-                    .evidence("SELECT extversion FROM pg_extension WHERE extname = 'vector' returned no row")
-                    .fix(Fix::CreateVectorExtension { database_url: url.clone() }),
-                None => CheckResult::fail(name, format!("{} has no vector extension to enable (pg_available_extensions lacks it)", url.display()))
-                    .fix(Fix::Manual("use an RDS PostgreSQL version with pgvector (15.2+ / 16)".into())),
+                Some(_) => CheckResult::fail(
+                    name,
+                    format!("the vector extension is not enabled on {}", url.display()),
+                )
+                .evidence(
+                    "SELECT extversion FROM pg_extension WHERE extname = 'vector' returned no row",
+                )
+                .fix(Fix::CreateVectorExtension {
+                    database_url: url.clone(),
+                }),
+                None => CheckResult::fail(
+                    name,
+                    format!(
+                        "{} has no vector extension to enable (pg_available_extensions lacks it)",
+                        url.display()
+                    ),
+                )
+                .fix(Fix::Manual(
+                    "use an RDS PostgreSQL version with pgvector (15.2+ / 16)".into(),
+                )),
             }
         }
     }
@@ -120,7 +199,10 @@ pub(crate) async fn check_url(name: &str, url: &DatabaseUrl) -> CheckResult {
 /// `CREATE EXTENSION IF NOT EXISTS vector`.
 pub(crate) async fn enable(url: &DatabaseUrl) -> Result<(), String> {
     let client = connect(url).await?;
-    client.batch_execute("CREATE EXTENSION IF NOT EXISTS vector").await.map_err(|e| format!("CREATE EXTENSION on {} failed: {e}", url.display()))
+    client
+        .batch_execute("CREATE EXTENSION IF NOT EXISTS vector")
+        .await
+        .map_err(|e| format!("CREATE EXTENSION on {} failed: {e}", url.display()))
 }
 
 #[cfg(test)]
@@ -136,8 +218,14 @@ mod tests {
 
     #[test]
     fn rds_json_secret() {
-        let u = url_from_secret(r#"{"username":"a","password":"p","host":"h","port":5432,"dbname":"d"}"#).unwrap();
+        let u = url_from_secret(
+            r#"{"username":"a","password":"p","host":"h","port":5432,"dbname":"d"}"#,
+        )
+        .unwrap();
         assert_eq!(u, "postgres://a:p@h:5432/d");
-        assert_eq!(url_from_secret("postgres://x@y/z").unwrap(), "postgres://x@y/z");
+        assert_eq!(
+            url_from_secret("postgres://x@y/z").unwrap(),
+            "postgres://x@y/z"
+        );
     }
 }

@@ -8,23 +8,46 @@ use super::super::context::{Ctx, StackState};
 
 pub(crate) async fn cdk_bootstrap(ctx: &Ctx<'_>, envs: &[&Environment]) -> Option<CheckResult> {
     const NAME: &str = "cdk-bootstrap";
-    if !envs.iter().any(|e| matches!(e.deploy, Some(DeploySource::CdkOut(_)))) {
+    if !envs
+        .iter()
+        .any(|e| matches!(e.deploy, Some(DeploySource::CdkOut(_))))
+    {
         return None;
     }
     let account = ctx.account_id.clone().unwrap_or_else(|| "ACCOUNT".into());
     let region = &ctx.config.aws.region;
-    let profile = ctx.config.aws.profile.clone().unwrap_or_else(|| "PROFILE".into());
+    let profile = ctx
+        .config
+        .aws
+        .profile
+        .clone()
+        .unwrap_or_else(|| "PROFILE".into());
     let fix = Fix::Manual(format!(
         "`aws sso login --profile {profile}`, then `npx aws-cdk bootstrap aws://{account}/{region} --profile {profile}` (the permission set must allow CloudFormation, S3, IAM)"
     ));
-    Some(match hoist_aws::cfn::Cfn::new(&ctx.aws).describe_stack("CDKToolkit").await {
-        Ok(Some(s)) if s.status.ends_with("_COMPLETE") && !s.status.contains("ROLLBACK") && !s.status.starts_with("DELETE") => {
-            CheckResult::ok(NAME, format!("CDKToolkit is {} in {region}", s.status))
-        }
-        Ok(Some(s)) => CheckResult::fail(NAME, format!("CDKToolkit is {} in {region}", s.status)).fix(fix),
-        Ok(None) => CheckResult::fail(NAME, format!("{region} is not CDK-bootstrapped: no CDKToolkit stack")).fix(fix),
-        Err(e) => CheckResult::fail(NAME, format!("cannot read CDKToolkit: {e}")).fix(fix),
-    })
+    Some(
+        match hoist_aws::cfn::Cfn::new(&ctx.aws)
+            .describe_stack("CDKToolkit")
+            .await
+        {
+            Ok(Some(s))
+                if s.status.ends_with("_COMPLETE")
+                    && !s.status.contains("ROLLBACK")
+                    && !s.status.starts_with("DELETE") =>
+            {
+                CheckResult::ok(NAME, format!("CDKToolkit is {} in {region}", s.status))
+            }
+            Ok(Some(s)) => {
+                CheckResult::fail(NAME, format!("CDKToolkit is {} in {region}", s.status)).fix(fix)
+            }
+            Ok(None) => CheckResult::fail(
+                NAME,
+                format!("{region} is not CDK-bootstrapped: no CDKToolkit stack"),
+            )
+            .fix(fix),
+            Err(e) => CheckResult::fail(NAME, format!("cannot read CDKToolkit: {e}")).fix(fix),
+        },
+    )
 }
 
 /// A stack-dependent check's result when the stack is not there.
@@ -32,14 +55,23 @@ pub(crate) fn without_stack(name: &str, stack: &StackState) -> Option<CheckResul
     match stack {
         StackState::NoStack => Some(CheckResult::skip(name, "the environment names no stack")),
         StackState::Missing { name: s } => Some(
-            CheckResult::fail(name, format!("stack {s} does not exist")).fix(Fix::Manual("deploy it first: `hoist deploy --env ENV --apply`".into())),
+            CheckResult::fail(name, format!("stack {s} does not exist")).fix(Fix::Manual(
+                "deploy it first: `hoist deploy --env ENV --apply`".into(),
+            )),
         ),
-        StackState::Error { name: s, error } => Some(CheckResult::fail(name, format!("cannot read stack {s}: {error}"))),
+        StackState::Error { name: s, error } => Some(CheckResult::fail(
+            name,
+            format!("cannot read stack {s}: {error}"),
+        )),
         StackState::Found { .. } => None,
     }
 }
 
-pub(crate) async fn llm_secrets(ctx: &Ctx<'_>, env: &Environment, stack: &StackState) -> Vec<CheckResult> {
+pub(crate) async fn llm_secrets(
+    ctx: &Ctx<'_>,
+    env: &Environment,
+    stack: &StackState,
+) -> Vec<CheckResult> {
     let mut out = Vec::new();
     for s in &env.secrets {
         let name = format!("{}/secret-{}", env.name, s.output);
@@ -57,9 +89,18 @@ pub(crate) async fn llm_secrets(ctx: &Ctx<'_>, env: &Environment, stack: &StackS
         let redeploy = env
             .services
             .iter()
-            .filter_map(|svc| Some((stack.output(&svc.cluster_output)?.to_owned(), stack.output(&svc.service_output)?.to_owned())))
+            .filter_map(|svc| {
+                Some((
+                    stack.output(&svc.cluster_output)?.to_owned(),
+                    stack.output(&svc.service_output)?.to_owned(),
+                ))
+            })
             .collect();
-        let put = Fix::PutSecret { secret_id: arn.to_owned(), env: s.env.clone(), redeploy };
+        let put = Fix::PutSecret {
+            secret_id: arn.to_owned(),
+            env: s.env.clone(),
+            redeploy,
+        };
         let secrets = hoist_aws::secrets::Secrets::new(&ctx.aws);
         let r = match secrets.current(arn).await {
             Err(hoist_aws::secrets::SecretsError::NotFound { .. }) => CheckResult::fail(&name, format!("Secret not found: {arn} (output {}) names no secret", s.output))
@@ -84,7 +125,10 @@ pub(crate) async fn llm_secrets(ctx: &Ctx<'_>, env: &Environment, stack: &StackS
                 None => CheckResult::ok(&name, format!("{arn} is set ({} characters)", v.expose().chars().count())),
             },
         };
-        out.push(r.evidence(format!("read with secretsmanager:GetSecretValue; the value is never printed (set from ${})", s.env)));
+        out.push(r.evidence(format!(
+            "read with secretsmanager:GetSecretValue; the value is never printed (set from ${})",
+            s.env
+        )));
     }
     out
 }
@@ -92,7 +136,10 @@ pub(crate) async fn llm_secrets(ctx: &Ctx<'_>, env: &Environment, stack: &StackS
 /// Stopped-task reasons that mean the LLM key is missing or wrong.
 fn names_key_problem(text: &str) -> bool {
     let t = text.to_ascii_lowercase();
-    t.contains("401") || t.contains("incorrect api key") || t.contains("invalid api key") || t.contains("unauthorized")
+    t.contains("401")
+        || t.contains("incorrect api key")
+        || t.contains("invalid api key")
+        || t.contains("unauthorized")
 }
 
 pub(crate) async fn ecs(ctx: &Ctx<'_>, env: &Environment, stack: &StackState) -> Vec<CheckResult> {
@@ -103,39 +150,71 @@ pub(crate) async fn ecs(ctx: &Ctx<'_>, env: &Environment, stack: &StackState) ->
             out.push(r);
             continue;
         }
-        let (Some(cluster), Some(service)) = (stack.output(&svc.cluster_output), stack.output(&svc.service_output)) else {
-            out.push(CheckResult::fail(name, format!("the stack lacks output {} or {}", svc.cluster_output, svc.service_output)));
+        let (Some(cluster), Some(service)) = (
+            stack.output(&svc.cluster_output),
+            stack.output(&svc.service_output),
+        ) else {
+            out.push(CheckResult::fail(
+                name,
+                format!(
+                    "the stack lacks output {} or {}",
+                    svc.cluster_output, svc.service_output
+                ),
+            ));
             continue;
         };
         let ecs = hoist_aws::ecs::Ecs::new(&ctx.aws);
         let state = match ecs.describe(cluster, service).await {
             Ok(s) => s,
             Err(e) => {
-                out.push(CheckResult::fail(name, format!("cannot describe service {service} in {cluster}: {e}")));
+                out.push(CheckResult::fail(
+                    name,
+                    format!("cannot describe service {service} in {cluster}: {e}"),
+                ));
                 continue;
             }
         };
-        let stopped = ecs.stopped_tasks(cluster, service, 5).await.unwrap_or_default();
+        let stopped = ecs
+            .stopped_tasks(cluster, service, 5)
+            .await
+            .unwrap_or_default();
         let mut reasons = Vec::new();
         for t in &stopped {
-            let mut line = t.stopped_reason.clone().unwrap_or_else(|| "no reason".into());
+            let mut line = t
+                .stopped_reason
+                .clone()
+                .unwrap_or_else(|| "no reason".into());
             for (c, code, reason) in &t.containers {
-                line.push_str(&format!("; container {c} exit {} {}", code.map_or("-".into(), |x| x.to_string()), reason.clone().unwrap_or_default()));
+                line.push_str(&format!(
+                    "; container {c} exit {} {}",
+                    code.map_or("-".into(), |x| x.to_string()),
+                    reason.clone().unwrap_or_default()
+                ));
             }
             reasons.push(line);
         }
         let key_problem = reasons.iter().any(|r| names_key_problem(r));
-        let counts = format!("service {service} in {cluster}: running {} / desired {} (pending {})", state.running, state.desired, state.pending);
-        let redeploy = format!("`aws ecs update-service --cluster {cluster} --service {service} --force-new-deployment`");
+        let counts = format!(
+            "service {service} in {cluster}: running {} / desired {} (pending {})",
+            state.running, state.desired, state.pending
+        );
+        let redeploy = format!(
+            "`aws ecs update-service --cluster {cluster} --service {service} --force-new-deployment`"
+        );
         let mut r = if state.running >= state.desired && !key_problem {
             CheckResult::ok(&name, counts.clone())
         } else if key_problem {
             CheckResult::fail(&name, format!("{counts}; tasks stopped with 401 / \"Incorrect API key\": the LLM key secret is empty or wrong"))
                 .fix(Fix::Manual(format!("fill the secret (see the secret check), then {redeploy}")))
         } else if state.running == 0 && state.desired > 0 {
-            CheckResult::fail(&name, format!("{counts}: no task is running")).fix(Fix::Manual(format!("read the stopped reasons below, fix the cause, then {redeploy}")))
+            CheckResult::fail(&name, format!("{counts}: no task is running")).fix(Fix::Manual(
+                format!("read the stopped reasons below, fix the cause, then {redeploy}"),
+            ))
         } else {
-            CheckResult::warn(&name, format!("{counts}: a deployment is still rolling out"))
+            CheckResult::warn(
+                &name,
+                format!("{counts}: a deployment is still rolling out"),
+            )
         };
         r = r.evidence(counts);
         for reason in reasons {
@@ -150,7 +229,11 @@ pub(crate) async fn ecs(ctx: &Ctx<'_>, env: &Environment, stack: &StackState) ->
 mod tests {
     #[test]
     fn key_problems_are_named() {
-        assert!(super::names_key_problem("Essential container in task exited; Error code: 401 - Incorrect API key provided"));
-        assert!(!super::names_key_problem("Scaling activity initiated by deployment"));
+        assert!(super::names_key_problem(
+            "Essential container in task exited; Error code: 401 - Incorrect API key provided"
+        ));
+        assert!(!super::names_key_problem(
+            "Scaling activity initiated by deployment"
+        ));
     }
 }
