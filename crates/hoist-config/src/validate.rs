@@ -13,6 +13,9 @@ use crate::model::{
 };
 use crate::raw::{RawConfig, RawEnvironment, RawImages};
 
+/// Builds the deploy source a key names (`template`, `cdk_out`, `command`) from its value.
+type SourceKind = fn(String) -> DeploySource;
+
 const DEFAULT_PROVIDER_URL: &str = "https://token.actions.githubusercontent.com";
 const DEFAULT_AUDIENCE: &str = "sts.amazonaws.com";
 
@@ -111,20 +114,20 @@ pub(crate) fn validate(raw: RawConfig, text: &str, file: &str) -> Result<Config,
         None => None,
         Some(i) => Some(images(&cx, i.get_ref())?),
     };
-    if let Some(role) = images.as_ref().and_then(|i| i.push_role.as_ref()) {
-        if environments.iter().any(|e| &e.role == role) {
-            let span = raw
-                .images
-                .as_ref()
-                .and_then(|i| i.get_ref().push_role.as_ref());
-            let span = span.expect("push_role was parsed from the file");
-            return Err(cx
-                .err(
-                    span,
-                    format!("push_role {role:?} is also an environment's deploy role"),
-                )
-                .expected("a role of its own, such as \"GitHubActionsEcrPush\""));
-        }
+    if let Some(role) = images.as_ref().and_then(|i| i.push_role.as_ref())
+        && environments.iter().any(|e| &e.role == role)
+    {
+        let span = raw
+            .images
+            .as_ref()
+            .and_then(|i| i.get_ref().push_role.as_ref());
+        let span = span.expect("push_role was parsed from the file");
+        return Err(cx
+            .err(
+                span,
+                format!("push_role {role:?} is also an environment's deploy role"),
+            )
+            .expected("a role of its own, such as \"GitHubActionsEcrPush\""));
     }
     let access_key_max_age_days = match &raw.doctor.access_key_max_age_days {
         None => 90,
@@ -326,16 +329,16 @@ fn environment(
             Some(v.clone())
         }
     };
-    let sources: Vec<(&Spanned<String>, fn(String) -> DeploySource)> = [
+    let sources: Vec<(&Spanned<String>, SourceKind)> = [
         env.template
             .as_ref()
-            .map(|s| (s, DeploySource::Template as fn(String) -> DeploySource)),
+            .map(|s| (s, DeploySource::Template as SourceKind)),
         env.cdk_out
             .as_ref()
-            .map(|s| (s, DeploySource::CdkOut as fn(String) -> DeploySource)),
+            .map(|s| (s, DeploySource::CdkOut as SourceKind)),
         env.command
             .as_ref()
-            .map(|s| (s, DeploySource::Command as fn(String) -> DeploySource)),
+            .map(|s| (s, DeploySource::Command as SourceKind)),
     ]
     .into_iter()
     .flatten()
@@ -367,12 +370,12 @@ fn environment(
                 .err(&s.output, "empty output name")
                 .expected("a stack output key such as \"LlmSecretArn\""));
         }
-        if let Some(p) = &s.pattern {
-            if let Err(e) = Regex::new(p.get_ref()) {
-                return Err(cx
-                    .err(p, format!("invalid pattern: {e}"))
-                    .expected("a regular expression the whole value must match"));
-            }
+        if let Some(p) = &s.pattern
+            && let Err(e) = Regex::new(p.get_ref())
+        {
+            return Err(cx
+                .err(p, format!("invalid pattern: {e}"))
+                .expected("a regular expression the whole value must match"));
         }
         secrets.push(SecretSync {
             env: s.env.get_ref().clone(),
