@@ -262,11 +262,15 @@ fn control_endpoint(shared: &Shared, what: &str) -> Response {
     }
 }
 
-/// GETs an object from moto's S3 (path-style, unsigned: moto checks no signature).
+/// GETs an object from moto's S3 (path-style).
 async fn fetch_object(shared: &Shared, object: &limits::S3Object) -> Option<Bytes> {
-    let encode = |s: &str| {
-        percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
-    };
+    // RFC 3986 unreserved characters stay as they are, as S3's own URI encoding leaves them.
+    const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'.')
+        .remove(b'_')
+        .remove(b'~');
+    let encode = |s: &str| percent_encoding::utf8_percent_encode(s, SEGMENT).to_string();
     let key: Vec<String> = object.key.split('/').map(encode).collect();
     let url = format!(
         "{}/{}/{}",
@@ -274,7 +278,18 @@ async fn fetch_object(shared: &Shared, object: &limits::S3Object) -> Option<Byte
         encode(&object.bucket),
         key.join("/")
     );
-    let response = shared.client.get(url).send().await.ok()?;
+    // moto refuses anonymous reads of a private bucket, as S3 does; it checks no signature, so
+    // a well-formed SigV4 header suffices (CloudFormation reads the object as the caller).
+    let response = shared
+        .client
+        .get(&url)
+        .header(
+            "authorization",
+            "AWS4-HMAC-SHA256 Credential=strict-aws-proxy/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=0",
+        )
+        .send()
+        .await
+        .ok()?;
     if !response.status().is_success() {
         return None;
     }
