@@ -15,11 +15,16 @@
 //! Recorded parameters never hold secret material: `SecretString`, `SecretBinary`,
 //! `WebIdentityToken` and `SAMLAssertion` are replaced by their size.
 //!
+//! With [`StrictAws::start_with_ecr_registry`], ECR's answers name a Distribution registry as
+//! the repositories' host (`ecr`): moto has no ECR data plane, and the CDK CLI pushes images to
+//! whatever ECR names.
+//!
 //! Control endpoints on the same port (not AWS's): `GET /_strict_aws/calls` returns the record as
 //! JSON, `POST /_strict_aws/reset` empties it (the `hoist-aws-proxy` binary and `bench/deploy`
 //! use them).
 
 mod classify;
+mod ecr;
 mod errors;
 mod limits;
 mod sigv4;
@@ -68,6 +73,7 @@ pub struct RecordedCall {
 struct Shared {
     moto: String,
     moto_port: u16,
+    ecr_registry: Option<String>,
     proxy_port: Mutex<u16>,
     client: reqwest::Client,
     calls: Mutex<Vec<RecordedCall>>,
@@ -96,6 +102,21 @@ impl StrictAws {
     /// As [`StrictAws::start`].
     #[must_use]
     pub fn start_blocking(moto_endpoint: &str) -> StrictAws {
+        Self::start_inner(moto_endpoint, None)
+    }
+
+    /// As [`StrictAws::start_blocking`], and ECR's answers name `registry` (`127.0.0.1:PORT` of
+    /// a Distribution registry, e.g. [`crate::sandbox::Registry::host`]) instead of
+    /// `ACCOUNT.dkr.ecr.REGION.amazonaws.com`, so image pushes reach a real registry.
+    ///
+    /// # Panics
+    /// As [`StrictAws::start`].
+    #[must_use]
+    pub fn start_with_ecr_registry(moto_endpoint: &str, registry: &str) -> StrictAws {
+        Self::start_inner(moto_endpoint, Some(registry.to_owned()))
+    }
+
+    fn start_inner(moto_endpoint: &str, ecr_registry: Option<String>) -> StrictAws {
         let moto = moto_endpoint.trim_end_matches('/').to_owned();
         let moto_port = url::Url::parse(&moto)
             .ok()
@@ -109,6 +130,7 @@ impl StrictAws {
         let shared = Arc::new(Shared {
             moto,
             moto_port,
+            ecr_registry,
             proxy_port: Mutex::new(0),
             client,
             calls: Mutex::new(Vec::new()),
@@ -208,8 +230,17 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
             Err(response) => (response, 502, None, None),
         },
     };
+    let mut response = response;
     if let (Some(answer), true) = (answer, status == 200) {
         learn_role(&shared, &call, &answer);
+        if let (Some(registry), "ecr") = (&shared.ecr_registry, call.service.as_str())
+            && let Some(text) =
+                ecr::rewrite_registry_hosts(&String::from_utf8_lossy(&answer), registry)
+        {
+            let (mut parts, _) = response.into_parts();
+            parts.headers.remove(axum::http::header::CONTENT_LENGTH);
+            response = Response::from_parts(parts, Body::from(text));
+        }
     }
     record(&shared, call, status, rejected);
     response
