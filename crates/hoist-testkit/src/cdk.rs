@@ -238,6 +238,48 @@ pub fn cdk_bootstrap(toolchain: &CdkToolchain, endpoint: &str) -> Result<Output,
     }
 }
 
+/// Runs the real `cdk deploy --app ASSEMBLY STACK --require-approval never` through `endpoint`
+/// (the strict proxy; image assets need it started with an ECR registry, see
+/// [`crate::aws_proxy::StrictAws::start_with_ecr_registry`]).
+///
+/// # Errors
+/// When the CLI fails; its output is in the error.
+pub fn cdk_deploy(
+    toolchain: &CdkToolchain,
+    endpoint: &str,
+    assembly: &Path,
+    stack: &str,
+) -> Result<Output, String> {
+    let home = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let app = assembly.to_string_lossy();
+    let out = toolchain
+        .cli(
+            home.path(),
+            &[
+                "deploy",
+                "--app",
+                &app,
+                "--require-approval",
+                "never",
+                stack,
+            ],
+        )
+        .envs(cdk_env(endpoint))
+        .current_dir(home.path())
+        .output()
+        .map_err(|e| format!("run the CDK CLI: {e}"))?;
+    if out.status.success() {
+        Ok(out)
+    } else {
+        Err(format!(
+            "cdk deploy {stack} failed ({}):\n{}\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ))
+    }
+}
+
 fn read_json(path: &Path) -> Result<Value, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
     serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
