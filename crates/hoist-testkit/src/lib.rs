@@ -5,8 +5,16 @@
 //! GitHub-side fixtures that follow GitHub's documented shapes (`github`): the OIDC issuer with
 //! its JWKS, the Actions ID-token endpoint, and the repository secrets/variables REST API.
 //!
+//! `aws_proxy` is the strict stand-in for AWS's front door: a loopback proxy in front of moto that
+//! enforces AWS's documented limits and records each call with its signer's role.
+//!
+//! `cdk` runs the real CDK toolchain from PyPI (synthesis with `aws-cdk-lib`, the CDK CLI's
+//! JavaScript) with the machine's Node.
+//!
 //! Must not touch: production code paths. Nothing in `crates/hoist*` except dev-dependencies
 //! may depend on this crate, and it depends on no hoist crate.
 
+pub mod aws_proxy;
+pub mod cdk;
 pub mod github;
 pub mod sandbox;

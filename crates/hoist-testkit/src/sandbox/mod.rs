@@ -39,6 +39,7 @@ pub fn required() -> bool {
 ///
 /// # Panics
 /// When the part failed to start, or is missing while `HOIST_REQUIRE_SANDBOX=1`.
+#[allow(clippy::print_stderr)] // a skipped test says why, in the test's output
 pub fn require<T>(name: &str, started: Result<T, String>) -> Option<T> {
     match started {
         Ok(part) => Some(part),
