@@ -8,7 +8,9 @@
 //! - [`request`]: the request context STS builds for
 //!   `sts:AssumeRoleWithWebIdentity` from GitHub OIDC claims;
 //! - [`eval`]: the IAM evaluation of a trust policy against that request,
-//!   with a per-statement, per-condition trace and a human explanation;
+//!   with a per-statement, per-condition trace and a human explanation; and
+//!   of identity-based policies with a permissions boundary against an API
+//!   request (`evaluate_identity`);
 //! - [`github`]: GitHub subject (`sub`) formats (branch, tag, environment,
 //!   pull request, ID-based immutable subjects, custom templates) and the
 //!   hints that explain a denial;
@@ -30,7 +32,10 @@ pub mod model;
 pub mod request;
 
 pub use audit::{AuditContext, Finding, Severity, Tier, audit, guardrail_violation};
-pub use eval::{Decision, Outcome, StatementTrace, evaluate};
+pub use eval::{
+    Decision, IdentityDecision, IdentityRequest, Outcome, StatementTrace, evaluate,
+    evaluate_identity,
+};
 pub use generate::{
     DeployScope, deploy_permissions_policy, ecr_push_policy, github_trust_policy,
     legacy_ecr_user_policy,
