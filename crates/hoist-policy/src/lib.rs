@@ -31,7 +31,10 @@ pub mod glob;
 pub mod model;
 pub mod request;
 
-pub use audit::{AuditContext, Finding, Severity, Tier, audit, guardrail_violation};
+pub use audit::{
+    AuditContext, Finding, Severity, Tier, admits_provider_or_anyone, audit, audit_with_protection,
+    guardrail_violation, unparseable_policy,
+};
 pub use eval::{
     Decision, IdentityDecision, IdentityRequest, Outcome, StatementTrace, evaluate,
     evaluate_identity,
