@@ -16,8 +16,9 @@
 //!   hints that explain a denial;
 //! - [`generate`]: the policies hoist writes (GitHub trust policy, deploy
 //!   and image-push permissions, the legacy ECR user policy);
-//! - [`audit`]: static findings on trust policies and the emulation of
-//!   AWS's GitHub trust-policy guardrail.
+//! - [`audit`]: static findings on trust policies, the emulation of AWS's
+//!   GitHub trust-policy guardrail, and the privilege-escalation paths of
+//!   permission policies.
 //!
 //! Must not touch: AWS or GitHub APIs, files, environment variables,
 //! terminals (the `hoist` binary prints; `hoist-aws` fetches policies;

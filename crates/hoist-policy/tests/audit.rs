@@ -441,7 +441,7 @@ fn the_guides_prod_role_left_blank_is_flagged() {
 #[test]
 fn rule_table_is_complete_and_findings_serialize() {
     let ids: Vec<&str> = RULES.iter().map(|r| r.id).collect();
-    for n in 1..=16 {
+    for n in 1..=20 {
         assert!(ids.contains(&format!("HOIST-T{n:03}").as_str()), "T{n:03}");
     }
     let f = audit(&policy(stmt(json!({"StringLike": {SUB: "*"}}))), &ctx());

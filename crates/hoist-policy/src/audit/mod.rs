@@ -1,16 +1,20 @@
-//! Static checks of role trust policies for GitHub Actions: who can assume
-//! the role, and whether the role can be assumed at all.
+//! Static checks of role trust policies for GitHub Actions (who can assume
+//! the role, and whether the role can be assumed at all), and of permission
+//! policies (privilege-escalation paths, [`audit_permission_policy`]).
 //!
-//! Rule ids are stable (`HOIST-T001`…) and documented in [`RULES`].
+//! Rule ids are stable (`HOIST-T001`… for trust, `HOIST-P001`… for
+//! permissions) and documented in [`RULES`] and [`PERMISSION_RULES`].
 
 mod guardrail;
+mod permissions;
 mod rules;
 mod scope;
 
 use serde::Serialize;
 
 pub use guardrail::guardrail_violation;
-pub use rules::RULES;
+pub use permissions::{PERMISSION_RULES, audit_permission_policy};
+pub use rules::{RULES, RuleInfo};
 
 use crate::generate::DEFAULT_AUDIENCE;
 use crate::model::PolicyDocument;
