@@ -33,8 +33,8 @@ pub mod model;
 pub mod request;
 
 pub use audit::{
-    AuditContext, Finding, Severity, Tier, admits_provider_or_anyone, audit, audit_with_protection,
-    guardrail_violation, unparseable_policy,
+    AuditContext, Finding, Severity, Tier, admits_provider_or_anyone, audit,
+    audit_permission_policy, audit_with_protection, guardrail_violation, unparseable_policy,
 };
 pub use eval::{
     Decision, IdentityDecision, IdentityRequest, Outcome, StatementTrace, evaluate,
