@@ -135,13 +135,18 @@ pub fn audit_permission_policy(policy: &PolicyDocument) -> Vec<Finding> {
     ];
     for (rule, actions, kind, fix) in simple {
         let mut offending = Vec::new();
+        let mut granted = Vec::new();
         for action in *actions {
             let resource_kind = if kind.is_empty() {
                 resource_kind_of(action)
             } else {
                 kind
             };
-            for i in allowing(policy, action, resource_kind, &[], |_| true) {
+            let hits = allowing(policy, action, resource_kind, &[], |_| true);
+            if !hits.is_empty() {
+                granted.push(*action);
+            }
+            for i in hits {
                 if !offending.contains(&i) {
                     offending.push(i);
                 }
@@ -153,7 +158,7 @@ pub fn audit_permission_policy(policy: &PolicyDocument) -> Vec<Finding> {
             *rule,
             &offending,
             Severity::Error,
-            actions.join(", "),
+            granted.join(", "),
             fix,
         );
     }
