@@ -362,3 +362,105 @@ fn display_names_the_deciding_parts() {
     );
     assert!(text.contains("(Users)"), "{text}");
 }
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn statement() -> impl Strategy<Value = serde_json::Value> {
+        let action = prop_oneof![
+            Just("*"),
+            Just("iam:*"),
+            Just("iam:PassRole"),
+            Just("s3:Get*"),
+            Just("s3:GetObject"),
+            Just("*:GetObject")
+        ];
+        let resource = prop_oneof![
+            Just("*"),
+            Just("arn:aws:s3:::b/*"),
+            Just("arn:aws:iam::123456789012:role/app-*"),
+            Just("arn:aws:iam::*:role/*"),
+            Just("arn:aws:s3:::b/${aws:username}/*")
+        ];
+        let cond = prop_oneof![
+            Just(json!({})),
+            Just(json!({"StringEquals": {"iam:PassedToService": "lambda.amazonaws.com"}})),
+            Just(json!({"StringNotEquals": {"aws:ResourceTag/t": "${aws:PrincipalTag/t}"}})),
+        ];
+        (
+            any::<bool>(),
+            any::<bool>(),
+            action,
+            any::<bool>(),
+            resource,
+            cond,
+        )
+            .prop_map(|(allow, not_action, a, not_resource, r, c)| {
+                let mut s = json!({"Effect": if allow { "Allow" } else { "Deny" }, "Condition": c});
+                s[if not_action { "NotAction" } else { "Action" }] = json!(a);
+                s[if not_resource {
+                    "NotResource"
+                } else {
+                    "Resource"
+                }] = json!(r);
+                s
+            })
+    }
+
+    fn request() -> impl Strategy<Value = IdentityRequest> {
+        (
+            prop_oneof![
+                Just("iam:PassRole"),
+                Just("s3:GetObject"),
+                Just("s3:PutObject"),
+                Just("IAM:passrole")
+            ],
+            prop_oneof![
+                Just("arn:aws:s3:::b/u/k"),
+                Just("arn:aws:iam::123456789012:role/app-x"),
+                Just("arn:aws:iam::999:role/app-x")
+            ],
+            proptest::option::of(Just("lambda.amazonaws.com")),
+            proptest::option::of(Just("u")),
+        )
+            .prop_map(|(a, r, svc, user)| {
+                let mut req = IdentityRequest::new(a, r).with("aws:ResourceTag/t", "red");
+                if let Some(s) = svc {
+                    req = req.with("iam:PassedToService", s);
+                }
+                if let Some(u) = user {
+                    req = req.with("aws:username", u);
+                }
+                req
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 2048, ..ProptestConfig::default() })]
+
+        /// A boundary only ever takes away: allowed with it implies allowed
+        /// without it and allowed by the boundary as an identity policy; an
+        /// explicit deny anywhere stays a deny.
+        #[test]
+        fn boundaries_intersect(p in prop::collection::vec(statement(), 1..4), b in prop::collection::vec(statement(), 1..4), req in request()) {
+            let p = doc(json!(p));
+            let b = doc(json!(b));
+            let both = evaluate_identity(&[&p], Some(&b), &req).outcome;
+            let alone = evaluate_identity(&[&p], None, &req).outcome;
+            let boundary_alone = evaluate_identity(&[&b], None, &req).outcome;
+            if both == Outcome::Allow {
+                prop_assert_eq!(alone, Outcome::Allow);
+                prop_assert_eq!(boundary_alone, Outcome::Allow);
+            }
+            if alone == Outcome::ExplicitDeny || boundary_alone == Outcome::ExplicitDeny {
+                prop_assert_eq!(both, Outcome::ExplicitDeny);
+            }
+            // Adding a policy never removes an explicit deny.
+            let more = evaluate_identity(&[&p, &b], None, &req).outcome;
+            if alone == Outcome::ExplicitDeny {
+                prop_assert_eq!(more, Outcome::ExplicitDeny);
+            }
+        }
+    }
+}
