@@ -79,6 +79,10 @@ pub fn resolve_environment<'c>(
                 }
             }
         }
+        "pull_request_target" => Err(refuse(
+            "pull_request_target events never deploy: the job runs in the base repository with the base branch's ref, so its token's sub is repo:OWNER/REPO:ref:refs/heads/BASE — the very subject a dev role trusts — while the workflow acts on a pull request's code",
+            "deploy by merging to the dev branch, or by publishing a release for prod; never check out or run pull request code in a job with id-token: write",
+        )),
         name if name.starts_with("pull_request") => Err(refuse(
             format!(
                 "{name} events never deploy: their token's sub ends in :pull_request, which no deploy role trusts"

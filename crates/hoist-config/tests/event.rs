@@ -56,7 +56,10 @@ fn push_to_another_branch_is_refused_with_the_triggers() {
 fn pull_requests_never_deploy() {
     let e = pick("pull_request", "refs/pull/7/merge", None).unwrap_err();
     assert!(e.contains(":pull_request"), "{e}");
-    assert!(pick("pull_request_target", "refs/heads/main", None).is_err());
+    // pull_request_target tokens carry the base branch's ref, not :pull_request.
+    let e = pick("pull_request_target", "refs/heads/main", None).unwrap_err();
+    assert!(e.contains("ref:refs/heads/BASE"), "{e}");
+    assert!(!e.contains("ends in :pull_request"), "{e}");
 }
 
 #[test]

@@ -3,10 +3,44 @@
 //! Everything else is literal. Used by `StringLike`, `ArnLike` and the
 //! `Action` element.
 
+/// One element of a compiled pattern.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tok {
+    /// A character that must appear as is.
+    Lit(char),
+    /// `*`: any run of characters, including none.
+    Star,
+    /// `?`: exactly one character.
+    One,
+}
+
+/// Compiles policy text: `*` and `?` are wildcards, everything else literal.
+pub fn compile(pattern: &str) -> Vec<Tok> {
+    pattern
+        .chars()
+        .map(|c| match c {
+            '*' => Tok::Star,
+            '?' => Tok::One,
+            other => Tok::Lit(other),
+        })
+        .collect()
+}
+
+/// Compiles text that must match only itself (a value substituted from the
+/// request, or an escape such as `${*}`): every character is literal.
+pub fn literal(text: &str) -> Vec<Tok> {
+    text.chars().map(Tok::Lit).collect()
+}
+
 /// True when `text` matches `pattern`. `ignore_case` folds with Unicode
 /// lowercase per character (the `Action` element is case-insensitive;
 /// `StringLike` is not).
 pub fn glob_match(pattern: &str, text: &str, ignore_case: bool) -> bool {
+    match_tokens(&compile(pattern), text, ignore_case)
+}
+
+/// True when `text` matches the compiled pattern `p`.
+pub fn match_tokens(p: &[Tok], text: &str, ignore_case: bool) -> bool {
     let fold = |c: char| {
         if ignore_case {
             c.to_lowercase().next().unwrap_or(c)
@@ -14,17 +48,21 @@ pub fn glob_match(pattern: &str, text: &str, ignore_case: bool) -> bool {
             c
         }
     };
-    let p: Vec<char> = pattern.chars().map(fold).collect();
     let t: Vec<char> = text.chars().map(fold).collect();
+    let eq = |tok: Tok, c: char| match tok {
+        Tok::One => true,
+        Tok::Lit(l) => fold(l) == c,
+        Tok::Star => false,
+    };
     // Iterative matcher with single-star backtracking: linear in practice,
     // O(len(p) * len(t)) worst case, no recursion (fuzz-safe).
     let (mut pi, mut ti) = (0usize, 0usize);
     let mut star: Option<(usize, usize)> = None;
     while ti < t.len() {
-        if pi < p.len() && (p[pi] == '?' || (p[pi] != '*' && p[pi] == t[ti])) {
+        if pi < p.len() && eq(p[pi], t[ti]) {
             pi += 1;
             ti += 1;
-        } else if pi < p.len() && p[pi] == '*' {
+        } else if pi < p.len() && p[pi] == Tok::Star {
             star = Some((pi, ti));
             pi += 1;
         } else if let Some((sp, st)) = star {
@@ -35,7 +73,7 @@ pub fn glob_match(pattern: &str, text: &str, ignore_case: bool) -> bool {
             return false;
         }
     }
-    while pi < p.len() && p[pi] == '*' {
+    while pi < p.len() && p[pi] == Tok::Star {
         pi += 1;
     }
     pi == p.len()
@@ -87,6 +125,14 @@ mod tests {
             "sts:AssumeRoleWithWebIdentity",
             true
         ));
+    }
+
+    #[test]
+    fn literal_tokens_never_wildcard() {
+        let mut p = compile("repo:");
+        p.extend(literal("o/*"));
+        assert!(match_tokens(&p, "repo:o/*", false));
+        assert!(!match_tokens(&p, "repo:o/r", false));
     }
 
     #[test]

@@ -8,14 +8,17 @@
 //! - [`request`]: the request context STS builds for
 //!   `sts:AssumeRoleWithWebIdentity` from GitHub OIDC claims;
 //! - [`eval`]: the IAM evaluation of a trust policy against that request,
-//!   with a per-statement, per-condition trace and a human explanation;
+//!   with a per-statement, per-condition trace and a human explanation; and
+//!   of identity-based policies with a permissions boundary against an API
+//!   request (`evaluate_identity`);
 //! - [`github`]: GitHub subject (`sub`) formats (branch, tag, environment,
 //!   pull request, ID-based immutable subjects, custom templates) and the
 //!   hints that explain a denial;
 //! - [`generate`]: the policies hoist writes (GitHub trust policy, deploy
 //!   and image-push permissions, the legacy ECR user policy);
-//! - [`audit`]: static findings on trust policies and the emulation of
-//!   AWS's GitHub trust-policy guardrail.
+//! - [`audit`]: static findings on trust policies, the emulation of AWS's
+//!   GitHub trust-policy guardrail, and the privilege-escalation paths of
+//!   permission policies.
 //!
 //! Must not touch: AWS or GitHub APIs, files, environment variables,
 //! terminals (the `hoist` binary prints; `hoist-aws` fetches policies;
@@ -29,8 +32,14 @@ pub mod glob;
 pub mod model;
 pub mod request;
 
-pub use audit::{AuditContext, Finding, Severity, Tier, audit, guardrail_violation};
-pub use eval::{Decision, Outcome, StatementTrace, evaluate};
+pub use audit::{
+    AuditContext, Finding, Severity, Tier, admits_provider_or_anyone, audit,
+    audit_permission_policy, audit_with_protection, guardrail_violation, unparseable_policy,
+};
+pub use eval::{
+    Decision, IdentityDecision, IdentityRequest, Outcome, StatementTrace, evaluate,
+    evaluate_identity,
+};
 pub use generate::{
     DeployScope, deploy_permissions_policy, ecr_push_policy, github_trust_policy,
     legacy_ecr_user_policy,

@@ -66,6 +66,19 @@ impl ContextValue {
     }
 }
 
+/// Anything that carries request-context keys (a web-identity request, an
+/// identity-policy request). Keys are compared case-insensitively.
+pub trait RequestContext {
+    /// The value of `key`, if the request carries it.
+    fn context_value(&self, key: &str) -> Option<&ContextValue>;
+}
+
+impl RequestContext for WebIdentityRequest {
+    fn context_value(&self, key: &str) -> Option<&ContextValue> {
+        self.get(key)
+    }
+}
+
 /// What STS evaluates a role's trust policy against.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct WebIdentityRequest {

@@ -216,9 +216,28 @@ fn t007_prod_role_admitting_branches() {
         ..Default::default()
     };
     assert!(audit(&policy(stmt(cond)), &dev).is_empty());
-    // Tags only: fine on prod.
+    // Tags only: fine on prod once the tags are protected; without
+    // protection, every tag is a warning (HOIST-T019).
     let tags = json!({"StringEquals": {AUD: "sts.amazonaws.com"}, "StringLike": {SUB: "repo:octo-org/octo-repo:ref:refs/tags/*"}});
-    assert!(audit(&policy(stmt(tags)), &prod_ctx()).is_empty());
+    assert!(
+        hoist_policy::audit_with_protection(&policy(stmt(tags.clone())), &prod_ctx(), true)
+            .is_empty()
+    );
+    let f = audit(&policy(stmt(tags)), &prod_ctx());
+    assert_eq!(f.len(), 1, "{f:#?}");
+    assert_eq!(
+        (f[0].rule, f[0].severity),
+        ("HOIST-T019", Severity::Warning)
+    );
+    let any_env = json!({"StringEquals": {AUD: "sts.amazonaws.com"}, "StringLike": {SUB: "repo:octo-org/octo-repo:environment:*"}});
+    assert!(
+        audit(&policy(stmt(any_env.clone())), &prod_ctx())
+            .iter()
+            .any(|f| f.rule == "HOIST-T019")
+    );
+    assert!(
+        hoist_policy::audit_with_protection(&policy(stmt(any_env)), &prod_ctx(), true).is_empty()
+    );
     let env = json!({"StringEquals": {AUD: "sts.amazonaws.com", SUB: "repo:octo-org/octo-repo:environment:production"}});
     assert!(audit(&policy(stmt(env)), &prod_ctx()).is_empty());
 }
@@ -422,7 +441,7 @@ fn the_guides_prod_role_left_blank_is_flagged() {
 #[test]
 fn rule_table_is_complete_and_findings_serialize() {
     let ids: Vec<&str> = RULES.iter().map(|r| r.id).collect();
-    for n in 1..=16 {
+    for n in 1..=20 {
         assert!(ids.contains(&format!("HOIST-T{n:03}").as_str()), "T{n:03}");
     }
     let f = audit(&policy(stmt(json!({"StringLike": {SUB: "*"}}))), &ctx());

@@ -7,8 +7,12 @@ mod common;
 
 use common::*;
 use hoist_policy::audit::{AuditContext, audit, guardrail_violation};
+use hoist_policy::eval::Outcome;
 use hoist_policy::github::Subject;
-use hoist_policy::{PolicyDocument, WebIdentityRequest, evaluate};
+use hoist_policy::{
+    IdentityRequest, PolicyDocument, WebIdentityRequest, audit_permission_policy, evaluate,
+    evaluate_identity,
+};
 use proptest::prelude::*;
 
 const SEED: &str = r#"{"Version":"2012-10-17","Statement":[{"Sid":"A","Effect":"Allow","Principal":{"Federated":"arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"},"Action":["sts:AssumeRoleWithWebIdentity"],"Condition":{"StringEquals":{"token.actions.githubusercontent.com:aud":"sts.amazonaws.com"},"StringLike":{"token.actions.githubusercontent.com:sub":["repo:o/r:ref:refs/tags/*","repo:*"]},"ForAllValues:StringNotLikeIfExists":{"token.actions.githubusercontent.com:amr":["a?",true,3]},"Null":{"aws:x":"true"},"DateLessThan":{"aws:CurrentTime":"2026-01-01T00:00:00Z"}}},{"Effect":"Deny","NotPrincipal":"*","NotAction":"x:*","Resource":"*"}]}"#;
@@ -41,6 +45,32 @@ fn exercise(text: &str, sub: &str) {
     assert_eq!(again, doc);
     let bare = WebIdentityRequest::new(sub);
     let _ = evaluate(&doc, &bare).to_string();
+    identity(&doc, sub);
+}
+
+/// The identity-policy pipeline (the `identity_evaluate` fuzz target's):
+/// the document as a permission policy and as its own boundary, with the
+/// evaluation-logic invariants that hold for any input.
+fn identity(doc: &PolicyDocument, text: &str) {
+    let _ = audit_permission_policy(doc);
+    for (action, resource) in [
+        ("iam:PassRole", "arn:aws:iam::123456789012:role/x"),
+        ("sts:AssumeRoleWithWebIdentity", "*"),
+        (text, text),
+    ] {
+        let req = IdentityRequest::new(action, resource)
+            .with("iam:PassedToService", text)
+            .with_values("aws:TagKeys", &[text, "a"]);
+        let alone = evaluate_identity(&[doc], None, &req);
+        let bounded = evaluate_identity(&[doc], Some(doc), &req);
+        let _ = alone.to_string();
+        let _ = serde_json::to_string(&bounded).unwrap();
+        // A boundary equal to the policy changes nothing.
+        assert_eq!(alone.outcome, bounded.outcome);
+        if alone.outcome == Outcome::Allow {
+            assert!(alone.identity_allows);
+        }
+    }
 }
 
 fn json_value() -> impl Strategy<Value = serde_json::Value> {
@@ -81,8 +111,17 @@ fn json_value() -> impl Strategy<Value = serde_json::Value> {
     })
 }
 
+/// `HOIST_FUZZ_CASES=N` runs each property N times (default 1024), for the
+/// longer runs fuzz/README.md describes.
+fn cases() -> u32 {
+    std::env::var("HOIST_FUZZ_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1024)
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 1024, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(), ..ProptestConfig::default() })]
 
     #[test]
     fn random_bytes(bytes in prop::collection::vec(any::<u8>(), 0..256), sub in any::<String>()) {
@@ -111,6 +150,33 @@ proptest! {
         exercise(&v.to_string(), &sub);
         let wrapped = serde_json::json!({"Version": "2012-10-17", "Statement": v});
         exercise(&wrapped.to_string(), &sub);
+    }
+}
+
+const IDENTITY_SEED: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["iam:PassRole","s3:*"],"Resource":"arn:aws:iam::123456789012:role/app-*","Condition":{"StringEquals":{"iam:PassedToService":"lambda.amazonaws.com","aws:RequestTag/t":"${aws:username}"},"ForAllValues:StringEquals":{"aws:TagKeys":["a"]}}},{"Effect":"Deny","NotAction":"iam:*","NotResource":"arn:aws:s3:::b/${*}"},{"Effect":"Allow","NotAction":"*:x","Resource":"arn:aws:*"}]}"#;
+
+#[test]
+fn identity_seed_is_valid_and_exercised() {
+    assert!(PolicyDocument::parse(IDENTITY_SEED).is_ok());
+    exercise(IDENTITY_SEED, "lambda.amazonaws.com");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: cases(), ..ProptestConfig::default() })]
+
+    #[test]
+    fn mutated_identity_seed(edits in prop::collection::vec((any::<prop::sample::Index>(), 0u8..3, any::<u8>()), 1..8), text in "[a-z:/*@0-9.]{0,30}") {
+        let mut bytes = IDENTITY_SEED.as_bytes().to_vec();
+        for (idx, kind, b) in edits {
+            if bytes.is_empty() { break; }
+            let i = idx.index(bytes.len());
+            match kind {
+                0 => { bytes.remove(i); }
+                1 => bytes.insert(i, b),
+                _ => bytes[i] = b,
+            }
+        }
+        exercise(&String::from_utf8_lossy(&bytes), &text);
     }
 }
 

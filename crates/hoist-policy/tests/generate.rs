@@ -154,11 +154,18 @@ fn generated_trust_policies_audit_clean_and_pass_the_guardrail() {
             ..AuditContext::default()
         };
         assert_eq!(ctx.effective_tier(), Some(tier));
-        let findings = audit(&policy, &ctx);
+        // Without tag protection, a prod role trusting every tag draws
+        // HOIST-T019 (a warning); with it configured, nothing.
+        let unprotected = audit(&policy, &ctx);
         assert!(
-            findings.iter().all(|f| f.severity != Severity::Error),
-            "{name}: {findings:#?}"
+            unprotected.iter().all(|f| f.severity != Severity::Error),
+            "{name}: {unprotected:#?}"
         );
+        assert!(
+            unprotected.iter().all(|f| f.rule == "HOIST-T019"),
+            "{name}: {unprotected:#?}"
+        );
+        let findings = hoist_policy::audit_with_protection(&policy, &ctx, true);
         assert!(findings.is_empty(), "{name}: {findings:#?}");
     }
 }

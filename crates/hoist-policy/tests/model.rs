@@ -278,3 +278,38 @@ fn semantic_equality() {
     d.version = None;
     assert!(!PolicyDocument::semantically_equal(&a, &d));
 }
+
+#[test]
+fn duplicate_keys_are_refused_so_every_reader_agrees() {
+    use hoist_policy::PolicyDocument;
+    let base = |cond: &str| {
+        format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"Federated":"arn:aws:iam::1:oidc-provider/token.actions.githubusercontent.com"}},"Action":"sts:AssumeRoleWithWebIdentity","Condition":{cond}}}]}}"#
+        )
+    };
+    // Same key twice under one operator: the evaluator used to AND them
+    // while the normaliser (a JSON map) kept the last.
+    let twice = base(
+        r#"{"StringLike":{"token.actions.githubusercontent.com:sub":"repo:o/r:ref:refs/heads/main","token.actions.githubusercontent.com:sub":"*"}}"#,
+    );
+    let err = PolicyDocument::parse(&twice).unwrap_err().to_string();
+    assert!(err.contains("appears twice"), "{err}");
+    // Keys differing only in case are the same key to IAM.
+    let cased = base(
+        r#"{"StringEquals":{"token.actions.githubusercontent.com:sub":"a","Token.Actions.GitHubUserContent.com:SUB":"b"}}"#,
+    );
+    assert!(PolicyDocument::parse(&cased).is_err());
+    // The same operator twice.
+    let ops = base(
+        r#"{"StringEquals":{"token.actions.githubusercontent.com:sub":"a"},"StringEquals":{"token.actions.githubusercontent.com:aud":"b"}}"#,
+    );
+    assert!(PolicyDocument::parse(&ops).is_err());
+    // Statement fields twice: refused too.
+    let effect = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Effect":"Allow","Action":"*","Resource":"*"}]}"#;
+    assert!(PolicyDocument::parse(effect).is_err());
+    // Different keys and operators are fine.
+    let ok = base(
+        r#"{"StringEquals":{"token.actions.githubusercontent.com:aud":"sts.amazonaws.com"},"StringLike":{"token.actions.githubusercontent.com:sub":"repo:o/r:*"}}"#,
+    );
+    assert!(PolicyDocument::parse(&ok).is_ok());
+}

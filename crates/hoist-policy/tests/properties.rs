@@ -189,3 +189,24 @@ proptest! {
         prop_assert_eq!(PolicyDocument::parse_iam_encoded(&enc).unwrap(), doc);
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    /// A value substituted from the request is literal: StringLike with the
+    /// variable answers exactly as StringEquals with the claim's text
+    /// written out, whatever the claim holds (wildcards, `${`, `}`).
+    #[test]
+    fn substituted_claims_never_gain_wildcard_power(
+        claim in prop_oneof!["[ab*?$}{]{0,8}", any::<String>()],
+        request in prop_oneof!["[ab*?$}{]{0,8}", any::<String>()],
+        prefix in "[a-z:/]{0,4}",
+    ) {
+        let r = bare_request(&[("k:claim", &claim), ("k:x", &request)]);
+        let like = allows(json!({"StringLike": {"k:x": format!("{prefix}${{k:claim}}")}}), &r);
+        let equals = request == format!("{prefix}{claim}");
+        prop_assert_eq!(like, equals);
+        let eq_var = allows(json!({"StringEquals": {"k:x": format!("{prefix}${{k:claim}}")}}), &r);
+        prop_assert_eq!(eq_var, equals);
+    }
+}

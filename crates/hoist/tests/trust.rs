@@ -304,6 +304,34 @@ fn audit_flags_a_wide_open_policy_and_passes_the_guides() {
     assert_eq!(nothing.code, 2, "{nothing:?}");
 }
 
+/// A file without principals is a permission policy: its escalation paths are findings.
+#[test]
+fn permission_policy_files_are_audited_for_escalation_paths() {
+    let escalate = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["iam:CreateRole","iam:AttachRolePolicy"],"Resource":"arn:aws:iam::123456789012:role/app-*"}]}"#;
+    let scoped = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"cloudformation:*","Resource":"arn:aws:cloudformation:eu-west-1:123456789012:stack/app-dev/*"},{"Effect":"Allow","Action":"iam:PassRole","Resource":"arn:aws:iam::123456789012:role/app-dev-cfn-exec","Condition":{"StringEquals":{"iam:PassedToService":"cloudformation.amazonaws.com"}}}]}"#;
+    let dir = project(&[("escalate.json", escalate), ("scoped.json", scoped)]);
+    let run = hoist(dir.path())
+        .args(["trust", "audit", "escalate.json", "--json"])
+        .run();
+    assert_eq!(run.code, 1, "{run:?}");
+    let v = run.json();
+    let rules: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    assert!(
+        rules.contains(&"HOIST-P005") && rules.contains(&"HOIST-P003"),
+        "{v}"
+    );
+    let ok = hoist(dir.path())
+        .args(["trust", "audit", "scoped.json"])
+        .run();
+    assert_eq!(ok.code, 0, "{ok:?}");
+    assert!(ok.stdout.contains("no findings"), "{}", ok.stdout);
+}
+
 /// Live roles: `--role` reads IAM's percent-encoded trust policy; `--account` finds every role
 /// that trusts GitHub's provider.
 #[test]
@@ -322,9 +350,20 @@ fn live_roles_are_checked_and_audited() {
         let sdk = aws_sdk_iam::Client::from_conf(config);
         let wide = dev_policy().replace(&format!("repo:{REPO}:ref:refs/heads/main"), "*");
         let unrelated = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ecs-tasks.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#.to_owned();
-        for (name, policy) in [("GitHubActionsHindsightDev", dev_policy()), ("wide-open", wide), ("unrelated", unrelated)] {
+        // A role trusting "*" names no provider but admits GitHub tokens; a role whose
+        // policy repeats a condition key is one hoist refuses to read (moto stores the
+        // text unchecked; IAM documents no meaning for repeated keys).
+        let star = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"sts:AssumeRoleWithWebIdentity","Condition":{"StringEquals":{"token.actions.githubusercontent.com:aud":"sts.amazonaws.com"}}}]}"#.to_owned();
+        let repeated = dev_policy().replace(
+            "\"token.actions.githubusercontent.com:aud\"",
+            "\"token.actions.githubusercontent.com:sub\":\"*\",\"token.actions.githubusercontent.com:aud\"",
+        );
+        for (name, policy) in [("GitHubActionsHindsightDev", dev_policy()), ("wide-open", wide), ("unrelated", unrelated), ("star-trust", star), ("repeated-keys", repeated)] {
             sdk.create_role().role_name(name).assume_role_policy_document(policy).send().await.unwrap();
         }
+        // What the dev role may do once assumed: an inline policy with an escalation path.
+        let escalate = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:CreateRole","Resource":"*"}]}"#;
+        sdk.put_role_policy().role_name("GitHubActionsHindsightDev").policy_name("escalate").policy_document(escalate).send().await.unwrap();
     });
     let dir = project(&[]);
     let run = hoist(dir.path())
@@ -368,6 +407,22 @@ fn live_roles_are_checked_and_audited() {
         "{v}"
     );
     assert!(!audited.contains(&"role unrelated"), "{v}");
+    let finding = |source: &str, rule: &str| {
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["source"] == source && f["rule"] == rule && f["severity"] == "error")
+    };
+    assert!(finding("role star-trust", "HOIST-T008"), "{v}");
+    assert!(finding("role repeated-keys", "HOIST-T018"), "{v}");
+    assert!(
+        finding(
+            "role GitHubActionsHindsightDev inline policy escalate",
+            "HOIST-P005"
+        ),
+        "{v}"
+    );
     assert!(
         v["findings"]
             .as_array()

@@ -1,16 +1,20 @@
-//! Static checks of role trust policies for GitHub Actions: who can assume
-//! the role, and whether the role can be assumed at all.
+//! Static checks of role trust policies for GitHub Actions (who can assume
+//! the role, and whether the role can be assumed at all), and of permission
+//! policies (privilege-escalation paths, [`audit_permission_policy`]).
 //!
-//! Rule ids are stable (`HOIST-T001`…) and documented in [`RULES`].
+//! Rule ids are stable (`HOIST-T001`… for trust, `HOIST-P001`… for
+//! permissions) and documented in [`RULES`] and [`PERMISSION_RULES`].
 
 mod guardrail;
+mod permissions;
 mod rules;
 mod scope;
 
 use serde::Serialize;
 
 pub use guardrail::guardrail_violation;
-pub use rules::RULES;
+pub use permissions::{PERMISSION_RULES, audit_permission_policy};
+pub use rules::{RULES, RuleInfo};
 
 use crate::generate::DEFAULT_AUDIENCE;
 use crate::model::PolicyDocument;
@@ -136,9 +140,22 @@ pub struct Finding {
 }
 
 /// Runs every rule over `policy`. Findings are ordered by statement, then
-/// severity.
+/// severity. Production roles trusting every tag or environment draw
+/// HOIST-T019 (see [`audit_with_protection`]).
 pub fn audit(policy: &PolicyDocument, ctx: &AuditContext) -> Vec<Finding> {
-    let mut findings = rules::run(policy, ctx);
+    audit_with_protection(policy, ctx, false)
+}
+
+/// [`audit`], told whether the repository protects what a production role
+/// trusts (a tag ruleset restricting release tags, or environment
+/// reviewers with a deployment policy): when it does, tag and environment
+/// wildcards on production roles are not findings.
+pub fn audit_with_protection(
+    policy: &PolicyDocument,
+    ctx: &AuditContext,
+    prod_protected: bool,
+) -> Vec<Finding> {
+    let mut findings = rules::run(policy, ctx, prod_protected);
     findings.sort_by(|a, b| {
         a.statement
             .cmp(&b.statement)
@@ -146,4 +163,37 @@ pub fn audit(policy: &PolicyDocument, ctx: &AuditContext) -> Vec<Finding> {
             .then(a.rule.cmp(b.rule))
     });
     findings
+}
+
+/// The finding for a role whose trust policy hoist cannot parse: the audit
+/// reports it (error) and goes on with the other roles.
+pub fn unparseable_policy(source: &str, error: &crate::model::PolicyParseError) -> Finding {
+    rules::unparseable(source, error)
+}
+
+/// Whether `policy` lets web-identity tokens of the provider keyed
+/// `provider_host` (or anyone) in: a statement naming that provider, a
+/// `"*"` principal (`"*"` or `{"AWS": "*"}`), or a `NotPrincipal`. These are
+/// the roles `trust audit --account` must look at.
+pub fn admits_provider_or_anyone(policy: &PolicyDocument, provider_host: &str) -> bool {
+    use crate::model::{Principal, PrincipalMap};
+    let needle = format!(
+        ":oidc-provider/{}",
+        provider_host
+            .trim_start_matches("https://")
+            .to_ascii_lowercase()
+    );
+    policy.statements.iter().any(|s| {
+        s.not_principal.is_some()
+            || match &s.principal {
+                Some(Principal::Wildcard) => true,
+                Some(Principal::Map(PrincipalMap { federated, aws, .. })) => {
+                    aws.as_ref().is_some_and(|a| a.iter().any(|v| v == "*"))
+                        || federated.as_ref().is_some_and(|f| {
+                            f.iter().any(|v| v.to_ascii_lowercase().ends_with(&needle))
+                        })
+                }
+                None => false,
+            }
+    })
 }

@@ -3,12 +3,15 @@
 
 use serde_json::json;
 
-use super::scope::{Reach, admits, reach};
+use super::scope::{Reach, admits, admits_any_tag_or_environment, reach};
 use super::{AuditContext, Finding, Severity, Tier, guardrail_violation};
+use crate::eval::has_variable;
 use crate::eval::{BaseOperator, SetQualifier, parse_operator};
 use crate::glob::{glob_match, has_wildcard};
 use crate::model::{ConditionEntry, Effect, PolicyDocument, Principal, PrincipalMap, Statement};
-use crate::request::{GITHUB_ISSUER_HOST, GITHUB_PROVIDER_CLAIM_KEYS, OIDC_STANDARD_KEYS};
+use crate::request::{
+    GITHUB_ISSUER_HOST, GITHUB_PROVIDER_CLAIM_KEYS, OIDC_STANDARD_KEYS, provider_key_prefix,
+};
 
 /// A rule's id, slug and one-line summary.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,6 +49,10 @@ rules! {
     RESOURCE_IN_TRUST = "HOIST-T014", "resource-in-trust-policy", "Resource/NotResource in a trust policy: IAM rejects it.";
     GUARDRAIL = "HOIST-T015", "aws-guardrail", "AWS rejects GitHub trust policies whose sub is missing or a bare *.";
     OTHER_REPO = "HOIST-T016", "sub-names-another-repository", "The sub names a repository other than the one the role is meant for.";
+    VARIABLE = "HOIST-T017", "policy-variable-in-identity-condition", "A sub, aud or job_workflow_ref value that is or contains a policy variable (${…}): the token supplies the value it is checked against.";
+    UNPARSEABLE = "HOIST-T018", "unparseable-policy", "A role's trust policy hoist cannot read; nothing about who can assume it is known.";
+    PROD_WILDCARD = "HOIST-T019", "prod-trusts-any-tag-or-environment", "A production role trusting every tag (ref:refs/tags/*) or every environment (environment:*) without repository protection (tag ruleset, environment reviewers): any writer can push a tag or name an environment.";
+    FOREIGN_PREFIX = "HOIST-T020", "key-prefix-of-another-issuer", "A condition key on token.actions.githubusercontent.com in a statement that trusts a GitHub Enterprise Server or enterprise-slug issuer, whose tokens are keyed by their own issuer.";
 }
 
 const PROVIDER_SUFFIX: &str = "oidc-provider/token.actions.githubusercontent.com";
@@ -53,6 +60,7 @@ const PROVIDER_SUFFIX: &str = "oidc-provider/token.actions.githubusercontent.com
 struct Ctx<'a> {
     findings: Vec<Finding>,
     audit: &'a AuditContext,
+    prod_protected: bool,
 }
 
 impl Ctx<'_> {
@@ -83,10 +91,15 @@ fn entry_fragment(op: &str, e: &ConditionEntry) -> String {
     json!({ op: { e.key.clone(): e.values.clone() } }).to_string()
 }
 
-pub(super) fn run(policy: &PolicyDocument, audit: &AuditContext) -> Vec<Finding> {
+pub(super) fn run(
+    policy: &PolicyDocument,
+    audit: &AuditContext,
+    prod_protected: bool,
+) -> Vec<Finding> {
     let mut cx = Ctx {
         findings: Vec::new(),
         audit,
+        prod_protected,
     };
     if let Some(msg) = guardrail_violation(policy) {
         cx.push(
@@ -123,8 +136,22 @@ fn check_operators(cx: &mut Ctx<'_>, i: usize, st: &Statement) {
     }
 }
 
-fn is_github_provider(arn: &str) -> bool {
-    arn.to_ascii_lowercase().ends_with(PROVIDER_SUFFIX)
+/// The condition-key prefix of a GitHub Actions issuer named by an IAM OIDC
+/// provider ARN: github.com (`token.actions.githubusercontent.com`), an
+/// enterprise-slug issuer (`token.actions.githubusercontent.com/SLUG`), a
+/// GitHub Enterprise Server (`HOST/_services/token`), or the provider the
+/// caller says the role should trust. `None` for other providers.
+pub(crate) fn github_key_prefix(arn: &str, expected: Option<&str>) -> Option<String> {
+    if !arn.contains(":oidc-provider/") {
+        return None;
+    }
+    let prefix = provider_key_prefix(arn);
+    let github_com = prefix == GITHUB_ISSUER_HOST
+        || prefix
+            .strip_prefix(GITHUB_ISSUER_HOST)
+            .is_some_and(|rest| rest.starts_with('/') && rest.len() > 1);
+    let ghes = prefix.ends_with("/_services/token");
+    (github_com || ghes || expected == Some(arn)).then_some(prefix)
 }
 
 fn check_statement(cx: &mut Ctx<'_>, i: usize, st: &Statement) {
@@ -151,15 +178,65 @@ fn check_statement(cx: &mut Ctx<'_>, i: usize, st: &Statement) {
         ),
         None => (Vec::new(), false),
     };
-    let github = fed.iter().any(|f| is_github_provider(f));
+    let expected = cx.audit.expected_provider_arn.clone();
+    let mut prefixes: Vec<String> = Vec::new();
+    for f in &fed {
+        if let Some(p) = github_key_prefix(f, expected.as_deref())
+            && !prefixes.contains(&p)
+        {
+            prefixes.push(p);
+        }
+    }
+    if prefixes.is_empty() && wildcard_principal {
+        prefixes.push(GITHUB_ISSUER_HOST.to_owned());
+    }
+    let github = !prefixes.is_empty();
     if allow {
         check_principal(cx, i, st, &fed, wildcard_principal);
         check_actions(cx, i, st, !fed.is_empty() || wildcard_principal);
     }
-    check_condition_keys(cx, i, st, github || wildcard_principal);
-    if allow && (github || wildcard_principal) {
-        check_sub(cx, i, st);
-        check_aud(cx, i, st);
+    check_condition_keys(cx, i, st, github, &prefixes);
+    check_variables(cx, i, st, &prefixes);
+    if allow {
+        for prefix in &prefixes {
+            check_sub(cx, i, st, prefix);
+            check_aud(cx, i, st, prefix);
+        }
+    }
+}
+
+/// `${…}` in a value of a key that says who the token is: the value is
+/// taken from the request, so the token vouches for itself.
+fn check_variables(cx: &mut Ctx<'_>, i: usize, st: &Statement, prefixes: &[String]) {
+    for b in &st.condition.operators {
+        for e in &b.entries {
+            let lower = e.key.to_ascii_lowercase();
+            let identity_key = ["sub", "aud", "job_workflow_ref"].iter().any(|claim| {
+                prefixes.iter().any(|p| lower == format!("{p}:{claim}"))
+                    || lower == format!("{GITHUB_ISSUER_HOST}:{claim}")
+            });
+            if !identity_key {
+                continue;
+            }
+            for v in e.values.iter() {
+                let v = v.as_str();
+                if v.contains("${") {
+                    let what = if has_variable(&v) {
+                        "is filled from the request itself, so it admits tokens the condition was meant to keep out (every repository, when it is the token's own claim)"
+                    } else {
+                        "uses ${…} escapes; write the characters themselves"
+                    };
+                    cx.push(
+                        VARIABLE,
+                        Severity::Error,
+                        Some((i, st)),
+                        entry_fragment(&b.operator, e),
+                        format!("{} value \"{v}\" contains a policy variable: it {what}", e.key),
+                        "write the subject, audience or workflow literally, e.g. repo:OWNER/REPO:ref:refs/heads/main".to_owned(),
+                    );
+                }
+            }
+        }
     }
 }
 
@@ -187,7 +264,7 @@ fn check_principal(cx: &mut Ctx<'_>, i: usize, st: &Statement, fed: &[String], w
     }
     for f in fed {
         let expected = cx.audit.expected_provider_arn.clone();
-        if is_github_provider(f) {
+        if github_key_prefix(f, expected.as_deref()).is_some() {
             if let Some(exp) = expected.filter(|e| e != f) {
                 cx.push(
                     PRINCIPAL,
@@ -257,7 +334,13 @@ fn multi_valued(key: &str) -> bool {
         )
 }
 
-fn check_condition_keys(cx: &mut Ctx<'_>, i: usize, st: &Statement, github: bool) {
+fn check_condition_keys(
+    cx: &mut Ctx<'_>,
+    i: usize,
+    st: &Statement,
+    github: bool,
+    prefixes: &[String],
+) {
     let at = Some((i, st));
     let allow = st.effect == Effect::Allow;
     for b in &st.condition.operators {
@@ -292,6 +375,43 @@ fn check_condition_keys(cx: &mut Ctx<'_>, i: usize, st: &Statement, github: bool
                         format!("use {} for patterns", if op.base.is_negated() { "StringNotLike" } else { "StringLike" }),
                     );
                 }
+            }
+            let lower = e.key.to_ascii_lowercase();
+            let own = prefixes.iter().find(|p| {
+                lower
+                    .strip_prefix(p.as_str())
+                    .is_some_and(|rest| rest.starts_with(':'))
+            });
+            if let Some(p) = own {
+                let claim = &lower[p.len() + 1..];
+                let known = OIDC_STANDARD_KEYS.contains(&claim)
+                    || GITHUB_PROVIDER_CLAIM_KEYS.contains(&claim);
+                if !known {
+                    cx.push(
+                        UNKNOWN_KEY,
+                        Severity::Error,
+                        at,
+                        frag,
+                        format!("\"{}\" is not a key STS sets for GitHub tokens, so the condition never sees a value", e.key),
+                        format!("use {p}:sub or {p}:aud"),
+                    );
+                }
+                continue;
+            }
+            let github_com_key = lower.starts_with(&format!("{GITHUB_ISSUER_HOST}:"));
+            if github_com_key
+                && !prefixes.is_empty()
+                && !prefixes.iter().any(|p| p == GITHUB_ISSUER_HOST)
+            {
+                cx.push(
+                    FOREIGN_PREFIX,
+                    Severity::Error,
+                    at,
+                    frag,
+                    format!("\"{}\" is keyed by github.com's issuer, but this statement trusts {}; STS keys those tokens by their own issuer, so the condition never sees a value", e.key, prefixes.join(", ")),
+                    format!("write the key as {}:{}", prefixes[0], lower.split_once(':').map(|x| x.1).unwrap_or("sub")),
+                );
+                continue;
             }
             if let Some((sev, msg, fix)) = key_problem(&e.key, github) {
                 cx.push(UNKNOWN_KEY, sev, at, frag, msg, fix);
@@ -370,9 +490,9 @@ struct SubEntry<'a> {
     like: bool,
 }
 
-fn check_sub(cx: &mut Ctx<'_>, i: usize, st: &Statement) {
+fn check_sub(cx: &mut Ctx<'_>, i: usize, st: &Statement, prefix: &str) {
     let at = Some((i, st));
-    let sub_key = format!("{GITHUB_ISSUER_HOST}:sub");
+    let sub_key = format!("{prefix}:sub");
     let mut positive: Vec<SubEntry<'_>> = Vec::new();
     let mut negated: Vec<String> = Vec::new();
     for (op_name, entry) in st.condition.entries_for_key(&sub_key) {
@@ -397,7 +517,9 @@ fn check_sub(cx: &mut Ctx<'_>, i: usize, st: &Statement) {
     }
     if positive.is_empty() {
         let message = if negated.is_empty() {
-            "no condition on token.actions.githubusercontent.com:sub: every GitHub Actions workflow on github.com, in any repository, can assume this role".to_owned()
+            format!(
+                "no condition on {sub_key}: every GitHub Actions workflow of that issuer, in any repository, can assume this role"
+            )
         } else {
             format!(
                 "the only sub conditions are negated ({}): every repository on GitHub except the excluded ones can assume this role",
@@ -410,7 +532,7 @@ fn check_sub(cx: &mut Ctx<'_>, i: usize, st: &Statement) {
             at,
             json!({ "Condition": st.condition }).to_string(),
             message,
-            "add \"StringEquals\": {\"token.actions.githubusercontent.com:sub\": \"repo:OWNER/REPO:ref:refs/heads/main\"} (or StringLike with repo:OWNER/REPO:ref:refs/tags/*)".to_owned(),
+            format!("add \"StringEquals\": {{\"{sub_key}\": \"repo:OWNER/REPO:ref:refs/heads/main\"}} (or StringLike with repo:OWNER/REPO:ref:refs/tags/*)"),
         );
         return;
     }
@@ -425,6 +547,31 @@ fn check_sub(cx: &mut Ctx<'_>, i: usize, st: &Statement) {
             .collect();
         let reaches: Vec<Reach> = values.iter().map(|v| reach(v, s.like)).collect();
         for (v, r) in values.iter().zip(&reaches) {
+            if v.contains("${") {
+                continue; // HOIST-T017 reports it; its reach is the token's own claim
+            }
+            if prod && !cx.prod_protected {
+                let (any_tag, any_env) = admits_any_tag_or_environment(v, s.like);
+                if any_tag || any_env {
+                    let what = if any_tag {
+                        "every tag"
+                    } else {
+                        "every environment"
+                    };
+                    cx.push(
+                        PROD_WILDCARD,
+                        Severity::Warning,
+                        Some((i, st)),
+                        frag.clone(),
+                        format!("this production role's sub \"{v}\" admits {what} of the repository; without protection anyone who can push can create a tag (or name an environment) and deploy to production"),
+                        if any_tag {
+                            "protect release tags with a repository tag ruleset (creation, update and deletion restricted to administrators and release automation), then tell the audit protection is configured".to_owned()
+                        } else {
+                            "trust one named environment (environment:production) with required reviewers and a deployment branch/tag policy".to_owned()
+                        },
+                    );
+                }
+            }
             let wide = match r {
                 Reach::AllGitHub => Some("every repository on GitHub".to_owned()),
                 Reach::OwnerPrefix(p) => Some(format!(
@@ -512,8 +659,8 @@ fn check_sub(cx: &mut Ctx<'_>, i: usize, st: &Statement) {
     }
 }
 
-fn check_aud(cx: &mut Ctx<'_>, i: usize, st: &Statement) {
-    let aud_key = format!("{GITHUB_ISSUER_HOST}:aud");
+fn check_aud(cx: &mut Ctx<'_>, i: usize, st: &Statement, prefix: &str) {
+    let aud_key = format!("{prefix}:aud");
     let expected = cx.audit.expected_audience.clone();
     let mut any = false;
     let mut matched = false;
@@ -543,7 +690,7 @@ fn check_aud(cx: &mut Ctx<'_>, i: usize, st: &Statement) {
             Severity::Warning,
             Some((i, st)),
             json!({ "Condition": st.condition }).to_string(),
-            "no condition on token.actions.githubusercontent.com:aud; tokens minted for other audiences are accepted if the provider lists them".to_owned(),
+            format!("no condition on {aud_key}; tokens minted for other audiences are accepted if the provider lists them"),
             format!("add \"StringEquals\": {{\"{aud_key}\": \"{expected}\"}}"),
         );
     } else if !matched {
@@ -555,5 +702,19 @@ fn check_aud(cx: &mut Ctx<'_>, i: usize, st: &Statement) {
             format!("the aud condition does not admit \"{expected}\", the audience the workflow's tokens carry; every assume attempt will be denied"),
             format!("set {aud_key} to \"{expected}\""),
         );
+    }
+}
+
+/// The finding for a role whose trust policy cannot be read.
+pub(crate) fn unparseable(source: &str, error: &crate::model::PolicyParseError) -> Finding {
+    Finding {
+        rule: UNPARSEABLE.0,
+        name: UNPARSEABLE.1,
+        severity: Severity::Error,
+        statement: None,
+        sid: None,
+        fragment: source.to_owned(),
+        message: format!("the trust policy cannot be read, so who can assume the role is unknown: {error}"),
+        fix: "rewrite the trust policy so that it parses (one key per name, known elements), then audit again".to_owned(),
     }
 }

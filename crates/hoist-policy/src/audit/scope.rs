@@ -124,6 +124,29 @@ pub(crate) fn admits(value: &str, like: bool) -> Admits {
     }
 }
 
+/// Whether a one-repository value admits every tag and every environment
+/// of its repository (probed with made-up names).
+pub(crate) fn admits_any_tag_or_environment(value: &str, like: bool) -> (bool, bool) {
+    let Some(base) = repo_base(value) else {
+        return (false, false);
+    };
+    if !like {
+        return (false, false);
+    }
+    (
+        glob_match(
+            value,
+            &format!("{base}:ref:refs/tags/hoist-audit-probe-7f3a"),
+            false,
+        ),
+        glob_match(
+            value,
+            &format!("{base}:environment:hoist-audit-probe-7f3a"),
+            false,
+        ),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,7 +3,8 @@
 //! caller applies the "matches none" rule.
 
 use super::operator::BaseOperator;
-use crate::glob::glob_match;
+use super::variables::PolicyValue;
+use crate::glob::{Tok, match_tokens};
 
 /// The positive counterpart of a negated operator (identity otherwise).
 pub(crate) fn positive(op: BaseOperator) -> BaseOperator {
@@ -23,12 +24,17 @@ pub(crate) fn positive(op: BaseOperator) -> BaseOperator {
 
 /// Does `request` satisfy the positive operator against `policy`?
 /// `Err` explains why the pair cannot be compared (then it does not match).
-pub(crate) fn matches(op: BaseOperator, policy: &str, request: &str) -> Result<bool, String> {
+pub(crate) fn matches(
+    op: BaseOperator,
+    value: &PolicyValue,
+    request: &str,
+) -> Result<bool, String> {
     use BaseOperator::*;
+    let policy = value.text.as_str();
     match positive(op) {
         StringEquals => Ok(policy == request),
         StringEqualsIgnoreCase => Ok(policy.to_lowercase() == request.to_lowercase()),
-        StringLike => Ok(glob_match(policy, request, false)),
+        StringLike => Ok(match_tokens(&value.tokens, request, false)),
         NumericEquals
         | NumericLessThan
         | NumericLessThanEquals
@@ -70,7 +76,7 @@ pub(crate) fn matches(op: BaseOperator, policy: &str, request: &str) -> Result<b
             Ok(p == r)
         }
         BinaryEquals => Ok(policy == request),
-        ArnEquals | ArnLike => Ok(arn_like(policy, request)),
+        ArnEquals | ArnLike => Ok(arn_like(&value.tokens, request)),
         IpAddress => Err(
             "hoist does not evaluate IpAddress/NotIpAddress; treated as not matching".to_owned(),
         ),
@@ -104,16 +110,38 @@ fn parse_bool(s: &str) -> Option<bool> {
     }
 }
 
-/// ARN matching as IAM does it: the six colon-separated parts are compared
-/// one by one, each with `*`/`?` wildcards (the resource part keeps any
-/// further colons).
-fn arn_like(policy: &str, request: &str) -> bool {
-    let p: Vec<&str> = policy.splitn(6, ':').collect();
+/// ARN matching as IAM does it: the six colon-separated parts (`arn`,
+/// partition, service, region, account, resource) are compared one by one,
+/// each with `*`/`?` wildcards; the resource part keeps any further colons.
+/// A bare `*` matches every ARN. A pattern that is not a six-part ARN is
+/// compared as a whole.
+pub(crate) fn arn_like(pattern: &[Tok], request: &str) -> bool {
+    if pattern == [Tok::Star] {
+        return true;
+    }
+    let p = split_arn_tokens(pattern);
     let r: Vec<&str> = request.splitn(6, ':').collect();
     if p.len() != 6 || r.len() != 6 {
-        return policy == "*" || (p.len() == r.len() && glob_match(policy, request, false));
+        return p.len() == r.len() && match_tokens(pattern, request, false);
     }
-    p.iter().zip(&r).all(|(pp, rp)| glob_match(pp, rp, false))
+    p.iter().zip(&r).all(|(pp, rp)| match_tokens(pp, rp, false))
+}
+
+/// Splits a compiled ARN pattern on its first five literal colons.
+pub(crate) fn split_arn_tokens(pattern: &[Tok]) -> Vec<&[Tok]> {
+    let mut parts = Vec::with_capacity(6);
+    let mut start = 0;
+    for (i, t) in pattern.iter().enumerate() {
+        if parts.len() == 5 {
+            break;
+        }
+        if *t == Tok::Lit(':') {
+            parts.push(&pattern[start..i]);
+            start = i + 1;
+        }
+    }
+    parts.push(&pattern[start..]);
+    parts
 }
 
 /// Seconds since the epoch from an epoch number or an ISO 8601 date
@@ -198,28 +226,36 @@ mod tests {
         assert_eq!(parse_date("2000-03-01T00:00:00Z"), Some(951_868_800.0));
     }
 
+    fn arn(p: &str, r: &str) -> bool {
+        arn_like(&crate::glob::compile(p), r)
+    }
+
+    fn m(op: BaseOperator, p: &str, r: &str) -> Result<bool, String> {
+        matches(op, &PolicyValue::plain(p), r)
+    }
+
     #[test]
     fn arns_compare_by_component() {
-        assert!(arn_like(
+        assert!(arn(
             "arn:aws:iam::*:role/Stack-*",
             "arn:aws:iam::123:role/Stack-Task"
         ));
-        assert!(!arn_like(
+        assert!(!arn(
             "arn:aws:iam::*:role/Stack-*",
             "arn:aws:s3:::role/Stack-Task"
         ));
-        assert!(arn_like("*", "anything"));
+        assert!(arn("*", "anything"));
+        // A star in one component does not reach into the next.
+        assert!(!arn("arn:aws:*:123:role/x", "arn:aws:iam::123:role/x"));
+        assert!(arn("arn:aws:s3:::b/a:b/*", "arn:aws:s3:::b/a:b/c"));
     }
 
     #[test]
     fn numbers_and_bools() {
-        assert_eq!(matches(BaseOperator::NumericLessThan, "10", "9"), Ok(true));
-        assert_eq!(
-            matches(BaseOperator::NumericLessThan, "10", "10"),
-            Ok(false)
-        );
-        assert!(matches(BaseOperator::NumericEquals, "x", "1").is_err());
-        assert_eq!(matches(BaseOperator::Bool, "true", "TRUE"), Ok(true));
-        assert_eq!(matches(BaseOperator::StringNotLike, "a*", "abc"), Ok(true));
+        assert_eq!(m(BaseOperator::NumericLessThan, "10", "9"), Ok(true));
+        assert_eq!(m(BaseOperator::NumericLessThan, "10", "10"), Ok(false));
+        assert!(m(BaseOperator::NumericEquals, "x", "1").is_err());
+        assert_eq!(m(BaseOperator::Bool, "true", "TRUE"), Ok(true));
+        assert_eq!(m(BaseOperator::StringNotLike, "a*", "abc"), Ok(true));
     }
 }

@@ -11,15 +11,21 @@
 //!   request value to and is true for a missing key or empty set;
 //! - an unqualified operator on a multi-valued key: positive operators need
 //!   some request value to match, negated ones need every request value to
-//!   match none (hoist's reading; the audit steers away from relying on it).
+//!   match none (hoist's reading; the audit steers away from relying on it);
+//! - a policy variable with no value (IAM User Guide, "Policy variables with
+//!   no value") is null: it equals and is like nothing. hoist makes sure it
+//!   never helps a request: in an Allow, that value matches nothing under a
+//!   positive operator and a negated operator's whole condition is false (a
+//!   null cannot prove "not equal"); in a Deny, the condition is taken to
+//!   hold, so the Deny applies.
 
 use serde::Serialize;
 
 use super::compare;
 use super::operator::{BaseOperator, ParsedOperator, SetQualifier, parse_operator};
-use super::variables::{Substituted, substitute};
-use crate::model::ConditionEntry;
-use crate::request::{ContextValue, WebIdentityRequest};
+use super::variables::{PolicyValue, Substituted, substitute};
+use crate::model::{ConditionEntry, Effect};
+use crate::request::{ContextValue, RequestContext};
 
 /// The evaluation of one condition key under one operator.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -53,15 +59,16 @@ fn quote_list(v: &[String]) -> String {
 pub(crate) fn check_entry(
     operator: &str,
     entry: &ConditionEntry,
-    req: &WebIdentityRequest,
+    req: &dyn RequestContext,
     variables: bool,
+    effect: Effect,
 ) -> ConditionCheck {
     let raw_wanted: Vec<String> = entry
         .values
         .iter()
         .map(|v| v.as_str().into_owned())
         .collect();
-    let actual: Option<Vec<String>> = req.get(&entry.key).map(|v| v.values().to_vec());
+    let actual: Option<Vec<String>> = req.context_value(&entry.key).map(|v| v.values().to_vec());
     let mut check = ConditionCheck {
         operator: operator.to_owned(),
         key: entry.key.clone(),
@@ -81,7 +88,7 @@ pub(crate) fn check_entry(
             return check;
         }
     };
-    let is_multi = matches!(req.get(&entry.key), Some(ContextValue::Multi(_)));
+    let is_multi = matches!(req.context_value(&entry.key), Some(ContextValue::Multi(_)));
     let present_values: Option<&[String]> = actual.as_deref().filter(|v| !v.is_empty());
 
     if op.base == BaseOperator::Null {
@@ -89,7 +96,7 @@ pub(crate) fn check_entry(
     }
 
     // Policy-variable substitution.
-    let mut wanted = Vec::with_capacity(raw_wanted.len());
+    let mut wanted: Vec<PolicyValue> = Vec::with_capacity(raw_wanted.len());
     let mut unresolved = Vec::new();
     for v in &raw_wanted {
         if variables && op.base.accepts_variables() {
@@ -98,15 +105,33 @@ pub(crate) fn check_entry(
                 Substituted::Unresolved(name) => unresolved.push(name),
             }
         } else {
-            wanted.push(v.clone());
+            wanted.push(PolicyValue::plain(v));
         }
     }
-    check.wanted = wanted.clone();
+    check.wanted = wanted.iter().map(|w| w.text.clone()).collect();
+    if !unresolved.is_empty() {
+        let names = unresolved.join(", ");
+        if effect == Effect::Deny {
+            check.result = true;
+            check.reason = format!(
+                "policy variable(s) {names} have no value in this request; hoist takes this Deny condition to hold (a missing value never helps a request)"
+            );
+            return check;
+        }
+        if op.base.is_negated() {
+            check.result = false;
+            check.reason = format!(
+                "policy variable(s) {names} have no value in this request, so {} cannot show the key differs from them; the condition does not hold",
+                op.base.name()
+            );
+            return check;
+        }
+    }
     let unresolved_note = if unresolved.is_empty() {
         String::new()
     } else {
         format!(
-            " (policy variable(s) {} not in the request; those values cannot match)",
+            " (policy variable(s) {} have no value in this request; those values match nothing)",
             unresolved.join(", ")
         )
     };
@@ -143,7 +168,7 @@ pub(crate) fn check_entry(
             "hoist does not evaluate IP address conditions; treated as not matching".to_owned();
         return check;
     }
-    let (result, mut reason) = combine(op, is_multi, &satisfied, &wanted, values);
+    let (result, mut reason) = combine(op, is_multi, &satisfied, &check.wanted, values);
     check.result = result;
     if let Some(e) = errors.first() {
         reason.push_str(&format!(" ({e})"));

@@ -11,19 +11,25 @@
 //! field Resource"), so a statement carrying one is reported and treated as
 //! not applying.
 
+mod action;
+mod arn;
 mod compare;
 mod condition;
+mod identity;
 mod operator;
 mod render;
 mod variables;
 
 use serde::Serialize;
 
+pub use action::{ActionMatch, action_matches};
+pub use arn::resource_matches;
 pub use condition::ConditionCheck;
+pub use identity::{IdentityDecision, IdentityRequest, IdentityTrace, evaluate_identity};
 pub use operator::{BaseOperator, ParsedOperator, SetQualifier, parse_operator};
+pub use variables::has_variable;
 
 use crate::github::{Hint, hints};
-use crate::glob::glob_match;
 use crate::model::{
     Effect, OneOrMany, PolicyDocument, Principal, PrincipalMap, Statement, VERSION_2012,
 };
@@ -155,8 +161,8 @@ fn trace_statement(
         },
     };
     let action = match (&s.action, &s.not_action) {
-        (Some(a), _) => match_action(a, &req.action, false),
-        (None, Some(na)) => match_action(na, &req.action, true),
+        (Some(a), _) => match_action(a, &req.action, false, s.effect),
+        (None, Some(na)) => match_action(na, &req.action, true, s.effect),
         (None, None) => ElementMatch {
             matched: false,
             reason: "no Action element".to_owned(),
@@ -180,7 +186,7 @@ fn trace_statement(
         .flat_map(|b| {
             b.entries
                 .iter()
-                .map(move |e| condition::check_entry(&b.operator, e, req, variables))
+                .map(move |e| condition::check_entry(&b.operator, e, req, variables, s.effect))
         })
         .collect();
     let conditions_hold = conditions.iter().all(|c| c.result);
@@ -249,8 +255,15 @@ fn match_principal(p: &Principal, req: &WebIdentityRequest, negate: bool) -> Ele
     }
 }
 
-fn match_action(patterns: &OneOrMany<String>, action: &str, negate: bool) -> ElementMatch {
-    let hit = patterns.iter().find(|p| glob_match(p, action, true));
+pub(crate) fn match_action(
+    patterns: &OneOrMany<String>,
+    action: &str,
+    negate: bool,
+    effect: Effect,
+) -> ElementMatch {
+    let hit = patterns
+        .iter()
+        .find(|p| action::covers(p, action, effect == Effect::Deny, negate));
     match (hit, negate) {
         (Some(p), false) => ElementMatch {
             matched: true,

@@ -123,11 +123,15 @@ impl BaseOperator {
         )
     }
 
-    /// String and ARN operators accept policy variables (`${aws:username}`).
+    /// String, ARN and Boolean operators accept policy variables
+    /// (`${aws:username}`); numeric, date, binary, IP address and Null
+    /// operators take their values literally (IAM User Guide, "Condition
+    /// operators", the "Policy variables" line of each family).
     pub fn accepts_variables(self) -> bool {
         matches!(
             self,
-            BaseOperator::StringEquals
+            BaseOperator::Bool
+                | BaseOperator::StringEquals
                 | BaseOperator::StringNotEquals
                 | BaseOperator::StringEqualsIgnoreCase
                 | BaseOperator::StringNotEqualsIgnoreCase

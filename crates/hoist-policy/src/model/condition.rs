@@ -2,6 +2,14 @@
 //!
 //! Order is kept as written so that a document re-serializes the way it was
 //! read; lookups are linear (condition blocks are tiny).
+//!
+//! Duplicate JSON keys: RFC 8259 leaves a repeated object key's meaning to
+//! the reader and IAM documents none, so one reader could AND the two while
+//! another keeps the last (a JSON value map does). hoist refuses a repeated
+//! operator or condition key (keys compared case-insensitively, as IAM
+//! compares them) at parse time, so the evaluator, the audit and the
+//! normaliser all read one and the same document. Repeated statement,
+//! principal and document fields are refused by serde already.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -214,8 +222,14 @@ impl<'de> Visitor<'de> for EntriesVisitor {
         f.write_str("an object mapping condition keys to a value or a list of values")
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut out = Vec::new();
+        let mut out: Vec<ConditionEntry> = Vec::new();
         while let Some(key) = map.next_key::<String>()? {
+            if let Some(first) = out.iter().find(|e| e.key.eq_ignore_ascii_case(&key)) {
+                return Err(de::Error::custom(format!(
+                    "condition key \"{key}\" appears twice under one operator (also as \"{}\"); condition keys are case-insensitive and a JSON object's repeated key has no defined meaning, so hoist refuses it: put every value in one list under one key",
+                    first.key
+                )));
+            }
             let values = map.next_value::<OneOrMany<ConditionValue>>()?;
             out.push(ConditionEntry { key, values });
         }
@@ -239,8 +253,17 @@ impl<'de> Visitor<'de> for BlockVisitor {
         f.write_str("an object mapping condition operators (e.g. \"StringEquals\") to objects of condition keys")
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut operators = Vec::new();
+        let mut operators: Vec<OperatorBlock> = Vec::new();
         while let Some(operator) = map.next_key::<String>()? {
+            if let Some(first) = operators
+                .iter()
+                .find(|b| b.operator.eq_ignore_ascii_case(&operator))
+            {
+                return Err(de::Error::custom(format!(
+                    "condition operator \"{operator}\" appears twice in one Condition (also as \"{}\"); a JSON object's repeated key has no defined meaning, so hoist refuses it: merge the two blocks into one",
+                    first.operator
+                )));
+            }
             let Entries(entries) = map.next_value::<Entries>()?;
             operators.push(OperatorBlock { operator, entries });
         }

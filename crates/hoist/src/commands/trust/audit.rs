@@ -1,5 +1,7 @@
-//! `hoist trust audit`: weaknesses in trust policies, from files or from every role in the
-//! account that trusts a GitHub OIDC provider.
+//! `hoist trust audit`: weaknesses in trust policies and privilege-escalation paths in
+//! permission policies, from files (a file whose statements name no principal is a permission
+//! policy) or from every role in the account that GitHub tokens can reach (its trust policy and
+//! its inline permission policies).
 
 use hoist_policy::{AuditContext, Finding, Severity, Tier, audit as run_rules};
 use serde_json::json;
@@ -50,9 +52,14 @@ pub(crate) async fn audit(
             role_name: file_stem(path),
             ..base.clone()
         };
+        let findings = if is_permission_policy(&loaded.document) {
+            hoist_policy::audit_permission_policy(&loaded.document)
+        } else {
+            run_rules(&loaded.document, &ctx)
+        };
         audited.push(Audited {
             source: loaded.label,
-            findings: run_rules(&loaded.document, &ctx),
+            findings,
         });
     }
     if account {
@@ -64,8 +71,25 @@ pub(crate) async fn audit(
             })
             .to_owned();
         let iam = hoist_aws::iam::Iam::new(&aws);
-        for role in iam.list_roles_trusting_provider(&host).await? {
-            let document = hoist_policy::PolicyDocument::parse_iam_encoded(&role.trust_policy)?;
+        // Every role is read: a role trusting "*" (or NotPrincipal) admits GitHub tokens
+        // without naming the provider, and a role hoist cannot parse is reported rather
+        // than skipped or allowed to stop the audit.
+        for role in iam.list_roles().await? {
+            let source = format!("role {}", role.name);
+            let document = match hoist_policy::PolicyDocument::parse_iam_encoded(&role.trust_policy)
+            {
+                Ok(d) => d,
+                Err(e) => {
+                    audited.push(Audited {
+                        findings: vec![hoist_policy::unparseable_policy(&source, &e)],
+                        source,
+                    });
+                    continue;
+                }
+            };
+            if !hoist_policy::admits_provider_or_anyone(&document, &host) {
+                continue;
+            }
             // ListRoles carries no tags: read the role for its hoist:tier tag.
             let tags = iam
                 .get_role(&role.name)
@@ -83,9 +107,18 @@ pub(crate) async fn audit(
                 ..base.clone()
             };
             audited.push(Audited {
-                source: format!("role {}", role.name),
+                source,
                 findings: run_rules(&document, &ctx),
             });
+            // What the role may do once assumed: its inline policies' escalation paths.
+            for (name, text) in iam.role_inline_policies(&role.name).await? {
+                let source = format!("role {} inline policy {name}", role.name);
+                let findings = match hoist_policy::PolicyDocument::parse_iam_encoded(&text) {
+                    Ok(p) => hoist_policy::audit_permission_policy(&p),
+                    Err(e) => vec![hoist_policy::unparseable_policy(&source, &e)],
+                };
+                audited.push(Audited { source, findings });
+            }
         }
     }
 
@@ -160,6 +193,16 @@ fn render(printer: &Printer, audited: &[Audited]) {
         count(Severity::Warning),
         count(Severity::Info)
     ));
+}
+
+/// A policy none of whose statements names a principal is an identity-based (permission)
+/// policy; a trust policy always names one.
+fn is_permission_policy(doc: &hoist_policy::PolicyDocument) -> bool {
+    !doc.statements.is_empty()
+        && doc
+            .statements
+            .iter()
+            .all(|s| s.principal.is_none() && s.not_principal.is_none())
 }
 
 fn file_stem(path: &std::path::Path) -> Option<String> {
