@@ -12,6 +12,9 @@
 //! release, and a required attestation without `gh`. `gh attestation verify` itself needs
 //! GitHub's attestation API, which has no emulator: only its absence is tested.
 
+// Skips are said on stderr, where the test harness shows them.
+#![allow(clippy::print_stderr)]
+
 mod common;
 
 use std::collections::BTreeMap;
@@ -203,11 +206,13 @@ fn serve(assets: BTreeMap<String, Vec<u8>>, releases: Vec<Release>) -> Server {
     }
 }
 
+/// `(version, file name, archive bytes, SHA256SUMS text)`.
+type Packed = (String, String, Vec<u8>, String);
+
 /// The archives every test serves, packed once per test binary from the test's hoist
 /// (packing an unoptimized binary takes seconds): `(version, file name, bytes, SHA256SUMS)`.
-fn packed() -> &'static Vec<(String, String, Vec<u8>, String)> {
-    static PACKED: std::sync::OnceLock<Vec<(String, String, Vec<u8>, String)>> =
-        std::sync::OnceLock::new();
+fn packed() -> &'static Vec<Packed> {
+    static PACKED: std::sync::OnceLock<Vec<Packed>> = std::sync::OnceLock::new();
     PACKED.get_or_init(|| {
         let dist = tempfile::tempdir().unwrap();
         ["1.2.0", "1.10.0"]

@@ -103,10 +103,8 @@ fn build_contexts(root: &Path, images: &hoist_config::Images) -> Option<Vec<Stri
         .unwrap_or_default();
     let mut out = Vec::new();
     for (name, service) in services {
-        if let Some(wanted) = &images.services {
-            if !wanted.contains(name) {
-                continue;
-            }
+        if images.services.as_ref().is_some_and(|w| !w.contains(name)) {
+            continue;
         }
         let context = match service.get("build") {
             None => continue,
