@@ -730,3 +730,46 @@ fn completions_man_page_version_and_quiet() {
         .run();
     assert_eq!(conflict.code, 2, "{}", conflict.stderr);
 }
+
+#[test]
+fn the_release_workflow_passes_actionlint() {
+    let found = Command::new("actionlint")
+        .arg("-version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        assert!(
+            !hoist_testkit::sandbox::required(),
+            "actionlint is not installed (scripts/test installs it) and HOIST_REQUIRE_SANDBOX=1"
+        );
+        eprintln!("skipping actionlint: not installed");
+        return;
+    }
+    let release = workspace().join(".github/workflows/release.yml");
+    let out = Command::new("actionlint")
+        .arg("-no-color")
+        .arg(&release)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "actionlint:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // What the action and binstall expect is what the release publishes.
+    let text = std::fs::read_to_string(&release).unwrap();
+    for needle in [
+        "scripts/release check-tag",
+        "scripts/release pack --target",
+        "scripts/release sums dist",
+        "actions/attest-build-provenance@",
+        "dist/SHA256SUMS",
+        "x86_64-unknown-linux-musl",
+        "aarch64-unknown-linux-musl",
+        "aarch64-apple-darwin",
+        "x86_64-apple-darwin",
+    ] {
+        assert!(text.contains(needle), "release.yml lacks {needle}");
+    }
+}
