@@ -16,6 +16,7 @@ mod model;
 mod raw;
 mod template;
 mod validate;
+mod workflow;
 
 pub use error::ConfigError;
 pub use event::{EventRefusal, GithubEvent, resolve_environment};
@@ -24,6 +25,7 @@ pub use model::{
     Repository, SecretSync, ServiceRef, SubjectFormat, TagMutability, Tier, Trigger,
 };
 pub use template::init_template;
+pub use workflow::{SetupStep, StepAction, WorkflowSettings};
 
 /// The file name hoist looks for when `--config` and `HOIST_CONFIG` are absent.
 pub const DEFAULT_FILE_NAME: &str = "hoist.toml";

@@ -24,6 +24,8 @@ pub struct Config {
     pub images: Option<Images>,
     /// IAM access keys older than this are flagged by `hoist doctor`.
     pub access_key_max_age_days: u32,
+    /// `[workflow]`: setup steps and paths the generated workflow adds.
+    pub workflow: crate::workflow::WorkflowSettings,
 }
 
 impl Config {

@@ -23,6 +23,8 @@ pub(crate) struct RawConfig {
     pub images: Option<S<RawImages>>,
     #[serde(default)]
     pub doctor: RawDoctor,
+    #[serde(default)]
+    pub workflow: crate::workflow::RawWorkflow,
 }
 
 #[derive(Debug, Deserialize)]

@@ -33,6 +33,7 @@ impl Ctx<'_> {
 
 pub(crate) fn validate(raw: RawConfig, text: &str, file: &str) -> Result<Config, ConfigError> {
     let cx = Ctx { text, file };
+    let workflow = crate::workflow::validate(&raw.workflow, text, file)?;
     let mut repository = repository(&cx, &raw.repository)?;
     let aws = aws(&cx, &raw.aws)?;
     let oidc = oidc(&cx, &raw.oidc)?;
@@ -152,6 +153,7 @@ pub(crate) fn validate(raw: RawConfig, text: &str, file: &str) -> Result<Config,
         environments,
         images,
         access_key_max_age_days,
+        workflow,
     })
 }
 

@@ -5,9 +5,19 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+/// `hoist --version`: the crate version, the commit and the build date (build.rs).
+pub(crate) const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (",
+    env!("HOIST_BUILD_COMMIT"),
+    " ",
+    env!("HOIST_BUILD_DATE"),
+    ")"
+);
+
 /// hoist — deliver containers from GitHub Actions to AWS, without stored keys.
 #[derive(Debug, Parser)]
-#[command(name = "hoist", version, about, long_about = None, propagate_version = true)]
+#[command(name = "hoist", version = VERSION, about, long_about = None, propagate_version = true)]
 pub(crate) struct Cli {
     #[command(flatten)]
     pub(crate) global: GlobalArgs,
@@ -29,6 +39,12 @@ pub(crate) struct GlobalArgs {
     /// Print one JSON document on stdout instead of human output
     #[arg(long, global = true)]
     pub(crate) json: bool,
+    /// Leave out status lines on stderr (results, warnings and errors stay)
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub(crate) quiet: bool,
+    /// Log what hoist does on stderr: -v info, -vv debug, -vvv trace (HOIST_LOG wins when set)
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub(crate) verbose: u8,
 }
 
 #[derive(Debug, Subcommand)]
@@ -55,6 +71,17 @@ pub(crate) enum Command {
     Keys(KeysCommand),
     /// Write the GitHub Actions workflows (and action.yml) that call hoist
     Workflow(WorkflowArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
+    Completions(CompletionsArgs),
+    /// Print hoist's man page (roff), for `man -l -` or a man directory
+    Man,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CompletionsArgs {
+    /// The shell
+    #[arg(value_enum)]
+    pub(crate) shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Args)]

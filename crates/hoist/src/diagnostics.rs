@@ -1,5 +1,7 @@
 //! Renders errors in one place: `error:`, then `caused by:` lines, then `hint:` lines.
 //! With `--json`, one object on stdout instead: `{"error": …, "causes": […], "hint": …}`.
+//! Inside GitHub Actions an error with a place in hoist.toml is an `::error file=…,line=…,
+//! col=…::` annotation, so the pull request shows it on the line.
 
 use crate::exit::{BadInput, ExitStatus, Failed};
 use crate::printer::Printer;
@@ -18,7 +20,29 @@ pub(crate) fn report(err: &anyhow::Error, printer: &Printer) -> ExitStatus {
         });
         printer.json_value(&value);
     }
-    printer.error(&format!("error: {err}"));
+    let positioned = err
+        .chain()
+        .find_map(|c| c.downcast_ref::<hoist_config::ConfigError>())
+        .filter(|c| c.line > 0);
+    match positioned {
+        Some(config) if crate::gha::in_actions() => {
+            let mut message = config.message.clone();
+            if let Some(expected) = &config.expected {
+                message.push_str(&format!("\nexpected: {expected}"));
+            }
+            let place = crate::gha::Place {
+                file: config.file.clone(),
+                line: config.line,
+                col: config.column,
+            };
+            printer.error_at(&place, &message);
+            // The annotation is the config error; a context around it still gets its line.
+            if !err.is::<hoist_config::ConfigError>() {
+                printer.error(&format!("error: {err}"));
+            }
+        }
+        _ => printer.error(&format!("error: {err}")),
+    }
     for cause in &causes {
         printer.error(&format!("  caused by: {cause}"));
     }

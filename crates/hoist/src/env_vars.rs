@@ -16,6 +16,8 @@ pub(crate) const GITHUB_TOKEN: &str = "GITHUB_TOKEN";
 pub(crate) const GITHUB_API_URL: &str = "GITHUB_API_URL";
 /// `true` inside GitHub Actions.
 pub(crate) const GITHUB_ACTIONS: &str = "GITHUB_ACTIONS";
+/// The repository checkout's path on the runner (annotations name files relative to it).
+pub(crate) const GITHUB_WORKSPACE: &str = "GITHUB_WORKSPACE";
 /// File that step outputs are appended to.
 pub(crate) const GITHUB_OUTPUT: &str = "GITHUB_OUTPUT";
 /// File that environment variables for later steps are appended to.

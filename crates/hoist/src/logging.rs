@@ -17,9 +17,18 @@ const OWN_CRATES: [&str; 9] = [
     "hoist_registry",
 ];
 
-/// Installs the stderr subscriber when `HOIST_LOG` names a level; does nothing otherwise.
-pub(crate) fn init() {
-    let Some(level) = crate::env_vars::get(crate::env_vars::HOIST_LOG) else {
+/// Installs the stderr subscriber when `HOIST_LOG` names a level, else when `-v` was given
+/// (`-v` info, `-vv` debug, `-vvv` trace); does nothing otherwise.
+pub(crate) fn init(verbose: u8) {
+    let from_flag = match verbose {
+        0 => None,
+        1 => Some("info"),
+        2 => Some("debug"),
+        _ => Some("trace"),
+    };
+    let Some(level) =
+        crate::env_vars::get(crate::env_vars::HOIST_LOG).or_else(|| from_flag.map(str::to_owned))
+    else {
         return;
     };
     let Ok(level) = level.parse::<LevelFilter>() else {

@@ -15,8 +15,8 @@ mod settings;
 
 fn main() -> std::process::ExitCode {
     let cli = <cli::Cli as clap::Parser>::parse();
-    logging::init();
-    let printer = printer::Printer::new(cli.global.json);
+    logging::init(cli.global.verbose);
+    let printer = printer::Printer::new(cli.global.json).quiet(cli.global.quiet);
     let status = match commands::run(cli, &printer) {
         Ok(status) => status,
         Err(err) => diagnostics::report(&err, &printer),

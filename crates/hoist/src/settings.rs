@@ -25,6 +25,9 @@ impl Settings {
             profile,
             region,
             json,
+            // Read by main (the printer and the log) before settings exist.
+            quiet: _,
+            verbose: _,
         } = args;
         let config_path = config
             .or_else(|| env_vars::get(env_vars::HOIST_CONFIG).map(PathBuf::from))

@@ -264,12 +264,12 @@ fn migrate_plans_then_replaces_keys_with_the_push_role() {
     let plan = env.run(&["migrate", "--user", USER]);
     assert_eq!(plan.code, 0, "{}{}", plan.stdout, plan.stderr);
     assert!(
-        plan.stdout.contains(".github/workflows/images.yml"),
+        plan.stdout.contains(".github/workflows/deploy.yml"),
         "{}",
         plan.stdout
     );
     assert_eq!(env.keys().len(), 1);
-    assert!(!env.dir.path().join(".github/workflows/images.yml").exists());
+    assert!(!env.dir.path().join(".github/workflows/deploy.yml").exists());
 
     let run = env.run(&["migrate", "--user", USER, "--apply"]);
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
@@ -280,14 +280,14 @@ fn migrate_plans_then_replaces_keys_with_the_push_role() {
         env.github.secret_names()
     );
     let workflow =
-        std::fs::read_to_string(env.dir.path().join(".github/workflows/images.yml")).unwrap();
+        std::fs::read_to_string(env.dir.path().join(".github/workflows/deploy.yml")).unwrap();
     assert!(
         workflow.contains("id-token: write") && !workflow.contains("AWS_SECRET_ACCESS_KEY"),
         "{workflow}"
     );
     let check = hoist(env.dir.path()).args(["workflow", "--check"]).run();
     assert!(
-        check.stdout.contains("images.yml: up to date"),
+        check.stdout.contains("deploy.yml: up to date"),
         "{}",
         check.stdout
     );

@@ -1,6 +1,7 @@
 //! One file per subcommand behind the single dispatch `match` below.
 
 mod bootstrap;
+mod companions;
 mod credentials;
 mod deploy;
 mod doctor;
@@ -18,6 +19,12 @@ use crate::settings::Settings;
 
 pub(crate) fn run(cli: Cli, printer: &Printer) -> anyhow::Result<ExitStatus> {
     let Cli { global, command } = cli;
+    // Clap's companions need no settings, runtime or hoist.toml.
+    let command = match command {
+        Command::Completions(args) => return companions::completions(args, printer),
+        Command::Man => return companions::man(printer),
+        other => other,
+    };
     let settings = Settings::resolve(global);
     // One thread: hoist's work is waiting on the network, the engine and AWS, and what is
     // CPU-heavy (spooling an export, hashing an archive) runs on blocking threads. Worker
@@ -49,6 +56,7 @@ pub(crate) fn run(cli: Cli, printer: &Printer) -> anyhow::Result<ExitStatus> {
                 keys::migrate(&settings, args, printer).await
             }
             Command::Workflow(args) => workflow::run(&settings, args, printer).await,
+            Command::Completions(_) | Command::Man => unreachable!("handled before the runtime"),
         }
     })
 }

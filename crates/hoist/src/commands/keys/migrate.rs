@@ -1,6 +1,7 @@
 //! `hoist keys migrate --user NAME [--apply]`: replace the access keys with the OIDC
-//! image-push role bootstrap creates (`[images] push_role`): rewrite the images workflow to
-//! assume the role, delete the key secrets from GitHub, then deactivate and delete the keys.
+//! image-push role bootstrap creates (`[images] push_role`): rewrite the deploy workflow, which
+//! pushes with OIDC credentials (`hoist credentials`) instead of keys, delete the key secrets
+//! from GitHub, then deactivate and delete the keys.
 
 use serde_json::json;
 
@@ -41,10 +42,9 @@ pub(crate) async fn migrate(
     let keys = hoist_aws::iam_keys::list_access_keys(&aws, &user).await?;
     let repo = config.repository.full_name();
     let root = std::path::Path::new(".");
-    let files: Vec<generate::Generated> = generate::files(&config)
-        .into_iter()
-        .filter(|f| f.path.ends_with(generate::IMAGES_FILE))
-        .collect();
+    // The deploy workflow pushes the images with OIDC credentials (`hoist credentials`).
+    let cx = workflow::context(root, &settings.config_path, &config);
+    let files: Vec<generate::Generated> = generate::files(&config, &cx);
     let mut diffs = Vec::new();
     for f in &files {
         let (state, diff) = workflow::compare(root, f)?;
@@ -57,15 +57,15 @@ pub(crate) async fn migrate(
     ));
     for (path, state, diff) in &diffs {
         match state {
-            workflow::FileState::UpToDate => {
-                printer.out(&format!("  1. {path} already assumes {push_role}"))
-            }
+            workflow::FileState::UpToDate => printer.out(&format!(
+                "  1. {path} already pushes through OIDC, without keys"
+            )),
             workflow::FileState::Missing => printer.out(&format!(
-                "  1. write {path} (assumes {push_role} through OIDC)"
+                "  1. write {path} (pushes through OIDC, without keys)"
             )),
             workflow::FileState::Differs => {
                 printer.out(&format!(
-                    "  1. rewrite {path} to assume {push_role} through OIDC:"
+                    "  1. rewrite {path} to push through OIDC, without keys:"
                 ));
                 if let Some(d) = diff {
                     printer.out(d.trim_end());
@@ -94,7 +94,7 @@ pub(crate) async fn migrate(
     }
     let github = github_client("deleting the key secrets")?;
     workflow::write_all(root, &files)?;
-    printer.info("wrote the images workflow");
+    printer.info("wrote the deploy workflow");
     let existing: Vec<String> = github
         .list_secrets(&repo)
         .await?
