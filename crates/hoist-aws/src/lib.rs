@@ -10,6 +10,7 @@ mod error;
 mod sdk;
 
 pub mod cfn;
+pub mod cfn_template;
 pub mod ec2;
 pub mod ecr;
 pub mod ecs;

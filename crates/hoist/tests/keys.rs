@@ -104,7 +104,7 @@ fn rotate_replaces_the_key_in_github_and_iam() {
     assert_eq!(plan.code, 0, "{}{}", plan.stdout, plan.stderr);
     assert!(
         plan.stdout
-            .contains(&format!("deactivate and delete {old_id}")),
+            .contains(&format!("- delete    access-key       {old_id}\n")),
         "{}",
         plan.stdout
     );
@@ -119,6 +119,14 @@ fn rotate_replaces_the_key_in_github_and_iam() {
     let keys = env.keys();
     assert_eq!(keys.len(), 1, "{keys:?}");
     let (new_id, active) = &keys[0];
+    let labels = [
+        (old_id.as_str(), "[OLD_KEY]"),
+        (new_id.as_str(), "[NEW_KEY]"),
+    ];
+    insta::with_settings!({ filters => filters() }, {
+        insta::assert_snapshot!("keys_rotate_plan", shown(&plan, &labels));
+        insta::assert_snapshot!("keys_rotate_apply", shown(&run, &labels));
+    });
     assert!(*active);
     assert_ne!(new_id, &old_id);
     assert_eq!(
@@ -196,6 +204,12 @@ fn a_failed_github_write_keeps_the_old_key_and_removes_the_new_one() {
         "id (new), secret (failed), id (restored): {puts:?}"
     );
     run.assert_no_secret(&old_secret);
+    insta::with_settings!({ filters => filters() }, {
+        insta::assert_snapshot!(
+            "keys_rotate_rolled_back",
+            shown(&run, &[(old_id.as_str(), "[OLD_KEY]")])
+        );
+    });
 }
 
 #[test]
@@ -228,6 +242,12 @@ fn two_keys_are_refused_with_the_way_out() {
         run.stderr
     );
     assert_eq!(env.keys().len(), 2);
+    insta::with_settings!({ filters => filters() }, {
+        insta::assert_snapshot!(
+            "keys_rotate_two_keys",
+            shown(&run, &[(first.as_str(), "[FIRST_KEY]"), (second.as_str(), "[SECOND_KEY]")])
+        );
+    });
     assert!(env.keys().contains(&(first, true)));
     assert!(env.github.requests().iter().all(|r| r.method != "PUT"));
 }
@@ -247,6 +267,9 @@ fn migrate_plans_then_replaces_keys_with_the_push_role() {
     // Refused while the role does not exist.
     let run = env.run(&["migrate", "--user", USER]);
     assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    insta::with_settings!({ filters => filters() }, {
+        insta::assert_snapshot!("keys_migrate_no_role", shown(&run, &[]));
+    });
     assert!(
         run.stderr.contains("hoist bootstrap --apply"),
         "{}",
@@ -285,10 +308,81 @@ fn migrate_plans_then_replaces_keys_with_the_push_role() {
         workflow.contains("id-token: write") && !workflow.contains("AWS_SECRET_ACCESS_KEY"),
         "{workflow}"
     );
+    let labels = [(old_id.as_str(), "[OLD_KEY]")];
+    insta::with_settings!({ filters => filters() }, {
+        insta::assert_snapshot!("keys_migrate_plan", shown(&plan, &labels));
+        insta::assert_snapshot!("keys_migrate_apply", shown(&run, &labels));
+    });
+    // A second run converges: nothing left to change.
+    let again = env.run(&["migrate", "--user", USER]);
+    assert_eq!(again.code, 0, "{}{}", again.stdout, again.stderr);
+    assert!(
+        again.stdout.ends_with("Nothing to change.\n"),
+        "{}",
+        again.stdout
+    );
+    insta::with_settings!({ filters => filters() }, {
+        insta::assert_snapshot!("keys_migrate_again", shown(&again, &[]));
+    });
     let check = hoist(env.dir.path()).args(["workflow", "--check"]).run();
     assert!(
         check.stdout.contains("deploy.yml: up to date"),
         "{}",
         check.stdout
     );
+}
+
+#[test]
+fn rotate_without_a_github_token_changes_nothing() {
+    let Some(env) = setup() else { return };
+    let (old_id, _) = env.create_key();
+    let run = hoist(env.dir.path())
+        .envs(env.moto.env())
+        .args(["keys", "rotate", "--user", USER, "--apply"])
+        .run();
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    assert_eq!(
+        env.keys(),
+        vec![(old_id.clone(), true)],
+        "no key was created"
+    );
+    insta::with_settings!({ filters => filters() }, {
+        insta::assert_snapshot!(
+            "keys_rotate_no_token",
+            shown(&run, &[(old_id.as_str(), "[OLD_KEY]")])
+        );
+    });
+}
+
+#[test]
+fn rotate_of_a_missing_user_says_how_to_find_it() {
+    let Some(env) = setup() else { return };
+    let run = env.run(&["rotate", "--user", "nobody"]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    insta::with_settings!({ filters => filters() }, {
+        insta::assert_snapshot!("keys_rotate_no_user", shown(&run, &[]));
+    });
+}
+
+/// What changes between runs, replaced: ports, temp dirs, account ids, key ids not labelled
+/// by the test.
+fn filters() -> Vec<(&'static str, &'static str)> {
+    vec![
+        (r"127\.0\.0\.1:\d+", "127.0.0.1:[PORT]"),
+        (r"/tmp/\.tmp[\w]+", "[DIR]"),
+        (r"\b\d{12}\b", "[ACCOUNT]"),
+        (r"\b(AKIA|ASIA)[A-Z0-9]{16}\b", "[KEY]"),
+    ]
+}
+
+/// Exit code, stdout and stderr, with the test's own ids replaced by labels.
+fn shown(run: &common::Run, labels: &[(&str, &str)]) -> String {
+    let mut text = format!(
+        "exit: {}\n--- stdout\n{}--- stderr\n{}",
+        run.code, run.stdout, run.stderr
+    );
+    for (id, label) in labels {
+        text = text.replace(id, label);
+    }
+    text
 }

@@ -3,17 +3,21 @@
 //! What is real here and what is not: moto deletes stacks synchronously and its
 //! DeleteSecurityGroup does NOT fail with DependencyViolation when another group's rule
 //! references the group (checked against moto 5.2.1), so the stuck delete of the guide cannot
-//! be produced. These tests cover what moto does for real: the plan finds the RDS rule whose
-//! source is the stack's Lambda group, the apply revokes it (and a rule on a group outside the
-//! stack, which survives the delete and so can be looked at afterwards) before deleting; prod
-//! needs confirmation; `--cleanup` deletes a retained group only once no network interface
-//! uses it. moto 5.2.1 cannot delete examples/hindsight's network itself: its DeleteStack
-//! removes the VPC before the NAT gateway, internet gateway and route tables and answers
-//! `DependencyViolation` from the call (AWS orders deletes by dependency); that test asserts
-//! hoist revoked the rules first and reports the failure with exit 1. A complete delete with
-//! progress is tested on a stack of the same security groups and rule without the VPC.
-//! The DELETE_FAILED → retain decision is unit-tested in src/commands/teardown/decide.rs
-//! on events worded as AWS words them (written from AWS's documented messages, not captured).
+//! be produced. These tests cover what moto does for real: the plan reads the stack's template
+//! (GetTemplate) and finds the RDS rule whose source is the group the VPC Lambda uses, the
+//! apply revokes it (and a rule on a group outside the stack, which survives the delete and so
+//! can be looked at afterwards) before deleting; prod needs confirmation; `--cleanup` deletes
+//! a retained group only once no network interface uses it. moto 5.2.1 cannot delete
+//! examples/hindsight's network itself: its DeleteStack removes the VPC before the NAT
+//! gateway, internet gateway and route tables and answers `DependencyViolation` from the call
+//! (AWS orders deletes by dependency); that test asserts hoist revoked the rules first and
+//! reports the failure with exit 1. A complete delete with progress is tested on a
+//! stack of the same security groups, rule and VPC Lambda without the VPC (moto does not check
+//! a function's subnets or role permissions; AWS does: the template uses a default-VPC subnet
+//! and a role of its own so it would also be valid there).
+//! Which rules are revoked is decided in hoist-plan (`teardown::plan`, table-tested on
+//! templates with renamed logical ids); the DELETE_FAILED → retain decision is unit-tested
+//! there on events worded as AWS words them (written from AWS's documented messages).
 
 mod common;
 
@@ -115,11 +119,37 @@ impl Sandbox {
             .template_body(template)
             .set_parameters(Some(if template.contains("EnvName") {
                 params
+            } else if template.contains("SubnetParam") {
+                vec![
+                    aws_sdk_cloudformation::types::Parameter::builder()
+                        .parameter_key("SubnetParam")
+                        .parameter_value(self.default_subnet())
+                        .build(),
+                ]
             } else {
                 Vec::new()
             }))
             .capabilities(aws_sdk_cloudformation::types::Capability::CapabilityIam);
         self.rt.block_on(req.send()).unwrap();
+    }
+
+    /// A subnet of moto's default VPC.
+    fn default_subnet(&self) -> String {
+        let ec2 = aws_sdk_ec2::Client::new(&self.conf);
+        let out = self
+            .rt
+            .block_on(
+                ec2.describe_subnets()
+                    .filters(
+                        aws_sdk_ec2::types::Filter::builder()
+                            .name("default-for-az")
+                            .values("true")
+                            .build(),
+                    )
+                    .send(),
+            )
+            .unwrap();
+        out.subnets()[0].subnet_id().unwrap().to_owned()
     }
 
     fn exists(&self, name: &str) -> bool {
@@ -227,14 +257,20 @@ fn the_example_revokes_the_blocking_rules_first_and_reports_motos_delete_failure
     assert_eq!(plan.code, 0, "{}{}", plan.stdout, plan.stderr);
     assert!(
         plan.stdout.contains(&format!(
-            "first revoke: {rds_sg} allows tcp/5432 from {lambda_sg} (PgvectorLambdaSecurityGroup)"
+            "- delete    ingress-rule     {rds_sg} allows tcp/5432 from {lambda_sg} (PgvectorLambdaSecurityGroup)\n    note: PgvectorLambdaSecurityGroup holds the VPC network interfaces of PgvectorEnabler"
         )),
         "{}",
         plan.stdout
     );
     assert!(
+        plan.stdout
+            .contains("note: declared by RdsIngressFromPgvectorLambda in the template"),
+        "{}",
+        plan.stdout
+    );
+    assert!(
         plan.stdout.contains(&format!(
-            "first revoke: {outside} allows tcp/22 from {lambda_sg}"
+            "- delete    ingress-rule     {outside} allows tcp/22 from {lambda_sg} (PgvectorLambdaSecurityGroup)"
         )),
         "{}",
         plan.stdout
@@ -250,7 +286,7 @@ fn the_example_revokes_the_blocking_rules_first_and_reports_motos_delete_failure
     let run = sb.teardown(&["--env", "dev", "--apply"]);
     assert!(
         run.stderr.contains(&format!(
-            "revoked: {rds_sg} allows tcp/5432 from {lambda_sg}"
+            "done: revoked {rds_sg} allows tcp/5432 from {lambda_sg}"
         )),
         "{}",
         run.stderr
@@ -270,9 +306,48 @@ fn the_example_revokes_the_blocking_rules_first_and_reports_motos_delete_failure
     assert!(!run.stdout.contains("deleted stack"), "{}", run.stdout);
 }
 
-/// The guide's blocking groups and rule, without the VPC moto cannot delete.
+/// The guide's blocking groups, rule and VPC Lambda, without the VPC moto cannot delete (the
+/// function runs in a subnet of the default VPC, given as a parameter).
 const GROUPS_ONLY: &str = r#"
+Parameters:
+  SubnetParam:
+    Type: String
 Resources:
+  FunctionRole:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument:
+        Version: "2012-10-17"
+        Statement:
+          - Effect: Allow
+            Principal: { Service: lambda.amazonaws.com }
+            Action: sts:AssumeRole
+      Policies:
+        - PolicyName: vpc-network-interfaces
+          PolicyDocument:
+            Version: "2012-10-17"
+            Statement:
+              - Effect: Allow
+                Action:
+                  - ec2:CreateNetworkInterface
+                  - ec2:DescribeNetworkInterfaces
+                  - ec2:DeleteNetworkInterface
+                  - ec2:AssignPrivateIpAddresses
+                  - ec2:UnassignPrivateIpAddresses
+                Resource: "*"
+  PgvectorEnabler:
+    Type: AWS::Lambda::Function
+    Properties:
+      Runtime: python3.12
+      Handler: index.handler
+      Role: !GetAtt FunctionRole.Arn
+      VpcConfig:
+        SubnetIds: [!Ref SubnetParam]
+        SecurityGroupIds: [!GetAtt PgvectorLambdaSecurityGroup.GroupId]
+      Code:
+        ZipFile: |
+          def handler(event, context):
+              return {}
   RdsSecurityGroup:
     Type: AWS::EC2::SecurityGroup
     Properties:
@@ -305,8 +380,15 @@ fn a_stack_moto_can_delete_is_deleted_after_the_revoke() {
     let run = sb.teardown(&["--env", "dev", "--apply"]);
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     assert!(
+        run.stdout.contains(&format!(
+            "{rds_sg} allows tcp/5432 from {lambda_sg} (PgvectorLambdaSecurityGroup)"
+        )),
+        "the plan applied is shown first: {}",
+        run.stdout
+    );
+    assert!(
         run.stderr.contains(&format!(
-            "revoked: {rds_sg} allows tcp/5432 from {lambda_sg} (PgvectorLambdaSecurityGroup)"
+            "done: revoked {rds_sg} allows tcp/5432 from {lambda_sg}"
         )),
         "{}",
         run.stderr
@@ -421,12 +503,18 @@ fn cleanup_deletes_a_retained_group_once_no_interface_uses_it() {
     assert_eq!(busy.code, 1, "{}{}", busy.stdout, busy.stderr);
     assert!(
         busy.stdout.contains(&format!(
-            "{group} (PgvectorLambdaSecurityGroup) still has 1 network interface(s): {eni}"
+            "= unchanged security-group   {group} (PgvectorLambdaSecurityGroup)\n    note: still has 1 network interface(s): {eni}"
         )),
         "{}",
         busy.stdout
     );
     assert!(busy.stdout.contains("(Lambda)"), "{}", busy.stdout);
+    insta::with_settings!({ filters => filters() }, {
+        insta::assert_snapshot!(
+            "teardown_cleanup_busy",
+            shown(&busy, &[(group.as_str(), "[GROUP]"), (eni.as_str(), "[ENI]")])
+        );
+    });
 
     sb.rt
         .block_on(
@@ -454,4 +542,136 @@ fn cleanup_deletes_a_retained_group_once_no_interface_uses_it() {
             .join(".hoist/teardown-HindsightDevStack.json")
             .exists()
     );
+}
+
+/// What changes between runs, replaced: ports, temp dirs, stack ARNs, generated suffixes of
+/// physical ids, account ids, then any group, interface or subnet id not labelled by the test.
+fn filters() -> Vec<(&'static str, &'static str)> {
+    vec![
+        (r"127\.0\.0\.1:\d+", "127.0.0.1:[PORT]"),
+        (r"/tmp/\.tmp[\w]+", "[DIR]"),
+        (
+            r"arn:aws:cloudformation:[a-z0-9-]+:\d{12}:stack/[\w-]+/[0-9a-f-]+",
+            "[STACK_ARN]",
+        ),
+        (r"(Hindsight\w+Stack)-(\w+)-[A-Za-z0-9]+", "$1-$2-[SUFFIX]"),
+        (r"\b\d{12}\b", "[ACCOUNT]"),
+        (r"sg-[0-9a-f]{8,17}", "[SG]"),
+        (r"eni-[0-9a-f]{8,17}", "[ENI]"),
+        (r"subnet-[0-9a-f]{8,17}", "[SUBNET]"),
+        (r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z", "[DATE]"),
+    ]
+}
+
+/// Exit code, stdout and stderr, with the test's own ids replaced by labels.
+fn shown(run: &common::Run, labels: &[(&str, &str)]) -> String {
+    let mut text = format!(
+        "exit: {}\n--- stdout\n{}--- stderr\n{}",
+        run.code, run.stdout, run.stderr
+    );
+    for (id, label) in labels {
+        text = text.replace(id, label);
+    }
+    text
+}
+
+#[test]
+fn snapshots_of_the_plan_the_apply_and_the_second_run() {
+    let Some(sb) = sandbox() else { return };
+    sb.create_stack_from("HindsightDevStack", "dev", GROUPS_ONLY);
+    let labels = [
+        (
+            sb.output("HindsightDevStack", "RdsSecurityGroupId"),
+            "[RDS_SG]",
+        ),
+        (
+            sb.output("HindsightDevStack", "PgvectorLambdaSecurityGroupId"),
+            "[LAMBDA_SG]",
+        ),
+    ];
+    let labels: Vec<(&str, &str)> = labels.iter().map(|(a, b)| (a.as_str(), *b)).collect();
+    let plan = sb.teardown(&["--env", "dev"]);
+    assert_eq!(plan.code, 0, "{}{}", plan.stdout, plan.stderr);
+    let summary = sb.dir.path().join("step-summary.md");
+    let apply = hoist(sb.dir.path())
+        .envs(sb.moto.env())
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .args(["teardown", "--env", "dev", "--apply"])
+        .run();
+    assert_eq!(apply.code, 0, "{}{}", apply.stdout, apply.stderr);
+    let markdown = std::fs::read_to_string(&summary).unwrap();
+    assert!(
+        markdown.contains("| - | delete | stack | `HindsightDevStack` |")
+            && markdown.contains("| - | delete | ingress-rule |"),
+        "the applied plan is in the step summary: {markdown}"
+    );
+    let again = sb.teardown(&["--env", "dev", "--apply"]);
+    assert_eq!(again.code, 0, "{}{}", again.stdout, again.stderr);
+    insta::with_settings!({ filters => filters() }, {
+        insta::assert_snapshot!("teardown_plan", shown(&plan, &labels));
+        insta::assert_snapshot!("teardown_apply", shown(&apply, &labels));
+        insta::assert_snapshot!("teardown_again", shown(&again, &labels));
+    });
+    // The second run converged: its plan is empty, in JSON too.
+    let json = hoist(sb.dir.path())
+        .envs(sb.moto.env())
+        .args(["--json", "teardown", "--env", "dev"])
+        .run();
+    assert_eq!(json.code, 0, "{}", json.stderr);
+    assert_eq!(json.json()["summary"]["delete"], 0);
+    assert_eq!(json.json()["exists"], false);
+}
+
+#[test]
+fn snapshot_of_the_prod_refusal() {
+    let Some(sb) = sandbox() else { return };
+    sb.create_stack_from("HindsightProdStack", "prod", GROUPS_ONLY);
+    let refused = sb.teardown(&["--env", "prod", "--apply"]);
+    assert_eq!(refused.code, 1);
+    insta::with_settings!({ filters => filters() }, {
+        insta::assert_snapshot!("teardown_prod_refused", shown(&refused, &[]));
+    });
+}
+
+#[test]
+fn snapshots_of_bad_input() {
+    let config = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/hindsight/hoist.toml"
+    ))
+    .unwrap();
+    let dir = project(&[("hoist.toml", &config)]);
+    let unknown = hoist(dir.path())
+        .args(["teardown", "--env", "staging"])
+        .run();
+    assert_eq!(unknown.code, 2);
+    insta::with_settings!({ filters => filters() }, {
+        insta::assert_snapshot!("teardown_unknown_env", shown(&unknown, &[]));
+    });
+}
+
+#[test]
+fn the_plan_as_json_names_each_operation_target() {
+    let Some(sb) = sandbox() else { return };
+    sb.create_stack_from("HindsightDevStack", "dev", GROUPS_ONLY);
+    let lambda_sg = sb.output("HindsightDevStack", "PgvectorLambdaSecurityGroupId");
+    let run = hoist(sb.dir.path())
+        .envs(sb.moto.env())
+        .args(["--json", "teardown", "--env", "dev"])
+        .run();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let json = run.json();
+    assert_eq!(json["applied"], false);
+    assert_eq!(json["summary"]["delete"], 2, "{json:#}");
+    let first = &json["resources"][0];
+    assert_eq!(first["kind"], "ingress-rule");
+    assert!(
+        first["name"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("from {lambda_sg} (PgvectorLambdaSecurityGroup)")),
+        "{json:#}"
+    );
+    assert_eq!(json["resources"][1]["kind"], "stack");
+    assert!(sb.exists("HindsightDevStack"));
 }

@@ -2,8 +2,12 @@
 //! image-push role bootstrap creates (`[images] push_role`): rewrite the deploy workflow, which
 //! pushes with OIDC credentials (`hoist credentials`) instead of keys, delete the key secrets
 //! from GitHub, then deactivate and delete the keys.
+//! Planned by `hoist_plan::keys::migrate`, applied by [`super::apply`].
 
-use serde_json::json;
+use std::path::Path;
+
+use anyhow::Context;
+use hoist_plan::keys::{self, MigrateInput, WorkflowFile};
 
 use crate::cli::KeysArgs;
 use crate::commands::workflow::{self, generate};
@@ -11,7 +15,10 @@ use crate::exit::{BadInput, ExitStatus, Failed};
 use crate::printer::Printer;
 use crate::settings::Settings;
 
-use super::{KEY_ID_SECRET, KEY_SECRET_SECRET, github_client};
+use super::apply::Executor;
+use super::{access_key, github_client, now_secs, report};
+
+const PURPOSE: &str = "deleting the key secrets";
 
 pub(crate) async fn migrate(
     settings: &Settings,
@@ -39,84 +46,76 @@ pub(crate) async fn migrate(
         .hint("create it with `hoist bootstrap --apply`, then migrate")
         .into());
     };
-    let keys = hoist_aws::iam_keys::list_access_keys(&aws, &user).await?;
     let repo = config.repository.full_name();
-    let root = std::path::Path::new(".");
+    let root = Path::new(".");
     // The deploy workflow pushes the images with OIDC credentials (`hoist credentials`).
     let cx = workflow::context(root, &settings.config_path, &config);
-    let files: Vec<generate::Generated> = generate::files(&config, &cx);
-    let mut diffs = Vec::new();
-    for f in &files {
-        let (state, diff) = workflow::compare(root, f)?;
-        diffs.push((f.path.clone(), state, diff));
-    }
-
-    printer.out(&format!(
-        "Plan: move {repo}'s image pushes from {user}'s access keys to the OIDC role {}",
-        role.arn
-    ));
-    for (path, state, diff) in &diffs {
-        match state {
-            workflow::FileState::UpToDate => printer.out(&format!(
-                "  1. {path} already pushes through OIDC, without keys"
-            )),
-            workflow::FileState::Missing => printer.out(&format!(
-                "  1. write {path} (pushes through OIDC, without keys)"
-            )),
-            workflow::FileState::Differs => {
-                printer.out(&format!(
-                    "  1. rewrite {path} to push through OIDC, without keys:"
-                ));
-                if let Some(d) = diff {
-                    printer.out(d.trim_end());
-                }
-            }
-        }
-    }
-    printer.out(&format!(
-        "  2. delete the GitHub secrets {KEY_ID_SECRET} and {KEY_SECRET_SECRET} of {repo}"
-    ));
-    if keys.is_empty() {
-        printer.out(&format!("  3. {user} has no access keys left to delete"));
-    }
-    for k in &keys {
-        printer.out(&format!(
-            "  3. deactivate and delete {} of {user}",
-            k.access_key_id
-        ));
-    }
-    if !apply {
-        printer.out(&format!("Apply with: hoist keys migrate --user {user} --apply (commit the workflow before the keys go)"));
-        if printer.json() {
-            printer.json_value(&json!({"user": user, "role": role.arn, "apply": false, "keys": keys.iter().map(|k| &k.access_key_id).collect::<Vec<_>>()}));
-        }
-        return Ok(ExitStatus::Success);
-    }
-    let github = github_client("deleting the key secrets")?;
-    workflow::write_all(root, &files)?;
-    printer.info("wrote the deploy workflow");
-    let existing: Vec<String> = github
-        .list_secrets(&repo)
-        .await?
+    let Some(file) = generate::files(&config, &cx)
         .into_iter()
-        .map(|s| s.name)
-        .collect();
-    for name in [KEY_ID_SECRET, KEY_SECRET_SECRET] {
-        if existing.iter().any(|n| n == name) {
-            github.delete_secret(&repo, name).await?;
-            printer.info(&format!("deleted GitHub secret {name}"));
-        }
-    }
-    for k in &keys {
-        hoist_aws::iam_keys::set_access_key_active(&aws, &user, &k.access_key_id, false).await?;
-        hoist_aws::iam_keys::delete_access_key(&aws, &user, &k.access_key_id).await?;
-        printer.info(&format!("deactivated and deleted {}", k.access_key_id));
-    }
-    printer.out(&format!(
-        "{repo} now pushes images with {push_role}; {user} has no access keys"
-    ));
-    if printer.json() {
-        printer.json_value(&json!({"user": user, "role": role.arn, "apply": true, "deleted_keys": keys.iter().map(|k| &k.access_key_id).collect::<Vec<_>>()}));
-    }
+        .find(|f| f.path == generate::deploy_path())
+    else {
+        return Err(anyhow::anyhow!("hoist generated no deploy workflow"));
+    };
+    let current = match std::fs::read_to_string(root.join(&file.path)) {
+        Ok(text) => Some(text),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", file.path)),
+    };
+    // With a token the secrets are read, so the plan says exactly which exist; `--apply`
+    // needs the token anyway.
+    let github = github_client(PURPOSE).ok();
+    let secrets = match &github {
+        Some(client) => Some(
+            client
+                .list_secrets(&repo)
+                .await?
+                .into_iter()
+                .map(|s| s.name)
+                .collect(),
+        ),
+        None => None,
+    };
+    let input = MigrateInput {
+        user: user.clone(),
+        repository: repo.clone(),
+        push_role: push_role.clone(),
+        workflow: WorkflowFile {
+            path: file.path.clone(),
+            current,
+            desired: file.text.clone(),
+        },
+        secrets,
+        keys: hoist_aws::iam_keys::list_access_keys(&aws, &user)
+            .await?
+            .iter()
+            .map(access_key)
+            .collect(),
+        now: now_secs(),
+    };
+    let plan = keys::migrate(&input);
+    let view = report::View {
+        title: format!(
+            "Migration plan: {repo}'s image pushes from {user}'s access keys to the OIDC role {}:",
+            role.arn
+        ),
+        apply_with: format!(
+            "hoist keys migrate --user {user} --apply (commit the workflow before the keys go)"
+        ),
+    };
+    view.before(&plan, printer);
+    let executor = Executor {
+        aws: &aws,
+        printer,
+        root,
+        github_purpose: PURPOSE,
+    };
+    let applied = executor.run(&plan, apply, github.as_ref()).await?;
+    let done = format!("{repo} now pushes images with {push_role}; {user} has no access keys");
+    view.after(
+        &plan,
+        applied.as_ref(),
+        applied.as_ref().map(|_| done.as_str()),
+        printer,
+    );
     Ok(ExitStatus::Success)
 }

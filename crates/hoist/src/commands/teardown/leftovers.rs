@@ -4,8 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-
-use super::decide::Leftover;
+use hoist_plan::teardown::Leftover;
 
 pub(crate) fn path(root: &Path, stack: &str) -> PathBuf {
     root.join(".hoist").join(format!("teardown-{stack}.json"))
