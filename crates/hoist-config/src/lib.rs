@@ -20,8 +20,9 @@ mod validate;
 pub use error::ConfigError;
 pub use event::{EventRefusal, GithubEvent, resolve_environment};
 pub use model::{
-    AwsSettings, Config, DeploySource, Environment, Images, OidcSettings, Permissions, Redeploy,
-    Repository, SecretSync, ServiceRef, SubjectFormat, TagMutability, Tier, Trigger,
+    AwsSettings, Config, DeploySource, Environment, Images, LayerCompression, OidcSettings,
+    Permissions, Redeploy, Repository, SecretSync, ServiceRef, SubjectFormat, TagMutability, Tier,
+    Trigger,
 };
 pub use template::init_template;
 

@@ -3,10 +3,12 @@
 //! Owns: starting the real third-party parts hoist is tested against (moto_server, Distribution's
 //! registry, PostgreSQL) on free loopback ports and reaping them on `Drop` (`sandbox`), and the
 //! GitHub-side fixtures that follow GitHub's documented shapes (`github`): the OIDC issuer with
-//! its JWKS, the Actions ID-token endpoint, and the repository secrets/variables REST API.
+//! its JWKS, the Actions ID-token endpoint, and the repository secrets/variables REST API; and
+//! the token server a registry with token auth sends clients to (`registry_auth`).
 //!
 //! Must not touch: production code paths. Nothing in `crates/hoist*` except dev-dependencies
 //! may depend on this crate, and it depends on no hoist crate.
 
 pub mod github;
+pub mod registry_auth;
 pub mod sandbox;

@@ -15,7 +15,7 @@ mod api;
 mod claims;
 mod issuer;
 mod keys;
-mod server;
+pub(crate) mod server;
 #[cfg(test)]
 mod tests;
 

@@ -154,6 +154,7 @@ impl Control {
 }
 
 /// Registry credentials from ECR's token, fetched when the registry first asks (a 401).
+/// Only ever given to an ECR registry, and never to a token realm on another origin.
 struct EcrCredentials(std::sync::Arc<Control>);
 
 impl hoist_registry::CredentialSource for EcrCredentials {
@@ -168,6 +169,14 @@ impl hoist_registry::CredentialSource for EcrCredentials {
             Ok(basic_auth(&token)?)
         })
     }
+
+    fn may_send_to_realm(
+        &self,
+        realm: &hoist_registry::Url,
+        registry: &hoist_registry::Url,
+    ) -> bool {
+        hoist_registry::same_origin(realm, registry)
+    }
 }
 
 fn basic_auth(
@@ -180,10 +189,12 @@ fn basic_auth(
     })
 }
 
-/// The registry images go to: `HOIST_REGISTRY`, else `[images] registry`, else the ECR
-/// endpoint GetAuthorizationToken names. With an override, ECR's token is fetched only if
-/// the registry asks for credentials; without one, the token comes first (it names the URL).
-/// Nothing is sent yet: the first request tells whether the registry answers.
+/// The registry images go to: `HOIST_REGISTRY`, else `[images] registry`, else ECR's (the
+/// endpoint GetAuthorizationToken names, or `HOIST_ECR_REGISTRY_URL`). Credentials are asked
+/// for only when the registry challenges: ECR's token for an ECR registry (its host is
+/// `ACCOUNT.dkr.ecr.REGION.amazonaws.com`), the Docker configuration or `GITHUB_TOKEN` for
+/// any other. Without any URL, the token comes first (it names the URL). Nothing is sent yet:
+/// the first request tells whether the registry answers.
 pub(crate) async fn connect(
     control: &std::sync::Arc<Control>,
     images: &hoist_config::Images,
@@ -191,9 +202,10 @@ pub(crate) async fn connect(
 ) -> anyhow::Result<(hoist_registry::Client, String)> {
     let overridden =
         crate::env_vars::get(crate::env_vars::HOIST_REGISTRY).or_else(|| images.registry.clone());
-    let (registry_url, auth) = match overridden {
-        Some(url) => (url, None),
-        None => {
+    let ecr_url = crate::env_vars::get(crate::env_vars::HOIST_ECR_REGISTRY_URL);
+    let (registry_url, auth) = match (overridden, ecr_url) {
+        (Some(url), _) | (None, Some(url)) => (url, None),
+        (None, None) => {
             let token = control.token().await?;
             let auth = basic_auth(&token)?;
             (token.proxy_endpoint.clone(), Some(auth))
@@ -201,11 +213,36 @@ pub(crate) async fn connect(
     };
     let client = hoist_registry::Client::new(&registry_url, auth, reporter).map_err(|e| {
         crate::exit::BadInput::new(e.to_string())
-            .hint("set HOIST_REGISTRY or [images] registry to a URL such as https://ACCOUNT.dkr.ecr.REGION.amazonaws.com")
+            .hint("set HOIST_REGISTRY or [images] registry to a URL such as https://ACCOUNT.dkr.ecr.REGION.amazonaws.com (plain http:// only for a registry on this machine)")
     })?;
-    let client =
-        client.with_credentials_on_challenge(std::sync::Arc::new(EcrCredentials(control.clone())));
+    let client = if is_ecr_registry(images) {
+        client.with_credentials_on_challenge(std::sync::Arc::new(EcrCredentials(control.clone())))
+    } else {
+        let source = super::credentials::OtherRegistry::new(&client.host());
+        client.with_credentials_on_challenge(std::sync::Arc::new(source))
+    };
     Ok((client, registry_url))
+}
+
+/// Whether images go to ECR: no registry override, or one whose host is ECR's. Only then is
+/// ECR's token sent, and repositories looked up and created through ECR's API.
+pub(crate) fn is_ecr_registry(images: &hoist_config::Images) -> bool {
+    let overridden =
+        crate::env_vars::get(crate::env_vars::HOIST_REGISTRY).or_else(|| images.registry.clone());
+    match overridden {
+        None => true,
+        Some(url) => {
+            let with_scheme = if url.contains("://") {
+                url
+            } else {
+                format!("https://{url}")
+            };
+            hoist_registry::Url::parse(&with_scheme)
+                .ok()
+                .and_then(|u| u.host_str().map(str::to_owned))
+                .is_some_and(|h| hoist_registry::is_ecr_host(&h))
+        }
+    }
 }
 
 /// Whether the registry images are pushed to is not ECR's own endpoint.
