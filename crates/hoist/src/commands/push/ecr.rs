@@ -231,17 +231,7 @@ pub(crate) fn is_ecr_registry(images: &hoist_config::Images) -> bool {
         crate::env_vars::get(crate::env_vars::HOIST_REGISTRY).or_else(|| images.registry.clone());
     match overridden {
         None => true,
-        Some(url) => {
-            let with_scheme = if url.contains("://") {
-                url
-            } else {
-                format!("https://{url}")
-            };
-            hoist_registry::Url::parse(&with_scheme)
-                .ok()
-                .and_then(|u| u.host_str().map(str::to_owned))
-                .is_some_and(|h| hoist_registry::is_ecr_host(&h))
-        }
+        Some(url) => host_of(&url).is_some_and(|h| hoist_registry::is_ecr_host(&h)),
     }
 }
 
@@ -259,12 +249,43 @@ pub(crate) fn registry_failure(err: hoist_registry::RegistryError, url: &str) ->
             Ok(f) => *f,
             Err(other) => Failed::new(format!("cannot get the registry's credentials: {other}")),
         },
-        E::Unauthorized { .. } => Failed::new(format!("the registry at {url} refused the ECR token"))
+        E::Unauthorized { .. } if is_ecr_url(url) => Failed::new(format!("the registry at {url} refused the ECR token"))
             .hint("the token is for the account and region of the credentials: check HOIST_REGISTRY / [images] registry names the same account's registry"),
+        E::Unauthorized { method, url: refused_at } => {
+            let host = host_of(url).unwrap_or_else(|| url.to_owned());
+            Failed::new(format!(
+                "the registry at {url} wants credentials and refused what hoist had ({method} {refused_at} answered 401)"
+            ))
+            .hint(format!(
+                "run `docker login {host}` (hoist reads the Docker configuration: credHelpers, credsStore, auths in $DOCKER_CONFIG or ~/.docker), or set GITHUB_TOKEN for ghcr.io"
+            ))
+        }
         E::Unreachable { .. } => Failed::new(format!("{err}: {}", source_chain(&err)))
             .hint("check the network (ECR needs HTTPS to *.dkr.ecr.REGION.amazonaws.com); HOIST_REGISTRY or [images] registry overrides the URL"),
         other => Failed::new(other.to_string()),
     }
+}
+
+/// `host[:port]` of a registry URL (a bare `host:port` means https).
+fn host_of(url: &str) -> Option<String> {
+    let with_scheme = if url.contains("://") {
+        url.to_owned()
+    } else {
+        format!("https://{url}")
+    };
+    let u = hoist_registry::Url::parse(&with_scheme).ok()?;
+    let host = u.host_str()?.to_owned();
+    Some(match u.port() {
+        Some(p) => format!("{host}:{p}"),
+        None => host,
+    })
+}
+
+/// Whether images sent to `url` go to ECR: an ECR host, or the URL `HOIST_ECR_REGISTRY_URL`
+/// names for ECR's registry.
+fn is_ecr_url(url: &str) -> bool {
+    host_of(url).is_some_and(|h| hoist_registry::is_ecr_host(&h))
+        || crate::env_vars::get(crate::env_vars::HOIST_ECR_REGISTRY_URL).as_deref() == Some(url)
 }
 
 pub(crate) fn source_chain(err: &dyn std::error::Error) -> String {
@@ -288,6 +309,21 @@ mod tests {
             message: "User: arn:aws:iam::123456789012:user/github-ecr-push is not authorized"
                 .into(),
         }
+    }
+
+    #[test]
+    fn registry_hosts() {
+        assert_eq!(
+            host_of("https://123456789012.dkr.ecr.us-east-1.amazonaws.com").as_deref(),
+            Some("123456789012.dkr.ecr.us-east-1.amazonaws.com")
+        );
+        assert_eq!(host_of("ghcr.io").as_deref(), Some("ghcr.io"));
+        assert_eq!(
+            host_of("http://127.0.0.1:5000").as_deref(),
+            Some("127.0.0.1:5000")
+        );
+        assert!(is_ecr_url("123456789012.dkr.ecr.eu-west-1.amazonaws.com"));
+        assert!(!is_ecr_url("https://ghcr.io"));
     }
 
     #[test]
