@@ -21,8 +21,9 @@ mod workflow;
 pub use error::ConfigError;
 pub use event::{EventRefusal, GithubEvent, resolve_environment};
 pub use model::{
-    AwsSettings, Config, DeploySource, Environment, Images, OidcSettings, Permissions, Redeploy,
-    Repository, SecretSync, ServiceRef, SubjectFormat, TagMutability, Tier, Trigger,
+    AwsSettings, Config, DeploySource, Environment, Images, LayerCompression, OidcSettings,
+    Permissions, Redeploy, Repository, SecretSync, ServiceRef, SubjectFormat, TagMutability, Tier,
+    Trigger,
 };
 pub use template::init_template;
 pub use workflow::{SetupStep, StepAction, WorkflowSettings};

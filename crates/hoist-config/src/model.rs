@@ -248,6 +248,17 @@ pub struct Images {
     pub push_role: Option<String>,
     /// The branch whose pushes may assume `push_role`.
     pub push_branch: String,
+    /// How layers exported from the engine are sent.
+    pub compression: LayerCompression,
+}
+
+/// `[images] compression`: gzip (the default), or none (the blob is the uncompressed tar).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum LayerCompression {
+    #[default]
+    Gzip,
+    None,
 }
 
 impl Images {

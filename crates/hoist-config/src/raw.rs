@@ -112,6 +112,7 @@ pub(crate) struct RawImages {
     pub keep_sha_tags: Option<S<i64>>,
     pub push_role: Option<S<String>>,
     pub push_branch: Option<S<String>>,
+    pub compression: Option<S<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

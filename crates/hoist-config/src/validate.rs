@@ -8,8 +8,9 @@ use serde_spanned::Spanned;
 
 use crate::ConfigError;
 use crate::model::{
-    AwsSettings, Config, DeploySource, Environment, Images, OidcSettings, Permissions, Redeploy,
-    Repository, SecretSync, ServiceRef, SubjectFormat, TagMutability, Tier, Trigger,
+    AwsSettings, Config, DeploySource, Environment, Images, LayerCompression, OidcSettings,
+    Permissions, Redeploy, Repository, SecretSync, ServiceRef, SubjectFormat, TagMutability, Tier,
+    Trigger,
 };
 use crate::raw::{RawConfig, RawEnvironment, RawImages};
 
@@ -724,6 +725,18 @@ fn images(cx: &Ctx<'_>, raw: &RawImages) -> Result<Images, ConfigError> {
                 .expected("one branch name, such as \"main\""));
         }
     };
+    let compression = match &raw.compression {
+        None => LayerCompression::Gzip,
+        Some(c) => match c.get_ref().as_str() {
+            "gzip" => LayerCompression::Gzip,
+            "none" => LayerCompression::None,
+            other => {
+                return Err(cx
+                    .err(c, format!("unknown compression {other:?}"))
+                    .expected("\"gzip\" (the default) or \"none\""));
+            }
+        },
+    };
     Ok(Images {
         compose_file: raw
             .compose_file
@@ -738,6 +751,7 @@ fn images(cx: &Ctx<'_>, raw: &RawImages) -> Result<Images, ConfigError> {
         keep_sha_tags,
         push_role,
         push_branch,
+        compression,
     })
 }
 

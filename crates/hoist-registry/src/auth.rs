@@ -6,9 +6,26 @@ use base64::Engine as _;
 pub type CredentialError = Box<dyn std::error::Error + Send + Sync>;
 
 /// Where credentials come from when the registry asks for them (a 401 challenge): for ECR,
-/// `GetAuthorizationToken`. Called at most once per client.
+/// `GetAuthorizationToken`; for other registries the Docker configuration. Called at most
+/// once per client.
 pub trait CredentialSource: Send + Sync {
     fn fetch(&self) -> futures::future::BoxFuture<'_, Result<BasicAuth, CredentialError>>;
+
+    /// Like [`CredentialSource::fetch`], where "no credentials" is an answer (an anonymous
+    /// pull through a Bearer challenge) rather than an error. By default every fetch has some.
+    fn fetch_optional(
+        &self,
+    ) -> futures::future::BoxFuture<'_, Result<Option<BasicAuth>, CredentialError>> {
+        Box::pin(async move { self.fetch().await.map(Some) })
+    }
+
+    /// Whether these credentials may be sent to a Bearer challenge's token `realm` on another
+    /// origin than the `registry` (Docker Hub's realm is auth.docker.io). By default yes;
+    /// ECR's token is only ever sent to the ECR registry itself.
+    fn may_send_to_realm(&self, realm: &url::Url, registry: &url::Url) -> bool {
+        let _ = (realm, registry);
+        true
+    }
 }
 
 /// HTTP Basic credentials for the registry (ECR: user `AWS`, password from

@@ -1,16 +1,25 @@
-//! The distribution HTTP API (the `/v2/` endpoints) over reqwest, with Basic auth and
-//! retries around every request that may be repeated safely.
+//! The distribution HTTP API (the `/v2/` endpoints) over reqwest, with the registry's
+//! authentication (Basic, or Bearer tokens per scope from the challenge's realm) and retries
+//! around every request that may be repeated safely.
+//!
+//! Where credentials go: the registry URL must be HTTPS unless it is on this machine; the
+//! Authorization header is attached only to requests for the registry's own origin (an
+//! upload `Location` or a redirect elsewhere, such as a storage bucket, never gets it:
+//! reqwest drops it on a cross-origin redirect and redirects from HTTPS to HTTP are refused).
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures::StreamExt as _;
-use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, LOCATION, RETRY_AFTER};
+use reqwest::header::{
+    ACCEPT, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, LOCATION, RETRY_AFTER, WWW_AUTHENTICATE,
+};
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use tokio::io::{AsyncReadExt as _, AsyncSeekExt as _};
 use url::Url;
 
 use crate::auth::{BasicAuth, CredentialSource};
+use crate::challenge::{Challenge, same_origin, transport_is_safe};
 use crate::digest::{Digest, Sha256Writer};
 use crate::error::RegistryError;
 use crate::image::LocalBlob;
@@ -42,21 +51,49 @@ pub(crate) enum Mount {
 pub struct Client {
     http: reqwest::Client,
     base: Url,
-    /// Sent with every request once known: given up front, or fetched from `on_challenge`
-    /// the first time the registry answers 401.
-    auth: Arc<tokio::sync::OnceCell<BasicAuth>>,
+    auth: Arc<AuthState>,
     on_challenge: Option<Arc<dyn CredentialSource>>,
     retry: RetryPolicy,
     reporter: Arc<dyn Reporter>,
+}
+
+/// What the client knows about the registry's authentication, shared by every request.
+#[derive(Default)]
+struct AuthState {
+    /// The credentials: given up front, or fetched from `on_challenge` the first time the
+    /// registry asks (`None` inside: the source has none, so token requests are anonymous).
+    credentials: tokio::sync::OnceCell<Option<BasicAuth>>,
+    /// The registry answered with a Basic challenge (or credentials were given up front):
+    /// the credentials go with every request.
+    basic: std::sync::atomic::AtomicBool,
+    /// The registry answered with a Bearer challenge: where tokens come from.
+    bearer: Mutex<Option<Realm>>,
+    /// Tokens by scope key ([`crate::token::scope_key`]).
+    tokens: Mutex<std::collections::HashMap<String, crate::token::Token>>,
+    /// Held while a token is fetched, so concurrent requests for the same scopes fetch it
+    /// once (the map's own lock is never held across a request).
+    fetching: tokio::sync::Mutex<()>,
+}
+
+#[derive(Clone)]
+struct Realm {
+    url: Url,
+    service: Option<String>,
 }
 
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Client")
             .field("base", &self.base.as_str())
-            .field("auth", &self.auth.get())
+            .field("credentials", &self.auth.credentials.get())
             .finish_non_exhaustive()
     }
+}
+
+/// The scopes a request on `repo` needs: hoist pushes, so it asks for `pull,push` (a token
+/// server grants what the credentials allow; reads need only the `pull` part).
+fn repo_scopes(repo: &str) -> Vec<String> {
+    vec![format!("repository:{repo}:pull,push")]
 }
 
 /// Bytes read from disk at a time during an upload.
@@ -67,7 +104,8 @@ impl Client {
     /// or `http://127.0.0.1:PORT`; a bare `host:port` means https).
     ///
     /// # Errors
-    /// [`RegistryError::Protocol`] when `base` is not a URL.
+    /// [`RegistryError::Protocol`] when `base` is not a URL, or is plain HTTP to another
+    /// machine (credentials and images would cross the network in the clear).
     pub fn new(
         base: &str,
         auth: Option<BasicAuth>,
@@ -82,9 +120,28 @@ impl Client {
             url: base.to_owned(),
             detail: format!("not a registry URL: {e}"),
         })?;
+        if !transport_is_safe(&base) {
+            return Err(RegistryError::Protocol {
+                url: base.to_string(),
+                detail: "a registry must be reached over HTTPS (plain HTTP only to this machine: localhost, 127.0.0.1, ::1)".into(),
+            });
+        }
         let mut builder = reqwest::Client::builder()
             .user_agent(concat!("hoist/", env!("CARGO_PKG_VERSION")))
-            .connect_timeout(Duration::from_secs(10));
+            .connect_timeout(Duration::from_secs(10))
+            .redirect(reqwest::redirect::Policy::custom(|attempt| {
+                let downgrade = attempt
+                    .previous()
+                    .last()
+                    .is_some_and(|p| p.scheme() == "https" && attempt.url().scheme() != "https");
+                if downgrade {
+                    attempt.error("a redirect from HTTPS to plain HTTP was refused")
+                } else if attempt.previous().len() >= 5 {
+                    attempt.error("too many redirects")
+                } else {
+                    attempt.follow()
+                }
+            }));
         if base.scheme() == "http" {
             // A plain-HTTP registry (a local one) never needs the system's trust roots, whose
             // loading costs more than a whole no-op push.
@@ -94,11 +151,17 @@ impl Client {
             url: base.to_string(),
             source: e,
         })?;
-        let cell = tokio::sync::OnceCell::new_with(auth);
+        let state = AuthState::default();
+        if let Some(a) = auth {
+            state
+                .basic
+                .store(true, std::sync::atomic::Ordering::Relaxed);
+            state.credentials.set(Some(a)).expect("a new cell is empty");
+        }
         Ok(Self {
             http,
             base,
-            auth: Arc::new(cell),
+            auth: Arc::new(state),
             on_challenge: None,
             retry: RetryPolicy::default(),
             reporter,
@@ -142,26 +205,136 @@ impl Client {
         self.base.join(path).expect("registry paths are valid")
     }
 
-    fn request(&self, method: Method, url: Url) -> RequestBuilder {
+    /// A request to `url` with the Authorization the registry wants for `scopes`, attached
+    /// only when `url` is on the registry's own origin.
+    fn request(&self, method: Method, url: Url, scopes: &[String]) -> RequestBuilder {
+        let header = self.auth_header(&url, scopes);
         let mut rb = self.http.request(method, url);
-        if let Some(a) = self.auth.get() {
-            rb = rb.header(AUTHORIZATION, a.header());
+        if let Some(h) = header {
+            rb = rb.header(AUTHORIZATION, h);
         }
         rb
     }
 
-    /// Sends a request built by `build`, retrying on 5xx, 429 and dropped connections.
-    /// Any other answer (including 4xx) is returned for the caller to interpret.
+    fn auth_header(&self, url: &Url, scopes: &[String]) -> Option<String> {
+        if !same_origin(url, &self.base) {
+            return None;
+        }
+        if self.bearer_realm().is_some() {
+            let key = crate::token::scope_key(scopes);
+            return self
+                .auth
+                .tokens
+                .lock()
+                .expect("not poisoned")
+                .get(&key)
+                .filter(|t| t.fresh())
+                .map(crate::token::Token::header);
+        }
+        if self.auth.basic.load(std::sync::atomic::Ordering::Relaxed) {
+            return self
+                .auth
+                .credentials
+                .get()
+                .cloned()
+                .flatten()
+                .map(|c| c.header());
+        }
+        None
+    }
+
+    fn bearer_realm(&self) -> Option<Realm> {
+        self.auth.bearer.lock().expect("not poisoned").clone()
+    }
+
+    /// Once the registry is known to want Bearer tokens, fetches the token for `scopes`
+    /// before the request leaves (no 401 round trip per repository), or renews one about to
+    /// expire. `refused` is the header a request was just refused with: that token is not
+    /// used again.
+    async fn prepare(&self, scopes: &[String], refused: Option<&str>) -> Result<(), RegistryError> {
+        let Some(realm) = self.bearer_realm() else {
+            return Ok(());
+        };
+        let key = crate::token::scope_key(scopes);
+        let usable = || {
+            self.auth
+                .tokens
+                .lock()
+                .expect("not poisoned")
+                .get(&key)
+                .is_some_and(|t| t.fresh() && refused != Some(t.header().as_str()))
+        };
+        if usable() {
+            return Ok(());
+        }
+        let _fetching = self.auth.fetching.lock().await;
+        if usable() {
+            return Ok(());
+        }
+        let allowed = same_origin(&realm.url, &self.base)
+            || self
+                .on_challenge
+                .as_ref()
+                .is_none_or(|s| s.may_send_to_realm(&realm.url, &self.base));
+        let credentials = if allowed {
+            self.credentials().await?
+        } else {
+            None
+        };
+        let token = crate::token::fetch(
+            &self.http,
+            &realm.url,
+            realm.service.as_deref(),
+            scopes,
+            credentials.as_ref(),
+        )
+        .await?;
+        self.auth
+            .tokens
+            .lock()
+            .expect("not poisoned")
+            .insert(key, token);
+        Ok(())
+    }
+
+    /// The credentials, fetched from the source the first time they are needed.
+    async fn credentials(&self) -> Result<Option<BasicAuth>, RegistryError> {
+        let Some(source) = &self.on_challenge else {
+            return Ok(self.auth.credentials.get().cloned().flatten());
+        };
+        self.auth
+            .credentials
+            .get_or_try_init(|| source.fetch_optional())
+            .await
+            .cloned()
+            .map_err(|source| RegistryError::Credentials { source })
+    }
+
+    /// Sends a request built by `build`, retrying on 5xx, 429 and dropped connections, and
+    /// answering the registry's challenge (a 401) once. Any other answer (including 4xx) is
+    /// returned for the caller to interpret.
     async fn send(
         &self,
         what: &str,
+        scopes: &[String],
         build: impl Fn() -> RequestBuilder,
     ) -> Result<Response, RegistryError> {
         let mut attempt = 0;
+        let mut challenges_answered = 0;
+        let mut refused: Option<String> = None;
         loop {
-            let sent_with_auth = self.auth.initialized();
+            self.prepare(scopes, refused.as_deref()).await?;
+            let request = build().build().map_err(|e| RegistryError::Unreachable {
+                url: self.base.to_string(),
+                source: e,
+            })?;
+            let sent_auth = request
+                .headers()
+                .get(AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
             let started = std::time::Instant::now();
-            let result = build().send().await;
+            let result = self.http.execute(request).await;
             match &result {
                 Ok(resp) => tracing::debug!(
                     what,
@@ -176,9 +349,11 @@ impl Client {
             }
             if let Ok(resp) = &result
                 && resp.status() == StatusCode::UNAUTHORIZED
-                && !sent_with_auth
-                && self.answer_challenge().await?
+                && challenges_answered < 2
+                && self.answer_challenge(resp, sent_auth.as_deref()).await?
             {
+                challenges_answered += 1;
+                refused = sent_auth;
                 continue;
             }
             let (reason, retry_after) = match result {
@@ -214,17 +389,54 @@ impl Client {
         }
     }
 
-    /// Fetches credentials (once for all requests) after a 401 to a request sent without
-    /// them; `true` when the request should be sent again with them.
-    async fn answer_challenge(&self) -> Result<bool, RegistryError> {
-        let Some(source) = &self.on_challenge else {
-            return Ok(false);
-        };
-        self.auth
-            .get_or_try_init(|| source.fetch())
-            .await
-            .map_err(|source| RegistryError::Credentials { source })?;
-        Ok(true)
+    /// Learns what a 401's challenge asks for; `true` when the request should be sent again
+    /// (with the credentials, or a token for its scopes), `false` when there is nothing new to
+    /// send (the credentials were refused, or there are none).
+    async fn answer_challenge(
+        &self,
+        resp: &Response,
+        sent: Option<&str>,
+    ) -> Result<bool, RegistryError> {
+        let challenge = resp
+            .headers()
+            .get_all(WWW_AUTHENTICATE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find_map(Challenge::parse);
+        match challenge {
+            None => Ok(false),
+            Some(Challenge::Basic) => {
+                if sent.is_some_and(|s| s.starts_with("Basic ")) {
+                    return Ok(false);
+                }
+                let has = self.credentials().await?.is_some();
+                self.auth
+                    .basic
+                    .store(has, std::sync::atomic::Ordering::Relaxed);
+                Ok(has)
+            }
+            Some(Challenge::Bearer { realm, service, .. }) => {
+                let url = Url::parse(&realm)
+                    .or_else(|_| self.base.join(&realm))
+                    .map_err(|e| RegistryError::Protocol {
+                        url: self.base.to_string(),
+                        detail: format!("the Bearer challenge's realm {realm:?} is not a URL: {e}"),
+                    })?;
+                if !transport_is_safe(&url) {
+                    return Err(RegistryError::Protocol {
+                        url: self.base.to_string(),
+                        detail: format!(
+                            "the token realm {url} is plain HTTP to another machine; hoist sends credentials only over HTTPS"
+                        ),
+                    });
+                }
+                *self.auth.bearer.lock().expect("not poisoned") = Some(Realm { url, service });
+                self.auth
+                    .basic
+                    .store(false, std::sync::atomic::Ordering::Relaxed);
+                Ok(true)
+            }
+        }
     }
 
     /// `GET /v2/`: the registry answers and accepts the credentials.
@@ -234,7 +446,9 @@ impl Client {
     pub async fn ping(&self) -> Result<(), RegistryError> {
         let url = self.url("/v2/");
         let resp = self
-            .send("GET /v2/", || self.request(Method::GET, url.clone()))
+            .send("GET /v2/", &[], || {
+                self.request(Method::GET, url.clone(), &[])
+            })
             .await?;
         expect(resp, "GET", &[StatusCode::OK]).await.map(drop)
     }
@@ -245,14 +459,65 @@ impl Client {
     /// When the registry cannot be asked.
     pub async fn blob_exists(&self, repo: &str, digest: &Digest) -> Result<bool, RegistryError> {
         let url = self.url(&format!("/v2/{repo}/blobs/{digest}"));
+        let scopes = repo_scopes(repo);
         let resp = self
-            .send("HEAD blob", || self.request(Method::HEAD, url.clone()))
+            .send("HEAD blob", &scopes, || {
+                self.request(Method::HEAD, url.clone(), &scopes)
+            })
             .await?;
         match resp.status() {
             StatusCode::OK => Ok(true),
             StatusCode::NOT_FOUND => Ok(false),
             _ => expect(resp, "HEAD", &[]).await.map(|_| false),
         }
+    }
+
+    /// `GET /v2/<repo>/blobs/<digest>` of a small blob (an image config), its bytes checked
+    /// against the digest; `None` when the repository lacks it. A redirect to storage
+    /// elsewhere is followed without the Authorization header.
+    ///
+    /// # Errors
+    /// When the registry cannot be asked, or sent other bytes.
+    pub async fn get_small_blob(
+        &self,
+        repo: &str,
+        digest: &Digest,
+    ) -> Result<Option<Vec<u8>>, RegistryError> {
+        /// Configs are kilobytes; anything this big is not one.
+        const LIMIT: usize = 16 << 20;
+        let url = self.url(&format!("/v2/{repo}/blobs/{digest}"));
+        let scopes = repo_scopes(repo);
+        let resp = self
+            .send("GET blob", &scopes, || {
+                self.request(Method::GET, url.clone(), &scopes)
+            })
+            .await?;
+        if resp.status() == StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        let mut resp = expect(resp, "GET", &[StatusCode::OK]).await?;
+        let mut bytes = Vec::new();
+        while let Some(chunk) = resp.chunk().await.map_err(|e| RegistryError::Unreachable {
+            url: url.to_string(),
+            source: e,
+        })? {
+            bytes.extend_from_slice(&chunk);
+            if bytes.len() > LIMIT {
+                return Err(RegistryError::Protocol {
+                    url: url.to_string(),
+                    detail: format!("the blob is larger than {LIMIT} bytes"),
+                });
+            }
+        }
+        let actual = Digest::of(&bytes);
+        if &actual != digest {
+            return Err(RegistryError::DigestMismatch {
+                what: url.to_string(),
+                expected: digest.to_string(),
+                actual: actual.to_string(),
+            });
+        }
+        Ok(Some(bytes))
     }
 
     /// `POST /v2/<repo>/blobs/uploads/?mount=<digest>&from=<other repo>`.
@@ -266,9 +531,11 @@ impl Client {
         url.query_pairs_mut()
             .append_pair("mount", digest.as_str())
             .append_pair("from", from);
+        let mut scopes = repo_scopes(repo);
+        scopes.push(format!("repository:{from}:pull"));
         let resp = self
-            .send("POST mount", || {
-                self.request(Method::POST, url.clone())
+            .send("POST mount", &scopes, || {
+                self.request(Method::POST, url.clone(), &scopes)
                     .header(CONTENT_LENGTH, "0")
             })
             .await?;
@@ -282,9 +549,10 @@ impl Client {
     /// `POST /v2/<repo>/blobs/uploads/`: opens an upload session.
     pub(crate) async fn start_upload(&self, repo: &str) -> Result<Url, RegistryError> {
         let url = self.url(&format!("/v2/{repo}/blobs/uploads/"));
+        let scopes = repo_scopes(repo);
         let resp = self
-            .send("POST upload", || {
-                self.request(Method::POST, url.clone())
+            .send("POST upload", &scopes, || {
+                self.request(Method::POST, url.clone(), &scopes)
                     .header(CONTENT_LENGTH, "0")
             })
             .await?;
@@ -326,9 +594,11 @@ impl Client {
             self.reporter.clone(),
             mismatch.clone(),
         );
+        let scopes = repo_scopes(image);
+        self.prepare(&scopes, None).await?;
         let started = std::time::Instant::now();
         let result = self
-            .request(Method::PUT, url.clone())
+            .request(Method::PUT, url.clone(), &scopes)
             .header(CONTENT_TYPE, "application/octet-stream")
             .header(CONTENT_LENGTH, blob.source.len.to_string())
             .body(reqwest::Body::wrap_stream(body))
@@ -371,9 +641,10 @@ impl Client {
         reference: &str,
     ) -> Result<Option<RemoteManifest>, RegistryError> {
         let url = self.url(&format!("/v2/{repo}/manifests/{reference}"));
+        let scopes = repo_scopes(repo);
         let resp = self
-            .send("GET manifest", || {
-                self.request(Method::GET, url.clone())
+            .send("GET manifest", &scopes, || {
+                self.request(Method::GET, url.clone(), &scopes)
                     .header(ACCEPT, media_type::ACCEPT_ALL)
             })
             .await?;
@@ -427,9 +698,10 @@ impl Client {
     ) -> Result<Digest, RegistryError> {
         let url = self.url(&format!("/v2/{repo}/manifests/{reference}"));
         let body = bytes.to_vec();
+        let scopes = repo_scopes(repo);
         let resp = self
-            .send("PUT manifest", || {
-                self.request(Method::PUT, url.clone())
+            .send("PUT manifest", &scopes, || {
+                self.request(Method::PUT, url.clone(), &scopes)
                     .header(CONTENT_TYPE, media_type)
                     .body(body.clone())
             })

@@ -22,8 +22,9 @@ pub enum Comparison {
     Missing,
     /// Same config digest and the same layer digests, in order.
     Identical,
-    /// Same config digest (same content, `diff_id` by `diff_id`), but the layer blobs differ,
-    /// e.g. gzip-compressed by `docker push` where hoist pushes uncompressed tars.
+    /// Same config digest (same content, `diff_id` by `diff_id`), but the layer blobs differ:
+    /// the registry stores them compressed (by hoist or `docker push`) while the engine holds
+    /// uncompressed tars.
     SameContent,
     /// The content differs.
     Changed {

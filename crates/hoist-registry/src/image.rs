@@ -103,6 +103,32 @@ impl LocalImage {
         })
     }
 
+    /// The same image with other layer blobs (compressed ones, or descriptors the registry
+    /// holds already), in the same order: a new OCI manifest is written for them. The
+    /// config, and so every `diff_id`, is unchanged.
+    #[must_use]
+    pub fn with_layers(&self, layers: Vec<LocalBlob>) -> Self {
+        let manifest = ImageManifest {
+            schema_version: 2,
+            media_type: Some(media_type::OCI_MANIFEST.to_owned()),
+            config: Descriptor {
+                media_type: media_type::OCI_CONFIG.to_owned(),
+                ..self.config.descriptor.clone()
+            },
+            layers: layers.iter().map(|l| l.descriptor.clone()).collect(),
+        };
+        let manifest_bytes = serde_json::to_vec(&manifest).expect("a manifest always serializes");
+        let mut config = self.config.clone();
+        config.descriptor.media_type = media_type::OCI_CONFIG.to_owned();
+        Self {
+            manifest_bytes,
+            manifest_media_type: media_type::OCI_MANIFEST.to_owned(),
+            manifest,
+            config,
+            layers,
+        }
+    }
+
     /// sha256 of the manifest bytes: the digest the registry will report.
     #[must_use]
     pub fn digest(&self) -> Digest {

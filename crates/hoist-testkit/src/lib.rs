@@ -3,7 +3,8 @@
 //! Owns: starting the real third-party parts hoist is tested against (moto_server, Distribution's
 //! registry, PostgreSQL) on free loopback ports and reaping them on `Drop` (`sandbox`), and the
 //! GitHub-side fixtures that follow GitHub's documented shapes (`github`): the OIDC issuer with
-//! its JWKS, the Actions ID-token endpoint, and the repository secrets/variables REST API.
+//! its JWKS, the Actions ID-token endpoint, and the repository secrets/variables REST API; and
+//! the token server a registry with token auth sends clients to (`registry_auth`).
 //!
 //! `aws_proxy` is the strict stand-in for AWS's front door: a loopback proxy in front of moto that
 //! enforces AWS's documented limits and records each call with its signer's role.
@@ -17,4 +18,5 @@
 pub mod aws_proxy;
 pub mod cdk;
 pub mod github;
+pub mod registry_auth;
 pub mod sandbox;

@@ -7,6 +7,12 @@ pub(crate) const HOIST_CONFIG: &str = "HOIST_CONFIG";
 pub(crate) const HOIST_LOG: &str = "HOIST_LOG";
 /// Registry URL that replaces ECR's (tests, or registries other than ECR).
 pub(crate) const HOIST_REGISTRY: &str = "HOIST_REGISTRY";
+/// Where ECR's registry is reached instead of the endpoint `ecr:GetAuthorizationToken` names
+/// (a proxy in front of ECR; tests: a local registry). The registry stays ECR: its token is
+/// sent there and repositories are managed through ECR's API.
+pub(crate) const HOIST_ECR_REGISTRY_URL: &str = "HOIST_ECR_REGISTRY_URL";
+/// The GitHub user running the workflow (the user of ghcr.io's credentials).
+pub(crate) const GITHUB_ACTOR: &str = "GITHUB_ACTOR";
 /// The AWS account of the deploy roles when hoist.toml has no `account_id` (a repository
 /// variable; STS cannot tell it before credentials exist).
 pub(crate) const AWS_ACCOUNT_ID: &str = "AWS_ACCOUNT_ID";

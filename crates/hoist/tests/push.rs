@@ -1,6 +1,7 @@
 //! `hoist push` against the real parts: the Docker engine (compose builds FROM scratch),
 //! Distribution's registry with ECR-style Basic auth (`AWS` / moto's token password), and
-//! moto_server for the ECR control plane. Request counts come from the registry's own
+//! moto_server for the ECR control plane (the registry stands for ECR's: `HOIST_ECR_REGISTRY_URL`
+//! names it). Request counts come from the registry's own
 //! access log.
 
 mod common;
@@ -72,7 +73,7 @@ fn push_with(
         .args(["--json", "push"])
         .args(args)
         .envs(sb.moto.env())
-        .env("HOIST_REGISTRY", registry_url)
+        .env("HOIST_ECR_REGISTRY_URL", registry_url)
         .env("GITHUB_SHA", format!("{sha}{}", "0".repeat(33)));
     for (k, v) in env {
         h = h.env(k, v);
@@ -135,6 +136,18 @@ fn verify_tag(reg: &Registry, repo: &str, tag: &str) -> Option<String> {
             );
         }
         Some(m.digest.to_string())
+    })
+}
+
+/// The layer descriptors of `repo:tag`'s manifest.
+fn layers_of(reg: &Registry, repo: &str, tag: &str) -> Vec<hoist_registry::Descriptor> {
+    let client = registry_client(reg);
+    rt().block_on(async {
+        let m = client.get_manifest(repo, tag).await.unwrap().unwrap();
+        let hoist_registry::Parsed::Manifest(im) = m.parsed else {
+            panic!("{repo}:{tag} is not an image manifest")
+        };
+        im.layers
     })
 }
 
@@ -281,6 +294,38 @@ fn compose_first_push_repush_changed_layer_and_removed_service() {
         .map(|i| i["blobs_mounted"].as_u64().unwrap())
         .sum();
     assert_eq!((total_layers, mounted), (4, 2), "{imgs:?}");
+    // Each layer was compressed once (the shared one too), on hoist's own events, and every
+    // manifest names gzip layers.
+    assert_eq!(
+        run.stderr.matches("layer compressed").count(),
+        4,
+        "{}",
+        run.stderr
+    );
+    for s in ["web", "worker", "api"] {
+        for l in layers_of(reg, s, "latest") {
+            assert_eq!(l.media_type, hoist_registry::media_type::OCI_LAYER_GZIP);
+        }
+    }
+    // Deterministic compression: another run, into another registry, gives the very same
+    // blobs and manifests (and the shared layer is the same blob in every repository).
+    let other = require(
+        "docker-registry",
+        Registry::start_with_basic_auth("AWS", TOKEN_PASSWORD),
+    )
+    .unwrap();
+    let again = images(&push(project.path(), &sb, &other.url(), "1111111", &[]));
+    for s in ["web", "worker", "api"] {
+        assert_eq!(
+            by_service(&again, s)["manifest_digest"],
+            by_service(&imgs, s)["manifest_digest"],
+            "{s}: the same layers compress to the same blobs on every run"
+        );
+    }
+    let shared_blob = |s: &str| layers_of(reg, s, "latest")[0].digest.clone();
+    assert_eq!(shared_blob("web"), shared_blob("worker"));
+    assert_eq!(shared_blob("web"), shared_blob("api"));
+    drop(other);
     let log = reg.access_log();
     assert_eq!(
         log.iter()
@@ -303,7 +348,10 @@ fn compose_first_push_repush_changed_layer_and_removed_service() {
     for s in ["web", "worker", "api"] {
         let i = by_service(&imgs, s);
         assert_eq!(i["status"], "retagged", "{i}");
-        assert_eq!(i["comparison"]["result"], "identical");
+        assert_eq!(
+            i["comparison"]["result"], "same_content",
+            "the same config; the registry stores the layers gzipped: {i}"
+        );
         assert_eq!(i["bytes_sent"], 0);
         assert_eq!(verify_tag(reg, s, "2222222"), verify_tag(reg, s, "latest"));
     }
@@ -341,7 +389,24 @@ fn compose_first_push_repush_changed_layer_and_removed_service() {
     )
     .unwrap();
     let mark = reg.access_log().len();
-    let imgs = images(&push(project.path(), &sb, &reg.url(), "3333333", &[]));
+    let run = push_with(
+        project.path(),
+        &sb,
+        &reg.url(),
+        "3333333",
+        &[],
+        &[("HOIST_LOG", "debug")],
+    );
+    let imgs = images(&run);
+    // Only the changed layer is compressed; the unchanged one is recognised by its diff_id
+    // in latest's config and keeps its stored blob.
+    assert_eq!(
+        run.stderr.matches("layer compressed").count(),
+        1,
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("layer reused"), "{}", run.stderr);
     let web = by_service(&imgs, "web");
     assert_eq!(web["status"], "pushed");
     assert_eq!(web["layers_sent"], 1, "{web}");
@@ -415,11 +480,19 @@ fn compose_first_push_repush_changed_layer_and_removed_service() {
     ));
     let saved = by_service(&imgs, "saved");
     assert_eq!(saved["status"], "pushed");
-    assert_eq!(
-        verify_tag(reg, "saved", "latest"),
-        verify_tag(reg, "web", "latest"),
-        "same image, same manifest digest"
-    );
+    // An archive is pushed as it is (uncompressed tars): the same config, other blobs.
+    verify_tag(reg, "saved", "latest").expect("saved:latest exists");
+    let config = |repo: &str| {
+        let client = registry_client(reg);
+        rt().block_on(async {
+            let m = client.get_manifest(repo, "latest").await.unwrap().unwrap();
+            let hoist_registry::Parsed::Manifest(im) = m.parsed else {
+                panic!("not an image manifest")
+            };
+            im.config.digest
+        })
+    };
+    assert_eq!(config("saved"), config("web"), "same image, same config");
 }
 
 fn layout_project() -> tempfile::TempDir {
@@ -445,7 +518,7 @@ fn oci_layout_push_then_unchanged_then_changed() {
     let run = hoist(dir.path())
         .args(["push", "--image", &spec])
         .envs(sb.moto.env())
-        .env("HOIST_REGISTRY", reg.url())
+        .env("HOIST_ECR_REGISTRY_URL", reg.url())
         .env("GITHUB_SHA", "aaaaaaa0000000000000000000000000000000000")
         .env("GITHUB_ACTIONS", "true")
         .env("GITHUB_OUTPUT", &output)
@@ -567,7 +640,7 @@ fn a_no_op_push_to_an_open_registry_makes_no_aws_call() {
             ])
             .envs(moto.env())
             .env("AWS_ENDPOINT_URL", aws)
-            .env("HOIST_REGISTRY", reg.url())
+            .env("HOIST_ECR_REGISTRY_URL", reg.url())
             .env("GITHUB_SHA", format!("{sha}{}", "0".repeat(33)))
             .run()
     };
@@ -865,7 +938,7 @@ print(k['AccessKeyId'], k['SecretAccessKey'])
             .envs(moto.env())
             .env("AWS_ACCESS_KEY_ID", id)
             .env("AWS_SECRET_ACCESS_KEY", secret)
-            .env("HOIST_REGISTRY", registry.url())
+            .env("HOIST_ECR_REGISTRY_URL", registry.url())
             .env("GITHUB_SHA", "1234567000000000000000000000000000000000")
             .run()
     };
@@ -914,4 +987,82 @@ fn unknown_access_key_id() -> String {
         .map(|i| alphabet[((nanos >> (i * 5)) & 31) as usize] as char)
         .collect();
     format!("AKIA{tail}")
+}
+
+/// Images pushed with uncompressed layers (an older hoist, or `compression = "none"`) keep
+/// their blobs once compression is on: the unchanged layer is recognised by its diff_id in
+/// latest's config, never compressed nor sent, and the new manifest names the stored tar
+/// next to the one changed layer, gzipped.
+#[test]
+fn layers_pushed_uncompressed_earlier_are_reused_not_sent_again() {
+    if !docker_engine() {
+        return;
+    }
+    let Some(sb) = sandbox() else { return };
+    let project = ComposeProject::new();
+    let reg = &sb.registry;
+    let toml = project.path().join("hoist.toml");
+    let original = std::fs::read_to_string(&toml).unwrap();
+    std::fs::write(
+        &toml,
+        original.replace("[images]\n", "[images]\ncompression = \"none\"\n"),
+    )
+    .unwrap();
+    let first = images(&push(
+        project.path(),
+        &sb,
+        &reg.url(),
+        "1111111",
+        &["--service", "web"],
+    ));
+    assert_eq!(by_service(&first, "web")["status"], "pushed");
+    let plain = layers_of(reg, "web", "latest");
+    assert!(
+        plain
+            .iter()
+            .all(|l| l.media_type == hoist_registry::media_type::OCI_LAYER_TAR),
+        "{plain:?}"
+    );
+
+    std::fs::write(&toml, &original).unwrap();
+    std::fs::write(
+        project.path().join("web.bin"),
+        oci::random_bytes(64 * 1024, 77),
+    )
+    .unwrap();
+    let mark = reg.access_log().len();
+    let run = push_with(
+        project.path(),
+        &sb,
+        &reg.url(),
+        "2222222",
+        &["--service", "web"],
+        &[("HOIST_LOG", "debug")],
+    );
+    let imgs = images(&run);
+    let web = by_service(&imgs, "web");
+    assert_eq!(web["status"], "pushed");
+    assert_eq!(web["layers_sent"], 1, "{web}");
+    assert_eq!(
+        web["comparison"]["new_layers"].as_array().unwrap().len(),
+        1,
+        "{web}"
+    );
+    assert_eq!(
+        run.stderr.matches("layer compressed").count(),
+        1,
+        "{}",
+        run.stderr
+    );
+    let now = layers_of(reg, "web", "latest");
+    assert_eq!(now[0], plain[0], "the shared layer keeps its stored tar");
+    assert_eq!(
+        now[1].media_type,
+        hoist_registry::media_type::OCI_LAYER_GZIP
+    );
+    let puts: Vec<_> = uploads_since(reg, mark)
+        .into_iter()
+        .filter(|e| e.method == "PUT")
+        .collect();
+    assert_eq!(puts.len(), 2, "the changed layer and the config: {puts:?}");
 }

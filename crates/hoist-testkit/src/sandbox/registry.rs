@@ -14,6 +14,13 @@ pub struct Registry {
     _proc: Reaped,
 }
 
+#[derive(Clone, Copy)]
+enum Auth<'a> {
+    None,
+    Basic(&'a str, &'a str),
+    Token(&'a crate::registry_auth::TokenServer),
+}
+
 /// One request from the registry's access log.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccessLogEntry {
@@ -28,7 +35,7 @@ impl Registry {
     /// # Errors
     /// `not installed …` when `docker-registry` is missing, or why it failed to answer.
     pub fn start() -> Result<Self, String> {
-        Self::start_inner(None)
+        Self::start_inner(Auth::None)
     }
 
     /// Starts a registry that requires HTTP Basic auth with `user` / `password`, the way ECR's
@@ -37,10 +44,22 @@ impl Registry {
     /// # Errors
     /// As [`Registry::start`]; also when `htpasswd` (apache2-utils) is missing.
     pub fn start_with_basic_auth(user: &str, password: &str) -> Result<Self, String> {
-        Self::start_inner(Some((user, password)))
+        Self::start_inner(Auth::Basic(user, password))
     }
 
-    fn start_inner(auth: Option<(&str, &str)>) -> Result<Self, String> {
+    /// Starts a registry with token auth (`auth.token`): it answers with a Bearer challenge
+    /// naming `server`'s realm and trusts the tokens `server` signs, the way ghcr.io, Docker
+    /// Hub and most Distribution deployments authenticate.
+    ///
+    /// # Errors
+    /// As [`Registry::start`].
+    pub fn start_with_token_auth(
+        server: &crate::registry_auth::TokenServer,
+    ) -> Result<Self, String> {
+        Self::start_inner(Auth::Token(server))
+    }
+
+    fn start_inner(auth: Auth<'_>) -> Result<Self, String> {
         if !on_path("docker-registry") {
             return Err(
                 "not installed: docker-registry (apt-get install docker-registry)".to_owned(),
@@ -48,7 +67,18 @@ impl Registry {
         }
         let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
         let mut auth_section = String::new();
-        if let Some((user, password)) = auth {
+        if let Auth::Token(server) = auth {
+            let bundle = dir.path().join("token-root.pem");
+            std::fs::write(&bundle, server.certificate_pem()).map_err(|e| e.to_string())?;
+            auth_section = format!(
+                "auth:\n  token:\n    realm: {realm}\n    service: {service}\n    issuer: {issuer}\n    rootcertbundle: {bundle}\n",
+                realm = server.realm(),
+                service = crate::registry_auth::SERVICE,
+                issuer = crate::registry_auth::ISSUER,
+                bundle = bundle.display()
+            );
+        }
+        if let Auth::Basic(user, password) = auth {
             if !on_path("htpasswd") {
                 return Err("not installed: htpasswd (apt-get install apache2-utils)".to_owned());
             }

@@ -47,7 +47,12 @@ pub(crate) enum Plan {
         names: Vec<String>,
     },
     /// New content: missing blobs are sent, then `names` are pointed at it, in order.
-    Push { names: Vec<String> },
+    /// `remote` holds the layers the repository's tagged images already store, by diff_id:
+    /// those are neither compressed nor sent again.
+    Push {
+        names: Vec<String>,
+        remote: hoist_registry::RemoteLayers,
+    },
 }
 
 pub(crate) async fn decide(
@@ -117,9 +122,10 @@ pub(crate) async fn decide(
     };
 
     // ECR's repository settings matter only for a repository that may not exist yet, or
-    // when an existing tag is about to move (IMMUTABLE tags refuse that).
+    // when an existing tag is about to move (IMMUTABLE tags refuse that). Other registries
+    // create a repository on its first push and have no such settings.
     let moves_existing = to_move.iter().find(|(_, m)| m.is_some()).map(|(t, _)| t);
-    if !current.any_tag() || moves_existing.is_some() {
+    if ctx.ecr_registry && (!current.any_tag() || moves_existing.is_some()) {
         let (repository, created) = ctx
             .control
             .ensure_repository(&ctx.images, repo)
@@ -137,7 +143,26 @@ pub(crate) async fn decide(
             remote: Box::new(remote),
             names,
         },
-        None => Plan::Push { names },
+        None => {
+            // The configs of what the tags point at tell which layers the repository holds
+            // whatever compression stored them; read once per distinct image.
+            let mut remote = hoist_registry::RemoteLayers::default();
+            let mut read = std::collections::HashSet::new();
+            for pm in content.values() {
+                if read.insert(pm.config.digest.clone()) {
+                    let layers = hoist_registry::RemoteLayers::read(&ctx.client, repo, pm)
+                        .await
+                        .map_err(|e| registry_fail(ctx, e))?;
+                    remote.extend(layers);
+                }
+            }
+            // A layer stored compressed is the same layer: only diff_ids the repository's
+            // images lack are new.
+            if let Some(Comparison::Changed { new_layers, .. }) = r.comparison.as_mut() {
+                new_layers.retain(|d| remote.get(d).is_none());
+            }
+            Plan::Push { names, remote }
+        }
     })
 }
 

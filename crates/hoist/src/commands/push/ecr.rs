@@ -154,6 +154,7 @@ impl Control {
 }
 
 /// Registry credentials from ECR's token, fetched when the registry first asks (a 401).
+/// Only ever given to an ECR registry, and never to a token realm on another origin.
 struct EcrCredentials(std::sync::Arc<Control>);
 
 impl hoist_registry::CredentialSource for EcrCredentials {
@@ -168,6 +169,14 @@ impl hoist_registry::CredentialSource for EcrCredentials {
             Ok(basic_auth(&token)?)
         })
     }
+
+    fn may_send_to_realm(
+        &self,
+        realm: &hoist_registry::Url,
+        registry: &hoist_registry::Url,
+    ) -> bool {
+        hoist_registry::same_origin(realm, registry)
+    }
 }
 
 fn basic_auth(
@@ -180,10 +189,12 @@ fn basic_auth(
     })
 }
 
-/// The registry images go to: `HOIST_REGISTRY`, else `[images] registry`, else the ECR
-/// endpoint GetAuthorizationToken names. With an override, ECR's token is fetched only if
-/// the registry asks for credentials; without one, the token comes first (it names the URL).
-/// Nothing is sent yet: the first request tells whether the registry answers.
+/// The registry images go to: `HOIST_REGISTRY`, else `[images] registry`, else ECR's (the
+/// endpoint GetAuthorizationToken names, or `HOIST_ECR_REGISTRY_URL`). Credentials are asked
+/// for only when the registry challenges: ECR's token for an ECR registry (its host is
+/// `ACCOUNT.dkr.ecr.REGION.amazonaws.com`), the Docker configuration or `GITHUB_TOKEN` for
+/// any other. Without any URL, the token comes first (it names the URL). Nothing is sent yet:
+/// the first request tells whether the registry answers.
 pub(crate) async fn connect(
     control: &std::sync::Arc<Control>,
     images: &hoist_config::Images,
@@ -191,9 +202,10 @@ pub(crate) async fn connect(
 ) -> anyhow::Result<(hoist_registry::Client, String)> {
     let overridden =
         crate::env_vars::get(crate::env_vars::HOIST_REGISTRY).or_else(|| images.registry.clone());
-    let (registry_url, auth) = match overridden {
-        Some(url) => (url, None),
-        None => {
+    let ecr_url = crate::env_vars::get(crate::env_vars::HOIST_ECR_REGISTRY_URL);
+    let (registry_url, auth) = match (overridden, ecr_url) {
+        (Some(url), _) | (None, Some(url)) => (url, None),
+        (None, None) => {
             let token = control.token().await?;
             let auth = basic_auth(&token)?;
             (token.proxy_endpoint.clone(), Some(auth))
@@ -201,11 +213,26 @@ pub(crate) async fn connect(
     };
     let client = hoist_registry::Client::new(&registry_url, auth, reporter).map_err(|e| {
         crate::exit::BadInput::new(e.to_string())
-            .hint("set HOIST_REGISTRY or [images] registry to a URL such as https://ACCOUNT.dkr.ecr.REGION.amazonaws.com")
+            .hint("set HOIST_REGISTRY or [images] registry to a URL such as https://ACCOUNT.dkr.ecr.REGION.amazonaws.com (plain http:// only for a registry on this machine)")
     })?;
-    let client =
-        client.with_credentials_on_challenge(std::sync::Arc::new(EcrCredentials(control.clone())));
+    let client = if is_ecr_registry(images) {
+        client.with_credentials_on_challenge(std::sync::Arc::new(EcrCredentials(control.clone())))
+    } else {
+        let source = super::credentials::OtherRegistry::new(&client.host());
+        client.with_credentials_on_challenge(std::sync::Arc::new(source))
+    };
     Ok((client, registry_url))
+}
+
+/// Whether images go to ECR: no registry override, or one whose host is ECR's. Only then is
+/// ECR's token sent, and repositories looked up and created through ECR's API.
+pub(crate) fn is_ecr_registry(images: &hoist_config::Images) -> bool {
+    let overridden =
+        crate::env_vars::get(crate::env_vars::HOIST_REGISTRY).or_else(|| images.registry.clone());
+    match overridden {
+        None => true,
+        Some(url) => host_of(&url).is_some_and(|h| hoist_registry::is_ecr_host(&h)),
+    }
 }
 
 /// Whether the registry images are pushed to is not ECR's own endpoint.
@@ -222,12 +249,43 @@ pub(crate) fn registry_failure(err: hoist_registry::RegistryError, url: &str) ->
             Ok(f) => *f,
             Err(other) => Failed::new(format!("cannot get the registry's credentials: {other}")),
         },
-        E::Unauthorized { .. } => Failed::new(format!("the registry at {url} refused the ECR token"))
+        E::Unauthorized { .. } if is_ecr_url(url) => Failed::new(format!("the registry at {url} refused the ECR token"))
             .hint("the token is for the account and region of the credentials: check HOIST_REGISTRY / [images] registry names the same account's registry"),
+        E::Unauthorized { method, url: refused_at } => {
+            let host = host_of(url).unwrap_or_else(|| url.to_owned());
+            Failed::new(format!(
+                "the registry at {url} wants credentials and refused what hoist had ({method} {refused_at} answered 401)"
+            ))
+            .hint(format!(
+                "run `docker login {host}` (hoist reads the Docker configuration: credHelpers, credsStore, auths in $DOCKER_CONFIG or ~/.docker), or set GITHUB_TOKEN for ghcr.io"
+            ))
+        }
         E::Unreachable { .. } => Failed::new(format!("{err}: {}", source_chain(&err)))
             .hint("check the network (ECR needs HTTPS to *.dkr.ecr.REGION.amazonaws.com); HOIST_REGISTRY or [images] registry overrides the URL"),
         other => Failed::new(other.to_string()),
     }
+}
+
+/// `host[:port]` of a registry URL (a bare `host:port` means https).
+fn host_of(url: &str) -> Option<String> {
+    let with_scheme = if url.contains("://") {
+        url.to_owned()
+    } else {
+        format!("https://{url}")
+    };
+    let u = hoist_registry::Url::parse(&with_scheme).ok()?;
+    let host = u.host_str()?.to_owned();
+    Some(match u.port() {
+        Some(p) => format!("{host}:{p}"),
+        None => host,
+    })
+}
+
+/// Whether images sent to `url` go to ECR: an ECR host, or the URL `HOIST_ECR_REGISTRY_URL`
+/// names for ECR's registry.
+fn is_ecr_url(url: &str) -> bool {
+    host_of(url).is_some_and(|h| hoist_registry::is_ecr_host(&h))
+        || crate::env_vars::get(crate::env_vars::HOIST_ECR_REGISTRY_URL).as_deref() == Some(url)
 }
 
 pub(crate) fn source_chain(err: &dyn std::error::Error) -> String {
@@ -251,6 +309,21 @@ mod tests {
             message: "User: arn:aws:iam::123456789012:user/github-ecr-push is not authorized"
                 .into(),
         }
+    }
+
+    #[test]
+    fn registry_hosts() {
+        assert_eq!(
+            host_of("https://123456789012.dkr.ecr.us-east-1.amazonaws.com").as_deref(),
+            Some("123456789012.dkr.ecr.us-east-1.amazonaws.com")
+        );
+        assert_eq!(host_of("ghcr.io").as_deref(), Some("ghcr.io"));
+        assert_eq!(
+            host_of("http://127.0.0.1:5000").as_deref(),
+            Some("127.0.0.1:5000")
+        );
+        assert!(is_ecr_url("123456789012.dkr.ecr.eu-west-1.amazonaws.com"));
+        assert!(!is_ecr_url("https://ghcr.io"));
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! `service` (compare then skip / retag / push one image), `output` (table, JSON, Actions),
 //! `progress` (the Reporter: bars on a TTY, plain lines otherwise).
 
+mod credentials;
 mod current;
 mod decide;
 pub(crate) mod ecr;
@@ -86,8 +87,13 @@ pub(crate) async fn run(
     let control = Arc::new(ecr::Control::new(settings, &config));
     let reporter = Arc::new(progress::Progress::new(settings.json));
     let (client, registry_url) = ecr::connect(&control, &images_cfg, reporter.clone()).await?;
+    let compression = match images_cfg.compression {
+        hoist_config::LayerCompression::Gzip => hoist_registry::Compression::Gzip,
+        hoist_config::LayerCompression::None => hoist_registry::Compression::None,
+    };
     let ctx = Arc::new(service::Ctx {
         client,
+        ecr_registry: ecr::is_ecr_registry(&images_cfg),
         registry_url: registry_url.clone(),
         control,
         images: images_cfg,
@@ -96,6 +102,7 @@ pub(crate) async fn run(
         siblings: local.iter().map(|l| l.repository.clone()).collect(),
         explain,
         parallel_uploads: PARALLEL_UPLOADS,
+        compression,
         progress: reporter.clone(),
     });
     let (results, explained) = service::push_all(&ctx, &local, early_engine).await?;

@@ -21,6 +21,8 @@ traffic. Build with `--provenance=false` (or BUILDX_NO_DEFAULT_ATTESTATIONS=1) t
 /// Shared by every image's push.
 pub(crate) struct Ctx {
     pub(crate) client: Client,
+    /// Images go to ECR: repositories are looked up and created through ECR's API.
+    pub(crate) ecr_registry: bool,
     pub(crate) registry_url: String,
     pub(crate) control: Arc<super::ecr::Control>,
     pub(crate) images: hoist_config::Images,
@@ -31,6 +33,8 @@ pub(crate) struct Ctx {
     pub(crate) explain: bool,
     /// Blobs sent at the same time.
     pub(crate) parallel_uploads: usize,
+    /// How layers exported from the engine are sent (images read from disk go as they are).
+    pub(crate) compression: hoist_registry::Compression,
     pub(crate) progress: Arc<super::progress::Progress>,
 }
 
@@ -212,13 +216,14 @@ pub(crate) async fn push_all(
         match plan {
             Err(f) => r.finish(Err(f)),
             Ok(Plan::Skip) => r.outcome = Outcome::Skipped,
-            Ok(Plan::Push { names }) if matches!(local[i].image, Source::Engine { .. }) => {
+            Ok(Plan::Push { names, remote }) if matches!(local[i].image, Source::Engine { .. }) => {
                 let image: EngineImage = found[i].clone().expect("an engine image");
                 exported_idx.push(i);
                 batch.push(Wanted {
                     repo: local[i].repository.clone(),
                     image,
                     names,
+                    remote,
                 });
             }
             Ok(plan) => direct.push((i, plan)),
@@ -275,7 +280,7 @@ async fn run_direct(ctx: &Ctx, l: &Local, plan: Plan) -> Result<Done, Fail> {
                 .map(Done::Retagged)
                 .map_err(|e| registry_fail(ctx, e))
         }
-        (Plan::Push { names }, Source::Ready(image)) => hoist_registry::push_image(
+        (Plan::Push { names, .. }, Source::Ready(image)) => hoist_registry::push_image(
             &ctx.client,
             &l.repository,
             image,
