@@ -1,5 +1,6 @@
 //! IAM calls: OIDC providers, roles (trust policy, inline and managed policies, tags, session
-//! length) and users with inline policies.
+//! length, permissions boundary), customer managed policies (default version, versions) and
+//! users with inline policies.
 //!
 //! Policy documents come back from IAM percent-encoded (`%7B%22Version%22…`); every getter
 //! here returns the decoded JSON text. Each error names the IAM action (`iam:CreateRole`), so
@@ -31,6 +32,8 @@ pub struct RoleInfo {
     pub description: Option<String>,
     /// RFC 3339.
     pub create_date: String,
+    /// The permissions boundary's policy ARN. `ListRoles` does not return it.
+    pub permissions_boundary: Option<String>,
 }
 
 /// An IAM OIDC identity provider.
@@ -43,6 +46,16 @@ pub struct OidcProviderInfo {
     pub thumbprints: Vec<String>,
     /// RFC 3339, when IAM gave one.
     pub create_date: Option<String>,
+}
+
+/// A customer managed policy: its default document and the versions that could be deleted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ManagedPolicyInfo {
+    pub arn: String,
+    /// The default version's document, percent-decoded JSON.
+    pub document: String,
+    /// Ids of the versions that are not the default, oldest first (IAM keeps at most five).
+    pub non_default_versions: Vec<String>,
 }
 
 /// An IAM user.
@@ -61,6 +74,8 @@ pub struct NewRole<'a> {
     pub trust_policy: &'a str,
     pub max_session_duration: u32,
     pub tags: &'a BTreeMap<String, String>,
+    /// The managed policy ARN that caps the role, if any.
+    pub permissions_boundary: Option<&'a str>,
 }
 
 /// Percent-decodes a policy document as IAM returns it. Text that is already JSON is kept.
@@ -127,6 +142,10 @@ fn role_info(role: &aws_sdk_iam::types::Role) -> RoleInfo {
         tags: tags_of(role.tags()),
         description: role.description().map(ToOwned::to_owned),
         create_date: date(role.create_date()),
+        permissions_boundary: role
+            .permissions_boundary()
+            .and_then(|b| b.permissions_boundary_arn())
+            .map(ToOwned::to_owned),
     }
 }
 
@@ -346,6 +365,7 @@ impl Iam {
             .assume_role_policy_document(role.trust_policy)
             .max_session_duration(i32::try_from(role.max_session_duration).unwrap_or(i32::MAX))
             .set_tags(Some(to_tags(role.tags, ACTION)?))
+            .set_permissions_boundary(role.permissions_boundary.map(ToOwned::to_owned))
             .send()
             .await
             .map_err(|e| AwsError::from_sdk(ACTION, e))?;
@@ -679,6 +699,149 @@ impl Iam {
             .user_name(user)
             .policy_name(name)
             .policy_document(document)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk(ACTION, e))?;
+        Ok(())
+    }
+    /// Sets a role's permissions boundary.
+    ///
+    /// # Errors
+    /// `NoSuchEntity` (role or policy) and any other failure.
+    pub async fn put_role_permissions_boundary(
+        &self,
+        role: &str,
+        policy_arn: &str,
+    ) -> Result<(), AwsError> {
+        const ACTION: &str = "iam:PutRolePermissionsBoundary";
+        self.client
+            .put_role_permissions_boundary()
+            .role_name(role)
+            .permissions_boundary(policy_arn)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk(ACTION, e))?;
+        Ok(())
+    }
+
+    /// A customer managed policy's default version (decoded JSON) and its versions, `None`
+    /// when the policy does not exist.
+    ///
+    /// # Errors
+    /// Any failure but `NoSuchEntity`.
+    pub async fn get_managed_policy(
+        &self,
+        arn: &str,
+    ) -> Result<Option<ManagedPolicyInfo>, AwsError> {
+        const GET: &str = "iam:GetPolicy";
+        const VERSION: &str = "iam:GetPolicyVersion";
+        const LIST: &str = "iam:ListPolicyVersions";
+        let out = self.client.get_policy().policy_arn(arn).send().await;
+        let Some(out) = found(out.map_err(|e| AwsError::from_sdk(GET, e)))? else {
+            return Ok(None);
+        };
+        let default_id = out
+            .policy()
+            .and_then(|p| p.default_version_id())
+            .unwrap_or("v1")
+            .to_owned();
+        let version = self
+            .client
+            .get_policy_version()
+            .policy_arn(arn)
+            .version_id(&default_id)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk(VERSION, e))?;
+        let document = version
+            .policy_version()
+            .and_then(|v| v.document())
+            .map(decode_policy)
+            .unwrap_or_default();
+        let versions = self
+            .client
+            .list_policy_versions()
+            .policy_arn(arn)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk(LIST, e))?;
+        let mut listed: Vec<(String, bool, String)> = versions
+            .versions()
+            .iter()
+            .map(|v| {
+                (
+                    v.version_id().unwrap_or_default().to_owned(),
+                    v.is_default_version(),
+                    v.create_date().map(date).unwrap_or_default(),
+                )
+            })
+            .collect();
+        listed.sort_by(|a, b| a.2.cmp(&b.2));
+        Ok(Some(ManagedPolicyInfo {
+            arn: arn.to_owned(),
+            document,
+            non_default_versions: listed
+                .into_iter()
+                .filter(|(_, default, _)| !default)
+                .map(|(id, _, _)| id)
+                .collect(),
+        }))
+    }
+
+    /// Creates a customer managed policy; its ARN.
+    ///
+    /// # Errors
+    /// `EntityAlreadyExists`, `MalformedPolicyDocument` and any other failure.
+    pub async fn create_managed_policy(
+        &self,
+        name: &str,
+        description: &str,
+        document: &str,
+    ) -> Result<String, AwsError> {
+        const ACTION: &str = "iam:CreatePolicy";
+        let out = self
+            .client
+            .create_policy()
+            .policy_name(name)
+            .description(description)
+            .policy_document(document)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk(ACTION, e))?;
+        Ok(out
+            .policy()
+            .and_then(|p| p.arn())
+            .unwrap_or_default()
+            .to_owned())
+    }
+
+    /// Makes `document` the policy's default version.
+    ///
+    /// # Errors
+    /// `LimitExceeded` (five versions: delete one first) and any other failure.
+    pub async fn create_policy_version(&self, arn: &str, document: &str) -> Result<(), AwsError> {
+        const ACTION: &str = "iam:CreatePolicyVersion";
+        self.client
+            .create_policy_version()
+            .policy_arn(arn)
+            .policy_document(document)
+            .set_as_default(true)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk(ACTION, e))?;
+        Ok(())
+    }
+
+    /// Deletes a non-default policy version.
+    ///
+    /// # Errors
+    /// Any failure.
+    pub async fn delete_policy_version(&self, arn: &str, version_id: &str) -> Result<(), AwsError> {
+        const ACTION: &str = "iam:DeletePolicyVersion";
+        self.client
+            .delete_policy_version()
+            .policy_arn(arn)
+            .version_id(version_id)
             .send()
             .await
             .map_err(|e| AwsError::from_sdk(ACTION, e))?;

@@ -64,6 +64,8 @@ pub struct AwsSettings {
     pub region: String,
     pub account_id: Option<String>,
     pub profile: Option<String>,
+    /// The CDK bootstrap qualifier (`cdk bootstrap --qualifier`), `hnb659fds` by default.
+    pub cdk_qualifier: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -33,6 +33,7 @@ pub(crate) struct RawAws {
     pub region: S<String>,
     pub account_id: Option<S<String>>,
     pub profile: Option<String>,
+    pub cdk_qualifier: Option<S<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

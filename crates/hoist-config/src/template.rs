@@ -26,6 +26,7 @@ repository = "{repository}"
 region = "{region}"
 # account_id = "123456789012"   # optional: hoist reads it from STS when absent
 # profile = "hindsight-sso"     # optional: an `aws configure sso` profile for bootstrap
+# cdk_qualifier = "hnb659fds"   # optional: the qualifier given to `cdk bootstrap --qualifier`
 
 [github]
 # Repositories created from 2026-07-15 put immutable ids in the token's sub

@@ -225,6 +225,9 @@ pub(crate) fn is_region_code(s: &str) -> bool {
         && number.bytes().all(|b| b.is_ascii_digit())
 }
 
+/// CDK's default bootstrap qualifier.
+const DEFAULT_CDK_QUALIFIER: &str = "hnb659fds";
+
 fn aws(cx: &Ctx<'_>, raw: &Spanned<crate::raw::RawAws>) -> Result<AwsSettings, ConfigError> {
     let raw = raw.get_ref();
     let region = raw.region.get_ref();
@@ -245,10 +248,24 @@ fn aws(cx: &Ctx<'_>, raw: &Spanned<crate::raw::RawAws>) -> Result<AwsSettings, C
             Some(v.clone())
         }
     };
+    let cdk_qualifier = match &raw.cdk_qualifier {
+        None => DEFAULT_CDK_QUALIFIER.to_owned(),
+        Some(q) => {
+            let v = q.get_ref();
+            // CDK: "an alphanumeric identifier of at most 10 characters".
+            if v.is_empty() || v.len() > 10 || !v.chars().all(|c| c.is_ascii_alphanumeric()) {
+                return Err(cx
+                    .err(q, format!("invalid CDK qualifier {v:?}"))
+                    .expected("at most 10 letters or digits, as given to cdk bootstrap --qualifier (default \"hnb659fds\")"));
+            }
+            v.clone()
+        }
+    };
     Ok(AwsSettings {
         region: region.clone(),
         account_id,
         profile: raw.profile.clone(),
+        cdk_qualifier,
     })
 }
 

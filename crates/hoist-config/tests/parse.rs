@@ -44,6 +44,29 @@ fn the_guides_setup_parses_with_defaults() {
     assert_eq!(prod.redeploy, Redeploy::OnSecretChange);
     assert_eq!(c.access_key_max_age_days, 90);
     assert!(c.images.is_none());
+    assert_eq!(c.aws.cdk_qualifier, "hnb659fds");
+}
+
+#[test]
+fn cdk_qualifier_is_checked_like_cdk_does() {
+    let with = |q: &str| {
+        GUIDE.replace(
+            "region = \"ca-central-1\"",
+            &format!("region = \"ca-central-1\"\ncdk_qualifier = \"{q}\""),
+        )
+    };
+    assert_eq!(
+        parse(&with("abc123"), "hoist.toml")
+            .unwrap()
+            .aws
+            .cdk_qualifier,
+        "abc123"
+    );
+    for bad in ["", "has-dash", "elevenchars"] {
+        let (msg, expected) = error(&with(bad));
+        assert!(msg.contains("invalid CDK qualifier"), "{bad}: {msg}");
+        assert!(expected.contains("at most 10"), "{expected}");
+    }
 }
 
 #[test]

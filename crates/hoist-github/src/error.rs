@@ -10,6 +10,8 @@ pub enum Permission {
     Secrets,
     /// Reading or writing Actions variables.
     Variables,
+    /// Reading or writing rulesets and environments.
+    Administration,
 }
 
 impl Permission {
@@ -24,6 +26,9 @@ impl Permission {
             }
             Permission::Variables => {
                 "a classic token needs the `repo` scope; a fine-grained token needs repository permission \"Variables: Read and write\""
+            }
+            Permission::Administration => {
+                "a classic token needs the `repo` scope and admin rights on the repository; a fine-grained token needs repository permission \"Administration: Read and write\""
             }
         }
     }

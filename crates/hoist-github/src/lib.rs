@@ -1,4 +1,5 @@
-//! GitHub REST API client for hoist: repository ids, Actions secrets, Actions variables.
+//! GitHub REST API client for hoist: repository ids, Actions secrets, Actions variables,
+//! tag rulesets and deployment environments ([`rulesets`]).
 //!
 //! Owns: talking to `api.github.com` (or `GITHUB_API_URL`) with GitHub's documented headers,
 //! encrypting secret values as libsodium sealed boxes to the repository public key, converging
@@ -13,6 +14,7 @@ mod client;
 pub mod error;
 pub mod gh_cli;
 pub mod repo;
+pub mod rulesets;
 pub mod secrets;
 pub mod token;
 pub mod variables;
@@ -21,6 +23,7 @@ pub use client::GithubClient;
 pub use error::{GithubError, Permission};
 pub use gh_cli::{gh_cli_lines, gh_secret_with_body};
 pub use repo::{RepoRef, Repository};
+pub use rulesets::{EnvironmentProtection, Ruleset};
 pub use secrets::{PublicKey, PutOutcome, SecretMeta};
 pub use token::{GithubToken, SecretValue};
 pub use variables::{Variable, VariableOutcome};

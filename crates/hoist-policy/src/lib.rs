@@ -15,6 +15,8 @@
 //!   pull request, ID-based immutable subjects, custom templates) and the
 //!   hints that explain a denial;
 //! - [`generate`]: the policies hoist writes (GitHub trust policy, deploy
+//!   role permissions by CDK or template mode, CloudFormation execution policy from
+//!   the template's resource types, permissions boundary,
 //!   and image-push permissions, the legacy ECR user policy);
 //! - [`audit`]: static findings on trust policies, the emulation of AWS's
 //!   GitHub trust-policy guardrail, and the privilege-escalation paths of
@@ -41,8 +43,10 @@ pub use eval::{
     evaluate_identity,
 };
 pub use generate::{
-    DeployScope, deploy_permissions_policy, ecr_push_policy, github_trust_policy,
-    legacy_ecr_user_policy,
+    BoundaryError, DeployMode, DeployScope, ExecutionPolicy, ExecutionPolicyError,
+    add_permissions_boundary, deploy_permissions_policy, ecr_push_policy, execution_policy,
+    execution_policy_for_types, execution_role_trust_policy, github_trust_policy,
+    legacy_ecr_user_policy, permissions_boundary_policy,
 };
 pub use glob::glob_match;
 pub use model::{PolicyDocument, PolicyParseError};

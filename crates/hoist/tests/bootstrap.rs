@@ -897,3 +897,231 @@ fn image_push_role_trusts_the_push_branch_and_may_push_only_its_repositories() {
         "only GetAuthorizationToken is on *; pushes are limited to the compose services' repositories"
     );
 }
+
+/// A template environment (issue 11's permission model), against moto: the boundary policy,
+/// the CloudFormation execution role carrying it with a policy generated from the template's
+/// types, and a deploy role that may only pass that role to CloudFormation. moto enforces no
+/// IAM, so this proves what is written; the allow/deny table lives in hoist-policy's
+/// `permission_model` tests.
+#[test]
+fn template_environment_gets_an_execution_role_and_a_boundary() {
+    let Some(moto) = require("moto_server", Moto::start()) else {
+        return;
+    };
+    let config = GUIDE_CONFIG.replace(
+        "role = \"GitHubActionsHindsightDev\"\n",
+        "role = \"GitHubActionsHindsightDev\"\nstack = \"HindsightDevStack\"\ntemplate = \"stack.json\"\n",
+    );
+    let template = r#"{"Resources":{
+      "TaskRole":{"Type":"AWS::IAM::Role","Properties":{"AssumeRolePolicyDocument":{}}},
+      "Logs":{"Type":"AWS::Logs::LogGroup"},
+      "Cluster":{"Type":"AWS::ECS::Cluster"}}}"#;
+    let dir = project(&[("hoist.toml", &config), ("stack.json", template)]);
+    let first = Recorder::start(Some(moto.port()));
+    let run = bootstrap(dir.path(), &moto, &first, &["--apply"]);
+    assert_ok(&run);
+    assert_eq!(
+        first.mutating(),
+        [
+            "CreateOpenIDConnectProvider",
+            "CreatePolicy",
+            "CreateRole",
+            "PutRolePolicy",
+            "CreateRole",
+            "PutRolePolicy",
+            "CreateRole",
+            "PutRolePolicy"
+        ]
+    );
+    let api = IamApi::new(moto.port());
+    let exec = "GitHubActionsHindsightDev-CfnExec";
+    let boundary = "arn:aws:iam::123456789012:policy/GitHubActionsHindsightDev-Boundary";
+    let role = api.get_role(exec);
+    assert_eq!(
+        iam::tag(&role, "PermissionsBoundaryArn").as_deref(),
+        Some(boundary),
+        "{role}"
+    );
+    assert_eq!(
+        api.trust_policy(exec).unwrap()["Statement"][0]["Principal"],
+        json!({"Service": "cloudformation.amazonaws.com"})
+    );
+    let exec_policy = api.role_policy(exec, "hoist-cfn-execution").unwrap();
+    let text = exec_policy.to_string();
+    assert!(
+        text.contains("\"iam:PermissionsBoundary\":\"") && text.contains(boundary),
+        "{text}"
+    );
+    assert!(
+        text.contains("logs:CreateLogGroup") && text.contains("ecs:CreateCluster"),
+        "{text}"
+    );
+    let deploy = api.role_policy(DEV, "hoist-deploy").unwrap();
+    let pass = deploy["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["Sid"] == "PassExecutionRole")
+        .expect("PassExecutionRole");
+    assert_eq!(
+        pass["Resource"],
+        "arn:aws:iam::123456789012:role/GitHubActionsHindsightDev-CfnExec"
+    );
+    assert_eq!(
+        pass["Condition"]["StringEquals"]["iam:PassedToService"],
+        "cloudformation.amazonaws.com"
+    );
+    // The deploy roles mutate no IAM but that one PassRole.
+    for role in [DEV, PROD] {
+        let doc = api.role_policy(role, "hoist-deploy").unwrap().to_string();
+        for bad in [
+            "iam:CreateRole",
+            "iam:PutRolePolicy",
+            "iam:AttachRolePolicy",
+            "role/cdk-*",
+            "repository/*",
+        ] {
+            assert!(!doc.contains(bad), "{role}: {bad} in {doc}");
+        }
+    }
+    let (_, policy) = api.call("GetPolicy", &[("PolicyArn", boundary)]);
+    assert!(
+        policy.contains("GitHubActionsHindsightDev-Boundary"),
+        "{policy}"
+    );
+
+    let second = Recorder::start(Some(moto.port()));
+    let again = bootstrap(dir.path(), &moto, &second, &["--apply"]);
+    assert_ok(&again);
+    assert_eq!(second.mutating(), Vec::<String>::new(), "{}", again.stdout);
+
+    // A changed template changes the execution policy only.
+    std::fs::write(
+        dir.path().join("stack.json"),
+        r#"{"Resources":{"TaskRole":{"Type":"AWS::IAM::Role"},"Q":{"Type":"AWS::SQS::Queue"}}}"#,
+    )
+    .unwrap();
+    let third = Recorder::start(Some(moto.port()));
+    let changed = bootstrap(dir.path(), &moto, &third, &["--apply"]);
+    assert_ok(&changed);
+    assert_eq!(third.mutating(), ["PutRolePolicy"], "{}", changed.stdout);
+    assert!(
+        api.role_policy(exec, "hoist-cfn-execution")
+            .unwrap()
+            .to_string()
+            .contains("sqs:CreateQueue")
+    );
+}
+
+#[test]
+fn a_template_with_iam_users_is_refused_before_any_aws_call() {
+    let Some(moto) = require("moto_server", Moto::start()) else {
+        return;
+    };
+    let config = GUIDE_CONFIG.replace(
+        "role = \"GitHubActionsHindsightDev\"\n",
+        "role = \"GitHubActionsHindsightDev\"\nstack = \"HindsightDevStack\"\ntemplate = \"stack.json\"\n",
+    );
+    let dir = project(&[
+        ("hoist.toml", &config),
+        (
+            "stack.json",
+            r#"{"Resources":{"U":{"Type":"AWS::IAM::User"}}}"#,
+        ),
+    ]);
+    let rec = Recorder::start(Some(moto.port()));
+    let run = bootstrap(dir.path(), &moto, &rec, &[]);
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    assert!(run.stderr.contains("AWS::IAM::User"), "{}", run.stderr);
+    assert!(
+        rec.actions().iter().all(|a| a == "GetCallerIdentity"),
+        "{:?}",
+        rec.actions()
+    );
+}
+
+/// Prod trusts `ref:refs/tags/*`: whoever may push a tag may deploy prod, so bootstrap puts a
+/// tag ruleset (GitHub's REST shapes, served by the fixture) that leaves tag creation, update
+/// and deletion to repository admins — created, left alone once there, replaced when a ruleset
+/// of that name falls short.
+#[test]
+fn tag_triggered_prod_gets_a_release_tag_ruleset() {
+    let Some(moto) = require("moto_server", Moto::start()) else {
+        return;
+    };
+    let name = "hoist: prod release tags *";
+    let run_with = |github: &GithubApi, dir: &std::path::Path, args: &[&str]| {
+        hoist(dir)
+            .args(
+                ["bootstrap"]
+                    .iter()
+                    .chain(args)
+                    .copied()
+                    .collect::<Vec<_>>(),
+            )
+            .envs(moto.env())
+            .envs(github.env())
+            .run()
+    };
+    let github = GithubApi::start("arshargithub/HindsightRoboMemSetup", 987654, 72338);
+    let dir = project(&[("hoist.toml", GUIDE_CONFIG)]);
+    let plan = run_with(&github, dir.path(), &[]);
+    assert_ok(&plan);
+    assert!(
+        plan.stdout.contains(&row("create", "github-ruleset", name)),
+        "{}",
+        plan.stdout
+    );
+    assert!(github.rulesets().is_empty());
+
+    assert_ok(&run_with(&github, dir.path(), &["--apply"]));
+    let rulesets = github.rulesets();
+    assert_eq!(rulesets.len(), 1, "{rulesets:#?}");
+    assert_eq!(rulesets[0]["name"], name);
+    assert_eq!(rulesets[0]["target"], "tag");
+    assert_eq!(rulesets[0]["enforcement"], "active");
+    assert_eq!(
+        rulesets[0]["conditions"]["ref_name"]["include"],
+        json!(["refs/tags/*"])
+    );
+
+    let before = github.requests().len();
+    let again = run_with(&github, dir.path(), &["--apply"]);
+    assert_ok(&again);
+    assert!(
+        again
+            .stdout
+            .contains(&row("unchanged", "github-ruleset", name)),
+        "{}",
+        again.stdout
+    );
+    assert!(
+        github.requests()[before..]
+            .iter()
+            .all(|r| r.method == "GET")
+    );
+
+    // A ruleset of that name in "evaluate" mode protects nothing: it is replaced.
+    let weak = GithubApi::start("arshargithub/HindsightRoboMemSetup", 987654, 72338);
+    let id = weak.insert_ruleset(&json!({
+        "name": name, "target": "tag", "enforcement": "evaluate",
+        "conditions": {"ref_name": {"include": ["refs/tags/*"], "exclude": []}},
+        "rules": [{"type": "creation"}, {"type": "update"}, {"type": "deletion"}],
+    }));
+    let plan = run_with(&weak, dir.path(), &[]);
+    assert!(
+        plan.stdout.contains(&row("update", "github-ruleset", name)),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout.contains("enforcement is evaluate"),
+        "{}",
+        plan.stdout
+    );
+    assert_ok(&run_with(&weak, dir.path(), &["--apply"]));
+    let replaced = weak.rulesets();
+    assert_eq!(replaced.len(), 1);
+    assert_eq!(replaced[0]["id"], id);
+    assert_eq!(replaced[0]["enforcement"], "active");
+}

@@ -92,7 +92,13 @@ fn sandbox() -> Option<Sandbox> {
             "push_branch = \"main\"\nservices = [\"api\"]",
             1,
         );
-    let dir = project(&[("hoist.toml", &config)]);
+    // bootstrap reads the template to generate the CloudFormation execution role's policy.
+    let template = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/hindsight/hindsight-stack.yaml"
+    ))
+    .unwrap();
+    let dir = project(&[("hoist.toml", &config), ("hindsight-stack.yaml", &template)]);
     let sb = Sandbox {
         moto,
         pg,

@@ -8,6 +8,8 @@ use std::collections::{BTreeMap, BTreeSet};
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Actual {
     pub provider: Option<ActualProvider>,
+    /// Customer managed policies that exist, by ARN.
+    pub policies: BTreeMap<String, ActualManagedPolicy>,
     /// Roles that exist, by name. A desired role missing here is created.
     pub roles: BTreeMap<String, ActualRole>,
     pub user: Option<ActualUser>,
@@ -31,6 +33,17 @@ pub struct ActualRole {
     pub inline: BTreeMap<String, String>,
     /// Attached managed policy ARNs.
     pub managed: BTreeSet<String>,
+    /// The permissions boundary's ARN.
+    pub permissions_boundary: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActualManagedPolicy {
+    pub arn: String,
+    /// The default version's decoded JSON.
+    pub document: String,
+    /// Versions that are not the default, oldest first.
+    pub non_default_versions: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,4 +58,15 @@ pub struct ActualGithub {
     /// Names of the repository's Actions secrets (upper case, as GitHub stores them).
     pub secret_names: BTreeSet<String>,
     pub variables: BTreeMap<String, String>,
+    /// What protects each desired tag pattern, by pattern.
+    pub tag_protection: BTreeMap<String, ActualTagProtection>,
+}
+
+/// The repository's rulesets as they bear on one tag pattern (computed by the caller).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ActualTagProtection {
+    /// The name of an active ruleset that already restricts the pattern to admins.
+    pub protected_by: Option<String>,
+    /// The id of the ruleset named like the desired one, and why it falls short.
+    pub same_name: Option<(u64, String)>,
 }

@@ -5,16 +5,21 @@ use std::collections::BTreeMap;
 use hoist_policy::PolicyDocument;
 
 use super::{
-    Actual, ActualGithub, ActualProvider, ActualRole, ActualUser, BootstrapPlan, Desired,
-    DesiredGithub, DesiredProvider, DesiredRole, DesiredUser, Op, RolePermissions,
+    Actual, ActualGithub, ActualManagedPolicy, ActualProvider, ActualRole, ActualTagProtection,
+    ActualUser, BootstrapPlan, Desired, DesiredGithub, DesiredManagedPolicy, DesiredProvider,
+    DesiredRole, DesiredTagRuleset, DesiredUser, Op, RolePermissions,
 };
 use crate::{Action, Diff, Resource};
 
 /// The plan that makes `actual` what `desired` says, resource by resource, in apply order:
-/// provider, roles (each followed by its permissions), legacy user, GitHub.
+/// provider, managed policies (boundaries), roles (each followed by its permissions), legacy
+/// user, GitHub.
 #[must_use]
 pub fn plan(desired: &Desired, actual: &Actual) -> BootstrapPlan {
     let mut resources = vec![provider(&desired.provider, actual.provider.as_ref())];
+    for policy in &desired.policies {
+        resources.push(managed_policy(policy, actual.policies.get(&policy.arn)));
+    }
     for role in &desired.roles {
         resources.extend(role_resources(role, actual.roles.get(&role.name)));
     }
@@ -115,6 +120,46 @@ fn provider(desired: &DesiredProvider, actual: Option<&ActualProvider>) -> Resou
     }
 }
 
+fn managed_policy(
+    desired: &DesiredManagedPolicy,
+    actual: Option<&ActualManagedPolicy>,
+) -> Resource<Op> {
+    const KIND: &str = "managed-policy";
+    let Some(actual) = actual else {
+        return Resource::changed(
+            KIND,
+            desired.name.clone(),
+            Action::Create,
+            vec![Diff::new("document", None, Some(pretty(&desired.document)))],
+            vec![Op::CreateManagedPolicy {
+                name: desired.name.clone(),
+                description: desired.description.clone(),
+                document: desired.document.to_json(),
+            }],
+        )
+        .note(desired.purpose.clone());
+    };
+    let Some(diff) = policy_diff("document", &desired.document, Some(&actual.document)) else {
+        return Resource::unchanged(KIND, desired.name.clone()).note(desired.purpose.clone());
+    };
+    let mut ops = Vec::new();
+    // IAM keeps at most five versions: the default plus four others.
+    if actual.non_default_versions.len() >= 4
+        && let Some(oldest) = actual.non_default_versions.first()
+    {
+        ops.push(Op::DeletePolicyVersion {
+            policy_arn: desired.arn.clone(),
+            version_id: oldest.clone(),
+        });
+    }
+    ops.push(Op::CreatePolicyVersion {
+        policy_arn: desired.arn.clone(),
+        document: desired.document.to_json(),
+    });
+    Resource::changed(KIND, desired.name.clone(), Action::Update, vec![diff], ops)
+        .note(desired.purpose.clone())
+}
+
 fn role_resources(desired: &DesiredRole, actual: Option<&ActualRole>) -> Vec<Resource<Op>> {
     let mut out = vec![role(desired, actual)];
     out.extend(permissions(desired, actual));
@@ -124,11 +169,15 @@ fn role_resources(desired: &DesiredRole, actual: Option<&ActualRole>) -> Vec<Res
 fn role(desired: &DesiredRole, actual: Option<&ActualRole>) -> Resource<Op> {
     const KIND: &str = "iam-role";
     let Some(actual) = actual else {
+        let boundary = desired
+            .permissions_boundary
+            .iter()
+            .map(|b| Diff::new("permissions boundary", None, Some(b.clone())));
         return Resource::changed(
             KIND,
             desired.name.clone(),
             Action::Create,
-            vec![
+            [
                 Diff::new("trust policy", None, Some(pretty(&desired.trust))),
                 Diff::new(
                     "max session duration",
@@ -136,13 +185,17 @@ fn role(desired: &DesiredRole, actual: Option<&ActualRole>) -> Resource<Op> {
                     Some(desired.max_session_duration.to_string()),
                 ),
                 Diff::new("tags", None, Some(tag_lines(&desired.tags))),
-            ],
+            ]
+            .into_iter()
+            .chain(boundary)
+            .collect(),
             vec![Op::CreateRole {
                 name: desired.name.clone(),
                 description: desired.description.clone(),
                 trust_policy: desired.trust.to_json(),
                 max_session_duration: desired.max_session_duration,
                 tags: desired.tags.clone(),
+                permissions_boundary: desired.permissions_boundary.clone(),
             }],
         )
         .note(desired.purpose.clone());
@@ -190,6 +243,24 @@ fn role(desired: &DesiredRole, actual: Option<&ActualRole>) -> Resource<Op> {
         ops.push(Op::TagRole {
             role: desired.name.clone(),
             tags: wrong,
+        });
+    }
+    if let Some(boundary) = &desired.permissions_boundary
+        && actual.permissions_boundary.as_ref() != Some(boundary)
+    {
+        diffs.push(Diff::new(
+            "permissions boundary",
+            Some(
+                actual
+                    .permissions_boundary
+                    .clone()
+                    .unwrap_or_else(|| "(none)".to_owned()),
+            ),
+            Some(boundary.clone()),
+        ));
+        ops.push(Op::PutRolePermissionsBoundary {
+            role: desired.name.clone(),
+            policy_arn: boundary.clone(),
         });
     }
     if ops.is_empty() {
@@ -384,5 +455,51 @@ fn github_resources(desired: &DesiredGithub, actual: &ActualGithub) -> Vec<Resou
             ),
         });
     }
+    for rs in &desired.tag_rulesets {
+        out.push(tag_ruleset(rs, actual.tag_protection.get(&rs.pattern)));
+    }
     out
+}
+
+fn tag_ruleset(desired: &DesiredTagRuleset, actual: Option<&ActualTagProtection>) -> Resource<Op> {
+    const KIND: &str = "github-ruleset";
+    let empty = ActualTagProtection::default();
+    let actual = actual.unwrap_or(&empty);
+    let why = format!(
+        "prod ({}) trusts tags {}: only admins may create, move or delete them",
+        desired.environment, desired.pattern
+    );
+    if let Some(by) = &actual.protected_by {
+        return Resource::unchanged(KIND, desired.name.clone()).note(format!(
+            "tags {} already restricted by ruleset {by}",
+            desired.pattern
+        ));
+    }
+    let after = format!(
+        "target tag, active, include refs/tags/{}, rules creation/update/deletion, bypass: repository admins",
+        desired.pattern
+    );
+    let op = |id| Op::PutTagRuleset {
+        id,
+        name: desired.name.clone(),
+        pattern: desired.pattern.clone(),
+    };
+    match &actual.same_name {
+        Some((id, gap)) => Resource::changed(
+            KIND,
+            desired.name.clone(),
+            Action::Update,
+            vec![Diff::new("ruleset", Some(gap.clone()), Some(after))],
+            vec![op(Some(*id))],
+        )
+        .note(why),
+        None => Resource::changed(
+            KIND,
+            desired.name.clone(),
+            Action::Create,
+            vec![Diff::new("ruleset", None, Some(after))],
+            vec![op(None)],
+        )
+        .note(why),
+    }
 }

@@ -8,6 +8,8 @@ use hoist_policy::PolicyDocument;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Desired {
     pub provider: DesiredProvider,
+    /// Customer managed policies (permissions boundaries), created before the roles using them.
+    pub policies: Vec<DesiredManagedPolicy>,
     /// Deploy roles then the image-push role, in the order they are applied.
     pub roles: Vec<DesiredRole>,
     pub user: Option<DesiredUser>,
@@ -54,6 +56,20 @@ pub struct DesiredRole {
     pub owned_inline: Vec<String>,
     /// Managed policy ARNs hoist owns on this role: detached when attached but not desired.
     pub owned_managed: Vec<String>,
+    /// The permissions boundary the role must carry, if any.
+    pub permissions_boundary: Option<String>,
+}
+
+/// A customer managed policy bootstrap owns (such as a permissions boundary).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DesiredManagedPolicy {
+    pub name: String,
+    /// `arn:PARTITION:iam::ACCOUNT:policy/NAME`.
+    pub arn: String,
+    pub description: String,
+    /// What it is for, shown in the plan.
+    pub purpose: String,
+    pub document: PolicyDocument,
 }
 
 /// The ECR guide's IAM user with its inline policy.
@@ -74,6 +90,20 @@ pub struct DesiredGithub {
     pub variables: BTreeMap<String, String>,
     /// Write secrets that already exist (their values cannot be read to compare).
     pub rewrite_secrets: bool,
+    /// Tag rulesets that keep tag-triggered prod to releases.
+    pub tag_rulesets: Vec<DesiredTagRuleset>,
+}
+
+/// A repository ruleset restricting creation, update and deletion of tags `pattern` to
+/// administrators (prod trusts `ref:refs/tags/PATTERN`: whoever may push such a tag may
+/// deploy prod).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DesiredTagRuleset {
+    pub name: String,
+    /// The trigger's tag pattern (`*`, `v*`).
+    pub pattern: String,
+    /// The environment it protects, for the plan.
+    pub environment: String,
 }
 
 /// A GitHub secret's value and what the plan says instead of showing it.

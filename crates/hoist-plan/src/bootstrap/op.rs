@@ -26,6 +26,25 @@ pub enum Op {
         trust_policy: String,
         max_session_duration: u32,
         tags: BTreeMap<String, String>,
+        permissions_boundary: Option<String>,
+    },
+    /// `iam:PutRolePermissionsBoundary`.
+    PutRolePermissionsBoundary { role: String, policy_arn: String },
+    /// `iam:CreatePolicy`.
+    CreateManagedPolicy {
+        name: String,
+        description: String,
+        document: String,
+    },
+    /// `iam:DeletePolicyVersion` (a non-default version, to make room).
+    DeletePolicyVersion {
+        policy_arn: String,
+        version_id: String,
+    },
+    /// `iam:CreatePolicyVersion` as the default.
+    CreatePolicyVersion {
+        policy_arn: String,
+        document: String,
     },
     /// `iam:UpdateAssumeRolePolicy`.
     UpdateTrustPolicy { role: String, trust_policy: String },
@@ -58,6 +77,13 @@ pub enum Op {
     },
     /// GitHub `PUT /repos/{o}/{r}/actions/secrets/{name}` (sealed box).
     SetGithubSecret { name: String, value: String },
+    /// GitHub `POST /repos/{o}/{r}/rulesets` (or `PUT …/rulesets/{id}`): tags `pattern`
+    /// created, updated and deleted only by repository admins.
+    PutTagRuleset {
+        id: Option<u64>,
+        name: String,
+        pattern: String,
+    },
     /// GitHub `POST|PATCH /repos/{o}/{r}/actions/variables`.
     SetGithubVariable {
         name: String,
@@ -91,6 +117,17 @@ impl Op {
                 client_id,
             } => format!("add client id {client_id} to {provider_arn}"),
             Self::CreateRole { name, .. } => format!("create role {name}"),
+            Self::PutRolePermissionsBoundary { role, policy_arn } => {
+                format!("set permissions boundary {policy_arn} on role {role}")
+            }
+            Self::CreateManagedPolicy { name, .. } => format!("create managed policy {name}"),
+            Self::DeletePolicyVersion {
+                policy_arn,
+                version_id,
+            } => format!("delete version {version_id} of {policy_arn}"),
+            Self::CreatePolicyVersion { policy_arn, .. } => {
+                format!("set a new default version of {policy_arn}")
+            }
             Self::UpdateTrustPolicy { role, .. } => format!("update trust policy of role {role}"),
             Self::SetMaxSessionDuration { role, seconds } => {
                 format!("set max session duration of role {role} to {seconds}s")
@@ -114,6 +151,9 @@ impl Op {
             } => format!("put inline policy {policy_name} on user {user}"),
             Self::SetGithubSecret { name, .. } => format!("set GitHub secret {name}"),
             Self::SetGithubVariable { name, .. } => format!("set GitHub variable {name}"),
+            Self::PutTagRuleset { name, pattern, .. } => {
+                format!("put GitHub ruleset {name} on tags {pattern}")
+            }
         }
     }
 }

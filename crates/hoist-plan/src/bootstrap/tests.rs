@@ -19,6 +19,7 @@ fn perms() -> PolicyDocument {
 
 fn desired() -> Desired {
     Desired {
+        policies: Vec::new(),
         provider: DesiredProvider {
             arn: PROVIDER.into(),
             url: "https://token.actions.githubusercontent.com".into(),
@@ -37,6 +38,7 @@ fn desired() -> Desired {
             },
             owned_inline: vec!["hoist-deploy".into()],
             owned_managed: vec![ADMIN.into()],
+            permissions_boundary: None,
         }],
         user: None,
         github: None,
@@ -58,6 +60,7 @@ fn converged() -> Actual {
         })
         .collect();
     Actual {
+        policies: BTreeMap::new(),
         provider: Some(ActualProvider { arn: PROVIDER.into(), client_ids: vec!["sts.amazonaws.com".into()] }),
         roles: BTreeMap::from([(
             "Prod".to_owned(),
@@ -68,6 +71,7 @@ fn converged() -> Actual {
                 tags: BTreeMap::from([("hoist:tier".to_owned(), "prod".to_owned()), ("other".to_owned(), "x".to_owned())]),
                 inline: BTreeMap::from([("hoist-deploy".to_owned(), r#"{"Statement":[{"Resource":"*","Action":["s3:GetObject"],"Effect":"Allow"}],"Version":"2012-10-17"}"#.to_owned())]),
                 managed: BTreeSet::new(),
+                permissions_boundary: None,
             },
         )]),
         user: None,
@@ -200,11 +204,13 @@ fn existing_secrets_are_unchanged_unless_rewritten_and_values_never_render() {
         )]),
         variables: BTreeMap::from([("AWS_REGION".to_owned(), "ca-central-1".to_owned())]),
         rewrite_secrets: false,
+        tag_rulesets: Vec::new(),
     });
     let mut actual = converged();
     actual.github = Some(ActualGithub {
         secret_names: BTreeSet::from(["AWS_ROLE_ARN_PROD".to_owned()]),
         variables: BTreeMap::from([("AWS_REGION".to_owned(), "us-east-1".to_owned())]),
+        tag_protection: BTreeMap::new(),
     });
     let p = plan(&d, &actual);
     let gh: Vec<_> = p
@@ -252,4 +258,153 @@ fn unparsable_actual_policy_is_shown_and_replaced() {
     let p = plan(&desired(), &actual);
     assert_eq!(p.resources[2].action, Action::Update);
     assert_eq!(p.resources[2].diffs[0].before.as_deref(), Some("not json"));
+}
+
+const BOUNDARY: &str = "arn:aws:iam::123456789012:policy/hoist-boundary-prod";
+
+fn with_boundary() -> Desired {
+    let mut d = desired();
+    d.policies.push(DesiredManagedPolicy {
+        name: "hoist-boundary-prod".into(),
+        arn: BOUNDARY.into(),
+        description: "d".into(),
+        purpose: "boundary".into(),
+        document: perms(),
+    });
+    d.roles[0].permissions_boundary = Some(BOUNDARY.into());
+    d
+}
+
+#[test]
+fn boundary_policy_is_created_before_the_role_that_carries_it() {
+    let p = plan(&with_boundary(), &Actual::default());
+    let kinds: Vec<_> = p.resources.iter().map(|r| (r.kind, r.action)).collect();
+    assert_eq!(kinds[1], ("managed-policy", Action::Create));
+    assert!(
+        matches!(&p.resources[2].ops[0], Op::CreateRole { permissions_boundary: Some(b), .. } if b == BOUNDARY)
+    );
+    assert!(
+        p.render_human().contains("permissions boundary"),
+        "{}",
+        p.render_human()
+    );
+}
+
+#[test]
+fn changed_boundary_gets_a_new_version_and_room_is_made_first() {
+    let mut actual = converged();
+    actual.roles.get_mut("Prod").unwrap().permissions_boundary = Some(BOUNDARY.into());
+    let other =
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"*","Resource":"*"}]}"#;
+    actual.policies.insert(
+        BOUNDARY.into(),
+        ActualManagedPolicy {
+            arn: BOUNDARY.into(),
+            document: other.into(),
+            non_default_versions: vec!["v1".into(), "v2".into(), "v3".into(), "v4".into()],
+        },
+    );
+    let p = plan(&with_boundary(), &actual);
+    assert!(
+        matches!(&p.resources[1].ops[..], [
+        Op::DeletePolicyVersion { version_id, .. },
+        Op::CreatePolicyVersion { .. }
+    ] if version_id == "v1"),
+        "{:?}",
+        p.resources[1].ops
+    );
+    // Fewer than five versions: nothing is deleted.
+    actual
+        .policies
+        .get_mut(BOUNDARY)
+        .unwrap()
+        .non_default_versions
+        .truncate(2);
+    let p = plan(&with_boundary(), &actual);
+    assert!(matches!(
+        &p.resources[1].ops[..],
+        [Op::CreatePolicyVersion { .. }]
+    ));
+    // Same document: unchanged, and the whole plan converges.
+    actual.policies.get_mut(BOUNDARY).unwrap().document = perms().to_json();
+    let p = plan(&with_boundary(), &actual);
+    assert!(p.is_converged(), "{}", p.render_human());
+}
+
+#[test]
+fn missing_or_other_boundary_on_a_role_is_set() {
+    let mut actual = converged();
+    actual.policies.insert(
+        BOUNDARY.into(),
+        ActualManagedPolicy {
+            arn: BOUNDARY.into(),
+            document: perms().to_json(),
+            non_default_versions: Vec::new(),
+        },
+    );
+    for current in [
+        None,
+        Some("arn:aws:iam::123456789012:policy/other".to_owned()),
+    ] {
+        actual.roles.get_mut("Prod").unwrap().permissions_boundary = current;
+        let p = plan(&with_boundary(), &actual);
+        let role = &p.resources[2];
+        assert_eq!(role.action, Action::Update);
+        assert!(
+            matches!(&role.ops[..], [Op::PutRolePermissionsBoundary { policy_arn, .. }] if policy_arn == BOUNDARY)
+        );
+    }
+}
+
+fn with_ruleset(actual_protection: Option<ActualTagProtection>) -> (Desired, Actual) {
+    let mut d = desired();
+    d.github = Some(DesiredGithub {
+        repository: "o/r".into(),
+        secrets: BTreeMap::new(),
+        variables: BTreeMap::new(),
+        rewrite_secrets: false,
+        tag_rulesets: vec![DesiredTagRuleset {
+            name: "hoist prod releases".into(),
+            pattern: "v*".into(),
+            environment: "prod".into(),
+        }],
+    });
+    let mut actual = converged();
+    actual.github = Some(ActualGithub {
+        tag_protection: actual_protection
+            .map(|p| BTreeMap::from([("v*".to_owned(), p)]))
+            .unwrap_or_default(),
+        ..ActualGithub::default()
+    });
+    (d, actual)
+}
+
+#[test]
+fn tag_ruleset_is_created_replaced_or_left_alone() {
+    let (d, a) = with_ruleset(None);
+    let p = plan(&d, &a);
+    assert!(matches!(
+        p.operations().collect::<Vec<_>>()[..],
+        [Op::PutTagRuleset { id: None, pattern, .. }] if pattern == "v*"
+    ));
+    let (d, a) = with_ruleset(Some(ActualTagProtection {
+        protected_by: None,
+        same_name: Some((7, "enforcement is evaluate, not active".into())),
+    }));
+    let p = plan(&d, &a);
+    let ops: Vec<_> = p.operations().collect();
+    assert!(
+        matches!(ops[..], [Op::PutTagRuleset { id: Some(7), .. }]),
+        "{ops:?}"
+    );
+    assert!(
+        p.render_human().contains("enforcement is evaluate"),
+        "{}",
+        p.render_human()
+    );
+    let (d, a) = with_ruleset(Some(ActualTagProtection {
+        protected_by: Some("release tags".into()),
+        same_name: None,
+    }));
+    assert!(plan(&d, &a).is_converged());
 }

@@ -2,13 +2,15 @@
 //!
 //! Served: `GET /repos/{owner}/{repo}`; Actions secrets (`GET …/actions/secrets/public-key`,
 //! `GET …/actions/secrets` paginated, `GET|PUT|DELETE …/actions/secrets/{name}`); Actions
-//! variables (`GET|POST …/actions/variables`, `GET|PATCH|DELETE …/actions/variables/{name}`).
+//! variables (`GET|POST …/actions/variables`, `GET|PATCH|DELETE …/actions/variables/{name}`);
+//! rulesets and environments ([`rules`]).
 //! Like GitHub it requires a `User-Agent`, accepts `Authorization: Bearer|token`, refuses an
 //! unknown `X-GitHub-Api-Version`, upper-cases secret and variable names, answers PUT of a
 //! secret with 201 (created) or 204 (updated), and paginates with `Link` headers. Each sealed
 //! box received is decrypted with the fixture's X25519 key so tests can check plaintexts.
 
 mod routes;
+mod rules;
 mod state;
 
 use std::collections::BTreeMap;
@@ -140,6 +142,51 @@ impl GithubApi {
     /// Caps page sizes (to exercise pagination with few items).
     pub fn set_max_per_page(&self, n: usize) {
         self.state.with(|i| i.max_per_page = Some(n.max(1)));
+    }
+
+    /// Rulesets as `GET …/rulesets/{id}` would return them.
+    pub fn rulesets(&self) -> Vec<serde_json::Value> {
+        self.state.with(|i| i.rulesets.clone())
+    }
+
+    /// Seeds a ruleset (a body as `POST …/rulesets` takes); its id. Panics on a body GitHub
+    /// would refuse.
+    pub fn insert_ruleset(&self, body: &serde_json::Value) -> u64 {
+        let map = body.as_object().cloned().unwrap_or_default();
+        let stored = rules::store_ruleset(&self.state, None, &map)
+            .unwrap_or_else(|(status, m)| panic!("GitHub would answer {status}: {m}"));
+        stored["id"].as_u64().unwrap_or_default()
+    }
+
+    /// Seeds environment `name` with `reviewers` required reviewers and a deployment policy
+    /// (`None`: any ref; `Some(true)`: protected branches; `Some(false)`: custom policies,
+    /// given as `(name, "branch"|"tag")`).
+    pub fn insert_environment(
+        &self,
+        name: &str,
+        reviewers: usize,
+        policy: Option<bool>,
+        custom: &[(&str, &str)],
+    ) {
+        let env = rules::environment_json(
+            self.state.base_url(),
+            &self.state.full_name(),
+            name,
+            reviewers,
+            policy,
+        );
+        let policies: Vec<serde_json::Value> = custom
+            .iter()
+            .enumerate()
+            .map(|(n, (pattern, kind))| {
+                serde_json::json!({"id": 361_471 + n, "node_id": "MDE2OkdhdGVCcmFuY2hQb2xpY3kzNjE0NzE=", "name": pattern, "type": kind})
+            })
+            .collect();
+        self.state.with(|i| {
+            i.environments.insert(name.to_ascii_lowercase(), env);
+            i.branch_policies
+                .insert(name.to_ascii_lowercase(), policies);
+        });
     }
 
     /// Every request received so far (method, path, query, headers of note, status).

@@ -46,6 +46,22 @@ pub(crate) fn router(state: Arc<ApiState>) -> Router {
                 .patch(update_variable)
                 .delete(delete_variable),
         )
+        .route(
+            "/repos/{owner}/{repo}/rulesets",
+            get(super::rules::list_rulesets).post(super::rules::create_ruleset),
+        )
+        .route(
+            "/repos/{owner}/{repo}/rulesets/{id}",
+            get(super::rules::get_ruleset).put(super::rules::update_ruleset),
+        )
+        .route(
+            "/repos/{owner}/{repo}/environments/{name}",
+            get(super::rules::get_environment),
+        )
+        .route(
+            "/repos/{owner}/{repo}/environments/{name}/deployment-branch-policies",
+            get(super::rules::list_branch_policies),
+        )
         .fallback(|| async { error(404, "Not Found") })
         .layer(middleware::from_fn_with_state(state.clone(), gatekeeper))
         .with_state(state)
@@ -372,7 +388,7 @@ async fn get_variable(State(state): Shared, Path((owner, repo, name)): NamePath)
     })
 }
 
-fn parse_object(body: &[u8]) -> Result<serde_json::Map<String, Value>, Response> {
+pub(crate) fn parse_object(body: &[u8]) -> Result<serde_json::Map<String, Value>, Response> {
     match serde_json::from_slice::<Value>(body) {
         Ok(Value::Object(map)) => Ok(map),
         _ => Err(error(400, "Problems parsing JSON")),

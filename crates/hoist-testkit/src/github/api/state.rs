@@ -49,6 +49,12 @@ pub(crate) struct Inner {
     pub(crate) fail_put: HashMap<String, u16>,
     pub(crate) fail_all: Option<u16>,
     pub(crate) max_per_page: Option<usize>,
+    /// Rulesets as GitHub returns them in full.
+    pub(crate) rulesets: Vec<serde_json::Value>,
+    /// Environments by lower-cased name, as GitHub returns them.
+    pub(crate) environments: BTreeMap<String, serde_json::Value>,
+    /// Custom deployment branch/tag policies by lower-cased environment name.
+    pub(crate) branch_policies: BTreeMap<String, Vec<serde_json::Value>>,
 }
 
 pub(crate) struct ApiState {

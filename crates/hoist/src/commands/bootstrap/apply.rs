@@ -1,7 +1,7 @@
 //! Carries out exactly the operations of the plan that was shown.
 
 use hoist_aws::iam::{Iam, NewRole};
-use hoist_github::{GithubClient, SecretValue};
+use hoist_github::{GithubClient, Ruleset, SecretValue};
 use hoist_plan::bootstrap::{BootstrapPlan, Op};
 
 use super::failure::Failure;
@@ -41,6 +41,7 @@ async fn run(op: &Op, iam: &Iam, github: Option<(&GithubClient, &str)>) -> Resul
             trust_policy,
             max_session_duration,
             tags,
+            permissions_boundary,
         } => {
             let role = NewRole {
                 name,
@@ -48,9 +49,29 @@ async fn run(op: &Op, iam: &Iam, github: Option<(&GithubClient, &str)>) -> Resul
                 trust_policy,
                 max_session_duration: *max_session_duration,
                 tags,
+                permissions_boundary: permissions_boundary.as_deref(),
             };
             iam.create_role(&role).await?;
         }
+        Op::PutRolePermissionsBoundary { role, policy_arn } => {
+            iam.put_role_permissions_boundary(role, policy_arn).await?
+        }
+        Op::CreateManagedPolicy {
+            name,
+            description,
+            document,
+        } => {
+            iam.create_managed_policy(name, description, document)
+                .await?;
+        }
+        Op::DeletePolicyVersion {
+            policy_arn,
+            version_id,
+        } => iam.delete_policy_version(policy_arn, version_id).await?,
+        Op::CreatePolicyVersion {
+            policy_arn,
+            document,
+        } => iam.create_policy_version(policy_arn, document).await?,
         Op::UpdateTrustPolicy { role, trust_policy } => {
             iam.update_assume_role_policy(role, trust_policy).await?
         }
@@ -84,6 +105,12 @@ async fn run(op: &Op, iam: &Iam, github: Option<(&GithubClient, &str)>) -> Resul
             let (client, repo) = github.ok_or(Failure::NoGithub)?;
             client
                 .put_secret(repo, name, &SecretValue::new(value.clone()))
+                .await?;
+        }
+        Op::PutTagRuleset { id, name, pattern } => {
+            let (client, repo) = github.ok_or(Failure::NoGithub)?;
+            client
+                .put_ruleset(repo, *id, &Ruleset::for_release_tags(name, pattern))
                 .await?;
         }
         Op::SetGithubVariable { name, value, .. } => {

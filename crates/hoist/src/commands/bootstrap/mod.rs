@@ -8,10 +8,13 @@
 //! `--rewrite-secrets` is given.
 
 mod apply;
+mod cdk;
 mod desired;
 mod failure;
 mod read;
 mod report;
+
+pub(crate) use desired::ruleset_name;
 
 use hoist_aws::iam::Iam;
 use hoist_aws::sts::Sts;
@@ -67,8 +70,19 @@ pub(crate) async fn run(
         github: github
             .as_ref()
             .map(|_| desired::GithubOptions { rewrite_secrets }),
+        base_dir: settings
+            .config_path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .map_or_else(
+                || std::path::PathBuf::from("."),
+                std::path::Path::to_path_buf,
+            ),
     };
-    let desired = desired::desired(&config, &opts)?;
+    let (desired, warnings) = desired::desired(&config, &opts)?;
+    for w in &warnings {
+        printer.warn(w);
+    }
     let admin_in_effect = admin || config.permissions == Permissions::Admin;
     if admin_in_effect {
         report::admin_warning(&config, printer);
@@ -88,7 +102,7 @@ pub(crate) async fn run(
     let repository = config.repository.full_name();
     if let Some(client) = &github {
         actual.github = Some(
-            read::github_state(client, &repository)
+            read::github_state(client, &repository, desired.github.as_ref())
                 .await
                 .map_err(Failure::Github)?,
         );

@@ -34,6 +34,10 @@ async fn run_checks(
     }
     out.push(checks::identity::github_secrets(ctx, &envs).await);
     out.extend(checks::stack::cdk_bootstrap(ctx, &envs).await);
+    out.extend(checks::release::cdk_execution_role(ctx, &envs).await);
+    for env in &envs {
+        out.extend(checks::release::prod_protection(ctx, env).await);
+    }
     for env in &envs {
         let stack = ctx.stack(env).await;
         out.extend(checks::stack::llm_secrets(ctx, env, &stack).await);

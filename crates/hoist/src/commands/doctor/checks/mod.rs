@@ -4,4 +4,5 @@ pub(crate) mod identity;
 pub(crate) mod images;
 pub(crate) mod network;
 pub(crate) mod pgvector;
+pub(crate) mod release;
 pub(crate) mod stack;
