@@ -111,8 +111,10 @@ pub(crate) fn validate(raw: RawConfig, text: &str, file: &str) -> Result<Config,
         None => None,
         Some(i) => Some(images(&cx, i.get_ref())?),
     };
-    if let Some(role) = images.as_ref().and_then(|i| i.push_role.as_ref()) {
-        if environments.iter().any(|e| &e.role == role) {
+    if let Some(role) = images.as_ref().and_then(|i| i.push_role.as_ref())
+        && environments.iter().any(|e| &e.role == role)
+    {
+        {
             let span = raw
                 .images
                 .as_ref()
@@ -326,7 +328,8 @@ fn environment(
             Some(v.clone())
         }
     };
-    let sources: Vec<(&Spanned<String>, fn(String) -> DeploySource)> = [
+    type Source<'a> = (&'a Spanned<String>, fn(String) -> DeploySource);
+    let sources: Vec<Source<'_>> = [
         env.template
             .as_ref()
             .map(|s| (s, DeploySource::Template as fn(String) -> DeploySource)),
@@ -370,12 +373,12 @@ fn environment(
                 .err(&s.output, "empty output name")
                 .expected("a stack output key such as \"LlmSecretArn\""));
         }
-        if let Some(p) = &s.pattern {
-            if let Err(e) = Regex::new(p.get_ref()) {
-                return Err(cx
-                    .err(p, format!("invalid pattern: {e}"))
-                    .expected("a regular expression the whole value must match"));
-            }
+        if let Some(p) = &s.pattern
+            && let Err(e) = Regex::new(p.get_ref())
+        {
+            return Err(cx
+                .err(p, format!("invalid pattern: {e}"))
+                .expected("a regular expression the whole value must match"));
         }
         secrets.push(SecretSync {
             env: s.env.get_ref().clone(),
