@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use aws_sdk_cloudformation::types::{Capability, ChangeSetType, Parameter};
+use aws_sdk_cloudformation::types::{Capability, ChangeSetType, Parameter, Tag, TemplateStage};
 use aws_smithy_types::date_time::Format;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
@@ -21,6 +21,8 @@ pub struct Stack {
     pub status: String,
     pub status_reason: Option<String>,
     pub outputs: BTreeMap<String, String>,
+    /// `ParameterKey` → `ParameterValue` (`****` for `NoEcho` parameters).
+    pub parameters: BTreeMap<String, String>,
 }
 
 /// One row of `DescribeChangeSet`.
@@ -59,13 +61,25 @@ pub struct StackEvent {
     pub reason: Option<String>,
 }
 
+/// How the template reaches CloudFormation.
+#[derive(Debug, Clone, Copy)]
+pub enum TemplateSource<'a> {
+    /// `TemplateBody`: at most 51,200 bytes.
+    Body(&'a str),
+    /// `TemplateURL`: an S3 object URL, at most 1 MB.
+    Url(&'a str),
+}
+
 /// What a change set should do.
 #[derive(Debug, Clone)]
 pub struct ChangeSetRequest<'a> {
     pub stack_name: &'a str,
     pub change_set_name: &'a str,
-    pub template_body: &'a str,
+    pub template: TemplateSource<'a>,
     pub parameters: &'a BTreeMap<String, String>,
+    /// The role CloudFormation acts as (`RoleARN`: the CDK execution role).
+    pub role_arn: Option<&'a str>,
+    pub tags: &'a BTreeMap<String, String>,
     /// CREATE when the stack does not exist (or only as `REVIEW_IN_PROGRESS`), else UPDATE.
     pub create: bool,
 }
@@ -179,7 +193,34 @@ impl Cfn {
                     ))
                 })
                 .collect(),
+            parameters: s
+                .parameters()
+                .iter()
+                .filter_map(|p| {
+                    Some((
+                        p.parameter_key()?.to_owned(),
+                        p.parameter_value().unwrap_or_default().to_owned(),
+                    ))
+                })
+                .collect(),
         }))
+    }
+
+    /// The template the stack was last deployed with, as it was submitted (`GetTemplate`,
+    /// stage `Original`).
+    ///
+    /// # Errors
+    /// The AWS error.
+    pub async fn get_template(&self, stack: &str) -> Result<String, AwsError> {
+        let out = self
+            .client
+            .get_template()
+            .stack_name(stack)
+            .template_stage(TemplateStage::Original)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("cloudformation:GetTemplate", e))?;
+        Ok(out.template_body().unwrap_or_default().to_owned())
     }
 
     /// Creates a change set (type always explicit) and returns its id.
@@ -197,12 +238,25 @@ impl Cfn {
                     .build()
             })
             .collect();
-        let out = self
+        let tags: Vec<Tag> = req
+            .tags
+            .iter()
+            .map(|(k, v)| Tag::builder().key(k).value(v).build())
+            .collect();
+        let mut call = self
             .client
             .create_change_set()
             .stack_name(req.stack_name)
             .change_set_name(req.change_set_name)
-            .template_body(req.template_body)
+            .set_role_arn(req.role_arn.map(str::to_owned));
+        if !tags.is_empty() {
+            call = call.set_tags(Some(tags));
+        }
+        call = match req.template {
+            TemplateSource::Body(b) => call.template_body(b),
+            TemplateSource::Url(u) => call.template_url(u),
+        };
+        let out = call
             .set_parameters(Some(params))
             .change_set_type(if req.create {
                 ChangeSetType::Create

@@ -27,6 +27,8 @@ pub struct Deployment {
 pub struct ServiceState {
     pub cluster: String,
     pub service: String,
+    /// The service's task definition ARN.
+    pub task_definition: Option<String>,
     pub desired: i32,
     pub running: i32,
     pub pending: i32,
@@ -175,6 +177,7 @@ impl Ecs {
         Ok(ServiceState {
             cluster: cluster.to_owned(),
             service: service.to_owned(),
+            task_definition: svc.task_definition().map(str::to_owned),
             desired: svc.desired_count(),
             running: svc.running_count(),
             pending: svc.pending_count(),
@@ -192,6 +195,31 @@ impl Ecs {
                 })
                 .collect(),
         })
+    }
+
+    /// Every container's `secrets[].valueFrom` in the task definition
+    /// (`DescribeTaskDefinition`).
+    ///
+    /// # Errors
+    /// The AWS error.
+    pub async fn secret_references(&self, task_definition: &str) -> Result<Vec<String>, AwsError> {
+        let out = self
+            .client
+            .describe_task_definition()
+            .task_definition(task_definition)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("ecs:DescribeTaskDefinition", e))?;
+        Ok(out
+            .task_definition()
+            .map(|td| {
+                td.container_definitions()
+                    .iter()
+                    .flat_map(|c| c.secrets())
+                    .map(|s| s.value_from().to_owned())
+                    .collect()
+            })
+            .unwrap_or_default())
     }
 
     /// Up to `limit` of the service's stopped tasks with their reasons (ECS keeps them about
@@ -303,6 +331,7 @@ mod tests {
         ServiceState {
             cluster: "c".into(),
             service: "s".into(),
+            task_definition: None,
             desired: 1,
             running,
             pending: 0,

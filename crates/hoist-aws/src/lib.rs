@@ -19,6 +19,7 @@ pub mod iam_keys;
 pub mod rds;
 pub mod s3;
 pub mod secrets;
+pub mod ssm;
 pub mod sts;
 pub mod web_identity;
 

@@ -22,6 +22,24 @@ impl S3 {
         }
     }
 
+    /// Whether `bucket` exists (`HeadBucket`; 404 is `false`).
+    ///
+    /// # Errors
+    /// The AWS error (403 when the caller may not read it).
+    pub async fn bucket_exists(&self, bucket: &str) -> Result<bool, AwsError> {
+        match self.client.head_bucket().bucket(bucket).send().await {
+            Ok(_) => Ok(true),
+            Err(err)
+                if err.as_service_error().is_some_and(
+                    aws_sdk_s3::operation::head_bucket::HeadBucketError::is_not_found,
+                ) =>
+            {
+                Ok(false)
+            }
+            Err(err) => Err(AwsError::from_sdk("s3:HeadBucket", err)),
+        }
+    }
+
     /// Uploads `body` to `bucket/key` unless the key exists. Returns whether it uploaded.
     ///
     /// # Errors

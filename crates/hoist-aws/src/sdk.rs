@@ -32,6 +32,21 @@ impl Aws {
         self.config.region().map(ToString::to_string)
     }
 
+    /// The same configuration (region, endpoint) acting with other credentials: the
+    /// temporary ones of an assumed role.
+    #[must_use]
+    pub fn with_credentials(&self, credentials: aws_sdk_sts::config::Credentials) -> Self {
+        Self {
+            config: self
+                .config
+                .to_builder()
+                .credentials_provider(aws_sdk_sts::config::SharedCredentialsProvider::new(
+                    credentials,
+                ))
+                .build(),
+        }
+    }
+
     /// The underlying SDK configuration, for building service clients.
     #[must_use]
     pub fn sdk_config(&self) -> &aws_config::SdkConfig {

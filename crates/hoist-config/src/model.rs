@@ -193,6 +193,9 @@ pub enum DeploySource {
     Template(String),
     /// A CDK cloud assembly directory (`cdk.out`).
     CdkOut(String),
+    /// A CDK app directory (the folder with `cdk.json`): hoist synthesizes it by running
+    /// cdk.json's `app` command, then deploys from the fresh assembly.
+    CdkApp(String),
     /// A command that deploys by itself (`npx aws-cdk deploy …`, `terraform apply …`).
     Command(String),
 }

@@ -72,6 +72,7 @@ pub(crate) struct RawEnvironment {
     pub stack: Option<S<String>>,
     pub template: Option<S<String>>,
     pub cdk_out: Option<S<String>>,
+    pub cdk_app: Option<S<String>>,
     pub command: Option<S<String>>,
     #[serde(default)]
     pub parameters: BTreeMap<String, String>,

@@ -356,6 +356,9 @@ fn environment(
         env.cdk_out
             .as_ref()
             .map(|s| (s, DeploySource::CdkOut as SourceKind)),
+        env.cdk_app
+            .as_ref()
+            .map(|s| (s, DeploySource::CdkApp as SourceKind)),
         env.command
             .as_ref()
             .map(|s| (s, DeploySource::Command as SourceKind)),
@@ -369,7 +372,7 @@ fn environment(
                 sources[1].0,
                 format!("environment {env_name:?} names more than one way to deploy"),
             )
-            .expected("exactly one of template, cdk_out or command"));
+            .expected("exactly one of template, cdk_out, cdk_app or command"));
     }
     let deploy = sources.first().map(|(s, make)| make(s.get_ref().clone()));
     if deploy.is_some() && stack.is_none() {

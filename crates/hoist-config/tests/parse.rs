@@ -279,3 +279,19 @@ fn init_template_is_valid_and_has_the_guides_triggers() {
         Some("ca-central-1")
     );
 }
+
+#[test]
+fn cdk_app_is_a_deploy_source_of_its_own() {
+    let text = format!("{GUIDE}stack = \"HindsightProdStack\"\ncdk_app = \"cdk\"\n");
+    let c = parse(&text, "hoist.toml").unwrap();
+    assert_eq!(
+        c.environment("prod").unwrap().deploy,
+        Some(DeploySource::CdkApp("cdk".into()))
+    );
+    // With another source: refused at the second one's value.
+    let text = format!("{GUIDE}stack = \"S\"\ncdk_out = \"cdk.out\"\ncdk_app = \"cdk\"\n");
+    let (msg, expected) = error(&text);
+    assert!(msg.starts_with(&place(&text, "\"cdk\"\n")), "{msg}");
+    assert!(msg.contains("more than one way to deploy"), "{msg}");
+    assert!(expected.contains("cdk_app"), "{expected}");
+}

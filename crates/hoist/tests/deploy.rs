@@ -175,6 +175,11 @@ impl Sandbox {
     fn deploy(&self, dir: &Path, args: &[&str]) -> common::Run {
         hoist(dir)
             .envs(self.moto.env())
+            // moto reads a TemplateURL's object only from a `localhost` URL (see deploy_cdk.rs).
+            .env(
+                "AWS_ENDPOINT_URL_S3_FOR_CLOUDFORMATION",
+                format!("http://localhost:{}", self.moto.port()),
+            )
             .env("LLM_API_KEY", SECRET)
             .env("GITHUB_OUTPUT", dir.join("github_output"))
             .env("GITHUB_STEP_SUMMARY", dir.join("step_summary.md"))
@@ -784,4 +789,38 @@ fn cdk_bootstrap_bucket(sb: &Sandbox) -> (aws_sdk_s3::Client, &'static str) {
         )
         .unwrap();
     (s3, bucket)
+}
+
+/// Without `services` in hoist.toml, the service to restart is found from the stack: its
+/// `AWS::ECS::Service` whose task definition reads the secret that just changed
+/// (`secrets[].valueFrom` is the LLM secret's ARN) gets a new deployment.
+#[test]
+fn services_reading_a_changed_secret_are_found_from_the_stack() {
+    let Some(sb) = sandbox() else { return };
+    let original = template();
+    sb.create_stack_by_hand(&original);
+    let before = sb.deployment_id();
+    let config = sb.config("").replacen(
+        "[[environments.dev.services]]\ncluster_output = \"ClusterName\"\nservice_output = \"ServiceName\"\n",
+        "",
+        1,
+    );
+    assert!(!config.contains("[[environments.dev.services]]"));
+    let dir = project(&[("hoist.toml", &config), ("hindsight-stack.yaml", &original)]);
+    let run = sb.deploy(dir.path(), &["--apply", "--json"]);
+    assert_eq!(
+        run.code, 0,
+        "stdout:\n{}\nstderr:\n{}",
+        run.stdout, run.stderr
+    );
+    run.assert_no_secret(SECRET);
+    let doc = run.json();
+    assert_eq!(doc["secrets"][0]["result"], "updated", "{doc}");
+    assert_eq!(doc["services"][0]["service"], "hindsight-dev-api", "{doc}");
+    assert_eq!(doc["services"][0]["rollout"], "completed", "{doc}");
+    assert_ne!(sb.deployment_id(), before, "no new ECS deployment");
+    // Again: the secret is unchanged, so nothing restarts.
+    let run = sb.deploy(dir.path(), &["--apply", "--json"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.json()["services"].as_array().unwrap().len(), 0);
 }

@@ -100,6 +100,15 @@ impl Hoist {
         self
     }
 
+    /// Starts hoist without waiting (stdout and stderr piped), for tests that signal it.
+    pub fn spawn(mut self) -> std::process::Child {
+        self.cmd
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        self.cmd.spawn().expect("spawn hoist")
+    }
+
     pub fn run(mut self) -> Run {
         use std::io::Write;
         self.cmd.stdin(if self.stdin.is_some() {

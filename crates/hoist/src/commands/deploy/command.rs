@@ -90,6 +90,7 @@ pub(crate) async fn run(
     let status = tokio::process::Command::new(program)
         .args(args)
         .current_dir(dir)
+        .kill_on_drop(true)
         .stdin(std::process::Stdio::null())
         // Its output is progress, not hoist's data: stderr keeps stdout for the result.
         .stdout(std::process::Stdio::from(std::io::stderr()))

@@ -2,14 +2,20 @@
 //! `--apply`), then — after the stack finished, never before — its outputs, the secrets
 //! synced into the secrets those outputs name, a forced ECS redeploy, and a wait until each
 //! new deployment completed. `--skip-stack` starts at the outputs.
+//!
+//! The stack part is planned by `hoist-deploy` (template location, roles, assets,
+//! pre-flight) before any mutating call; this module wires that plan to `hoist-aws`.
 
-mod asset_zip;
-mod cdk;
 mod command;
+mod interrupt;
+mod preflight;
+mod publish;
 mod secrets;
 mod services;
+mod source;
 mod stack;
 mod summary;
+mod synth;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -56,17 +62,38 @@ pub(crate) async fn run(
         base
     };
 
+    let mut interrupt =
+        interrupt::Interrupt::install().context("cannot listen for SIGINT/SIGTERM")?;
     let aws = settings.aws(Some(&config)).await;
     let cfn = Cfn::new(&aws);
     let mut report = summary::Report::new(&environment.name, apply);
+    let resume = format!(
+        "hoist deploy --env {}{}",
+        environment.name,
+        if apply { " --apply" } else { "" }
+    );
 
     // 1. The stack.
     match (&environment.deploy, skip_stack) {
         (_, true) | (None, _) => {}
         (Some(DeploySource::Command(cmd)), false) => {
-            report.command = Some(command::run(cmd, &base, apply, printer).await?.to_owned());
+            let ran = interrupt::guarded(
+                &mut interrupt,
+                "the deploy command ran (it was stopped)",
+                &resume,
+                command::run(cmd, &base, apply, printer),
+            )
+            .await?;
+            report.command = Some(ran.to_owned());
         }
-        (Some(source @ (DeploySource::Template(_) | DeploySource::CdkOut(_))), false) => {
+        (
+            Some(
+                source @ (DeploySource::Template(_)
+                | DeploySource::CdkOut(_)
+                | DeploySource::CdkApp(_)),
+            ),
+            false,
+        ) => {
             let name = environment.stack.as_deref().ok_or_else(|| {
                 BadInput::new(format!(
                     "environment {} has a template but no stack name",
@@ -77,27 +104,77 @@ pub(crate) async fn run(
                     environment.name
                 ))
             })?;
-            let (body, parameters) = match source {
-                DeploySource::Template(path) => {
-                    let path = base.join(path);
-                    let body = std::fs::read_to_string(&path).map_err(|e| {
-                        BadInput::new(format!("cannot read the template {}: {e}", path.display()))
-                    })?;
-                    (body, environment.parameters.clone())
+            // A CDK app is synthesized first (this needs the account: from STS when not
+            // configured); then, before any other AWS call, the template's size and no synced
+            // secret in it, its assets or the context.
+            let source = match source {
+                DeploySource::CdkApp(dir) => {
+                    let app = synth::read(&base.join(dir))?;
+                    // The context never carries a synced secret: refused before the app runs.
+                    source::refuse_secrets_in_context(&app.context, &pending)?;
+                    let account = source::account(&config, &aws).await?;
+                    let region = aws.region().unwrap_or_else(|| config.aws.region.clone());
+                    let out = interrupt::guarded(
+                        &mut interrupt,
+                        "the CDK app was synthesizing (it was stopped; nothing was deployed)",
+                        &resume,
+                        synth::run(&app, &account, &region, printer),
+                    )
+                    .await?;
+                    DeploySource::CdkOut(out.display().to_string())
                 }
-                DeploySource::CdkOut(dir) => {
-                    let assembly = cdk::load(&base.join(dir), name)?;
-                    if apply {
-                        cdk::publish_assets(&aws, &assembly, &config, printer).await?;
-                    }
-                    let mut params = assembly.parameters.clone();
-                    params.extend(environment.parameters.clone());
-                    (assembly.template, params)
-                }
-                DeploySource::Command(_) => unreachable!("matched above"),
+                other => other.clone(),
             };
-            let stack =
-                stack::deploy(&cfn, name, &body, &parameters, apply, timeout, printer).await?;
+            let loaded = source::load(&source, &base, name)?;
+            source::refuse_secrets(&loaded, &pending, &environment.parameters)?;
+            let plan = source::plan(&loaded, environment, &config, &aws).await?;
+            source::print_plan(&plan, printer);
+            if !plan.images.is_empty() {
+                return Err(Failed::new(format!(
+                    "stack {name} has {} Docker image asset(s), which this hoist does not build and push yet",
+                    plan.images.len()
+                ))
+                .hint("deploy this assembly with `command = \"npx aws-cdk deploy --app cdk.out STACK\"` in hoist.toml until hoist publishes image assets")
+                .into());
+            }
+            let profile = settings
+                .profile
+                .clone()
+                .or_else(|| config.aws.profile.clone());
+            let roles = interrupt::guarded(
+                &mut interrupt,
+                "checking the account (nothing was changed)",
+                &resume,
+                preflight::run(&plan, &aws, profile.as_deref(), printer),
+            )
+            .await?;
+            let scope = if apply {
+                publish::Scope::All
+            } else {
+                publish::Scope::TemplateOnly
+            };
+            interrupt::guarded(
+                &mut interrupt,
+                "publishing assets (the stack was not touched; uploaded assets are kept and not sent again)",
+                &resume,
+                publish::files(&plan, &aws, &roles, scope, printer),
+            )
+            .await?;
+            let deployer = plan
+                .deploy_role
+                .as_ref()
+                .and_then(|r| roles.get(r))
+                .unwrap_or(&aws);
+            let stack = stack::deploy(
+                &Cfn::new(deployer),
+                &plan,
+                apply,
+                timeout,
+                &mut interrupt,
+                &resume,
+                printer,
+            )
+            .await?;
             let planned = stack.result == "planned";
             report.stack = Some(stack);
             if planned {
@@ -132,25 +209,73 @@ pub(crate) async fn run(
     report.outputs.clone_from(&outputs);
 
     // 3. Secrets.
-    let synced = secrets::sync(&Secrets::new(&aws), &outputs, stack_name, &pending, apply).await?;
+    let after_stack = format!(
+        "hoist deploy --env {} --skip-stack{}",
+        environment.name,
+        if apply { " --apply" } else { "" }
+    );
+    let synced = interrupt::guarded(
+        &mut interrupt,
+        "syncing secrets",
+        &after_stack,
+        secrets::sync(&Secrets::new(&aws), &outputs, stack_name, &pending, apply),
+    )
+    .await?;
     let changed = synced.iter().any(|s| s.changed);
     for s in &synced {
         printer.info(&format!("secret {} → {}: {}", s.env, s.output, s.result));
     }
     report.secrets = synced;
 
-    // 4. Redeploy and wait.
-    let redeploy = match environment.redeploy {
-        Redeploy::Always => true,
-        Redeploy::OnSecretChange => changed,
-        Redeploy::Never => false,
+    // 4. Redeploy and wait: the services hoist.toml names (outputs), else those of the
+    // stack whose task definitions read a secret that just changed.
+    let changed_arns: Vec<String> = report
+        .secrets
+        .iter()
+        .filter(|s| s.changed)
+        .map(|s| s.secret_arn.clone())
+        .collect();
+    let targets = match environment.redeploy {
+        Redeploy::Never => vec![],
+        _ if !environment.services.is_empty() => {
+            if environment.redeploy == Redeploy::Always || changed {
+                services::resolve(&environment.services, &outputs, stack_name)?
+            } else {
+                vec![]
+            }
+        }
+        Redeploy::Always => services::discover(&cfn, &Ecs::new(&aws), stack_name, None).await?,
+        Redeploy::OnSecretChange if changed => {
+            let found =
+                services::discover(&cfn, &Ecs::new(&aws), stack_name, Some(&changed_arns)).await?;
+            if found.is_empty() {
+                printer.warn(&format!(
+                    "secret {} changed, but no service will restart: no AWS::ECS::Service of stack {stack_name} has a container whose secrets[].valueFrom names it, and hoist.toml names no services; running tasks keep the old value until they restart (name the service under [[environments.{}.services]], or force a new deployment)",
+                    changed_arns.join(", "),
+                    environment.name
+                ));
+            }
+            found
+        }
+        Redeploy::OnSecretChange => vec![],
     };
-    if redeploy && !environment.services.is_empty() {
-        let targets = services::resolve(&environment.services, &outputs, stack_name)?;
+    if !targets.is_empty() {
         if apply {
             let ecs = Ecs::new(&aws);
-            let mut deployments = services::force(&ecs, &targets, printer).await?;
-            let waited = services::wait(&ecs, &mut deployments, timeout, printer).await;
+            let mut deployments = interrupt::guarded(
+                &mut interrupt,
+                "starting ECS deployments",
+                &after_stack,
+                services::force(&ecs, &targets, printer),
+            )
+            .await?;
+            let waited = interrupt::guarded(
+                &mut interrupt,
+                "waiting for the new ECS deployments (they keep rolling out; `aws ecs describe-services` follows them)",
+                &after_stack,
+                services::wait(&ecs, &mut deployments, timeout, printer),
+            )
+            .await;
             report.services = deployments;
             if let Err(err) = waited {
                 // Under --json the error document is the one JSON answer.

@@ -4,8 +4,10 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use hoist_aws::cfn::Cfn;
 use hoist_aws::ecs::{Ecs, Rollout, ServiceState, judge};
 use hoist_config::ServiceRef;
+use hoist_deploy::services::{reads_secret, service_from_arn};
 
 use crate::exit::Failed;
 use crate::printer::Printer;
@@ -41,6 +43,40 @@ pub(crate) fn resolve(
             Ok((get(&r.cluster_output)?, get(&r.service_output)?))
         })
         .collect()
+}
+
+/// The stack's ECS services (`AWS::ECS::Service` resources); with `secrets`, only those
+/// with a container reading one of them (`secrets[].valueFrom`).
+pub(crate) async fn discover(
+    cfn: &Cfn,
+    ecs: &Ecs,
+    stack: &str,
+    secrets: Option<&[String]>,
+) -> anyhow::Result<Vec<(String, String)>> {
+    let mut out = Vec::new();
+    for r in cfn.stack_resources(stack).await? {
+        if r.resource_type != "AWS::ECS::Service" {
+            continue;
+        }
+        let Some((cluster, service)) = r.physical_id.as_deref().and_then(service_from_arn) else {
+            continue;
+        };
+        if let Some(secrets) = secrets {
+            let state = ecs.describe(&cluster, &service).await?;
+            let Some(td) = state.task_definition else {
+                continue;
+            };
+            let refs = ecs.secret_references(&td).await?;
+            if !refs
+                .iter()
+                .any(|v| secrets.iter().any(|arn| reads_secret(v, arn)))
+            {
+                continue;
+            }
+        }
+        out.push((cluster, service));
+    }
+    Ok(out)
 }
 
 /// Forces a new deployment of each service.

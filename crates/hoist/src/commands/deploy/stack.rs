@@ -1,14 +1,16 @@
 //! The stack part of a deploy: change set, its rendering, execution, events, failure report.
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use hoist_aws::AwsError;
 use hoist_aws::cfn::{
-    Cfn, Change, ChangeSetOutcome, ChangeSetRequest, StackEvent, first_failure, is_failed,
-    is_terminal,
+    Cfn, Change, ChangeSetOutcome, ChangeSetRequest, StackEvent, TemplateSource, first_failure,
+    is_failed, is_terminal,
 };
+use hoist_deploy::plan::{DeployPlan, TemplateLocation};
+use hoist_deploy::unchanged::{Deployed, unchanged};
 
+use super::interrupt::Interrupt;
 use crate::exit::Failed;
 use crate::printer::Printer;
 
@@ -48,16 +50,20 @@ impl From<&Change> for ChangeRow {
     }
 }
 
-/// Deploys `body` to stack `name` through a change set; executes it only with `apply`.
+/// Deploys the plan's template to its stack through a change set; executes it only with
+/// `apply`. A stack whose deployed template and parameters equal the plan's gets no change
+/// set at all.
 pub(crate) async fn deploy(
     cfn: &Cfn,
-    name: &str,
-    body: &str,
-    parameters: &BTreeMap<String, String>,
+    plan: &DeployPlan,
     apply: bool,
     timeout: Duration,
+    interrupt: &mut Interrupt,
+    resume: &str,
     printer: &Printer,
 ) -> anyhow::Result<StackReport> {
+    let name = plan.stack_name.as_str();
+    let parameters = &plan.parameters;
     let existing = cfn.describe_stack(name).await?;
     let create = match existing.as_ref().map(|s| s.status.as_str()) {
         None | Some("REVIEW_IN_PROGRESS") => true,
@@ -74,20 +80,59 @@ pub(crate) async fn deploy(
         Some(_) => false,
     };
     let kind = if create { "CREATE" } else { "UPDATE" };
+    if let Some(stack) = existing.as_ref().filter(|_| !create) {
+        let deployed = Deployed {
+            template: cfn.get_template(name).await?,
+            parameters: stack.parameters.clone(),
+        };
+        if unchanged(&deployed, &plan.template, parameters) {
+            printer.info(&format!(
+                "stack {name}: no changes (deployed template and parameters are the same; no change set created)"
+            ));
+            return Ok(StackReport {
+                name: name.to_owned(),
+                result: "no changes".into(),
+                change_set_type: None,
+                changes: vec![],
+                status: Some(stack.status.clone()),
+            });
+        }
+    }
     let change_set_name = format!("hoist-{}", unix_millis());
+    let template = match &plan.location {
+        TemplateLocation::Body => TemplateSource::Body(&plan.template),
+        TemplateLocation::Url { url, .. } => TemplateSource::Url(url),
+    };
     let id = cfn
         .create_change_set(&ChangeSetRequest {
             stack_name: name,
             change_set_name: &change_set_name,
-            template_body: body,
+            template,
             parameters,
+            role_arn: plan.execution_role.as_deref(),
+            tags: &plan.tags,
             create,
         })
         .await?;
     printer.info(&format!(
         "change set {change_set_name} ({kind}) for stack {name}"
     ));
-    let changes = match cfn.wait_change_set(&id, timeout).await? {
+    let outcome = tokio::select! {
+        outcome = cfn.wait_change_set(&id, timeout) => outcome?,
+        signal = interrupt.recv() => {
+            // Never executed: remove it (and the empty stack a CREATE change set made).
+            let _ = cfn.delete_change_set(&id).await;
+            if create {
+                let _ = cfn.delete_stack(name).await;
+            }
+            return Err(Failed::new(format!(
+                "interrupted ({signal}) while CloudFormation computed change set {change_set_name}: it was deleted, nothing changed"
+            ))
+            .hint(format!("run `{resume}` again"))
+            .into());
+        }
+    };
+    let changes = match outcome {
         ChangeSetOutcome::NoChanges => {
             let _ = cfn.delete_change_set(&id).await;
             printer.info(&format!("stack {name}: no changes"));
@@ -132,9 +177,28 @@ pub(crate) async fn deploy(
             .map(|e| e.event_id.clone())
     };
     if let Err(err) = cfn.execute_change_set(&id).await {
+        // A change set that failed to start is not left behind.
+        let _ = cfn.delete_change_set(&id).await;
         return Err(execute_refused(cfn, name, err).await);
     }
-    let status = follow(cfn, name, last_seen, timeout, printer).await?;
+    let status = tokio::select! {
+        status = follow(cfn, name, last_seen, timeout, printer) => status?,
+        signal = interrupt.recv() => {
+            let now = cfn
+                .describe_stack(name)
+                .await
+                .ok()
+                .flatten()
+                .map_or_else(|| "unknown".to_owned(), |s| s.status);
+            return Err(Failed::new(format!(
+                "interrupted ({signal}) while stack {name} is {now}: change set {change_set_name} is executing and CloudFormation carries on (it finishes or rolls back by itself)"
+            ))
+            .hint(format!(
+                "follow it with `aws cloudformation describe-stack-events --stack-name {name}`; once it has finished, resume with `{resume} --skip-stack` (outputs, secrets, redeploys), or cancel it with `aws cloudformation cancel-update-stack --stack-name {name}`"
+            ))
+            .into());
+        }
+    };
     Ok(StackReport {
         name: name.to_owned(),
         result: if create {

@@ -146,10 +146,12 @@ pub(crate) async fn cdk_execution_role(
     envs: &[&Environment],
 ) -> Option<CheckResult> {
     const NAME: &str = "cdk-execution-role";
-    if !envs
-        .iter()
-        .any(|e| matches!(e.deploy, Some(DeploySource::CdkOut(_))))
-    {
+    if !envs.iter().any(|e| {
+        matches!(
+            e.deploy,
+            Some(DeploySource::CdkOut(_) | DeploySource::CdkApp(_))
+        )
+    }) {
         return None;
     }
     let account = ctx.account_id.clone()?;

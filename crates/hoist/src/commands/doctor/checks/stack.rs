@@ -8,10 +8,12 @@ use super::super::context::{Ctx, StackState};
 
 pub(crate) async fn cdk_bootstrap(ctx: &Ctx<'_>, envs: &[&Environment]) -> Option<CheckResult> {
     const NAME: &str = "cdk-bootstrap";
-    if !envs
-        .iter()
-        .any(|e| matches!(e.deploy, Some(DeploySource::CdkOut(_))))
-    {
+    if !envs.iter().any(|e| {
+        matches!(
+            e.deploy,
+            Some(DeploySource::CdkOut(_) | DeploySource::CdkApp(_))
+        )
+    }) {
         return None;
     }
     let account = ctx.account_id.clone().unwrap_or_else(|| "ACCOUNT".into());

@@ -10,30 +10,72 @@ use std::path::{Path, PathBuf};
 use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, DateTime, ZipWriter};
 
-use crate::exit::BadInput;
+/// Why a directory asset could not be zipped.
+#[derive(Debug, thiserror::Error)]
+pub enum ZipError {
+    #[error("cannot read asset {path}: {source}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("asset directory {dir} has a symlink loop at {at}")]
+    SymlinkLoop { dir: PathBuf, at: PathBuf },
+    #[error("asset file name {name:?} in {dir} is not UTF-8")]
+    NotUtf8 {
+        name: std::ffi::OsString,
+        dir: PathBuf,
+    },
+    #[error("asset {0} is packaged as \"zip\" but is not a directory")]
+    NotADirectory(PathBuf),
+    #[error("cannot zip asset {path}")]
+    Zip {
+        path: PathBuf,
+        #[source]
+        source: zip::result::ZipError,
+    },
+}
+
+impl ZipError {
+    /// What the user can do about it.
+    #[must_use]
+    pub fn hint(&self) -> &'static str {
+        match self {
+            Self::SymlinkLoop { .. } => {
+                "remove the symlink that points back into its own directory, then synthesize again"
+            }
+            Self::NotUtf8 { .. } => "rename the file, then synthesize again",
+            Self::Read { .. } | Self::NotADirectory(_) => {
+                "synthesize again (`cdk synth`) to rebuild the cloud assembly"
+            }
+            Self::Zip { .. } => "check the disk has room and the files are readable",
+        }
+    }
+}
 
 /// The files under `dir`, as (`a/b.txt` name inside the archive, path on disk), sorted by name.
-fn files(dir: &Path) -> anyhow::Result<Vec<(String, PathBuf)>> {
+fn files(dir: &Path) -> Result<Vec<(String, PathBuf)>, ZipError> {
     let mut out = Vec::new();
     let mut stack = vec![(dir.to_path_buf(), String::new(), Vec::<PathBuf>::new())];
     while let Some((path, prefix, ancestors)) = stack.pop() {
         let canonical = path.canonicalize().map_err(|e| read_error(&path, &e))?;
         if ancestors.contains(&canonical) {
-            return Err(BadInput::new(format!("asset directory {} has a symlink loop at {}", dir.display(), path.display()))
-                .hint("remove the symlink that points back into its own directory, then run `cdk synth` again")
-                .into());
+            return Err(ZipError::SymlinkLoop {
+                dir: dir.to_path_buf(),
+                at: path,
+            });
         }
         let mut ancestors = ancestors;
         ancestors.push(canonical);
         for entry in std::fs::read_dir(&path).map_err(|e| read_error(&path, &e))? {
             let entry = entry.map_err(|e| read_error(&path, &e))?;
-            let name = entry.file_name().into_string().map_err(|n| {
-                BadInput::new(format!(
-                    "asset file name {n:?} in {} is not UTF-8",
-                    path.display()
-                ))
-                .hint("rename the file, then run `cdk synth` again")
-            })?;
+            let name = entry
+                .file_name()
+                .into_string()
+                .map_err(|name| ZipError::NotUtf8 {
+                    name,
+                    dir: path.clone(),
+                })?;
             let child = entry.path();
             // `metadata` follows symlinks, as the CDK CLI's glob does.
             let meta = std::fs::metadata(&child).map_err(|e| read_error(&child, &e))?;
@@ -53,10 +95,11 @@ fn files(dir: &Path) -> anyhow::Result<Vec<(String, PathBuf)>> {
     Ok(out)
 }
 
-fn read_error(path: &Path, e: &std::io::Error) -> anyhow::Error {
-    BadInput::new(format!("cannot read asset {}: {e}", path.display()))
-        .hint("run `cdk synth` first")
-        .into()
+fn read_error(path: &Path, e: &std::io::Error) -> ZipError {
+    ZipError::Read {
+        path: path.to_path_buf(),
+        source: std::io::Error::new(e.kind(), e.to_string()),
+    }
 }
 
 #[cfg(unix)]
@@ -72,15 +115,13 @@ fn executable(_: &Path) -> bool {
 
 /// The zip archive of `dir`'s files. Only names, contents and the executable bit go in:
 /// timestamps are fixed, owners and directory entries are left out.
-pub(crate) fn zip_directory(dir: &Path) -> anyhow::Result<Vec<u8>> {
+///
+/// # Errors
+/// A file that cannot be read, a symlink loop, a non-UTF-8 name, or `dir` not a directory.
+pub fn zip_directory(dir: &Path) -> Result<Vec<u8>, ZipError> {
     let meta = std::fs::metadata(dir).map_err(|e| read_error(dir, &e))?;
     if !meta.is_dir() {
-        return Err(BadInput::new(format!(
-            "asset {} is packaged as \"zip\" but is not a directory",
-            dir.display()
-        ))
-        .hint("run `cdk synth` again to rebuild cdk.out")
-        .into());
+        return Err(ZipError::NotADirectory(dir.to_path_buf()));
     }
     let mut writer = ZipWriter::new(Cursor::new(Vec::new()));
     for (name, path) in files(dir)? {
@@ -92,14 +133,16 @@ pub(crate) fn zip_directory(dir: &Path) -> anyhow::Result<Vec<u8>> {
             .large_file(body.len() as u64 >= u64::from(u32::MAX));
         writer
             .start_file(name.as_str(), options)
-            .map_err(|e| anyhow::anyhow!("cannot zip asset {}: {e}", path.display()))?;
-        writer
-            .write_all(&body)
-            .map_err(|e| anyhow::anyhow!("cannot zip asset {}: {e}", path.display()))?;
+            .map_err(|source| ZipError::Zip {
+                path: path.clone(),
+                source,
+            })?;
+        writer.write_all(&body).map_err(|e| read_error(&path, &e))?;
     }
-    let cursor = writer
-        .finish()
-        .map_err(|e| anyhow::anyhow!("cannot zip asset {}: {e}", dir.display()))?;
+    let cursor = writer.finish().map_err(|source| ZipError::Zip {
+        path: dir.to_path_buf(),
+        source,
+    })?;
     Ok(cursor.into_inner())
 }
 
@@ -185,7 +228,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         write(dir.path(), &[("f.zip", "x")]);
         let err = zip_directory(&dir.path().join("f.zip")).unwrap_err();
-        assert!(err.downcast_ref::<BadInput>().is_some(), "{err:#}");
-        assert!(format!("{err:#}").contains("not a directory"), "{err:#}");
+        assert!(matches!(err, ZipError::NotADirectory(_)), "{err}");
+        assert!(err.to_string().contains("not a directory"), "{err}");
     }
 }

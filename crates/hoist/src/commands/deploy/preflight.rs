@@ -1,0 +1,78 @@
+//! Runs the plan's pre-flight probes (each role assumed, the bootstrap version read, the
+//! template bucket checked) — reads only, before any mutating call, in plan and apply alike —
+//! and turns `hoist_deploy::preflight`'s findings into errors.
+
+use std::collections::BTreeMap;
+
+use hoist_aws::Aws;
+use hoist_aws::s3::S3;
+use hoist_aws::ssm::Ssm;
+use hoist_aws::sts::Sts;
+use hoist_deploy::plan::DeployPlan;
+use hoist_deploy::preflight::{self, BootstrapProbe, BucketProbe, Probes, RoleProbe, Severity};
+
+use crate::exit::{BadInput, Failed};
+use crate::printer::Printer;
+
+/// The configurations of the roles that could be assumed, by role ARN.
+pub(crate) type Roles = BTreeMap<String, Aws>;
+
+/// Probes what the plan needs; returns the assumed roles, or the first finding as the error
+/// (every finding is printed).
+pub(crate) async fn run(
+    plan: &DeployPlan,
+    base: &Aws,
+    profile: Option<&str>,
+    printer: &Printer,
+) -> anyhow::Result<Roles> {
+    let sts = Sts::new(base);
+    let mut roles = Roles::new();
+    let mut probes = Probes::default();
+    for (role, external_id) in plan.roles() {
+        match sts
+            .assume_role(base, &role, "hoist-deploy", external_id.as_deref())
+            .await
+        {
+            Ok(aws) => {
+                roles.insert(role.clone(), aws);
+                probes.roles.push((role, RoleProbe::Assumed));
+            }
+            Err(e) => probes.roles.push((role, RoleProbe::Refused(e.to_string()))),
+        }
+    }
+    // The CDK CLI reads the version with the deploy role, which bootstrap allows to.
+    let reader = plan
+        .deploy_role
+        .as_ref()
+        .and_then(|r| roles.get(r))
+        .unwrap_or(base);
+    if let Some(check) = &plan.bootstrap {
+        probes.bootstrap = Some(match Ssm::new(reader).parameter(&check.parameter).await {
+            Ok(Some(v)) => BootstrapProbe::Found(v),
+            Ok(None) => BootstrapProbe::Missing,
+            Err(e) => BootstrapProbe::Refused(e.to_string()),
+        });
+    }
+    if let Some(bucket) = &plan.bucket_required {
+        probes.bucket = Some(match S3::new(reader).bucket_exists(bucket).await {
+            Ok(true) => BucketProbe::Present,
+            Ok(false) => BucketProbe::Missing,
+            Err(e) => BucketProbe::Refused(e.to_string()),
+        });
+    }
+    let findings = preflight::evaluate(plan, &probes, profile);
+    let Some(first) = findings.first() else {
+        return Ok(roles);
+    };
+    for f in findings.iter().skip(1) {
+        printer.error(&format!("{} (fix: {})", f.what, f.fix));
+    }
+    Err(match first.severity {
+        Severity::BadInput => BadInput::new(first.what.clone())
+            .hint(first.fix.clone())
+            .into(),
+        Severity::Failed => Failed::new(first.what.clone())
+            .hint(first.fix.clone())
+            .into(),
+    })
+}

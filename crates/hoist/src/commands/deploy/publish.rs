@@ -1,0 +1,113 @@
+//! Publishing a deploy plan's file assets (and the template, when it goes through S3),
+//! each with its destination's publishing role, skipping objects already there (keys are
+//! content hashes, so an existing key holds the same bytes).
+
+use std::collections::BTreeMap;
+
+use hoist_aws::Aws;
+use hoist_aws::s3::S3;
+use hoist_deploy::plan::{DeployPlan, FilePublish, Packaging, TemplateLocation};
+
+use crate::exit::BadInput;
+use crate::printer::Printer;
+
+/// Which assets to publish.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Scope {
+    /// Everything (apply).
+    All,
+    /// Only the template, which a change set preview needs (plan).
+    TemplateOnly,
+}
+
+fn body(asset: &FilePublish) -> anyhow::Result<Vec<u8>> {
+    match asset.packaging {
+        Packaging::File => std::fs::read(&asset.source).map_err(|e| {
+            BadInput::new(format!("cannot read asset {}: {e}", asset.source.display()))
+                .hint("synthesize again (`cdk synth`) to rebuild the cloud assembly")
+                .into()
+        }),
+        Packaging::Zip => hoist_deploy::zip_asset::zip_directory(&asset.source).map_err(|e| {
+            let hint = e.hint();
+            BadInput::new(format!("{e}: {}", source_chain(&e)))
+                .hint(hint)
+                .into()
+        }),
+    }
+}
+
+fn source_chain(e: &dyn std::error::Error) -> String {
+    let mut parts = Vec::new();
+    let mut cur = e.source();
+    while let Some(s) = cur {
+        parts.push(s.to_string());
+        cur = s.source();
+    }
+    parts.join(": ")
+}
+
+/// Uploads the plan's file assets in `scope`, each through the client of its publishing
+/// role (`roles`: role ARN → assumed configuration; `base` when the asset names none).
+pub(crate) async fn files(
+    plan: &DeployPlan,
+    base: &Aws,
+    roles: &BTreeMap<String, Aws>,
+    scope: Scope,
+    printer: &Printer,
+) -> anyhow::Result<()> {
+    let template_object = match &plan.location {
+        TemplateLocation::Url { bucket, key, .. } => Some((bucket.as_str(), key.as_str())),
+        TemplateLocation::Body => None,
+    };
+    for asset in &plan.files {
+        let is_template = template_object == Some((asset.bucket.as_str(), asset.key.as_str()));
+        if scope == Scope::TemplateOnly && !is_template {
+            continue;
+        }
+        let aws = asset
+            .role
+            .as_ref()
+            .and_then(|r| roles.get(r))
+            .unwrap_or(base);
+        let uploaded = S3::new(aws)
+            .put_if_absent(&asset.bucket, &asset.key, body(asset)?)
+            .await?;
+        printer.info(&format!(
+            "asset s3://{}/{}: {}",
+            asset.bucket,
+            asset.key,
+            if uploaded {
+                "uploaded"
+            } else {
+                "already there"
+            }
+        ));
+    }
+    if let TemplateLocation::Url {
+        bucket,
+        key,
+        upload: true,
+        ..
+    } = &plan.location
+    {
+        // Plain templates and legacy assemblies: hoist uploads the template with the
+        // credentials the stack is deployed with.
+        let aws = plan
+            .deploy_role
+            .as_ref()
+            .and_then(|r| roles.get(r))
+            .unwrap_or(base);
+        let uploaded = S3::new(aws)
+            .put_if_absent(bucket, key, plan.template.as_bytes().to_vec())
+            .await?;
+        printer.info(&format!(
+            "template s3://{bucket}/{key}: {}",
+            if uploaded {
+                "uploaded"
+            } else {
+                "already there"
+            }
+        ));
+    }
+    Ok(())
+}
