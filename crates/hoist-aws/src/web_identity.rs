@@ -127,13 +127,16 @@ impl Default for Retry {
 }
 
 impl Retry {
-    /// The wait after `failed` attempts (1 → initial, doubling, capped).
+    /// The `backon` schedule: `initial_backoff` doubling up to `max_backoff`, for
+    /// `max_attempts - 1` retries. The STS client itself retries nothing ([`client`]), so this
+    /// is the call's one retry layer.
     #[must_use]
-    pub fn backoff(&self, failed: u32) -> Duration {
-        let factor = 2u32.saturating_pow(failed.saturating_sub(1));
-        self.initial_backoff
-            .saturating_mul(factor)
-            .min(self.max_backoff)
+    pub fn schedule(&self) -> backon::ExponentialBuilder {
+        backon::ExponentialBuilder::default()
+            .with_min_delay(self.initial_backoff)
+            .with_max_delay(self.max_backoff)
+            .with_factor(2.0)
+            .with_max_times(self.max_attempts.max(1).saturating_sub(1) as usize)
     }
 }
 
@@ -265,10 +268,10 @@ pub async fn assume(
     req: &AssumeRequest<'_>,
     retry: Retry,
 ) -> Result<AssumedRole, WebIdentityError> {
-    let max = retry.max_attempts.max(1);
-    let mut attempt = 0;
-    loop {
-        attempt += 1;
+    use backon::Retryable;
+    let attempts = std::sync::atomic::AtomicU32::new(0);
+    let once = || async {
+        attempts.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let mut call = client
             .assume_role_with_web_identity()
             .role_arn(req.role_arn)
@@ -277,35 +280,52 @@ pub async fn assume(
         if let Some(d) = req.duration_seconds {
             call = call.duration_seconds(i32::try_from(d).unwrap_or(i32::MAX));
         }
-        let err = match call.send().await {
-            Ok(out) => return into_assumed(out),
-            Err(err) => err,
-        };
-        let (code, message) = match err.as_service_error() {
-            Some(se) => (
-                se.code().unwrap_or("Unknown").to_owned(),
-                se.message().unwrap_or_default().to_owned(),
-            ),
-            None => return Err(AwsError::from_sdk("sts:AssumeRoleWithWebIdentity", err).into()),
-        };
-        if !is_retryable(&code) {
-            return Err(classify(
-                req.role_arn,
-                req.duration_seconds,
-                &code,
-                &message,
-            ));
+        match call.send().await {
+            Ok(out) => Ok(out),
+            Err(err) => match err.as_service_error() {
+                Some(se) => Err(Refusal::Service {
+                    code: se.code().unwrap_or("Unknown").to_owned(),
+                    message: se.message().unwrap_or_default().to_owned(),
+                }),
+                None => Err(Refusal::Other(AwsError::from_sdk(
+                    "sts:AssumeRoleWithWebIdentity",
+                    err,
+                ))),
+            },
         }
-        if attempt >= max {
-            return Err(WebIdentityError::Exhausted {
-                attempts: attempt,
+    };
+    let result = once
+        .retry(retry.schedule())
+        .when(|r: &Refusal| matches!(r, Refusal::Service { code, .. } if is_retryable(code)))
+        .notify(|r: &Refusal, wait| {
+            if let Refusal::Service { code, .. } = r {
+                tracing::debug!(code, ?wait, "AssumeRoleWithWebIdentity failed; retrying");
+            }
+        })
+        .await;
+    match result {
+        Ok(out) => into_assumed(out),
+        Err(Refusal::Other(e)) => Err(e.into()),
+        Err(Refusal::Service { code, message }) if is_retryable(&code) => {
+            Err(WebIdentityError::Exhausted {
+                attempts: attempts.load(std::sync::atomic::Ordering::SeqCst),
                 code,
                 message,
-            });
+            })
         }
-        tracing::debug!(attempt, code, "AssumeRoleWithWebIdentity failed; retrying");
-        tokio::time::sleep(retry.backoff(attempt)).await;
+        Err(Refusal::Service { code, message }) => Err(classify(
+            req.role_arn,
+            req.duration_seconds,
+            &code,
+            &message,
+        )),
     }
+}
+
+/// One failed attempt: STS's answer, or anything else.
+enum Refusal {
+    Service { code: String, message: String },
+    Other(AwsError),
 }
 
 fn into_assumed(
@@ -536,9 +556,11 @@ mod tests {
             initial_backoff: Duration::from_millis(100),
             max_backoff: Duration::from_millis(250),
         };
-        assert_eq!(r.backoff(1), Duration::from_millis(100));
-        assert_eq!(r.backoff(2), Duration::from_millis(200));
-        assert_eq!(r.backoff(3), Duration::from_millis(250));
+        // backon computes in floating point: compare whole milliseconds.
+        let waits: Vec<u128> = backon::BackoffBuilder::build(r.schedule())
+            .map(|d| d.as_millis())
+            .collect();
+        assert_eq!(waits, [100, 200, 250, 250]);
         assert!(is_retryable("IDPCommunicationError") && !is_retryable("AccessDenied"));
     }
 }

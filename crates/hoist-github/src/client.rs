@@ -1,4 +1,6 @@
-//! The HTTP core: GitHub's headers, error mapping, pagination.
+//! The HTTP core: GitHub's headers, error mapping, pagination, retries ([`crate::retry`]),
+//! and `hoist-http`'s transport rules (https only but for loopback, no https→http redirect,
+//! answers read up to [`hoist_http::MAX_BODY`]).
 
 use std::time::Duration;
 
@@ -10,6 +12,7 @@ use url::Url;
 
 use crate::error::{GithubError, Permission, hint_for};
 use crate::repo::RepoRef;
+use crate::retry::{Again, RetryPolicy, classify_status, now_epoch};
 use crate::token::GithubToken;
 
 const API_VERSION: &str = "2022-11-28";
@@ -22,6 +25,13 @@ pub struct GithubClient {
     origin: url::Origin,
     token: GithubToken,
     http: reqwest::Client,
+    retry: RetryPolicy,
+}
+
+/// A failed attempt and what to do about it.
+struct Failed {
+    error: GithubError,
+    again: Again,
 }
 
 /// A successful answer.
@@ -50,9 +60,8 @@ impl GithubClient {
             url: api_url.to_owned(),
             source,
         })?;
-        let http = reqwest::Client::builder()
-            .user_agent(concat!("hoist/", env!("CARGO_PKG_VERSION")))
-            .timeout(Duration::from_secs(30))
+        hoist_http::check_url(&parsed)?;
+        let http = hoist_http::client_builder(Duration::from_secs(30))
             .build()
             .unwrap_or_else(|_| reqwest::Client::new());
         Ok(GithubClient {
@@ -60,7 +69,15 @@ impl GithubClient {
             origin: parsed.origin(),
             token,
             http,
+            retry: RetryPolicy::default(),
         })
+    }
+
+    /// Replaces the retry policy.
+    #[must_use]
+    pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
     }
 
     /// The API base URL.
@@ -69,7 +86,8 @@ impl GithubClient {
     }
 
     /// Sends a request to `path` (relative to the base) or to an absolute `url` on the API
-    /// host; any non-2xx answer becomes [`GithubError::Api`].
+    /// host, retrying as [`crate::retry`] says; any final non-2xx answer becomes
+    /// [`GithubError::Api`].
     pub(crate) async fn send(
         &self,
         method: Method,
@@ -78,15 +96,43 @@ impl GithubClient {
         repo: &RepoRef,
         body: Option<&Value>,
     ) -> Result<Answer, GithubError> {
+        use backon::Retryable;
         let url = if path_or_url.starts_with('/') {
             format!("{}{path_or_url}", self.base)
         } else {
             path_or_url.to_owned()
         };
+        let attempt = || self.send_once(method.clone(), &url, permission, repo, body);
+        attempt
+            .retry(self.retry.backoff())
+            .when(|f: &Failed| matches!(f.again, Again::Backoff | Again::After(_)))
+            .adjust(|f: &Failed, next| match f.again {
+                // Still bounded by the schedule's attempts.
+                Again::After(wait) => next.map(|_| wait),
+                _ => next,
+            })
+            .notify(|f: &Failed, wait| {
+                tracing::debug!(?wait, error = %f.error, "GitHub API call failed; retrying");
+            })
+            .await
+            .map_err(|f| f.error)
+    }
+
+    async fn send_once(
+        &self,
+        method: Method,
+        url: &str,
+        permission: Permission,
+        repo: &RepoRef,
+        body: Option<&Value>,
+    ) -> Result<Answer, Failed> {
+        // GitHub's documented idempotent methods; a POST (creating a variable) that failed
+        // with a 5xx may have been applied, so it is not sent twice.
+        let idempotent = method != Method::POST;
         let name = method_name(&method);
         let mut request = self
             .http
-            .request(method, &url)
+            .request(method, url)
             .header(ACCEPT, "application/vnd.github+json")
             .header("X-GitHub-Api-Version", API_VERSION)
             .header(USER_AGENT, concat!("hoist/", env!("CARGO_PKG_VERSION")))
@@ -94,15 +140,30 @@ impl GithubClient {
         if let Some(body) = body {
             request = request.json(body);
         }
-        let http_error = |source: reqwest::Error| GithubError::Http {
-            method: name,
-            url: url.clone(),
-            source: source.without_url(),
-        };
-        let response = request.send().await.map_err(http_error)?;
+        let response = request.send().await.map_err(|source| Failed {
+            again: if idempotent && !source.is_redirect() {
+                Again::Backoff
+            } else {
+                Again::No
+            },
+            error: GithubError::Http {
+                method: name,
+                url: url.to_owned(),
+                source: source.without_url(),
+            },
+        })?;
         let status = response.status();
         let headers = response.headers().clone();
-        let text = response.text().await.map_err(http_error)?;
+        let text = hoist_http::read_limited(response, hoist_http::MAX_BODY)
+            .await
+            .map_err(|e| Failed {
+                again: if idempotent && matches!(e, hoist_http::TransportError::Read { .. }) {
+                    Again::Backoff
+                } else {
+                    Again::No
+                },
+                error: e.into(),
+            })?;
         if status.is_success() {
             return Ok(Answer {
                 status,
@@ -114,12 +175,31 @@ impl GithubClient {
             .ok()
             .and_then(|v| v.get("message").and_then(Value::as_str).map(str::to_owned))
             .unwrap_or_else(|| text.chars().take(300).collect());
-        Err(GithubError::Api {
-            method: name,
-            url,
-            status: status.as_u16(),
-            message,
-            hint: hint_for(status.as_u16(), permission, &repo.full_name()),
+        let again = classify_status(
+            status,
+            &headers,
+            &message,
+            idempotent,
+            &self.retry,
+            now_epoch(),
+        );
+        let hint = match again {
+            Again::After(wait) | Again::TooLong(wait) => Some(format!(
+                "GitHub is rate-limiting this token and asks to wait {} s before the next request; hoist waits at most {} s (see GitHub's \"Rate limits for the REST API\")",
+                wait.as_secs(),
+                self.retry.max_rate_limit_wait.as_secs()
+            )),
+            Again::No | Again::Backoff => hint_for(status.as_u16(), permission, &repo.full_name()),
+        };
+        Err(Failed {
+            again,
+            error: GithubError::Api {
+                method: name,
+                url: url.to_owned(),
+                status: status.as_u16(),
+                message,
+                hint,
+            },
         })
     }
 

@@ -112,6 +112,9 @@ pub enum GithubError {
         /// The secret name.
         name: String,
     },
+    /// An API URL that is not https, or an answer too large.
+    #[error(transparent)]
+    Transport(#[from] hoist_http::TransportError),
     /// A `Link: rel="next"` URL points off the API host (the token would leak there).
     #[error(
         "GitHub's pagination link points to another host ({url}); refusing to send the token there"

@@ -3,8 +3,9 @@
 //!
 //! Owns: talking to `api.github.com` (or `GITHUB_API_URL`) with GitHub's documented headers,
 //! encrypting secret values as libsodium sealed boxes to the repository public key, converging
-//! variables (create or update), paginating lists, mapping 401/403/404 to messages that name
-//! the token permission needed, and the `gh` CLI equivalents hoist prints ([`gh_cli`]).
+//! variables (create or update), paginating lists, retrying 5xx answers and rate limits as
+//! GitHub documents ([`retry`]), mapping 401/403/404 to messages that name the token
+//! permission needed, and the `gh` CLI equivalents hoist prints ([`gh_cli`]).
 //!
 //! Must not touch: AWS, OIDC tokens (`hoist-oidc`), printing or reading environment variables
 //! (the `hoist` binary). Secret values and tokens live in redacting newtypes ([`SecretValue`],
@@ -14,6 +15,7 @@ mod client;
 pub mod error;
 pub mod gh_cli;
 pub mod repo;
+pub mod retry;
 pub mod rulesets;
 pub mod secrets;
 pub mod token;
@@ -23,6 +25,7 @@ pub use client::GithubClient;
 pub use error::{GithubError, Permission};
 pub use gh_cli::{gh_cli_lines, gh_secret_with_body};
 pub use repo::{RepoRef, Repository};
+pub use retry::RetryPolicy;
 pub use rulesets::{EnvironmentProtection, Ruleset};
 pub use secrets::{PublicKey, PutOutcome, SecretMeta};
 pub use token::{GithubToken, SecretValue};

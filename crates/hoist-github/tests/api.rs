@@ -1,15 +1,27 @@
 //! The GitHub client against the testkit's REST fixture (which decrypts every sealed box).
 
+use std::time::{Duration, Instant};
+
 use hoist_github::{
-    GithubClient, GithubError, GithubToken, PutOutcome, SecretValue, VariableOutcome,
+    GithubClient, GithubError, GithubToken, PutOutcome, RetryPolicy, SecretValue, VariableOutcome,
 };
-use hoist_testkit::github::GithubApi;
+use hoist_testkit::github::{GithubApi, Transient};
 
 const REPO: &str = "octo-org/octo-repo";
 
+/// GitHub's schedule with millisecond backoffs (rate-limit waits are GitHub's own).
+const FAST: RetryPolicy = RetryPolicy {
+    max_attempts: 4,
+    initial_backoff: Duration::from_millis(1),
+    max_backoff: Duration::from_millis(4),
+    max_rate_limit_wait: Duration::from_secs(60),
+};
+
 fn setup() -> (GithubApi, GithubClient) {
     let api = GithubApi::start(REPO, 74, 65);
-    let client = GithubClient::new(&api.url(), GithubToken::new(api.token())).unwrap();
+    let client = GithubClient::new(&api.url(), GithubToken::new(api.token()))
+        .unwrap()
+        .with_retry(FAST);
     (api, client)
 }
 
@@ -239,4 +251,108 @@ async fn invalid_input_is_refused_before_any_request() {
     let err = client.list_secrets("not-a-repo").await.unwrap_err();
     assert!(matches!(err, GithubError::InvalidRepo { .. }), "{err:?}");
     assert!(api.requests().is_empty());
+}
+
+#[tokio::test]
+async fn server_errors_are_retried_then_succeed() {
+    let (api, client) = setup();
+    api.fail_next(2, Transient::ServerError(502));
+    let repo = client.repository(REPO).await.unwrap();
+    assert_eq!(repo.id, 74);
+    let statuses: Vec<u16> = api.requests().iter().map(|r| r.status).collect();
+    assert_eq!(statuses, [502, 502, 200]);
+}
+
+#[tokio::test]
+async fn server_errors_stop_after_the_bounded_attempts() {
+    let (api, client) = setup();
+    api.fail_next(10, Transient::ServerError(503));
+    let err = client.repository(REPO).await.unwrap_err();
+    assert_eq!(err.status(), Some(503));
+    assert_eq!(api.requests().len(), 4, "max_attempts, no more");
+}
+
+#[tokio::test]
+async fn secondary_rate_limit_waits_retry_after() {
+    let (api, client) = setup();
+    api.fail_next(
+        1,
+        Transient::SecondaryRateLimit {
+            status: 403,
+            retry_after: Some(1),
+        },
+    );
+    let started = Instant::now();
+    let outcome = client
+        .put_secret(
+            REPO,
+            "AWS_ROLE_ARN_DEV",
+            &SecretValue::new("arn:aws:iam::1:role/d"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(outcome, PutOutcome::Created);
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "retried before retry-after: {:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        api.secret_plaintext("AWS_ROLE_ARN_DEV").as_deref(),
+        Some("arn:aws:iam::1:role/d")
+    );
+}
+
+#[tokio::test]
+async fn a_429_and_the_primary_limit_wait_for_the_reset() {
+    let (api, client) = setup();
+    api.fail_next(
+        1,
+        Transient::SecondaryRateLimit {
+            status: 429,
+            retry_after: Some(0),
+        },
+    );
+    api.fail_next(1, Transient::PrimaryRateLimit { reset_in: 0 });
+    let started = Instant::now();
+    client.repository(REPO).await.unwrap();
+    // The reset is whole epoch seconds: hoist waits one second past it.
+    assert!(started.elapsed() >= Duration::from_secs(1));
+    let statuses: Vec<u16> = api.requests().iter().map(|r| r.status).collect();
+    assert_eq!(statuses, [429, 403, 200]);
+}
+
+#[tokio::test]
+async fn a_rate_limit_longer_than_hoist_waits_fails_at_once_saying_so() {
+    let (api, client) = setup();
+    api.fail_next(1, Transient::PrimaryRateLimit { reset_in: 3600 });
+    let started = Instant::now();
+    let err = client.repository(REPO).await.unwrap_err();
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert_eq!(err.status(), Some(403));
+    let shown = err.to_string();
+    assert!(shown.contains("rate-limiting"), "{shown}");
+    assert!(
+        !shown.contains("Metadata"),
+        "not a permission problem: {shown}"
+    );
+    assert_eq!(api.requests().len(), 1);
+}
+
+#[tokio::test]
+async fn a_permission_403_is_not_retried() {
+    let (api, client) = setup();
+    api.fail_all(Some(403));
+    let err = client.repository(REPO).await.unwrap_err();
+    assert_eq!(err.status(), Some(403));
+    assert_eq!(api.requests().len(), 1);
+}
+
+#[test]
+fn the_api_url_must_be_https_unless_loopback() {
+    let err = GithubClient::new("http://api.github.com", GithubToken::new("t")).unwrap_err();
+    assert!(matches!(err, GithubError::Transport(_)), "{err:?}");
+    assert!(err.to_string().contains("https"), "{err}");
+    assert!(GithubClient::new("https://ghe.example/api/v3", GithubToken::new("t")).is_ok());
+    assert!(GithubClient::new("http://[::1]:9/", GithubToken::new("t")).is_ok());
 }

@@ -4,9 +4,12 @@
 //! carrying a query string such as `?api-version=2.0`) and `ACTIONS_ID_TOKEN_REQUEST_TOKEN`.
 //! The token is a `GET {url}&audience={aud}` with `Authorization: bearer {request token}`;
 //! the reply is `{"value": "<jwt>"}`. Transient failures (connection errors, 5xx, 429) are
-//! retried with exponential backoff; 4xx answers are final.
+//! retried with exponential backoff (`backon`, this call's only retry layer); 4xx answers are
+//! final. The endpoint must be `https` (loopback `http` for tests) and its answer is read up to
+//! [`hoist_http::MAX_BODY`].
 
 use std::fmt;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use serde::Deserialize;
@@ -89,11 +92,14 @@ impl Default for RetryPolicy {
 }
 
 impl RetryPolicy {
-    fn backoff(&self, failed_attempts: u32) -> Duration {
-        let factor = 2u32.saturating_pow(failed_attempts.saturating_sub(1));
-        self.initial_backoff
-            .saturating_mul(factor)
-            .min(self.max_backoff)
+    /// The `backon` schedule: `initial_backoff` doubling up to `max_backoff`, for
+    /// `max_attempts - 1` retries.
+    fn backoff(&self) -> backon::ExponentialBuilder {
+        backon::ExponentialBuilder::default()
+            .with_min_delay(self.initial_backoff)
+            .with_max_delay(self.max_backoff)
+            .with_factor(2.0)
+            .with_max_times(self.max_attempts.max(1).saturating_sub(1) as usize)
     }
 }
 
@@ -111,6 +117,9 @@ pub enum ActionsTokenError {
     /// The endpoint URL does not parse.
     #[error("{REQUEST_URL_VAR} is not a valid URL")]
     InvalidUrl(#[source] url::ParseError),
+    /// The endpoint is not https, or its answer is too large.
+    #[error(transparent)]
+    Transport(#[from] hoist_http::TransportError),
     /// Transport failure on the last attempt.
     #[error(
         "cannot reach the Actions ID-token endpoint at {endpoint} after {attempts} attempt(s); retry the job"
@@ -167,6 +176,12 @@ pub struct ActionsTokenClient {
     http: reqwest::Client,
 }
 
+/// A failed attempt: the error to report if it is the last, and whether to retry.
+struct Attempt {
+    error: ActionsTokenError,
+    transient: bool,
+}
+
 #[derive(Deserialize)]
 struct TokenReply {
     value: Option<String>,
@@ -202,9 +217,8 @@ impl ActionsTokenClient {
     /// A client for `url` authenticating with `token`.
     pub fn new(url: &str, token: RequestToken) -> Result<Self, ActionsTokenError> {
         let url = Url::parse(url).map_err(ActionsTokenError::InvalidUrl)?;
-        let http = reqwest::Client::builder()
-            .user_agent(concat!("hoist/", env!("CARGO_PKG_VERSION")))
-            .timeout(Duration::from_secs(30))
+        hoist_http::check_url(&url)?;
+        let http = hoist_http::client_builder(Duration::from_secs(30))
             .build()
             .unwrap_or_else(|_| reqwest::Client::new());
         Ok(ActionsTokenClient {
@@ -238,53 +252,68 @@ impl ActionsTokenClient {
 
     /// Requests an ID token for `audience` (e.g. `sts.amazonaws.com`).
     pub async fn request(&self, audience: &str) -> Result<IdToken, ActionsTokenError> {
+        use backon::Retryable;
         let url = self.request_url(audience);
-        let max = self.retry.max_attempts.max(1);
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let result = self
-                .http
-                .get(url.clone())
-                .header("Authorization", format!("bearer {}", self.token.expose()))
-                .header("Accept", "application/json; api-version=2.0")
-                .send()
-                .await;
-            match result {
-                Err(source) => {
-                    if attempt >= max {
-                        return Err(ActionsTokenError::Http {
-                            endpoint: self.endpoint(),
-                            attempts: attempt,
-                            source: source.without_url(),
-                        });
-                    }
-                    tracing::debug!(attempt, "ID-token request failed to send; retrying");
-                }
-                Ok(response) => {
-                    let status = response.status();
-                    let body = response.text().await.unwrap_or_default();
-                    if status.is_success() {
-                        return self.parse_reply(&body);
-                    }
-                    let transient = status.is_server_error() || status.as_u16() == 429;
-                    if !transient || attempt >= max {
-                        return Err(ActionsTokenError::Status {
-                            endpoint: self.endpoint(),
-                            status: status.as_u16(),
-                            attempts: attempt,
-                            body: body.chars().take(300).collect(),
-                        });
-                    }
-                    tracing::debug!(
-                        attempt,
-                        status = status.as_u16(),
-                        "ID-token request failed; retrying"
-                    );
-                }
+        let attempts = AtomicU32::new(0);
+        let once = || async {
+            let attempt = attempts.fetch_add(1, Ordering::SeqCst) + 1;
+            self.attempt(&url, attempt).await
+        };
+        once.retry(self.retry.backoff())
+            .when(|e: &Attempt| e.transient)
+            .notify(|e: &Attempt, wait| {
+                tracing::debug!(
+                    ?wait,
+                    transient = e.transient,
+                    "ID-token request failed; retrying"
+                );
+            })
+            .await
+            .map_err(|e| e.error)
+            .and_then(|body| self.parse_reply(&body))
+    }
+
+    /// One request: the body of a 2xx answer, or the failure and whether it is transient.
+    async fn attempt(&self, url: &Url, attempt: u32) -> Result<String, Attempt> {
+        let sent = self
+            .http
+            .get(url.clone())
+            .header("Authorization", format!("bearer {}", self.token.expose()))
+            .header("Accept", "application/json; api-version=2.0")
+            .send()
+            .await;
+        let response = match sent {
+            Err(source) => {
+                return Err(Attempt {
+                    transient: !source.is_redirect(),
+                    error: ActionsTokenError::Http {
+                        endpoint: self.endpoint(),
+                        attempts: attempt,
+                        source: source.without_url(),
+                    },
+                });
             }
-            tokio::time::sleep(self.retry.backoff(attempt)).await;
+            Ok(r) => r,
+        };
+        let status = response.status();
+        let body = hoist_http::read_limited(response, hoist_http::MAX_BODY)
+            .await
+            .map_err(|e| Attempt {
+                transient: matches!(e, hoist_http::TransportError::Read { .. }),
+                error: e.into(),
+            })?;
+        if status.is_success() {
+            return Ok(body);
         }
+        Err(Attempt {
+            transient: status.is_server_error() || status.as_u16() == 429,
+            error: ActionsTokenError::Status {
+                endpoint: self.endpoint(),
+                status: status.as_u16(),
+                attempts: attempt,
+                body: body.chars().take(300).collect(),
+            },
+        })
     }
 
     fn parse_reply(&self, body: &str) -> Result<IdToken, ActionsTokenError> {
@@ -348,13 +377,28 @@ mod tests {
 
     #[test]
     fn backoff_doubles_and_caps() {
+        use backon::BackoffBuilder;
         let p = RetryPolicy {
             max_attempts: 4,
             initial_backoff: Duration::from_millis(100),
             max_backoff: Duration::from_millis(300),
         };
-        assert_eq!(p.backoff(1), Duration::from_millis(100));
-        assert_eq!(p.backoff(2), Duration::from_millis(200));
-        assert_eq!(p.backoff(3), Duration::from_millis(300));
+        // backon computes in floating point: compare whole milliseconds.
+        let waits: Vec<u128> = p.backoff().build().map(|d| d.as_millis()).collect();
+        assert_eq!(
+            waits,
+            [100, 200, 300],
+            "three retries after the first attempt, doubling, capped"
+        );
+    }
+
+    #[test]
+    fn the_endpoint_must_be_https() {
+        let e = ActionsTokenClient::new(
+            "http://pipelines.actions.example/idtoken?api-version=2.0",
+            RequestToken::new("t"),
+        )
+        .unwrap_err();
+        assert!(matches!(e, ActionsTokenError::Transport(_)), "{e:?}");
     }
 }

@@ -4,6 +4,10 @@
 //! in `/.well-known/openid-configuration` is a discovery document; a URL whose path mentions
 //! `jwks` (GitHub's is `/.well-known/jwks`) is the key set itself; any other URL is an issuer,
 //! whose `{issuer}/.well-known/openid-configuration` names the `jwks_uri`.
+//!
+//! Every URL — given, or named by a discovery document — must be `https` (plain `http` only
+//! to loopback, for tests), redirects never go from `https` to `http`, and answers are read up
+//! to [`hoist_http::MAX_BODY`]: the rules of `hoist-http`.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -107,6 +111,9 @@ pub enum DiscoveryError {
     /// The JWKS does not parse.
     #[error(transparent)]
     Jwks(#[from] JwksError),
+    /// A URL that is not https, or an answer too large.
+    #[error(transparent)]
+    Transport(#[from] hoist_http::TransportError),
 }
 
 impl JwksSource {
@@ -120,6 +127,7 @@ impl JwksSource {
             input: input.to_owned(),
             source,
         })?;
+        hoist_http::check_url(&url)?;
         let path = url.path().trim_end_matches('/');
         Ok(if path.ends_with("/.well-known/openid-configuration") {
             JwksSource::Discovery(url)
@@ -136,26 +144,24 @@ impl JwksSource {
 }
 
 fn http_client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .user_agent(concat!("hoist/", env!("CARGO_PKG_VERSION")))
-        .timeout(Duration::from_secs(20))
+    hoist_http::client_builder(Duration::from_secs(20))
         .build()
         .unwrap_or_else(|_| reqwest::Client::new())
 }
 
 async fn get_text(client: &reqwest::Client, url: &str) -> Result<String, DiscoveryError> {
-    let http = |source| DiscoveryError::Http {
-        url: url.to_owned(),
-        source,
-    };
+    hoist_http::check_url_str(url)?;
     let response = client
         .get(url)
         .header("Accept", "application/json")
         .send()
         .await
-        .map_err(http)?;
+        .map_err(|source| DiscoveryError::Http {
+            url: url.to_owned(),
+            source,
+        })?;
     let status = response.status();
-    let text = response.text().await.map_err(http)?;
+    let text = hoist_http::read_limited(response, hoist_http::MAX_BODY).await?;
     if !status.is_success() {
         return Err(DiscoveryError::Status {
             url: url.to_owned(),
@@ -255,5 +261,19 @@ mod tests {
             JwksSource::parse("http://[::1"),
             Err(DiscoveryError::InvalidUrl { .. })
         ));
+    }
+
+    #[test]
+    fn plain_http_only_to_loopback() {
+        for bad in [
+            "http://token.actions.githubusercontent.com",
+            "http://example.com/.well-known/jwks",
+            "http://10.1.2.3/.well-known/openid-configuration",
+        ] {
+            let e = JwksSource::parse(bad).unwrap_err();
+            assert!(matches!(e, DiscoveryError::Transport(_)), "{bad}: {e:?}");
+        }
+        assert!(JwksSource::parse("http://localhost:8080/.well-known/jwks").is_ok());
+        assert!(JwksSource::parse("http://[::1]:8080").is_ok());
     }
 }

@@ -51,4 +51,21 @@ fn debian_postgres_answers() {
         return;
     };
     assert_eq!(pg.psql("SELECT 1+1").unwrap().trim(), "2");
+    // TLS is on, with a certificate from the CA the sandbox generated.
+    assert_eq!(pg.psql("SHOW ssl").unwrap().trim(), "on");
+    assert!(pg.native_tls());
+    let ca = std::fs::read_to_string(pg.ca_file().unwrap()).unwrap();
+    assert!(ca.starts_with("-----BEGIN CERTIFICATE-----"), "{ca}");
+}
+
+#[test]
+fn postgres_without_tls_has_no_ca() {
+    let Some(pg) = require(
+        "postgres+pgvector",
+        Postgres::start_with_pgvector_without_tls(),
+    ) else {
+        return;
+    };
+    assert!(pg.ca_file().is_none() && !pg.native_tls());
+    assert_eq!(pg.psql("SHOW ssl").unwrap().trim(), "off");
 }

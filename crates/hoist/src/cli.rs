@@ -217,9 +217,14 @@ pub(crate) struct DoctorArgs {
     /// Show the fixes and apply those hoist can make
     #[arg(long)]
     pub(crate) fix: bool,
-    /// Connect to this database for the pgvector check instead of the stack's secret
-    #[arg(long, value_name = "URL")]
+    /// Connect to this database for the pgvector check instead of the stack's secret;
+    /// `-` reads the URL from stdin, `@FILE` from a file (keeping the password out of argv)
+    #[arg(long, value_name = "URL|-|@FILE")]
     pub(crate) database_url: Option<String>,
+    /// Trust the database's certificate only if it chains to this PEM bundle (for RDS, its
+    /// global bundle, global-bundle.pem from the RDS user guide) [default: the platform's roots]
+    #[arg(long, value_name = "FILE", env = "PGSSLROOTCERT")]
+    pub(crate) ca_file: Option<PathBuf>,
     /// Also check the access-key age of this IAM user (repeatable)
     #[arg(long = "user", value_name = "NAME")]
     pub(crate) users: Vec<String>,

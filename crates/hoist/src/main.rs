@@ -11,7 +11,9 @@ mod exit;
 mod gha;
 mod logging;
 mod printer;
+mod secret_arg;
 mod settings;
+mod untrusted;
 
 fn main() -> std::process::ExitCode {
     let cli = <cli::Cli as clap::Parser>::parse();

@@ -8,6 +8,8 @@
 //! RDS endpoint is a name only, so the database-URL secret holds the local PostgreSQL's URL.
 //! moto does not implement AddClientIDToOpenIDConnectProvider (HTTP 500): the audience fault
 //! is detected for real, and the test asserts hoist reports that its fix could not be made.
+//! The PostgreSQL runs with `ssl=on` and a certificate from a CA generated at its start
+//! (`PGSSLROOTCERT` points hoist at it): the pgvector check takes the verified-TLS path.
 
 mod common;
 
@@ -266,6 +268,8 @@ impl Sandbox {
             .envs(self.moto.env())
             .envs(self.github.env())
             .env("LLM_API_KEY", LLM_KEY)
+            // The sandbox server's certificate is signed by a CA generated at its start.
+            .env("PGSSLROOTCERT", self.pg.ca_file().expect("TLS is on"))
             .args(args)
             .run();
         run.assert_no_secret(LLM_KEY);
@@ -320,6 +324,11 @@ fn healthy_then_each_fault_fails_its_check_and_fix_repairs_it() {
         assert!(checks.contains_key(name), "{name} missing: {checks:#?}");
     }
     assert_all_ok(&checks);
+    assert!(
+        checks["dev/pgvector"].1.contains("certificate verified"),
+        "{:?}",
+        checks["dev/pgvector"]
+    );
 
     // Inject the faults the guides troubleshoot.
     let sm = aws_sdk_secretsmanager::Client::new(&sb.conf);
@@ -535,4 +544,98 @@ fn missing_role_secrets_fail_and_given_users_keys_are_listed() {
         .unwrap()["evidence"]
         .to_string();
     assert!(evidence.contains(&key_id), "{evidence}");
+}
+
+#[test]
+fn the_pgvector_check_needs_verified_tls_and_reads_the_url_from_a_file() {
+    let Some(sb) = sandbox() else { return };
+    let port = sb.pg.port();
+    // A password with every URL delimiter, proven over SCRAM (not trust authentication).
+    let password = "pg%doc#tor?x";
+    sb.pg.require_password("doctor", password).unwrap();
+    let url_file = sb.dir.path().join("db-url");
+    std::fs::write(
+        &url_file,
+        format!("postgres://doctor:pg%25doc%23tor%3Fx@127.0.0.1:{port}/postgres\n"),
+    )
+    .unwrap();
+    let from_file = format!("@{}", url_file.display());
+    let run = sb.doctor(&[
+        "--json",
+        "doctor",
+        "--env",
+        "dev",
+        "--database-url",
+        &from_file,
+    ]);
+    run.assert_no_secret(password);
+    let checks = sb.checks(&run);
+    assert_eq!(
+        checks["dev/pgvector"].0, "ok",
+        "{:?}",
+        checks["dev/pgvector"]
+    );
+
+    // Without the sandbox's CA the platform roots cannot verify it: a failed check naming
+    // the certificate and the way to pass a bundle.
+    let run = hoist(sb.dir.path())
+        .envs(sb.moto.env())
+        .envs(sb.github.env())
+        .args([
+            "--json",
+            "doctor",
+            "--env",
+            "dev",
+            "--database-url",
+            &from_file,
+        ])
+        .run();
+    run.assert_no_secret(password);
+    let pg = &run.json()["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "dev/pgvector")
+        .unwrap()
+        .clone();
+    assert_eq!(pg["status"], "fail", "{pg}");
+    assert!(
+        pg["summary"]
+            .as_str()
+            .unwrap()
+            .contains("certificate of 127.0.0.1"),
+        "{pg}"
+    );
+    assert!(pg.to_string().contains("--ca-file"), "{pg}");
+
+    // A server that offers no TLS fails with that said.
+    let plain = require(
+        "postgres+pgvector",
+        Postgres::start_with_pgvector_without_tls(),
+    )
+    .unwrap();
+    let run = sb.doctor(&[
+        "--json",
+        "doctor",
+        "--env",
+        "dev",
+        "--database-url",
+        &plain.url(),
+    ]);
+    let checks = sb.checks(&run);
+    assert_eq!(checks["dev/pgvector"].0, "fail");
+    assert!(
+        checks["dev/pgvector"].1.contains("offers no TLS"),
+        "{:?}",
+        checks["dev/pgvector"]
+    );
+
+    // A URL hoist cannot read is bad input: exit 2, nothing checked.
+    let run = sb.doctor(&[
+        "doctor",
+        "--database-url",
+        "postgres://u@h/d?sslmode=disable",
+    ]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("TLS only"), "{}", run.stderr);
 }

@@ -432,3 +432,65 @@ fn live_roles_are_checked_and_audited() {
         "{v}"
     );
 }
+
+#[test]
+fn claims_with_control_characters_print_escaped() {
+    let issuer = OidcIssuer::start_as_github();
+    let dir = project(&[("dev.json", &dev_policy())]);
+    let jwks = issuer.write_jwks_file(dir.path());
+    // A signed token whose claims carry a newline, a workflow command and an ANSI escape:
+    // GitHub never mints these, but hoist must not print them raw.
+    let hostile = format!("repo:{REPO}:ref:refs/heads/x\n::set-output name=role::admin\x1b[31m");
+    let token = issuer.mint(
+        &ClaimsBuilder::push_branch(REPO, "main")
+            .custom_subject(&hostile)
+            .claim("environment", "\n::add-mask::\x1b]0;title\x07"),
+    );
+    let run = hoist(dir.path())
+        .args(["trust", "check", "--policy", "dev.json", "--jwks"])
+        .arg_path(&jwks)
+        .args(["--token", "-"])
+        .stdin(token)
+        .run();
+    assert_eq!(run.code, 1, "{run:?}");
+    for text in [&run.stdout, &run.stderr] {
+        assert!(!text.contains('\x1b') && !text.contains('\x07'), "{text:?}");
+        assert!(
+            text.lines().all(|l| !l.trim_start().starts_with("::")),
+            "a line starts a workflow command: {text}"
+        );
+    }
+    assert!(
+        run.stdout
+            .contains("x\\n::set-output name=role::admin\\u{1b}[31m"),
+        "{}",
+        run.stdout
+    );
+    // --json carries the raw value, escaped by JSON itself.
+    let json = hoist(dir.path())
+        .args([
+            "trust", "check", "--policy", "dev.json", "--sub", &hostile, "--json",
+        ])
+        .run();
+    assert_eq!(json.json()["claims"]["sub"], hostile.as_str());
+    assert!(!json.stdout.contains('\x1b'));
+}
+
+#[test]
+fn a_jwks_over_plain_http_to_another_host_is_refused() {
+    let dir = project(&[("dev.json", &dev_policy())]);
+    let run = hoist(dir.path())
+        .args([
+            "trust",
+            "check",
+            "--policy",
+            "dev.json",
+            "--jwks",
+            "http://token.actions.githubusercontent.com/.well-known/jwks",
+            "--token",
+            "eyJhbGciOiJSUzI1NiJ9.e30.sig",
+        ])
+        .run();
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(run.stderr.contains("https"), "{}", run.stderr);
+}

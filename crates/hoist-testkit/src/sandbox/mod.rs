@@ -6,6 +6,7 @@
 //! that silently skips its integration tests proves nothing.
 
 mod moto;
+mod pg_tls_front;
 mod postgres;
 mod process;
 mod registry;

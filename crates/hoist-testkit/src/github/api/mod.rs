@@ -23,6 +23,28 @@ use super::server::BackgroundServer;
 pub use state::ApiRequest;
 use state::ApiState;
 
+/// A failure GitHub answers that a client should retry, in the shapes of GitHub's "Rate
+/// limits for the REST API" and "Troubleshooting the REST API" pages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transient {
+    /// A 5xx with GitHub's error body (`500`, `502`, `503`).
+    ServerError(u16),
+    /// A secondary rate limit: `403` or `429`, GitHub's "You have exceeded a secondary rate
+    /// limit" message, and `retry-after: SECONDS` when `Some`.
+    SecondaryRateLimit {
+        /// 403 or 429.
+        status: u16,
+        /// The `retry-after` header.
+        retry_after: Option<u64>,
+    },
+    /// The primary rate limit: `403`, `x-ratelimit-remaining: 0` and `x-ratelimit-reset` this
+    /// many seconds from now (UTC epoch seconds).
+    PrimaryRateLimit {
+        /// Seconds until the reset.
+        reset_in: u64,
+    },
+}
+
 /// A running GitHub REST API fixture for one repository. Stops on drop.
 pub struct GithubApi {
     server: BackgroundServer,
@@ -131,11 +153,20 @@ impl GithubApi {
         self.state.with(|i| i.fail_all = status);
     }
 
+    /// Answers the next `times` requests (any route) with `failure`,
+    /// then serves normally again.
+    pub fn fail_next(&self, times: usize, failure: Transient) {
+        self.state.with(|i| {
+            i.fail_next.extend(std::iter::repeat_n(failure, times));
+        });
+    }
+
     /// Removes all injected failures.
     pub fn clear_failures(&self) {
         self.state.with(|i| {
             i.fail_put.clear();
             i.fail_all = None;
+            i.fail_next.clear();
         });
     }
 

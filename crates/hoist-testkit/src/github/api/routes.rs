@@ -77,6 +77,49 @@ pub(crate) fn error(status: u16, message: &str) -> Response {
     (code, Json(body)).into_response()
 }
 
+/// An injected transient failure, with GitHub's headers.
+fn transient(failure: super::Transient) -> Response {
+    use super::Transient;
+    let epoch = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs())
+    };
+    match failure {
+        Transient::ServerError(status) => error(status, "Server Error"),
+        Transient::SecondaryRateLimit {
+            status,
+            retry_after,
+        } => {
+            let mut r = error(
+                status,
+                "You have exceeded a secondary rate limit. Please wait a few minutes before you try again. If you reach out to GitHub Support for help, please include the request ID.",
+            );
+            if let Some(s) = retry_after {
+                r.headers_mut()
+                    .insert("retry-after", s.to_string().parse().expect("digits"));
+            }
+            r
+        }
+        Transient::PrimaryRateLimit { reset_in } => {
+            let mut r = error(
+                403,
+                "API rate limit exceeded for user ID 1. If you reach out to GitHub Support for help, please include the request ID.",
+            );
+            let h = r.headers_mut();
+            h.insert("x-ratelimit-limit", "5000".parse().expect("digits"));
+            h.insert("x-ratelimit-remaining", "0".parse().expect("digits"));
+            h.insert("x-ratelimit-used", "5000".parse().expect("digits"));
+            h.insert(
+                "x-ratelimit-reset",
+                (epoch() + reset_in).to_string().parse().expect("digits"),
+            );
+            h.insert("x-ratelimit-resource", "core".parse().expect("word"));
+            r
+        }
+    }
+}
+
 fn header_str(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get(name)
@@ -124,6 +167,8 @@ async fn gatekeeper(State(state): Shared, request: Request, next: Next) -> Respo
             _ => "Server Error",
         };
         error(status, message)
+    } else if let Some(failure) = state.with(|i| i.fail_next.pop_front()) {
+        transient(failure)
     } else if !authorized {
         let has_auth = headers.contains_key("authorization");
         error(

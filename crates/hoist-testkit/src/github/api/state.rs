@@ -48,6 +48,8 @@ pub(crate) struct Inner {
     pub(crate) log: Vec<ApiRequest>,
     pub(crate) fail_put: HashMap<String, u16>,
     pub(crate) fail_all: Option<u16>,
+    /// Failures answered to the next requests, first first.
+    pub(crate) fail_next: std::collections::VecDeque<super::Transient>,
     pub(crate) max_per_page: Option<usize>,
     /// Rulesets as GitHub returns them in full.
     pub(crate) rulesets: Vec<serde_json::Value>,

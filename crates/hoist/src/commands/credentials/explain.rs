@@ -42,8 +42,9 @@ pub(crate) fn preflight(
 impl Preflight {
     /// The explanation: which condition failed, the two subjects, and the fixes.
     pub(crate) fn explain(&self, role_arn: &str) -> (String, String) {
-        let failed: Vec<String> = self
-            .decision
+        // The token's claims are printed escaped (no ANSI or `::` workflow commands).
+        let decision = crate::untrusted::escape_decision(&self.decision);
+        let failed: Vec<String> = decision
             .statements
             .iter()
             .flat_map(|s| s.conditions.iter().filter(|c| !c.result))
@@ -64,14 +65,15 @@ impl Preflight {
             "this run's OIDC token cannot assume {role_arn}: the trust policy `hoist bootstrap` writes for it does not admit the token\n  \
              role expects sub: {}\n  this run has sub:  {}",
             self.expected_sub,
-            self.actual_sub.as_deref().unwrap_or("(none)"),
+            self.actual_sub
+                .as_deref()
+                .map_or_else(|| "(none)".to_owned(), crate::untrusted::escape),
         );
         for f in &failed {
             message.push_str(&format!("\n  failed condition: {f}"));
         }
         message.push_str("\n  (evaluated against the trust policy hoist bootstrap writes for this environment; the runner cannot read the live one without credentials)");
-        let mut fixes: Vec<String> = self
-            .decision
+        let mut fixes: Vec<String> = decision
             .hints
             .iter()
             .map(|h| format!("{} — {}", h.message, h.fix))

@@ -146,7 +146,10 @@ fn explain_sts_error(
         WebIdentityError::AccessDenied { .. } => {
             let hint = format!(
                 "the token's sub {} matches what `hoist bootstrap` writes ({}), so the live trust policy of {role_arn} differs from it, or the role or the OIDC provider for {} does not exist: run `hoist doctor` or `hoist trust check --role {}`, then `hoist bootstrap --apply`",
-                check.actual_sub.as_deref().unwrap_or("(none)"),
+                check
+                    .actual_sub
+                    .as_deref()
+                    .map_or_else(|| "(none)".to_owned(), crate::untrusted::escape),
                 check.expected_sub,
                 config.oidc.provider_url,
                 role_arn.rsplit('/').next().unwrap_or(role_arn),
@@ -255,6 +258,28 @@ role = "GitHubActionsHindsightDev"
             message.contains(
                 "this run has sub:  repo:arshargithub/HindsightRoboMemSetup:environment:dev"
             ),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn a_claim_cannot_inject_terminal_escapes_or_workflow_commands() {
+        let config = hoist_config::parse(CONFIG, "hoist.toml").unwrap();
+        let env = config.environment("dev").unwrap();
+        let role = "arn:aws:iam::123456789012:role/GitHubActionsHindsightDev";
+        let sub = "repo:arshargithub/HindsightRoboMemSetup:ref:refs/heads/x\n::set-output name=role::admin\x1b[31m";
+        let check = explain::preflight(&config, env, role, &claims(sub));
+        assert!(!check.decision.allowed());
+        let (message, hint) = check.explain(role);
+        for text in [&message, &hint] {
+            assert!(!text.contains('\x1b'), "{text}");
+            assert!(
+                text.lines().all(|l| !l.trim_start().starts_with("::")),
+                "{text}"
+            );
+        }
+        assert!(
+            message.contains("x\\n::set-output name=role::admin\\u{1b}[31m"),
             "{message}"
         );
     }

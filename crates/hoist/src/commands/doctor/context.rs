@@ -47,7 +47,10 @@ pub(crate) struct Ctx<'a> {
     pub(crate) config: &'a Config,
     pub(crate) aws: Aws,
     pub(crate) account_id: Option<String>,
-    pub(crate) database_url: Option<String>,
+    /// `--database-url`, already read (from stdin or a file) and parsed.
+    pub(crate) database_url: Option<hoist_db::DatabaseUrl>,
+    /// `--ca-file`/`PGSSLROOTCERT`.
+    pub(crate) ca_file: Option<std::path::PathBuf>,
     pub(crate) users: Vec<String>,
 }
 

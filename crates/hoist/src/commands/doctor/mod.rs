@@ -136,7 +136,7 @@ async fn apply(ctx: &Ctx<'_>, fix: &Fix) -> Result<String, String> {
             .map(|()| format!("{group_id} now allows tcp/{port} from {source_group_id}"))
             .map_err(|e| e.to_string()),
         Fix::CreateVectorExtension { database_url } => {
-            checks::pgvector::enable(database_url).await.map(|()| {
+            checks::pgvector::enable(ctx, database_url).await.map(|()| {
                 format!(
                     "CREATE EXTENSION IF NOT EXISTS vector on {}",
                     database_url.display()
@@ -156,8 +156,20 @@ pub(crate) async fn run(
         env,
         fix,
         database_url,
+        ca_file,
         users,
     } = args;
+    // Bad input before anything is read or checked.
+    let database_url = database_url
+        .map(|arg| -> anyhow::Result<hoist_db::DatabaseUrl> {
+            let text = crate::secret_arg::read("--database-url", &arg)?;
+            hoist_db::DatabaseUrl::parse(&text).map_err(|e| {
+                BadInput::new(format!("--database-url: {e}"))
+                    .hint("write it as postgres://USER:PASSWORD@HOST:PORT/DB with %, # and ? in the password percent-encoded (%25, %23, %3F), or as libpq's key=value form")
+                    .into()
+            })
+        })
+        .transpose()?;
     let config = settings.load_config()?;
     if let Some(e) = &env
         && config.environment(e).is_none()
@@ -190,6 +202,7 @@ pub(crate) async fn run(
         aws,
         account_id,
         database_url,
+        ca_file,
         users,
     };
     let mut results = run_checks(&ctx, env.as_deref(), &config_dir).await;

@@ -73,15 +73,24 @@ pub(crate) async fn check(
             "hints": decision.hints,
         }));
     } else {
-        printer.out(&format!("policy: {}", loaded_policy.label));
+        // Claims (and a live policy) are someone else's text: escaped for the terminal and
+        // the workflow log; the decision above was made on the raw values.
+        let escape = crate::untrusted::escape;
+        printer.out(&format!("policy: {}", escape(&loaded_policy.label)));
         printer.out(&format!(
             "token sub: {}",
-            request.subject().unwrap_or("(none)")
+            request
+                .subject()
+                .map_or_else(|| "(none)".to_owned(), escape)
         ));
-        printer.out(&format!("provider: {provider_arn}"));
+        printer.out(&format!("provider: {}", escape(&provider_arn)));
         printer.out(loaded_claims.provenance.note());
         printer.out("");
-        printer.out(decision.to_string().trim_end());
+        printer.out(
+            crate::untrusted::escape_decision(&decision)
+                .to_string()
+                .trim_end(),
+        );
     }
     Ok(if decision.allowed() {
         ExitStatus::Success

@@ -55,16 +55,7 @@ pub(super) fn from_file(path: &std::path::Path) -> anyhow::Result<LoadedClaims> 
 
 /// `--token JWT`, `--token -` (stdin) or `--token @FILE`.
 pub(super) fn read_token_arg(arg: &str) -> anyhow::Result<String> {
-    let text = if arg == "-" {
-        std::io::read_to_string(std::io::stdin())
-            .map_err(|e| BadInput::new(format!("cannot read the token from stdin: {e}")))?
-    } else if let Some(path) = arg.strip_prefix('@') {
-        std::fs::read_to_string(path)
-            .map_err(|e| BadInput::new(format!("cannot read the token from {path}: {e}")))?
-    } else {
-        arg.to_owned()
-    };
-    Ok(text.trim().to_owned())
+    Ok(crate::secret_arg::read("--token", arg)?)
 }
 
 pub(super) async fn from_token(token: &str, jwks: Option<&str>) -> anyhow::Result<LoadedClaims> {
