@@ -373,12 +373,14 @@ impl Cfn {
     ///
     /// # Errors
     /// The AWS error.
-    pub async fn delete_stack(&self, name: &str) -> Result<(), AwsError> {
-        self.delete_stack_retaining(name, &[]).await
+    pub async fn delete_stack(&self, name: &str, role_arn: Option<&str>) -> Result<(), AwsError> {
+        self.delete_stack_retaining(name, &[], role_arn).await
     }
 
-    /// `DeleteStack`, keeping the resources named in `retain` (logical ids). CloudFormation
-    /// accepts `retain` only for a stack in `DELETE_FAILED`.
+    /// `DeleteStack`, keeping the resources named in `retain` (logical ids), as the
+    /// execution role `role_arn` when given (a template environment's deploy role may delete
+    /// its stack only through that role). CloudFormation accepts `retain` only for a stack in
+    /// `DELETE_FAILED`.
     ///
     /// # Errors
     /// The AWS error.
@@ -386,8 +388,13 @@ impl Cfn {
         &self,
         name: &str,
         retain: &[String],
+        role_arn: Option<&str>,
     ) -> Result<(), AwsError> {
-        let mut req = self.client.delete_stack().stack_name(name);
+        let mut req = self
+            .client
+            .delete_stack()
+            .stack_name(name)
+            .set_role_arn(role_arn.map(str::to_owned));
         if !retain.is_empty() {
             req = req.set_retain_resources(Some(retain.to_vec()));
         }

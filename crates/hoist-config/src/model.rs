@@ -168,6 +168,20 @@ pub struct Environment {
 }
 
 impl Environment {
+    /// The CloudFormation execution role `hoist bootstrap` creates for a template
+    /// environment; `hoist deploy` and `hoist teardown` name it as the stack's `RoleARN`.
+    #[must_use]
+    pub fn execution_role_name(&self) -> String {
+        format!("{}-CfnExec", self.role)
+    }
+
+    /// The permissions boundary (customer managed policy) every role a template
+    /// environment's stack creates must carry.
+    #[must_use]
+    pub fn boundary_policy_name(&self) -> String {
+        format!("{}-Boundary", self.role)
+    }
+
     /// The GitHub secret bootstrap stores this environment's role ARN in.
     #[must_use]
     pub fn role_arn_secret_name(&self) -> String {

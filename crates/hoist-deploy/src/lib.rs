@@ -7,6 +7,7 @@
 //! The only I/O is reading the assembly directory and the asset files it names.
 
 pub mod assembly;
+pub mod boundary;
 pub mod limits;
 pub mod placeholders;
 pub mod plan;

@@ -94,6 +94,8 @@ pub struct DeployPlan {
     pub deploy_role_external_id: Option<String>,
     /// The change set's `RoleARN`.
     pub execution_role: Option<String>,
+    /// Roles of a plain template given the environment's permissions boundary (logical ids).
+    pub bounded_roles: Vec<String>,
     pub bootstrap: Option<BootstrapCheck>,
     /// A bucket that must exist before the deploy (plain templates over 51,200 bytes).
     pub bucket_required: Option<String>,
@@ -249,6 +251,7 @@ pub fn for_template(
         deploy_role: None,
         deploy_role_external_id: None,
         execution_role: None,
+        bounded_roles: Vec::new(),
         bootstrap: None,
         bucket_required,
         files: vec![],
@@ -413,6 +416,7 @@ pub fn for_assembly(
         deploy_role: resolve(&props.assume_role_arn),
         deploy_role_external_id: props.assume_role_external_id.clone(),
         execution_role: resolve(&props.cloud_formation_execution_role_arn),
+        bounded_roles: Vec::new(),
         bootstrap: required.map(|required| BootstrapCheck {
             parameter: parameter.unwrap_or_else(|| DEFAULT_BOOTSTRAP_PARAMETER.to_owned()),
             required,

@@ -62,12 +62,12 @@ pub(super) fn role_arn(account_id: &str, role: &str) -> String {
 
 /// The CloudFormation execution role of a template environment.
 pub(super) fn execution_role_name(env: &Environment) -> String {
-    format!("{}-CfnExec", env.role)
+    env.execution_role_name()
 }
 
 /// The permissions boundary (customer managed policy) of a template environment.
 pub(super) fn boundary_name(env: &Environment) -> String {
-    format!("{}-Boundary", env.role)
+    env.boundary_policy_name()
 }
 
 fn github_repo(config: &Config) -> GitHubRepo {

@@ -168,13 +168,35 @@ pub(crate) async fn plan(
         .ok()
         .filter(|s| !s.is_empty());
     let planned = match loaded {
-        Loaded::Plain { name, body } => plan::for_template(
-            name,
-            body.clone(),
-            environment.parameters.clone(),
-            env,
-            endpoint.as_deref(),
-        ),
+        Loaded::Plain { name, body } => {
+            // The execution role `hoist bootstrap` made for this environment acts for
+            // CloudFormation; it may create a role only with the boundary on it.
+            let partition = env.partition();
+            let account = env.account.clone();
+            let boundary = format!(
+                "arn:{partition}:iam::{account}:policy/{}",
+                environment.boundary_policy_name()
+            );
+            let bounded = hoist_deploy::boundary::with_boundary(body, &boundary).map_err(|e| {
+                BadInput::new(format!("cannot prepare the template of stack {name}: {e}"))
+                    .hint("the template must be JSON or YAML with a Resources section")
+            })?;
+            plan::for_template(
+                name,
+                bounded.template,
+                environment.parameters.clone(),
+                env,
+                endpoint.as_deref(),
+            )
+            .map(|mut p| {
+                p.execution_role = Some(format!(
+                    "arn:{partition}:iam::{account}:role/{}",
+                    environment.execution_role_name()
+                ));
+                p.bounded_roles = bounded.changed_roles;
+                p
+            })
+        }
         Loaded::Assembly(a) => {
             plan::for_assembly(a, &environment.parameters, env, endpoint.as_deref())
         }
@@ -203,6 +225,12 @@ pub(crate) fn print_plan(plan: &DeployPlan, printer: &Printer) {
     }
     if let Some(r) = &plan.execution_role {
         printer.info(&format!("execution role (change set RoleARN): {r}"));
+    }
+    if !plan.bounded_roles.is_empty() {
+        printer.info(&format!(
+            "permissions boundary added to roles: {}",
+            plan.bounded_roles.join(", ")
+        ));
     }
     if let Some(b) = &plan.bootstrap {
         printer.info(&format!(

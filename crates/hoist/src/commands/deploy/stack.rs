@@ -123,7 +123,7 @@ pub(crate) async fn deploy(
             // Never executed: remove it (and the empty stack a CREATE change set made).
             let _ = cfn.delete_change_set(&id).await;
             if create {
-                let _ = cfn.delete_stack(name).await;
+                let _ = cfn.delete_stack(name, plan.execution_role.as_deref()).await;
             }
             return Err(Failed::new(format!(
                 "interrupted ({signal}) while CloudFormation computed change set {change_set_name}: it was deleted, nothing changed"
@@ -157,7 +157,8 @@ pub(crate) async fn deploy(
         cfn.delete_change_set(&id).await?;
         if create {
             // CREATE change sets leave an empty REVIEW_IN_PROGRESS stack behind.
-            cfn.delete_stack(name).await?;
+            cfn.delete_stack(name, plan.execution_role.as_deref())
+                .await?;
         }
         printer.info("plan only: change set deleted, nothing changed (pass --apply to execute it)");
         return Ok(StackReport {

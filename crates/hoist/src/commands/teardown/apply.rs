@@ -18,6 +18,8 @@ pub(super) struct Executor<'a> {
     pub(super) printer: &'a Printer,
     /// How long one delete may take.
     pub(super) timeout: Duration,
+    /// A template environment's execution role (name): CloudFormation deletes as it.
+    pub(super) execution_role: Option<String>,
 }
 
 /// What applying did.
@@ -31,6 +33,23 @@ pub(super) struct Applied {
 }
 
 impl Executor<'_> {
+    /// The execution role's ARN in the stack's own partition and account (read from the
+    /// stack id `arn:PARTITION:cloudformation:REGION:ACCOUNT:stack/…`).
+    fn role_arn(&self, stack_id: &str) -> Option<String> {
+        let role = self.execution_role.as_deref()?;
+        let mut parts = stack_id.split(':');
+        let (Some("arn"), Some(partition), _, _, Some(account)) = (
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+        ) else {
+            return None;
+        };
+        Some(format!("arn:{partition}:iam::{account}:role/{role}"))
+    }
+
     /// Without `apply`, nothing: the plan was only shown. With it, `confirm` first (when there is
     /// anything to do), then every operation in plan order.
     pub(super) async fn run(
@@ -85,7 +104,8 @@ impl Executor<'_> {
     async fn delete_stack(&self, stack: &str, stack_id: &str) -> anyhow::Result<Vec<Leftover>> {
         let cfn = Cfn::new(self.aws);
         let before = mark(&cfn, stack_id).await;
-        cfn.delete_stack(stack_id).await?;
+        cfn.delete_stack(stack_id, self.role_arn(stack_id).as_deref())
+            .await?;
         self.printer.info(&format!("deleting {stack} …"));
         match wait(&cfn, stack_id, before.clone(), self.timeout, self.printer).await? {
             Ended::Deleted => Ok(Vec::new()),
@@ -126,7 +146,8 @@ impl Executor<'_> {
                     ));
                 }
                 let again = mark(&cfn, stack_id).await;
-                cfn.delete_stack_retaining(stack_id, &ids).await?;
+                cfn.delete_stack_retaining(stack_id, &ids, self.role_arn(stack_id).as_deref())
+                    .await?;
                 match wait(&cfn, stack_id, again, self.timeout, self.printer).await? {
                     Ended::Deleted => Ok(retain),
                     _ => Err(Failed::new(format!(

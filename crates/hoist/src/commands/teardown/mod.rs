@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use hoist_aws::cfn::Cfn;
-use hoist_config::{Environment, Tier};
+use hoist_config::{DeploySource, Environment, Tier};
 
 use crate::cli::TeardownArgs;
 use crate::exit::{BadInput, ExitStatus, Failed};
@@ -101,6 +101,8 @@ pub(crate) async fn run(
         aws: &aws,
         printer,
         timeout: Duration::from_secs(environment.wait_timeout),
+        execution_role: matches!(environment.deploy, Some(DeploySource::Template(_)))
+            .then(|| environment.execution_role_name()),
     };
     if cleanup {
         return run_cleanup(&executor, &root, &stack).await;

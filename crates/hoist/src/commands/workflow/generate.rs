@@ -142,6 +142,11 @@ pub(crate) fn push_paths(config: &Config, cx: &Context) -> Option<Vec<String>> {
                 let app = out.rsplit_once('/').map(|(parent, _)| parent.to_owned())?;
                 paths.insert(format!("{app}/**"));
             }
+            Some(DeploySource::CdkApp(dir)) => {
+                // The app folder (cdk.json): its code and context decide the template.
+                let app = normalize(dir)?;
+                paths.insert(format!("{app}/**"));
+            }
             Some(DeploySource::Command(_)) => return None,
             None => {}
         }
