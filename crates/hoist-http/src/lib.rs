@@ -127,7 +127,6 @@ fn redirect_verdict(previous: &[Url], next: &Url) -> Result<(), String> {
 }
 
 /// A client builder with hoist's user agent, `timeout`, and [`redirect_policy`].
-#[must_use]
 pub fn client_builder(timeout: Duration) -> reqwest::ClientBuilder {
     reqwest::Client::builder()
         .user_agent(concat!("hoist/", env!("CARGO_PKG_VERSION")))

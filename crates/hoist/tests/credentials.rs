@@ -213,6 +213,9 @@ fn workflow_dispatch_uses_its_environment_input() {
     assert_assumed(&run, "GitHubActionsHindsightDev");
 }
 
+/// A refused event: event name, ref, event payload, extra `hoist credentials` arguments, the reason expected.
+type Case<'a> = (&'a str, &'a str, Option<&'a str>, &'a [&'a str], &'a str);
+
 /// Each event that deploys nowhere: exit 1 with the reason, before any token or AWS call.
 #[test]
 fn events_that_deploy_nowhere_are_refused() {
@@ -221,7 +224,7 @@ fn events_that_deploy_nowhere_are_refused() {
     };
     let dir = project(&[("hoist.toml", CONFIG)]);
     let gh = actions(ClaimsBuilder::pull_request(REPO, 7, "feature", "main"));
-    let cases: [(&str, &str, Option<&str>, &[&str], &str); 6] = [
+    let cases: [Case<'_>; 6] = [
         (
             "pull_request",
             "refs/pull/7/merge",

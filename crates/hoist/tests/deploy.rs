@@ -342,10 +342,9 @@ fn plan_changes_nothing() {
 #[test]
 fn new_stack_is_created_through_a_create_change_set() {
     let Some(sb) = sandbox() else { return };
-    let config = format!(
-        "repository = \"arshargithub/HindsightRoboMemSetup\"\n[aws]\nregion = \"ca-central-1\"\naccount_id = \"123456789012\"\n\
+    let config = "repository = \"arshargithub/HindsightRoboMemSetup\"\n[aws]\nregion = \"ca-central-1\"\naccount_id = \"123456789012\"\n\
          [environments.dev]\nbranch = \"main\"\nrole = \"R\"\nstack = \"SmallStack\"\ntemplate = \"t.json\"\n"
-    );
+        .to_owned();
     let body = r#"{"Resources": {"Topic": {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": "hoist-small"}},
                    "Logs": {"Type": "AWS::Logs::LogGroup", "Properties": {"LogGroupName": "/hoist/small"}}}}"#;
     let dir = project(&[("hoist.toml", &config), ("t.json", body)]);

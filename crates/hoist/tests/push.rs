@@ -38,6 +38,10 @@ fn sandbox() -> Option<Sandbox> {
 
 /// Whether a Docker engine answers. With HOIST_REQUIRE_DOCKER=1 (CI) a missing engine fails
 /// the test; elsewhere the test is skipped with the reason printed.
+#[allow(
+    clippy::print_stderr,
+    reason = "a skipped test says why on the test runner's stderr"
+)]
 fn docker_engine() -> bool {
     let out = Command::new("docker")
         .args(["version", "--format", "{{.Server.Version}}"])

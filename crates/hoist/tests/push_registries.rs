@@ -98,6 +98,10 @@ fn skopeo(host: &str, tag: &str, creds: &str, config: bool) -> serde_json::Value
 }
 
 /// The registry serves the image skopeo reads back: every layer's diff_id is the local one.
+#[allow(
+    clippy::print_stderr,
+    reason = "a skipped check says why on the test runner's stderr"
+)]
 fn check_pulled_back(host: &str, creds: &str, local_diff_ids: &[String]) {
     if !on_path("skopeo") {
         assert!(

@@ -46,7 +46,9 @@ pub(crate) enum Fix {
         source_group_id: String,
     },
     /// `CREATE EXTENSION IF NOT EXISTS vector` on the database.
-    CreateVectorExtension { database_url: hoist_db::DatabaseUrl },
+    CreateVectorExtension {
+        database_url: Box<hoist_db::DatabaseUrl>,
+    },
     /// Only a person can do this: the command(s) to run.
     Manual(String),
 }

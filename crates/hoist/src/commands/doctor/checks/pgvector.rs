@@ -119,7 +119,7 @@ pub(crate) async fn check_url(ctx: &Ctx<'_>, name: &str, url: &DatabaseUrl) -> C
         )
         .evidence("SELECT extversion FROM pg_extension WHERE extname = 'vector' returned no row")
         .fix(Fix::CreateVectorExtension {
-            database_url: url.clone(),
+            database_url: Box::new(url.clone()),
         }),
         Ok(VectorStatus::Unavailable) => CheckResult::fail(
             name,
