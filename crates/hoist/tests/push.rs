@@ -962,7 +962,7 @@ print(k['AccessKeyId'], k['SecretAccessKey'])
     // An access key moto does not know: same XML-body quirk (AWS answers
     // UnrecognizedClientException, which push::ecr's unit tests map to the guide's
     // "The AWS Access Key Id you provided does not exist").
-    let unknown_key = unknown_access_key_id();
+    let unknown_key = common::unknown_access_key_id();
     let run = run_with(&unknown_key, secret);
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(
@@ -978,19 +978,6 @@ print(k['AccessKeyId'], k['SecretAccessKey'])
             .all(|e| !e.path.contains("/blobs/")),
         "nothing pushed"
     );
-}
-
-/// An access key id in AWS's shape that no account has: made at test time, not committed.
-fn unknown_access_key_id() -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-    let tail: String = (0..16)
-        .map(|i| alphabet[((nanos >> (i * 5)) & 31) as usize] as char)
-        .collect();
-    format!("AKIA{tail}")
 }
 
 /// Images pushed with uncompressed layers (an older hoist, or `compression = "none"`) keep

@@ -49,10 +49,11 @@ fn push(
             &format!("app={}:{tag}", layout.display()),
         ])
         .env("AWS_ENDPOINT_URL", closed)
-        .env("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
+        // Credentials in AWS's shape that no account has, made at test time.
+        .env("AWS_ACCESS_KEY_ID", common::unknown_access_key_id())
         .env(
             "AWS_SECRET_ACCESS_KEY",
-            "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+            format!("test-{}", common::unknown_access_key_id()),
         )
         .env("AWS_REGION", "us-east-1")
         .env("HOIST_REGISTRY", registry_url)

@@ -160,3 +160,16 @@ role = "GitHubActionsHindsightDev"
 tag = "*"
 role = "GitHubActionsHindsightProd"
 "#;
+
+/// An access key id in AWS's shape that no account has: made at test time, not committed.
+pub fn unknown_access_key_id() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    let tail: String = (0..16)
+        .map(|i| alphabet[((nanos >> (i * 5)) & 31) as usize] as char)
+        .collect();
+    format!("AKIA{tail}")
+}
