@@ -87,14 +87,7 @@ pub(crate) async fn run(
         return Ok("planned");
     }
     printer.info(&format!("running: {command}"));
-    let status = tokio::process::Command::new(program)
-        .args(args)
-        .current_dir(dir)
-        .kill_on_drop(true)
-        .stdin(std::process::Stdio::null())
-        // Its output is progress, not hoist's data: stderr keeps stdout for the result.
-        .stdout(std::process::Stdio::from(std::io::stderr()))
-        .status()
+    let status = super::child::run(program, args, dir, std::iter::empty::<(&str, &str)>())
         .await
         .map_err(|e| {
             Failed::new(format!("cannot start {program}: {e}"))

@@ -6,6 +6,7 @@
 //! The stack part is planned by `hoist-deploy` (template location, roles, assets,
 //! pre-flight) before any mutating call; this module wires that plan to `hoist-aws`.
 
+mod child;
 mod command;
 mod interrupt;
 mod preflight;

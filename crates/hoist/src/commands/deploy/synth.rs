@@ -49,14 +49,7 @@ pub(crate) async fn run(
         app.command,
         app.out_dir.display()
     ));
-    let status = tokio::process::Command::new(program)
-        .args(args)
-        .current_dir(&app.dir)
-        .envs(&env)
-        .kill_on_drop(true)
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::from(std::io::stderr()))
-        .status()
+    let status = super::child::run(program, args, &app.dir, &env)
         .await
         .map_err(|e| {
             Failed::new(format!("cannot start {program} (cdk.json's app): {e}"))
