@@ -36,7 +36,8 @@ pub mod request;
 
 pub use audit::{
     AuditContext, Finding, Severity, Tier, admits_provider_or_anyone, audit,
-    audit_permission_policy, audit_with_protection, guardrail_violation, unparseable_policy,
+    audit_permission_policy, audit_with_protection, guardrail_violation, known_aws_managed_policy,
+    unparseable_policy,
 };
 pub use eval::{
     Decision, IdentityDecision, IdentityRequest, Outcome, StatementTrace, evaluate,

@@ -3,21 +3,17 @@
 //! environments pass exactly their execution role to CloudFormation, the execution policy is
 //! generated from the template's types with every role bounded, and the boundary holds.
 //!
-//! The escalation table is checked with `oracle`, a deliberately small identity-policy
-//! matcher written here: hoist-policy's evaluator covers trust policies only until the
-//! identity-policy evaluation (issue 11, second part) lands; then these rows should also run
-//! through it. The oracle panics on any condition operator it does not implement, so a
-//! generated policy using one cannot pass unnoticed.
-
-use std::collections::BTreeMap;
+//! Every row goes through hoist-policy's own identity-policy evaluator
+//! ([`evaluate_identity`]), the one `hoist trust` uses; the same rows against an
+//! `Action: *` policy prove none of them is denied vacuously.
 
 use hoist_policy::generate::execution::{ExecutionPolicyError, handler_permissions};
 use hoist_policy::generate::{
     DeployScope, add_permissions_boundary, deploy_permissions_policy, execution_policy,
     permissions_boundary_policy,
 };
-use hoist_policy::glob_match;
-use hoist_policy::model::{Effect, PolicyDocument, Statement};
+use hoist_policy::model::PolicyDocument;
+use hoist_policy::{IdentityRequest, evaluate_identity};
 
 const ACCT: &str = "123456789012";
 const REGION: &str = "ca-central-1";
@@ -26,83 +22,21 @@ const EXEC_ROLE: &str = "GitHubActionsHindsightDev-CfnExec";
 const BOUNDARY: &str = "arn:aws:iam::123456789012:policy/hoist-boundary-dev";
 const DEPLOY_ROLE: &str = "arn:aws:iam::123456789012:role/GitHubActionsHindsightDev";
 
-mod oracle {
-    use super::*;
-
-    /// A request: action, resource ARN, condition context.
-    pub(super) struct Req<'a> {
-        pub(super) action: &'a str,
-        pub(super) resource: &'a str,
-        pub(super) ctx: BTreeMap<&'a str, &'a str>,
-    }
-
-    fn matches_any(
-        patterns: Option<&hoist_policy::model::OneOrMany<String>>,
-        v: &str,
-        ci: bool,
-    ) -> bool {
-        patterns.is_some_and(|p| p.iter().any(|p| glob_match(p, v, ci)))
-    }
-
-    fn applies(st: &Statement, r: &Req<'_>) -> bool {
-        let action = match (&st.action, &st.not_action) {
-            (Some(_), _) => matches_any(st.action.as_ref(), r.action, true),
-            (None, Some(_)) => !matches_any(st.not_action.as_ref(), r.action, true),
-            _ => false,
-        };
-        let resource = match (&st.resource, &st.not_resource) {
-            (Some(_), _) => matches_any(st.resource.as_ref(), r.resource, false),
-            (None, Some(_)) => !matches_any(st.not_resource.as_ref(), r.resource, false),
-            _ => false,
-        };
-        action && resource && conditions(st, r)
-    }
-
-    fn conditions(st: &Statement, r: &Req<'_>) -> bool {
-        st.condition.operators.iter().all(|block| {
-            block.entries.iter().all(|e| {
-                let values: Vec<String> =
-                    e.values.iter().map(|v| v.as_str().into_owned()).collect();
-                let got = r.ctx.get(e.key.as_str()).copied();
-                match block.operator.as_str() {
-                    "StringEquals" => got.is_some_and(|g| values.iter().any(|v| v == g)),
-                    "StringNotEquals" => got.is_none_or(|g| !values.iter().any(|v| v == g)),
-                    "ArnLike" => {
-                        got.is_some_and(|g| values.iter().any(|v| glob_match(v, g, false)))
-                    }
-                    "Null" => {
-                        let absent = got.is_none();
-                        values.iter().all(|v| (v == "true") == absent)
-                    }
-                    other => panic!("oracle does not implement {other}"),
-                }
-            })
+/// A request with single-valued condition keys, as the AWS service builds it.
+fn req(action: &str, resource: &str, ctx: &[(&str, &str)]) -> IdentityRequest {
+    ctx.iter()
+        .fold(IdentityRequest::new(action, resource), |r, (k, v)| {
+            r.with(k, v)
         })
-    }
-
-    /// Allowed by `identity` (and `boundary`, when set): some Allow applies and no Deny does.
-    pub(super) fn allowed(
-        identity: &PolicyDocument,
-        boundary: Option<&PolicyDocument>,
-        r: &Req<'_>,
-    ) -> bool {
-        let one = |doc: &PolicyDocument| {
-            let hits: Vec<&Statement> = doc.statements.iter().filter(|s| applies(s, r)).collect();
-            hits.iter().any(|s| s.effect == Effect::Allow)
-                && !hits.iter().any(|s| s.effect == Effect::Deny)
-        };
-        one(identity) && boundary.is_none_or(one)
-    }
 }
 
-use oracle::{Req, allowed};
-
-fn req<'a>(action: &'a str, resource: &'a str, ctx: &[(&'a str, &'a str)]) -> Req<'a> {
-    Req {
-        action,
-        resource,
-        ctx: ctx.iter().copied().collect(),
-    }
+/// hoist's own identity-policy evaluator: allowed by `identity` and, when set, `boundary`.
+fn allowed(
+    identity: &PolicyDocument,
+    boundary: Option<&PolicyDocument>,
+    r: &IdentityRequest,
+) -> bool {
+    evaluate_identity(&[identity], boundary, r).allowed()
 }
 
 fn scope() -> DeployScope {
@@ -126,7 +60,7 @@ const TEMPLATE: &str = r#"{"Resources":{
 const ADMIN: &str = "arn:aws:iam::aws:policy/AdministratorAccess";
 
 /// The escalation paths of issue 11, as requests an attacker's workflow would make.
-fn escalations() -> Vec<(&'static str, Req<'static>)> {
+fn escalations() -> Vec<(&'static str, IdentityRequest)> {
     vec![
         (
             "create a stack-named role",
@@ -355,24 +289,12 @@ fn deploy_roles_are_allowed_the_calls_deploy_makes() {
         ),
         req("sts:GetCallerIdentity", "*", &[]),
     ];
-    let mut cdk_calls = common
-        .iter()
-        .map(|r| {
-            req(
-                r.action,
-                r.resource,
-                &r.ctx.iter().map(|(k, v)| (*k, *v)).collect::<Vec<_>>(),
-            )
-        })
-        .collect::<Vec<_>>();
+    let mut cdk_calls = common.clone();
     for kind in ["deploy", "file-publishing", "image-publishing", "lookup"] {
-        let arn: &'static str = Box::leak(
-            format!(
-                "arn:aws:iam::123456789012:role/cdk-hnb659fds-{kind}-role-123456789012-ca-central-1"
-            )
-            .into_boxed_str(),
+        let arn = format!(
+            "arn:aws:iam::123456789012:role/cdk-hnb659fds-{kind}-role-123456789012-ca-central-1"
         );
-        cdk_calls.push(req("sts:AssumeRole", arn, &[]));
+        cdk_calls.push(req("sts:AssumeRole", &arn, &[]));
     }
     cdk_calls.push(req(
         "ssm:GetParameter",
@@ -547,7 +469,7 @@ fn execution_policy_covers_the_templates_handlers() {
 fn execution_role_and_boundary_deny_the_escalations() {
     let exec = exec_policy();
     let b = boundary();
-    let rows: Vec<(&str, Req<'static>)> = vec![
+    let rows: Vec<(&str, IdentityRequest)> = vec![
         (
             "create a role without the boundary",
             req(
@@ -755,7 +677,7 @@ fn execution_policy_fits_iam_limits_and_round_trips() {
 }
 
 #[test]
-fn the_oracle_sees_every_escalation_in_an_admin_policy() {
+fn the_evaluator_allows_every_escalation_to_an_admin_policy() {
     // Without this, a table row that no policy could ever allow would pass vacuously.
     let admin = PolicyDocument::parse(
         r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#,

@@ -232,3 +232,50 @@ fn rule_table_lists_every_permission_rule() {
         assert!(ids.contains(&format!("HOIST-P{n:03}").as_str()), "P{n:03}");
     }
 }
+
+/// AWS's admin-class managed policies, known by ARN (any partition): each draws the paths
+/// its grant opens; other ARNs are not guessed at.
+#[test]
+fn aws_managed_admin_policies_are_known_by_arn() {
+    use hoist_policy::known_aws_managed_policy;
+    let rules_of = |arn: &str| {
+        let mut r = rules(&known_aws_managed_policy(arn).unwrap());
+        r.sort_unstable();
+        r.dedup();
+        r
+    };
+    let admin = rules_of("arn:aws:iam::aws:policy/AdministratorAccess");
+    for n in 1..=8 {
+        assert!(
+            admin.contains(&format!("HOIST-P{n:03}").as_str()),
+            "P{n:03}: {admin:?}"
+        );
+    }
+    let iam = rules_of("arn:aws-us-gov:iam::aws:policy/IAMFullAccess");
+    for rule in [
+        "HOIST-P001",
+        "HOIST-P003",
+        "HOIST-P004",
+        "HOIST-P005",
+        "HOIST-P007",
+    ] {
+        assert!(iam.contains(&rule), "{rule}: {iam:?}");
+    }
+    assert!(
+        !iam.contains(&"HOIST-P008"),
+        "IAMFullAccess grants no sts: {iam:?}"
+    );
+    let power = rules_of("arn:aws:iam::aws:policy/PowerUserAccess");
+    assert!(power.contains(&"HOIST-P008"), "{power:?}");
+    assert!(
+        !power.contains(&"HOIST-P005") && !power.contains(&"HOIST-P006"),
+        "PowerUserAccess excludes iam:*: {power:?}"
+    );
+    for other in [
+        "arn:aws:iam::aws:policy/ReadOnlyAccess",
+        "arn:aws:iam::123456789012:policy/AdministratorAccess",
+        "AdministratorAccess",
+    ] {
+        assert!(known_aws_managed_policy(other).is_none(), "{other}");
+    }
+}

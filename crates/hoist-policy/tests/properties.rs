@@ -210,3 +210,74 @@ proptest! {
         prop_assert_eq!(eq_var, equals);
     }
 }
+
+/// Text a claim may carry: wildcards, escapes-looking text, `${`, separators, anything.
+fn claim_text() -> impl Strategy<Value = String> {
+    prop_oneof![
+        "[ab*?$/{}:-]{0,10}",
+        Just("*".to_owned()),
+        Just("${*}".to_owned()),
+        any::<String>()
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    /// Issue 11: text substituted from a claim is literal. For any claim value, StringLike
+    /// on `PREFIX${claim}SUFFIX` (no wildcard of its own) answers exactly as StringEquals
+    /// on the same literal — for the honest subject and for any other.
+    #[test]
+    fn substituted_claims_never_change_string_like_from_string_equals(
+        prefix in literal(),
+        suffix in literal(),
+        claim in claim_text(),
+        other in any_text(),
+        honest in any::<bool>(),
+    ) {
+        let pattern = format!("{prefix}${{token.actions.githubusercontent.com:repository}}{suffix}");
+        let sub = if honest { format!("{prefix}{claim}{suffix}") } else { other };
+        let mut c = claims(&sub);
+        c.insert("repository".into(), serde_json::Value::String(claim.clone()));
+        let r = hoist_policy::request::WebIdentityRequest::from_github_claims(PROVIDER, &c);
+        let like = allows(json!({"StringLike": {SUB: &pattern}}), &r);
+        let equals = allows(json!({"StringEquals": {SUB: &pattern}}), &r);
+        prop_assert_eq!(like, equals, "pattern {:?} claim {:?} sub {:?}", pattern, claim, sub);
+        prop_assert_eq!(like, sub == format!("{prefix}{claim}{suffix}"));
+    }
+
+    /// The same for identity policies: a request-context value substituted into a
+    /// condition or a Resource is literal text under StringLike and ARN matching.
+    #[test]
+    fn substituted_context_values_are_literal_in_identity_policies(
+        prefix in literal(),
+        value in claim_text(),
+        other in any_text(),
+        honest in any::<bool>(),
+    ) {
+        use hoist_policy::{IdentityRequest, evaluate_identity};
+        let pattern = format!("{prefix}${{aws:PrincipalTag/team}}");
+        let got = if honest { format!("{prefix}{value}") } else { other };
+        let req = IdentityRequest::new("s3:GetObject", "arn:aws:s3:::b/k")
+            .with("aws:PrincipalTag/team", &value)
+            .with("s3:prefix", &got);
+        let decide = |op: &str| {
+            let doc = PolicyDocument::parse(&json!({"Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow", "Action": "s3:GetObject", "Resource": "*",
+                "Condition": {op: {"s3:prefix": &pattern}}}]}).to_string()).unwrap();
+            evaluate_identity(&[&doc], None, &req).allowed()
+        };
+        prop_assert_eq!(decide("StringLike"), decide("StringEquals"));
+        prop_assert_eq!(decide("StringLike"), got == format!("{prefix}{value}"));
+        // In a Resource: `arn:aws:s3:::b/${aws:PrincipalTag/team}` covers exactly that object.
+        let doc = PolicyDocument::parse(&json!({"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Action": "s3:GetObject",
+            "Resource": "arn:aws:s3:::b/${aws:PrincipalTag/team}"}]}).to_string()).unwrap();
+        let on = |object: &str| IdentityRequest::new("s3:GetObject", &format!("arn:aws:s3:::b/{object}"))
+            .with("aws:PrincipalTag/team", &value);
+        prop_assert!(evaluate_identity(&[&doc], None, &on(&value)).allowed());
+        if got != value {
+            prop_assert!(!evaluate_identity(&[&doc], None, &on(&got)).allowed(), "{:?} covered {:?}", value, got);
+        }
+    }
+}

@@ -9,6 +9,9 @@
 //! `aws_proxy` is the strict stand-in for AWS's front door: a loopback proxy in front of moto that
 //! enforces AWS's documented limits and records each call with its signer's role.
 //!
+//! `iam_requests` maps the proxy's recorded calls to what IAM authorizes for each (action,
+//! resource ARN, condition keys), so tests can evaluate a deploy's calls against policies.
+//!
 //! `cdk` runs the real CDK toolchain from PyPI (synthesis with `aws-cdk-lib`, the CDK CLI's
 //! JavaScript) with the machine's Node.
 //!
@@ -18,5 +21,6 @@
 pub mod aws_proxy;
 pub mod cdk;
 pub mod github;
+pub mod iam_requests;
 pub mod registry_auth;
 pub mod sandbox;

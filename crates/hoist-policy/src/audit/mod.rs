@@ -6,6 +6,7 @@
 //! permissions) and documented in [`RULES`] and [`PERMISSION_RULES`].
 
 mod guardrail;
+mod managed;
 mod permissions;
 mod rules;
 mod scope;
@@ -13,6 +14,7 @@ mod scope;
 use serde::Serialize;
 
 pub use guardrail::guardrail_violation;
+pub use managed::known_aws_managed_policy;
 pub use permissions::{PERMISSION_RULES, audit_permission_policy};
 pub use rules::{RULES, RuleInfo};
 
