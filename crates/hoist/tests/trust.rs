@@ -336,7 +336,11 @@ fn permission_policy_files_are_audited_for_escalation_paths() {
 /// that trusts GitHub's provider.
 #[test]
 fn live_roles_are_checked_and_audited() {
-    let Some(moto) = require("moto_server", Moto::start()) else {
+    // moto loads AWS's managed policies (AdministratorAccess, …) only when asked.
+    let Some(moto) = require(
+        "moto_server",
+        Moto::start_with(&[("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")]),
+    ) else {
         return;
     };
     let rt = tokio::runtime::Runtime::new().unwrap();
@@ -364,6 +368,11 @@ fn live_roles_are_checked_and_audited() {
         // What the dev role may do once assumed: an inline policy with an escalation path.
         let escalate = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:CreateRole","Resource":"*"}]}"#;
         sdk.put_role_policy().role_name("GitHubActionsHindsightDev").policy_name("escalate").policy_document(escalate).send().await.unwrap();
+        // Attached managed policies count too: AWS's own admin-class policies by ARN.
+        for arn in ["arn:aws:iam::aws:policy/IAMFullAccess", "arn:aws:iam::aws:policy/PowerUserAccess"] {
+            sdk.attach_role_policy().role_name("GitHubActionsHindsightDev").policy_arn(arn).send().await.unwrap();
+        }
+        sdk.attach_role_policy().role_name("wide-open").policy_arn("arn:aws:iam::aws:policy/AdministratorAccess").send().await.unwrap();
     });
     let dir = project(&[]);
     let run = hoist(dir.path())
@@ -429,6 +438,42 @@ fn live_roles_are_checked_and_audited() {
             .unwrap()
             .iter()
             .any(|f| f["source"] == "role wide-open" && f["severity"] == "error"),
+        "{v}"
+    );
+    let managed = |role: &str, name: &str| {
+        format!("role {role} managed policy arn:aws:iam::aws:policy/{name}")
+    };
+    for rule in [
+        "HOIST-P001",
+        "HOIST-P003",
+        "HOIST-P004",
+        "HOIST-P005",
+        "HOIST-P006",
+        "HOIST-P007",
+        "HOIST-P008",
+    ] {
+        assert!(
+            finding(&managed("wide-open", "AdministratorAccess"), rule),
+            "{rule}: {v}"
+        );
+    }
+    for rule in [
+        "HOIST-P001",
+        "HOIST-P003",
+        "HOIST-P004",
+        "HOIST-P005",
+        "HOIST-P007",
+    ] {
+        assert!(
+            finding(&managed("GitHubActionsHindsightDev", "IAMFullAccess"), rule),
+            "{rule}: {v}"
+        );
+    }
+    assert!(
+        finding(
+            &managed("GitHubActionsHindsightDev", "PowerUserAccess"),
+            "HOIST-P008"
+        ),
         "{v}"
     );
 }

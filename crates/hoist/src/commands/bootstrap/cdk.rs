@@ -5,9 +5,9 @@
 //! `cdk bootstrap --cloudformation-execution-policies … --custom-permissions-boundary …` line
 //! that puts them to use.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use hoist_config::{Config, DeploySource, Environment};
+use hoist_config::{Config, DeploySource};
 use hoist_plan::bootstrap::DesiredManagedPolicy;
 use hoist_policy::DeployScope;
 use serde_json::Value;
@@ -15,16 +15,26 @@ use serde_json::Value;
 /// IAM's limit on a managed policy document, in characters without whitespace.
 const MANAGED_POLICY_LIMIT: usize = 6_144;
 
-/// `(cdk.out directory, stack)` of each CDK environment with a stack.
-fn cdk_stacks(config: &Config) -> Vec<(&str, &str)> {
-    config
-        .environments
-        .iter()
-        .filter_map(|e: &Environment| match (&e.deploy, e.stack.as_deref()) {
-            (Some(DeploySource::CdkOut(dir)), Some(stack)) => Some((dir.as_str(), stack)),
-            _ => None,
-        })
-        .collect()
+/// `(cloud assembly directory, stack)` of each CDK environment with a stack: `cdk_out`
+/// itself, or for `cdk_app` the assembly its last synthesis left (cdk.json's `output`, else
+/// `cdk.out`, under the app directory — where `hoist deploy` and `cdk synth` put it).
+fn cdk_stacks<'c>(config: &'c Config, base: &Path) -> Result<Vec<(PathBuf, &'c str)>, String> {
+    let mut out = Vec::new();
+    for e in &config.environments {
+        let (Some(source), Some(stack)) = (&e.deploy, e.stack.as_deref()) else {
+            continue;
+        };
+        match source {
+            DeploySource::CdkOut(dir) => out.push((base.join(dir), stack)),
+            DeploySource::CdkApp(dir) => {
+                let app = hoist_deploy::synth::read_app(&base.join(dir))
+                    .map_err(|e| format!("no CDK execution policy in the plan ({e})"))?;
+                out.push((app.out_dir, stack));
+            }
+            DeploySource::Template(_) | DeploySource::Command(_) => {}
+        }
+    }
+    Ok(out)
 }
 
 /// The resource types of stack `stack` in the cloud assembly `dir` (`manifest.json` names
@@ -62,14 +72,14 @@ pub(super) fn policies(
     account_id: &str,
     protected: &[String],
 ) -> Result<Vec<DesiredManagedPolicy>, String> {
-    let stacks = cdk_stacks(config);
+    let stacks = cdk_stacks(config, base)?;
     if stacks.is_empty() {
         return Ok(Vec::new());
     }
     let mut types = Vec::new();
     for (dir, stack) in &stacks {
-        types.extend(stack_types(&base.join(dir), stack).map_err(|e| {
-            format!("no CDK execution policy in the plan ({e}): run `cdk synth`, then `hoist bootstrap` again")
+        types.extend(stack_types(dir, stack).map_err(|e| {
+            format!("no CDK execution policy in the plan ({e}): run `cdk synth` (or `hoist deploy` without --apply), then `hoist bootstrap` again")
         })?);
     }
     let names: Vec<&str> = stacks.iter().map(|(_, s)| *s).collect();

@@ -1,7 +1,7 @@
 //! `hoist trust audit`: weaknesses in trust policies and privilege-escalation paths in
 //! permission policies, from files (a file whose statements name no principal is a permission
 //! policy) or from every role in the account that GitHub tokens can reach (its trust policy and
-//! its inline permission policies).
+//! its inline and attached managed permission policies).
 
 use hoist_policy::{AuditContext, Finding, Severity, Tier, audit as run_rules};
 use serde_json::json;
@@ -114,6 +114,24 @@ pub(crate) async fn audit(
             for (name, text) in iam.role_inline_policies(&role.name).await? {
                 let source = format!("role {} inline policy {name}", role.name);
                 let findings = match hoist_policy::PolicyDocument::parse_iam_encoded(&text) {
+                    Ok(p) => hoist_policy::audit_permission_policy(&p),
+                    Err(e) => vec![hoist_policy::unparseable_policy(&source, &e)],
+                };
+                audited.push(Audited { source, findings });
+            }
+            // And its attached managed policies: the default version's document, or, for
+            // AWS's admin-class policies, the document AWS publishes when it cannot be read.
+            for arn in iam.list_attached_role_policies(&role.name).await? {
+                let source = format!("role {} managed policy {arn}", role.name);
+                let known = hoist_policy::known_aws_managed_policy(&arn);
+                let document = match (iam.get_managed_policy(&arn).await, known) {
+                    (Ok(Some(p)), _) => hoist_policy::PolicyDocument::parse(&p.document),
+                    (Ok(None) | Err(_), Some(doc)) => Ok(doc),
+                    // An unreadable policy is never reported clean.
+                    (Err(e), None) => return Err(e.into()),
+                    (Ok(None), None) => continue,
+                };
+                let findings = match document {
                     Ok(p) => hoist_policy::audit_permission_policy(&p),
                     Err(e) => vec![hoist_policy::unparseable_policy(&source, &e)],
                 };
