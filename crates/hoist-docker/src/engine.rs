@@ -72,6 +72,11 @@ impl Engine {
         Ok(Self { docker })
     }
 
+    /// The bollard client, for the other engine modules of this crate.
+    pub(crate) fn docker(&self) -> &bollard::Docker {
+        &self.docker
+    }
+
     /// The image ID and layer diff_ids of `name`, or `None` when the engine does not have it.
     ///
     /// # Errors

@@ -31,4 +31,18 @@ pub enum DockerError {
         "the image of service {service:?} is not in the Docker engine (looked for {candidates})"
     )]
     ImageNotFound { service: String, candidates: String },
+    /// A build context directory could not be read.
+    #[error("cannot read the build context {dir}")]
+    BuildContext {
+        dir: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The engine built nothing: a Dockerfile step failed (`log` is the build's output).
+    #[error("the image build in {dir} failed: {message}")]
+    ImageBuild {
+        dir: PathBuf,
+        message: String,
+        log: String,
+    },
 }

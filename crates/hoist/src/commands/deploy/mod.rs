@@ -8,6 +8,7 @@
 
 mod child;
 mod command;
+mod images;
 mod interrupt;
 mod preflight;
 mod publish;
@@ -130,14 +131,6 @@ pub(crate) async fn run(
             source::refuse_secrets(&loaded, &pending, &environment.parameters)?;
             let plan = source::plan(&loaded, environment, &config, &aws).await?;
             source::print_plan(&plan, printer);
-            if !plan.images.is_empty() {
-                return Err(Failed::new(format!(
-                    "stack {name} has {} Docker image asset(s), which this hoist does not build and push yet",
-                    plan.images.len()
-                ))
-                .hint("deploy this assembly with `command = \"npx aws-cdk deploy --app cdk.out STACK\"` in hoist.toml until hoist publishes image assets")
-                .into());
-            }
             let profile = settings
                 .profile
                 .clone()
@@ -159,6 +152,13 @@ pub(crate) async fn run(
                 "publishing assets (the stack was not touched; uploaded assets are kept and not sent again)",
                 &resume,
                 publish::files(&plan, &aws, &roles, scope, printer),
+            )
+            .await?;
+            interrupt::guarded(
+                &mut interrupt,
+                "publishing image assets (the stack was not touched; pushed images are kept and not sent again)",
+                &resume,
+                images::publish(&plan, &aws, &roles, apply, printer),
             )
             .await?;
             let deployer = plan
