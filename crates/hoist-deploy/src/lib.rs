@@ -1,13 +1,15 @@
 //! The deploy engine's pure half: owns the CDK cloud-assembly model (typed `manifest.json` and
 //! `*.assets.json`), placeholder resolution, directory-asset zipping, the secret scan of what
 //! is about to be uploaded, and the deploy plan — a value computed before anything changes
-//! (template location, roles, assets to publish, parameters, pre-flight findings).
+//! (template location, roles, assets to publish, parameters, pre-flight findings), and the
+//! `{image:SERVICE}` references in parameters and context resolved to pushed digests.
 //!
 //! Must not touch: AWS or any network (the CLI crate wires `hoist-aws` to the plan), printing.
 //! The only I/O is reading the assembly directory and the asset files it names.
 
 pub mod assembly;
 pub mod boundary;
+pub mod image_refs;
 pub mod limits;
 pub mod placeholders;
 pub mod plan;
