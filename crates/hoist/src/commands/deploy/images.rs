@@ -147,13 +147,18 @@ fn spec(asset: &ImagePublish) -> hoist_docker::BuildSpec {
     }
 }
 
+/// The engine's build output ends the message (its last lines, where the failing step is), so
+/// the one error renderer prints it instead of a second path to stderr.
 fn build_failure(asset: &ImagePublish, e: &hoist_docker::DockerError) -> Failed {
-    if let hoist_docker::DockerError::ImageBuild { log, .. } = e
-        && !log.is_empty()
-    {
-        eprint!("{log}");
+    let mut message = format!("image asset {}: {e}", asset.id);
+    if let hoist_docker::DockerError::ImageBuild { log, .. } = e {
+        let lines: Vec<&str> = log.lines().collect();
+        for line in &lines[lines.len().saturating_sub(20)..] {
+            message.push_str("\n  ");
+            message.push_str(line);
+        }
     }
-    Failed::new(format!("image asset {}: {e}", asset.id)).hint(format!(
+    Failed::new(message).hint(format!(
         "build it by hand to see the whole output: docker build {}",
         asset.directory.display()
     ))
