@@ -309,6 +309,32 @@ async fn calls_are_recorded_with_the_role_that_signed_them() {
     let proxy = StrictAws::start(&moto.endpoint()).await;
     let base = sdk(&proxy.endpoint(), "testing", "testing", None).await;
     let sts = aws_sdk_sts::Client::new(&base);
+    // A role that does not exist: IAM refuses, as AWS does (moto's STS would issue credentials).
+    let refused = sts
+        .assume_role()
+        .role_arn(ROLE)
+        .role_session_name("cdk")
+        .send()
+        .await
+        .unwrap_err();
+    let refused = refused.into_service_error();
+    assert_eq!(refused.meta().code(), Some("AccessDenied"), "{refused:?}");
+    assert!(
+        refused
+            .meta()
+            .message()
+            .is_some_and(|m| m.contains(&format!("sts:AssumeRole on resource: {ROLE}"))),
+        "{refused:?}"
+    );
+    aws_sdk_iam::Client::new(&sdk(&moto.endpoint(), "testing", "testing", None).await)
+        .create_role()
+        .role_name(ROLE.rsplit('/').next().unwrap())
+        .assume_role_policy_document(
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"sts:AssumeRole"}]}"#,
+        )
+        .send()
+        .await
+        .unwrap();
     let assumed = sts
         .assume_role()
         .role_arn(ROLE)

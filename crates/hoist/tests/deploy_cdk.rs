@@ -672,3 +672,63 @@ fn a_secret_in_the_cdk_context_is_refused() {
     assert!(!dir.path().join("cdk/cdk.out").exists());
     assert!(sb.stack("AppStack").is_none());
 }
+
+/// A role the assembly names that cannot be assumed (here: it does not exist; the strict proxy
+/// refuses the AssumeRole with STS's AccessDenied, as IAM would — moto's STS alone would issue
+/// credentials): exit 1 naming the role and the fix, in plan and apply, with no mutating call.
+#[test]
+fn an_unassumable_role_fails_plan_and_apply_before_any_change() {
+    let Some(sb) = sandbox() else { return };
+    sb.bootstrap(Some("21"));
+    let proxy = hoist_testkit::aws_proxy::StrictAws::start_blocking(&sb.moto.endpoint());
+    let dir = cdk_project("", "plain-config");
+    for args in [&[][..], &["--apply"][..]] {
+        proxy.clear_calls();
+        let run = hoist(dir.path())
+            .envs(sb.moto.env())
+            .env("AWS_ENDPOINT_URL", proxy.endpoint())
+            .env(
+                "AWS_ENDPOINT_URL_S3_FOR_CLOUDFORMATION",
+                format!("http://localhost:{}", proxy.port()),
+            )
+            .env("LLM_API_KEY", SECRET)
+            .args(["deploy", "--env", "dev"])
+            .args(args)
+            .run();
+        assert_eq!(
+            run.code, 1,
+            "stdout:\n{}\nstderr:\n{}",
+            run.stdout, run.stderr
+        );
+        assert!(
+            run.stderr
+                .contains(&format!("cannot assume the deploy role {}", role("deploy"))),
+            "{}",
+            run.stderr
+        );
+        assert!(
+            run.stderr.contains("cdk bootstrap aws://"),
+            "{}",
+            run.stderr
+        );
+        let calls = proxy.calls();
+        assert!(
+            calls
+                .iter()
+                .any(|c| c.rejected.as_deref() == Some("AccessDenied")),
+            "{calls:#?}"
+        );
+        let mutating: Vec<&str> = calls
+            .iter()
+            .map(|c| c.action.as_str())
+            .filter(|a| {
+                ["Put", "Create", "Execute", "Update", "Delete"]
+                    .iter()
+                    .any(|p| a.starts_with(p))
+            })
+            .collect();
+        assert!(mutating.is_empty(), "{mutating:?}");
+    }
+    assert!(sb.objects().is_empty());
+    assert!(sb.stack("AppStack").is_none());
+}

@@ -37,6 +37,15 @@ impl Rejection {
         }
     }
 
+    /// STS's `AccessDenied` for an `AssumeRole` IAM would refuse (query protocol; AWS answers
+    /// it with HTTP 403).
+    pub(crate) fn access_denied(message: impl Into<String>) -> Self {
+        Self {
+            code: "AccessDenied",
+            message: message.into(),
+        }
+    }
+
     /// The answer in the caller's protocol.
     pub(crate) fn into_response(self, protocol: Protocol) -> Response {
         let request_id = request_id();
@@ -59,7 +68,12 @@ impl Rejection {
                     xml_escape(self.code),
                     xml_escape(&self.message)
                 );
-                let mut r = (StatusCode::BAD_REQUEST, body).into_response();
+                let status = if self.code == "AccessDenied" {
+                    StatusCode::FORBIDDEN
+                } else {
+                    StatusCode::BAD_REQUEST
+                };
+                let mut r = (status, body).into_response();
                 r.headers_mut()
                     .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/xml"));
                 r

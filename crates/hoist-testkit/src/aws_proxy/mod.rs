@@ -12,6 +12,10 @@
 //! records that role ([`RecordedCall::identity`]). Tests can then assert, as AWS's IAM would
 //! decide, which role made each call.
 //!
+//! IAM's one rule the proxy enforces: `AssumeRole` of a role that does not exist is refused
+//! with STS's `AccessDenied` (moto's STS issues credentials for any ARN; AWS's refuses, since no
+//! trust policy allows the caller). Existence is asked of moto's IAM (`GetRole`).
+//!
 //! Recorded parameters never hold secret material: `SecretString`, `SecretBinary`,
 //! `WebIdentityToken` and `SAMLAssertion` are replaced by their size.
 //!
@@ -209,6 +213,17 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
     let ports = [*shared.proxy_port.lock().expect("lock"), shared.moto_port];
     let verdict = match limits::check_request(&call, &ports) {
         Err(rejection) => Err(rejection),
+        Ok(Next::Forward) if call.service == "sts" && call.action == "AssumeRole" => {
+            match call.param("RoleArn") {
+                Some(role) if !role_exists(&shared, role).await => {
+                    Err(errors::Rejection::access_denied(format!(
+                        "User: {} is not authorized to perform: sts:AssumeRole on resource: {role}",
+                        caller(&shared, &call)
+                    )))
+                }
+                _ => Ok(()),
+            }
+        }
         Ok(Next::Forward) => Ok(()),
         Ok(Next::MeasureTemplate(object)) => match fetch_object(&shared, &object).await {
             // A missing object: moto answers as it does; the proxy adds no rule of its own.
@@ -244,6 +259,52 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
     }
     record(&shared, call, status, rejected);
     response
+}
+
+/// Whether moto's IAM has the role `arn` names (`GetRole`; any answer but NoSuchEntity counts
+/// as present, so the proxy adds no refusal of its own when moto cannot tell).
+async fn role_exists(shared: &Shared, arn: &str) -> bool {
+    let Some(name) = arn
+        .split_once(":role/")
+        .map(|(_, n)| n.rsplit('/').next().unwrap_or(n))
+    else {
+        return true;
+    };
+    let body = format!(
+        "Action=GetRole&Version=2010-05-08&RoleName={}",
+        percent_encoding::utf8_percent_encode(name, percent_encoding::NON_ALPHANUMERIC)
+    );
+    let answer = shared
+        .client
+        .post(format!("{}/", shared.moto))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header(
+            "authorization",
+            "AWS4-HMAC-SHA256 Credential=strict-aws-proxy/20260101/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=0",
+        )
+        .body(body)
+        .send()
+        .await;
+    match answer {
+        Ok(r) if r.status().is_success() => true,
+        Ok(r) => !r.text().await.unwrap_or_default().contains("NoSuchEntity"),
+        Err(_) => true,
+    }
+}
+
+/// The caller as STS's AccessDenied names it: the assumed role, else the account's user.
+fn caller(shared: &Shared, call: &Incoming) -> String {
+    call.scope
+        .as_ref()
+        .and_then(|s| {
+            shared
+                .roles
+                .lock()
+                .expect("lock")
+                .get(&s.access_key)
+                .cloned()
+        })
+        .unwrap_or_else(|| "arn:aws:iam::123456789012:user/moto".to_owned())
 }
 
 fn learn_role(shared: &Shared, call: &Incoming, answer: &[u8]) {
