@@ -1,6 +1,7 @@
 //! `Engine::build_directory` against the machine's real Docker engine (nothing can be pulled
 //! here, so the images are `FROM scratch`). Skipped when no engine answers, unless
 //! `HOIST_REQUIRE_DOCKER=1`.
+#![allow(clippy::print_stderr)] // the skip note goes to the test's stderr
 
 use std::collections::BTreeMap;
 
