@@ -644,6 +644,27 @@ fn cdk_bootstrap(rt: &tokio::runtime::Runtime, conf: &aws_config::SdkConfig) {
             .send(),
     )
     .unwrap();
+    // The roles `cdk bootstrap` creates: the strict proxy, like IAM, refuses to assume a role
+    // that does not exist.
+    let iam = aws_sdk_iam::Client::new(conf);
+    let trust = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{ACCOUNT}:root"}},"Action":"sts:AssumeRole"}}]}}"#
+    );
+    for kind in [
+        "deploy-role",
+        "file-publishing-role",
+        "image-publishing-role",
+        "lookup-role",
+        "cfn-exec-role",
+    ] {
+        rt.block_on(
+            iam.create_role()
+                .role_name(format!("cdk-hnb659fds-{kind}-{ACCOUNT}-{REGION}"))
+                .assume_role_policy_document(&trust)
+                .send(),
+        )
+        .unwrap();
+    }
 }
 
 /// CDK mode, `cdk_app`: hoist synthesizes the app, assumes the CDK bootstrap roles the
