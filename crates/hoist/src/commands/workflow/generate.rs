@@ -15,6 +15,7 @@ use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
 use hoist_config::{Config, DeploySource, Environment, SetupStep, StepAction, Trigger};
+use hoist_deploy::image_refs::output_key;
 
 /// Where the workflows live, relative to the repository root.
 pub(crate) const WORKFLOW_DIR: &str = ".github/workflows";
@@ -268,20 +269,6 @@ fn job_id(name: &str) -> String {
         })
         .collect();
     format!("deploy-{id}")
-}
-
-/// The step-output key `hoist push` uses for a service (push/output.rs).
-fn output_key(service: &str) -> String {
-    service
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
 }
 
 fn deploy_job(y: &mut String, config: &Config, cx: &Context, env: &Environment) {
