@@ -4,7 +4,10 @@
 //! create or change a role only when the role carries the environment's boundary
 //! (`iam:PermissionsBoundary`). So that the stack's own roles pass that condition, the
 //! deploy sets `PermissionsBoundary` on each `AWS::IAM::Role` before the template is sent
-//! and shows which roles it changed in the plan. JSON templates go through
+//! and shows which roles it changed in the plan. It also sets the role's `Path` to the
+//! boundary's ([`hoist_policy::bounded_role_path`]): the execution role may pass or re-trust
+//! only roles under that path, which all carry the boundary (CloudFormation replaces a role
+//! whose path changes). JSON templates go through
 //! [`hoist_policy::add_permissions_boundary`]; YAML templates keep their short-form tags
 //! (`!Ref`, `!Sub`, `!GetAtt`) and are written back as YAML.
 
@@ -15,7 +18,7 @@ use serde_norway::Value as Yaml;
 pub struct Bounded {
     /// The template to send.
     pub template: String,
-    /// Roles whose `PermissionsBoundary` was missing or different.
+    /// Roles whose `PermissionsBoundary` or `Path` was missing or different.
     pub changed_roles: Vec<String>,
 }
 
@@ -36,7 +39,8 @@ pub enum BoundaryError {
     YamlWrite(#[source] serde_norway::Error),
 }
 
-/// Sets `PermissionsBoundary` to `boundary_arn` on every `AWS::IAM::Role` of `template`.
+/// Sets `PermissionsBoundary` to `boundary_arn` and `Path` to its
+/// [`hoist_policy::bounded_role_path`] on every `AWS::IAM::Role` of `template`.
 /// A template whose roles already carry it is returned unchanged, byte for byte.
 ///
 /// # Errors
@@ -61,7 +65,10 @@ pub fn with_boundary(template: &str, boundary_arn: &str) -> Result<Bounded, Boun
         .get_mut("Resources")
         .and_then(Yaml::as_mapping_mut)
         .ok_or_else(|| BoundaryError::YamlShape("has no Resources mapping".to_owned()))?;
-    let wanted = Yaml::String(boundary_arn.to_owned());
+    let wanted = [
+        ("PermissionsBoundary", boundary_arn.to_owned()),
+        ("Path", hoist_policy::bounded_role_path(boundary_arn)),
+    ];
     let mut changed_roles = Vec::new();
     for (id, resource) in resources.iter_mut() {
         if resource.get("Type").and_then(Yaml::as_str) != Some("AWS::IAM::Role") {
@@ -77,9 +84,16 @@ pub fn with_boundary(template: &str, boundary_arn: &str) -> Result<Bounded, Boun
         let props = props.as_mapping_mut().ok_or_else(|| {
             BoundaryError::YamlShape(format!("role {id} has no Properties mapping"))
         })?;
-        let key = Yaml::String("PermissionsBoundary".to_owned());
-        if props.get(&key) != Some(&wanted) {
-            props.insert(key, wanted.clone());
+        let mut changed = false;
+        for (key, value) in &wanted {
+            let key = Yaml::String((*key).to_owned());
+            let value = Yaml::String(value.clone());
+            if props.get(&key) != Some(&value) {
+                props.insert(key, value);
+                changed = true;
+            }
+        }
+        if changed {
             changed_roles.push(id);
         }
     }
@@ -113,6 +127,10 @@ mod tests {
                 back["Resources"][role]["Properties"]["PermissionsBoundary"].as_str(),
                 Some(ARN)
             );
+            assert_eq!(
+                back["Resources"][role]["Properties"]["Path"].as_str(),
+                Some("/GitHubActionsDev-Boundary/")
+            );
         }
         assert!(back["Resources"]["Bucket"].get("Properties").is_none());
         assert!(out.template.contains("!Sub"), "{}", out.template);
@@ -131,6 +149,17 @@ mod tests {
         let again = with_boundary(&out.template, ARN).unwrap();
         assert!(again.changed_roles.is_empty());
         assert_eq!(again.template, out.template);
+        // A role with the boundary but at another path is moved under the boundary's path.
+        let at_root = format!(
+            r#"{{"Resources":{{"R":{{"Type":"AWS::IAM::Role","Properties":{{"PermissionsBoundary":"{ARN}","Path":"/"}}}}}}}}"#
+        );
+        let moved = with_boundary(&at_root, ARN).unwrap();
+        assert_eq!(moved.changed_roles, ["R"]);
+        assert!(
+            moved
+                .template
+                .contains(r#""Path":"/GitHubActionsDev-Boundary/""#)
+        );
         let none = r#"{"Resources":{"B":{"Type":"AWS::S3::Bucket"}}}"#;
         assert_eq!(with_boundary(none, ARN).unwrap().template, none);
     }

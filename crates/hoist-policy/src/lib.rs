@@ -45,8 +45,8 @@ pub use eval::{
 };
 pub use generate::{
     BoundaryError, DeployMode, DeployScope, ExecutionPolicy, ExecutionPolicyError,
-    add_permissions_boundary, deploy_permissions_policy, ecr_push_policy, execution_policy,
-    execution_policy_for_types, execution_role_trust_policy, github_trust_policy,
+    add_permissions_boundary, bounded_role_path, deploy_permissions_policy, ecr_push_policy,
+    execution_policy, execution_policy_for_types, execution_role_trust_policy, github_trust_policy,
     legacy_ecr_user_policy, permissions_boundary_policy,
 };
 pub use glob::glob_match;

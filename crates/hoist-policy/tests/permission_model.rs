@@ -395,14 +395,28 @@ fn execution_policy_covers_the_templates_handlers() {
     let ep = execution_policy(TEMPLATE, &scope(), BOUNDARY).unwrap();
     assert!(ep.resource_types.contains(&"AWS::ECS::Service".to_owned()));
     let doc = &ep.document;
-    // Every create handler permission of every type is allowed on the stack's resources.
-    let role = "arn:aws:iam::123456789012:role/HindsightDevStack-TaskRole-AbC";
+    // Every create handler permission of every type is allowed on the stack's resources;
+    // its roles live under the boundary's path (`add_permissions_boundary` puts them there).
+    let role = "arn:aws:iam::123456789012:role/hoist-boundary-dev/HindsightDevStack-TaskRole-AbC";
     let with_boundary = [("iam:PermissionsBoundary", BOUNDARY)];
     for (action, resource, ctx) in [
         ("iam:CreateRole", role, &with_boundary[..]),
         ("iam:PutRolePolicy", role, &with_boundary[..]),
         ("iam:GetRole", role, &[][..]),
         ("iam:PassRole", role, &[][..]),
+        ("iam:UpdateAssumeRolePolicy", role, &[][..]),
+        ("iam:TagRole", role, &[][..]),
+        // A role made before the path, replaced on the next update: read and deleted.
+        (
+            "iam:DeleteRole",
+            "arn:aws:iam::123456789012:role/HindsightDevStack-TaskRole-Old",
+            &[][..],
+        ),
+        (
+            "iam:DetachRolePolicy",
+            "arn:aws:iam::123456789012:role/HindsightDevStack-TaskRole-Old",
+            &with_boundary[..],
+        ),
         (
             "lambda:CreateFunction",
             "arn:aws:lambda:ca-central-1:123456789012:function:HindsightDevStack-Fn-AbC",
@@ -539,6 +553,46 @@ fn execution_role_and_boundary_deny_the_escalations() {
             req("iam:PassRole", "arn:aws:iam::123456789012:role/Admin", &[]),
         ),
         (
+            "pass a stack-named role without the boundary (at /) to compute",
+            req(
+                "iam:PassRole",
+                "arn:aws:iam::123456789012:role/HindsightDevStack-x",
+                &[("iam:PassedToService", "lambda.amazonaws.com")],
+            ),
+        ),
+        (
+            "re-trust a stack-named role without the boundary (at /)",
+            req(
+                "iam:UpdateAssumeRolePolicy",
+                "arn:aws:iam::123456789012:role/HindsightDevStack-x",
+                &[],
+            ),
+        ),
+        (
+            "tag a stack-named role without the boundary (at /)",
+            req(
+                "iam:TagRole",
+                "arn:aws:iam::123456789012:role/HindsightDevStack-x",
+                &[],
+            ),
+        ),
+        (
+            "pass a stack-named role under another path",
+            req(
+                "iam:PassRole",
+                "arn:aws:iam::123456789012:role/other-boundary/HindsightDevStack-x",
+                &[],
+            ),
+        ),
+        (
+            "create a role under the boundary's path without the boundary",
+            req(
+                "iam:CreateRole",
+                "arn:aws:iam::123456789012:role/hoist-boundary-dev/HindsightDevStack-x",
+                &[],
+            ),
+        ),
+        (
             "re-trust an outside role",
             req(
                 "iam:UpdateAssumeRolePolicy",
@@ -580,7 +634,9 @@ fn execution_role_and_boundary_deny_the_escalations() {
     )
     .unwrap();
     for (what, r) in rows.iter().filter(|(w, _)| {
+        // (the boundary leaves tagging to the role's own policy)
         !w.contains("outside the stack")
+            && !w.starts_with("tag ")
             && !w.contains("outside function")
             && !w.contains("outside secret")
     }) {
@@ -635,11 +691,16 @@ fn the_boundary_goes_on_every_role_and_nothing_else() {
       "D":{"Type":"AWS::IAM::Role","Properties":{"PermissionsBoundary":"arn:aws:iam::123456789012:policy/hoist-boundary-dev"}},
       "Q":{"Type":"AWS::SQS::Queue","Properties":{}}}}"#;
     let out = add_permissions_boundary(t, BOUNDARY).unwrap();
-    assert_eq!(out.changed_roles, ["A", "B", "C"]);
+    // D has the boundary but not the path: it moves under it.
+    assert_eq!(out.changed_roles, ["A", "B", "C", "D"]);
     let v: serde_json::Value = serde_json::from_str(&out.template).unwrap();
     for id in ["A", "B", "C", "D"] {
         assert_eq!(
             v["Resources"][id]["Properties"]["PermissionsBoundary"], BOUNDARY,
+            "{id}"
+        );
+        assert_eq!(
+            v["Resources"][id]["Properties"]["Path"], "/hoist-boundary-dev/",
             "{id}"
         );
     }
@@ -647,6 +708,7 @@ fn the_boundary_goes_on_every_role_and_nothing_else() {
         v["Resources"]["Q"]["Properties"]
             .get("PermissionsBoundary")
             .is_none()
+            && v["Resources"]["Q"]["Properties"].get("Path").is_none()
     );
     assert_eq!(
         v["Resources"]["A"]["Properties"]["AssumeRolePolicyDocument"],
@@ -817,4 +879,51 @@ fn every_known_type_yields_a_policy_without_escalation_actions() {
         }
     }
     assert!(refused < 20, "{refused} types refused or too large");
+}
+
+/// Issue 11: what bootstrap writes for a template environment — the execution policy of the
+/// example stack's types and of the test template — passes the permission audit with zero
+/// findings, while the same policy with its roles at `/` (the shape before they moved under
+/// the boundary's path) still draws the pass-role and re-trust findings.
+#[test]
+fn the_execution_policy_audits_clean_and_the_audit_still_sees_roles_at_the_root() {
+    let types: Vec<String> = hoist_policy::generate::execution::resource_types(TEMPLATE).unwrap();
+    let example: Vec<String> = [
+        "AWS::EC2::SecurityGroup",
+        "AWS::ECS::Cluster",
+        "AWS::ECS::Service",
+        "AWS::ECS::TaskDefinition",
+        "AWS::ElasticLoadBalancingV2::LoadBalancer",
+        "AWS::IAM::Role",
+        "AWS::Lambda::Function",
+        "AWS::Lambda::Permission",
+        "AWS::Logs::LogGroup",
+        "AWS::RDS::DBInstance",
+        "AWS::SecretsManager::Secret",
+    ]
+    .iter()
+    .map(|s| (*s).to_owned())
+    .collect();
+    for types in [types, example] {
+        let ep =
+            hoist_policy::generate::execution_policy_for_types(&types, &scope(), BOUNDARY).unwrap();
+        let findings = hoist_policy::audit_permission_policy(&ep.document);
+        assert!(
+            findings.is_empty(),
+            "{types:?}: {findings:#?}\n{}",
+            ep.document.to_json()
+        );
+        let at_root = PolicyDocument::parse(
+            &ep.document
+                .to_json()
+                .replace("role/hoist-boundary-dev/", "role/"),
+        )
+        .unwrap();
+        let mut rules: Vec<&str> = hoist_policy::audit_permission_policy(&at_root)
+            .iter()
+            .map(|f| f.rule)
+            .collect();
+        rules.sort_unstable();
+        assert_eq!(rules, ["HOIST-P005", "HOIST-P006"], "{types:?}");
+    }
 }

@@ -279,3 +279,122 @@ fn aws_managed_admin_policies_are_known_by_arn() {
         assert!(known_aws_managed_policy(other).is_none(), "{other}");
     }
 }
+
+/// Roles under a path named after a boundary: passing and re-trusting them is fenced only
+/// when the policy itself creates roles there solely with that boundary and can neither
+/// remove nor replace it (a role's path is fixed at creation). Every way the fence can be
+/// missing leaves the finding.
+#[test]
+fn roles_under_the_boundarys_path_are_fenced_only_when_the_policy_bounds_them() {
+    let root = format!("arn:aws:iam::{A}:role/app-*");
+    let path = format!("arn:aws:iam::{A}:role/hoist-boundary/app-*");
+    let boundary = json!({"StringEquals": {"iam:PermissionsBoundary": BOUNDARY}});
+    let compute = allow(json!("lambda:CreateFunction"), json!("*"));
+    let create = |resource: &str, condition: Value| {
+        json!({"Effect": "Allow", "Action": ["iam:CreateRole", "iam:AttachRolePolicy"],
+               "Resource": resource, "Condition": condition})
+    };
+    let pass = |resource: &str| {
+        allow(
+            json!(["iam:PassRole", "iam:UpdateAssumeRolePolicy"]),
+            json!(resource),
+        )
+    };
+
+    // The generated shape: create only with the boundary, pass and re-trust under its path.
+    let fenced = doc(json!([
+        create(&path, boundary.clone()),
+        pass(&path),
+        compute.clone()
+    ]));
+    assert!(
+        rules(&fenced).is_empty(),
+        "{:#?}",
+        audit_permission_policy(&fenced)
+    );
+
+    let open: Vec<(&str, Value, Vec<&str>)> = vec![
+        (
+            "stack-named roles at /, which need not carry the boundary",
+            json!([
+                create(&root, boundary.clone()),
+                pass(&root),
+                compute.clone()
+            ]),
+            vec!["HOIST-P005", "HOIST-P006"],
+        ),
+        (
+            "the policy creates nothing there: nothing says the roles are bounded",
+            json!([pass(&path), compute.clone()]),
+            vec!["HOIST-P005", "HOIST-P006"],
+        ),
+        (
+            "roles there are created without a boundary",
+            json!([create(&path, json!({})), pass(&path), compute.clone()]),
+            vec!["HOIST-P003", "HOIST-P005", "HOIST-P006"],
+        ),
+        (
+            "the path names another boundary than the one required",
+            json!([
+                create(
+                    &format!("arn:aws:iam::{A}:role/other-boundary/app-*"),
+                    boundary.clone()
+                ),
+                pass(&format!("arn:aws:iam::{A}:role/other-boundary/app-*")),
+                compute.clone()
+            ]),
+            vec!["HOIST-P005", "HOIST-P006"],
+        ),
+        (
+            "the holder can remove the boundary of a role there",
+            json!([
+                create(&path, boundary.clone()),
+                pass(&path),
+                allow(json!("iam:DeleteRolePermissionsBoundary"), json!(path)),
+                compute.clone()
+            ]),
+            vec!["HOIST-P005", "HOIST-P006"],
+        ),
+    ];
+    for (what, statements, expected) in open {
+        let p = doc(statements);
+        let mut got = rules(&p);
+        got.sort_unstable();
+        got.dedup();
+        assert_eq!(got, expected, "{what}: {:#?}", audit_permission_policy(&p));
+    }
+}
+
+/// The IAM User Guide: tags on a role do not reliably control iam:PassRole, so a
+/// resource-tag condition never fences passing a role; for re-trusting, it fences only
+/// while the holder cannot put the tag on the role itself.
+#[test]
+fn resource_tags_fence_only_what_aws_enforces_and_the_holder_cannot_set() {
+    let role = format!("arn:aws:iam::{A}:role/app-*");
+    let tagged = json!({"StringEquals": {"aws:ResourceTag/hoist-bounded": "yes"}});
+    let pass = doc(json!([
+        {"Effect": "Allow", "Action": "iam:PassRole", "Resource": role, "Condition": tagged},
+        allow(json!("lambda:CreateFunction"), json!("*"))
+    ]));
+    assert_eq!(rules(&pass), vec!["HOIST-P006"]);
+
+    let retrust = json!({"Effect": "Allow", "Action": "iam:UpdateAssumeRolePolicy",
+                         "Resource": role, "Condition": tagged});
+    let fenced = doc(json!([retrust]));
+    assert!(
+        rules(&fenced).is_empty(),
+        "{:#?}",
+        audit_permission_policy(&fenced)
+    );
+    let self_tagging = doc(json!([retrust, allow(json!("iam:TagRole"), json!(role))]));
+    assert_eq!(rules(&self_tagging), vec!["HOIST-P005"]);
+    // Tagging only with another key leaves the fence standing.
+    let other_key = doc(json!([retrust,
+        {"Effect": "Allow", "Action": "iam:TagRole", "Resource": role,
+         "Condition": {"ForAllValues:StringEquals": {"aws:TagKeys": ["team"]}}}]));
+    assert!(
+        rules(&other_key).is_empty(),
+        "{:#?}",
+        audit_permission_policy(&other_key)
+    );
+}

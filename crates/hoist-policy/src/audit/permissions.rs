@@ -16,6 +16,22 @@
 //! it applies to the probe and no Deny stops it. So a condition such as
 //! `iam:PermissionsBoundary` or `iam:PassedToService` closes a path exactly
 //! when AWS would make it close.
+//!
+//! Two refinements keep the probe from trusting what AWS does not enforce, or
+//! from flagging what the policy itself fences off:
+//! - Resource tags the holder can set are not a fence: a condition on
+//!   `aws:ResourceTag/…` (or `iam:ResourceTag/…`) is taken as met for
+//!   `iam:PassRole` always (the IAM User Guide warns that tags do not reliably
+//!   control passing a role), and for other role actions when the policy lets
+//!   the holder tag the role with that value (`iam:TagRole`).
+//! - Roles under a path named after a boundary (`role/NAME/…`, hoist's
+//!   `bounded_role_path`) are taken to carry that boundary for `iam:PassRole`
+//!   and `iam:UpdateAssumeRolePolicy` when the policy itself creates roles
+//!   there only with a boundary policy named NAME and can neither remove nor
+//!   replace a boundary there. A role's path is fixed at creation, so such a
+//!   role came from a creator held to the boundary, or from an administrator
+//!   who chose that path on purpose; a bounded role is no more than the holder
+//!   could create itself.
 
 use serde_json::json;
 
@@ -120,7 +136,7 @@ pub fn audit_permission_policy(policy: &PolicyDocument) -> Vec<Finding> {
                 "iam:CreateUser",
             ],
             "",
-            "let only a CloudFormation execution role create roles, and require \"StringEquals\": {\"iam:PermissionsBoundary\": BOUNDARY_ARN} on CreateRole/PutRolePermissionsBoundary; do not grant UpdateAssumeRolePolicy or boundary removal",
+            "let only a CloudFormation execution role create roles, and require \"StringEquals\": {\"iam:PermissionsBoundary\": BOUNDARY_ARN} on CreateRole/PutRolePermissionsBoundary; grant UpdateAssumeRolePolicy only on roles under the boundary's path (role/BOUNDARY_NAME/…, created there only with it), never boundary removal",
         ),
         (
             6,
@@ -253,7 +269,7 @@ fn pass_role_paths(policy: &PolicyDocument, out: &mut Vec<Finding>) {
         &offending,
         Severity::Error,
         format!("iam:PassRole with {}", via.join(", ")),
-        "condition PassRole on iam:PassedToService to the one service the deploy needs (e.g. cloudformation.amazonaws.com), name the passed roles exactly, and do not grant the compute actions",
+        "condition PassRole on iam:PassedToService to the one service the deploy needs (e.g. cloudformation.amazonaws.com) and name the passed roles exactly, or pass only roles under the boundary's path (role/BOUNDARY_NAME/…) that the policy creates there only with that boundary; a resource-tag condition does not control PassRole",
     );
 }
 
@@ -344,24 +360,135 @@ fn allowing(
             (None, None) => continue,
         };
         for p in patterns.iter().filter(|p| filter(p)) {
-            let mut req = IdentityRequest::new(action, &witness(p, action, kind))
-                .with("aws:username", SELF_NAME)
-                .with("aws:PrincipalAccount", ACCOUNT);
-            for (k, v) in context {
-                req = req.with(k, v);
-            }
-            let d = evaluate_identity(&[policy], None, &req);
-            let applies = d
-                .statements
-                .iter()
-                .any(|t| t.index == i && t.applies && t.effect == Effect::Allow);
-            if d.allowed() && applies {
+            let w = witness(p, action, kind);
+            let plain = probe(policy, action, &w, context);
+            let mut tagged = context.to_vec();
+            let tags = settable_resource_tags(policy, st, action, &w);
+            tagged.extend(tags.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+            let granted = [plain, probe(policy, action, &w, &tagged)].iter().any(|d| {
+                d.allowed()
+                    && d.statements
+                        .iter()
+                        .any(|t| t.index == i && t.applies && t.effect == Effect::Allow)
+            });
+            if granted && !carries_boundary_by_path(policy, action, &w) {
                 hits.push(i);
                 break;
             }
         }
     }
     hits
+}
+
+fn probe(
+    policy: &PolicyDocument,
+    action: &str,
+    resource: &str,
+    context: &[(&str, &str)],
+) -> crate::eval::IdentityDecision {
+    let mut req = IdentityRequest::new(action, resource)
+        .with("aws:username", SELF_NAME)
+        .with("aws:PrincipalAccount", ACCOUNT);
+    for (k, v) in context {
+        req = req.with(k, v);
+    }
+    evaluate_identity(&[policy], None, &req)
+}
+
+/// The resource tags `st` asks for that the holder can make true: every one
+/// for `iam:PassRole` (tags do not reliably control it), otherwise those the
+/// policy lets the holder put on the role (`iam:TagRole` with that key and
+/// value).
+fn settable_resource_tags(
+    policy: &PolicyDocument,
+    st: &Statement,
+    action: &str,
+    role: &str,
+) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for b in &st.condition.operators {
+        for e in &b.entries {
+            let lower = e.key.to_ascii_lowercase();
+            let Some(tag) = lower
+                .strip_prefix("aws:resourcetag/")
+                .or_else(|| lower.strip_prefix("iam:resourcetag/"))
+            else {
+                continue;
+            };
+            let Some(value) = e.values.iter().next().map(|v| {
+                v.as_str()
+                    .chars()
+                    .map(|c| if matches!(c, '*' | '?') { 'x' } else { c })
+                    .collect::<String>()
+            }) else {
+                continue;
+            };
+            let tag = &e.key[e.key.len() - tag.len()..];
+            let settable = action == "iam:PassRole"
+                || probe(
+                    policy,
+                    "iam:TagRole",
+                    role,
+                    &[
+                        (&format!("aws:RequestTag/{tag}"), &value),
+                        ("aws:TagKeys", tag),
+                    ],
+                )
+                .allowed();
+            if settable {
+                out.push((e.key.clone(), value));
+            }
+        }
+    }
+    out
+}
+
+/// Whether `role` sits under a path named after a boundary that every role
+/// there must carry, as far as this policy goes (see the module's notes):
+/// only for passing and re-trusting a role.
+fn carries_boundary_by_path(policy: &PolicyDocument, action: &str, role: &str) -> bool {
+    if !matches!(action, "iam:PassRole" | "iam:UpdateAssumeRolePolicy") {
+        return false;
+    }
+    let Some(path_name) = role
+        .splitn(6, ':')
+        .nth(5)
+        .and_then(|r| r.strip_prefix("role/"))
+        .and_then(|r| r.split_once('/'))
+        .map(|(first, _)| first)
+    else {
+        return false;
+    };
+    let other = format!("arn:aws:iam::{ACCOUNT}:policy/{PROBE}");
+    let denied = |action: &str, ctx: &[(&str, &str)]| !probe(policy, action, role, ctx).allowed();
+    let fenced = denied("iam:CreateRole", &[])
+        && denied("iam:CreateRole", &[("iam:PermissionsBoundary", &other)])
+        && denied("iam:DeleteRolePermissionsBoundary", &[])
+        && denied(
+            "iam:PutRolePermissionsBoundary",
+            &[("iam:PermissionsBoundary", &other)],
+        );
+    fenced
+        && boundary_values(policy).iter().any(|b| {
+            b.rsplit('/').next() == Some(path_name)
+                && !denied("iam:CreateRole", &[("iam:PermissionsBoundary", b)])
+        })
+}
+
+/// Every value the policy compares `iam:PermissionsBoundary` with.
+fn boundary_values(policy: &PolicyDocument) -> Vec<String> {
+    let mut out = Vec::new();
+    for st in &policy.statements {
+        for (_, e) in st.condition.entries_for_key("iam:PermissionsBoundary") {
+            for v in e.values.iter() {
+                let v = v.as_str().into_owned();
+                if !out.contains(&v) {
+                    out.push(v);
+                }
+            }
+        }
+    }
+    out
 }
 
 fn names_action(st: &Statement, action: &str) -> bool {

@@ -1,6 +1,7 @@
 //! The permissions boundary bootstrap creates, the trust policy of the CloudFormation
 //! execution role, and [`add_permissions_boundary`], which puts the boundary on every
-//! `AWS::IAM::Role` of a template before it is deployed.
+//! `AWS::IAM::Role` of a template before it is deployed, and the role under the boundary's
+//! path ([`bounded_role_path`]): only roles there may be passed or re-trusted.
 //!
 //! The boundary allows everything except what would let a role it caps escape it (AWS's
 //! "delegate role creation with a boundary" pattern): changing or deleting the boundary,
@@ -24,6 +25,21 @@ pub(crate) const BOUNDED_ROLE_ACTIONS: &[&str] = &[
     "iam:DetachRolePolicy",
     "iam:DeleteRolePolicy",
 ];
+
+/// The path of every role that carries the boundary `boundary_arn`: `/NAME/`, NAME being the
+/// boundary policy's name (`arn:aws:iam::1:policy/App-Boundary` → `/App-Boundary/`).
+///
+/// A role's path is part of its ARN (`role/App-Boundary/STACK-Fn-X`) and is fixed when the
+/// role is created. The execution role may create a role there only with the boundary and
+/// may never remove it, so a policy can grant `iam:PassRole` and
+/// `iam:UpdateAssumeRolePolicy` on exactly the roles that carry the boundary — which no
+/// condition key can express: IAM has none for an existing role's boundary on those actions,
+/// and AWS documents `aws:ResourceTag` as unreliable for `iam:PassRole`.
+#[must_use]
+pub fn bounded_role_path(boundary_arn: &str) -> String {
+    let name = boundary_arn.rsplit('/').next().unwrap_or(boundary_arn);
+    format!("/{name}/")
+}
 
 /// IAM identities with long-lived credentials, never created under the boundary.
 const USER_ACTIONS: &[&str] = &[
@@ -68,7 +84,10 @@ pub fn permissions_boundary_policy(
     boundary_arn: &str,
     protected_roles: &[String],
 ) -> PolicyDocument {
-    let stack_roles = scope.iam_per_stack("role/{stack}-*");
+    let stack_roles = scope.iam_per_stack(&format!(
+        "role{}{{stack}}-*",
+        bounded_role_path(boundary_arn)
+    ));
     let mut st = vec![allow("Ceiling", &["*"], vec!["*".to_owned()])];
     st.push(deny(
         "DenyChangingTheBoundary",
@@ -166,12 +185,15 @@ pub enum BoundaryError {
 pub struct BoundedTemplate {
     /// The template, compact JSON.
     pub template: String,
-    /// Logical ids of the roles whose `PermissionsBoundary` was set or replaced, for the plan.
+    /// Logical ids of the roles whose `PermissionsBoundary` or `Path` was set or replaced,
+    /// for the plan.
     pub changed_roles: Vec<String>,
 }
 
-/// Sets `PermissionsBoundary` to `boundary_arn` on every `AWS::IAM::Role` of `template_json`
-/// (replacing any other value: the execution role could not create the role otherwise).
+/// Sets `PermissionsBoundary` to `boundary_arn` and `Path` to [`bounded_role_path`] on every
+/// `AWS::IAM::Role` of `template_json` (replacing any other value: the execution role could
+/// not create the role, or pass it, otherwise). CloudFormation replaces a role whose path
+/// changes.
 ///
 /// # Errors
 /// [`BoundaryError`] when the template is not a JSON object with `Resources`.
@@ -199,9 +221,18 @@ pub fn add_permissions_boundary(
         let props = props
             .as_object_mut()
             .ok_or_else(|| BoundaryError::BadProperties(logical_id.clone()))?;
-        let wanted = Value::String(boundary_arn.to_owned());
-        if props.get("PermissionsBoundary") != Some(&wanted) {
-            props.insert("PermissionsBoundary".to_owned(), wanted);
+        let mut changed = false;
+        for (key, wanted) in [
+            ("PermissionsBoundary", boundary_arn.to_owned()),
+            ("Path", bounded_role_path(boundary_arn)),
+        ] {
+            let wanted = Value::String(wanted);
+            if props.get(key) != Some(&wanted) {
+                props.insert(key.to_owned(), wanted);
+                changed = true;
+            }
+        }
+        if changed {
             changed_roles.push(logical_id.clone());
         }
     }

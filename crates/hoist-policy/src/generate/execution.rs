@@ -9,6 +9,16 @@
 //!   `iam:PermissionsBoundary` = the boundary; `iam:DeleteRolePermissionsBoundary`, users,
 //!   groups, access keys, identity providers and account settings are never granted (the
 //!   types that need them are refused); service-linked roles on `role/aws-service-role/*`;
+//! - passing, re-trusting, tagging or updating a role only under the boundary's path
+//!   ([`bounded_role_path`]): IAM offers no condition key on the boundary an existing role
+//!   carries for `iam:PassRole` or `iam:UpdateAssumeRolePolicy` (the Service Authorization
+//!   Reference lists `iam:PermissionsBoundary` only for creating a role and changing its
+//!   policies or boundary), and AWS warns that `aws:ResourceTag` does not reliably control
+//!   `iam:PassRole`. A role's path is part of its ARN and fixed when it is created, and the
+//!   execution role creates roles there only with the boundary, so a stack-named role made
+//!   some other way without it (at `/`) can be neither passed to new compute nor re-trusted.
+//!   Reading and deleting the stack's roles is also allowed at `/`, so a stack whose roles
+//!   predate the path can replace them;
 //! - `lambda:InvokeFunction` (custom resources) on functions `STACK-…` only; Secrets Manager
 //!   secrets `STACK/…`, `STACK-…` or tagged by CloudFormation with the stack's name;
 //! - everything else on `*`, one statement per service, `Describe*`/`List*` folded into one
@@ -19,7 +29,7 @@ use std::sync::OnceLock;
 
 use serde_json::Value;
 
-use super::boundary::BOUNDED_ROLE_ACTIONS;
+use super::boundary::{BOUNDED_ROLE_ACTIONS, bounded_role_path};
 use super::scope::DeployScope;
 use super::{allow, cond_value, cond_values};
 use crate::model::{PolicyDocument, Statement};
@@ -221,11 +231,21 @@ fn iam_target(name: &str) -> Target {
     if name.contains("InstanceProfile") {
         return Target::Scoped(
             "InstanceProfilesOfStack",
-            &["instance-profile/{stack}-*", "role/{stack}-*"],
+            &["instance-profile/{stack}-*", "role{path}{stack}-*"],
         );
     }
     if name.contains("Role") {
-        return Target::Scoped("RolesOfStack", &["role/{stack}-*"]);
+        // Reading and deleting reach the stack's roles at `/` too (roles made before they
+        // moved under the boundary's path are replaced, which deletes them); everything
+        // that hands a role to a service, changes who may assume it or re-labels it only
+        // reaches roles under the path, which all carry the boundary.
+        if name.starts_with("Get") || name.starts_with("List") || name == "DeleteRole" {
+            return Target::Scoped(
+                "ReadOrDeleteRolesOfStack",
+                &["role{path}{stack}-*", "role/{stack}-*"],
+            );
+        }
+        return Target::Scoped("RolesOfStackUnderTheBoundaryPath", &["role{path}{stack}-*"]);
     }
     if name.contains("Policy") && !name.contains("User") && !name.contains("Group") {
         return Target::Scoped("ManagedPoliciesOfStack", &["policy/{stack}-*"]);
@@ -314,13 +334,17 @@ pub fn execution_policy_for_types(
             }
         }
     }
+    let path = bounded_role_path(boundary_arn);
     let mut statements = Vec::new();
     if !bounded.is_empty() {
-        let mut st = allow_owned(
-            "RolesOnlyWithTheBoundary",
-            bounded,
+        // At `/` as well: detaching or deleting the policies of a role made before the
+        // path, which carries the boundary all the same, when it is replaced.
+        let resources = [
+            scope.iam_per_stack(&format!("role{path}{{stack}}-*")),
             scope.iam_per_stack("role/{stack}-*"),
-        );
+        ]
+        .concat();
+        let mut st = allow_owned("RolesOnlyWithTheBoundary", bounded, resources);
         st.condition.insert(
             "StringEquals",
             "iam:PermissionsBoundary",
@@ -334,7 +358,7 @@ pub fn execution_policy_for_types(
             .iter()
             .flat_map(|t| {
                 if svc == "iam" {
-                    scope.iam_per_stack(t)
+                    scope.iam_per_stack(&t.replace("{path}", &path))
                 } else {
                     scope.per_stack(svc, t)
                 }

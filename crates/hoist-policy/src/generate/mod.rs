@@ -22,8 +22,8 @@ pub mod execution;
 pub mod scope;
 
 pub use boundary::{
-    BoundaryError, BoundedTemplate, add_permissions_boundary, execution_role_trust_policy,
-    permissions_boundary_policy,
+    BoundaryError, BoundedTemplate, add_permissions_boundary, bounded_role_path,
+    execution_role_trust_policy, permissions_boundary_policy,
 };
 pub use deploy::deploy_permissions_policy;
 pub use ecr::{ecr_push_policy, legacy_ecr_user_policy};
