@@ -11,6 +11,7 @@ pub mod assembly;
 pub mod boundary;
 pub mod image_refs;
 pub mod limits;
+pub mod outputs;
 pub mod placeholders;
 pub mod plan;
 pub mod preflight;

@@ -927,3 +927,25 @@ fn the_execution_policy_audits_clean_and_the_audit_still_sees_roles_at_the_root(
         assert_eq!(rules, ["HOIST-P005", "HOIST-P006"], "{types:?}");
     }
 }
+
+/// A bring-your-own secret the sync writes (its ARN passed as a template parameter) is
+/// writable by exactly that ARN; without it in the scope, it is not (its name is not the
+/// stack's, and a parameter-passed secret carries no CloudFormation tag).
+#[test]
+fn synced_parameter_secrets_are_writable_by_their_exact_arn_only() {
+    let arn = "arn:aws:secretsmanager:ca-central-1:123456789012:secret:team/llm-key-AbCdEf";
+    let put = req("secretsmanager:PutSecretValue", arn, &[]);
+    assert!(!allowed(&deploy_permissions_policy(&scope()), None, &put));
+    let mut s = scope();
+    s.synced_secret_arns = vec![arn.to_owned()];
+    let policy = deploy_permissions_policy(&s);
+    assert!(allowed(&policy, None, &put));
+    for other in [
+        "arn:aws:secretsmanager:ca-central-1:123456789012:secret:team/llm-key-XyZxYz",
+        "arn:aws:secretsmanager:ca-central-1:123456789012:secret:team/other-AbCdEf",
+    ] {
+        let r = req("secretsmanager:PutSecretValue", other, &[]);
+        assert!(!allowed(&policy, None, &r), "{other}");
+    }
+    assert!(hoist_policy::audit_permission_policy(&policy).is_empty());
+}

@@ -8,7 +8,8 @@
 //!
 //! Both read their stack, write the stack's secrets (names `STACK/…` or `STACK-…`, or tagged
 //! by CloudFormation with the stack's name — a tag only CloudFormation can set, the
-//! `aws:` prefix being reserved), redeploy the stack's ECS services (named `STACK-…` or
+//! `aws:` prefix being reserved, and the exact ARNs of the bring-your-own secrets it syncs),
+//! redeploy the stack's ECS services (named `STACK-…` or
 //! tagged with the stack's name; describing services and tasks is read-only and cannot be
 //! scoped to names the template chose) and push to the configured ECR repositories.
 
@@ -144,6 +145,13 @@ fn template(scope: &DeployScope, execution_role: &str) -> Vec<Statement> {
 /// What deploy does after the stack: secrets, ECS redeploy, images.
 fn after_stack(scope: &DeployScope) -> Vec<Statement> {
     let mut out = vec![allow("SecretsOfStack", SECRETS, scope.stack_secret_arns())];
+    if !scope.synced_secret_arns.is_empty() {
+        out.push(allow(
+            "SyncedSecretsPassedAsParameters",
+            SECRETS,
+            scope.synced_secret_arns.clone(),
+        ));
+    }
     let mut tagged = allow(
         "SecretsTaggedByStack",
         SECRETS,

@@ -46,6 +46,9 @@ pub struct DeployScope {
     pub cdk_qualifier: String,
     /// CDK or template.
     pub mode: DeployMode,
+    /// Exact ARNs of secrets the deploy's secret sync writes that are not named after the
+    /// stack (bring-your-own secrets the template takes as parameters).
+    pub synced_secret_arns: Vec<String>,
 }
 
 impl DeployScope {
@@ -60,6 +63,7 @@ impl DeployScope {
             ecr_repositories: Vec::new(),
             cdk_qualifier: DEFAULT_CDK_QUALIFIER.to_owned(),
             mode: DeployMode::Cdk,
+            synced_secret_arns: Vec::new(),
         }
     }
 
