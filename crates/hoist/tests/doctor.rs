@@ -18,6 +18,7 @@ use std::collections::BTreeMap;
 use common::{hoist, project};
 use hoist_testkit::github::GithubApi;
 use hoist_testkit::sandbox::{Moto, Postgres, require};
+use serde_json::json;
 
 const LLM_KEY: &str = "sk-doctortest-0123456789abcdefghijKLMN";
 const DB_PASSWORD: &str = "pg-doctor-pw-5c1f";
@@ -638,4 +639,151 @@ fn the_pgvector_check_needs_verified_tls_and_reads_the_url_from_a_file() {
     ]);
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stderr.contains("TLS only"), "{}", run.stderr);
+}
+
+/// Tag-triggered prod (examples/hindsight: `tag = "*"`): `hoist doctor --env prod` passes once
+/// the repository has the release-tag ruleset bootstrap creates, read back through the GitHub
+/// fixture's rulesets API (GitHub's documented shapes: `GET …/rulesets` lists summaries,
+/// `GET …/rulesets/{id}` gives rules and conditions); and fails, naming each ruleset's gap,
+/// when there is none or when tag rulesets fall short (evaluate mode, no deletion rule,
+/// another tag pattern, write-role bypass). Only the `prod-releases:prod` check is judged:
+/// the prod stack does not exist here, so the AWS checks fail on their own.
+#[test]
+fn the_release_tag_ruleset_check_passes_with_bootstraps_ruleset_and_fails_without() {
+    let Some(moto) = require("moto_server", Moto::start()) else {
+        return;
+    };
+    let example = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/hindsight/hoist.toml"
+    ))
+    .unwrap();
+    let template = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/hindsight/hindsight-stack.yaml"
+    ))
+    .unwrap();
+    let dir = project(&[
+        ("hoist.toml", &example),
+        ("hindsight-stack.yaml", &template),
+    ]);
+    let release_check = |github: &GithubApi| {
+        let run = hoist(dir.path())
+            .envs(moto.env())
+            .envs(github.env())
+            .args(["--json", "doctor", "--env", "prod"])
+            .run();
+        let check = run.json()["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == "prod-releases:prod")
+            .cloned()
+            .unwrap_or_else(|| panic!("no prod-releases:prod check:\n{}", run.stdout));
+        (run.code, check)
+    };
+
+    // Pass: the ruleset `hoist bootstrap --apply` created.
+    let github = GithubApi::start(REPO, 1_000_001, 2_000_002);
+    let boot = hoist(dir.path())
+        .envs(moto.env())
+        .envs(github.env())
+        .args(["bootstrap", "--apply"])
+        .run();
+    assert_eq!(boot.code, 0, "bootstrap: {}{}", boot.stdout, boot.stderr);
+    assert_eq!(github.rulesets().len(), 1, "{:#?}", github.rulesets());
+    let before = github.requests().len();
+    let (_, check) = release_check(&github);
+    assert_eq!(check["status"], "ok", "{check:#}");
+    assert!(
+        check["summary"]
+            .as_str()
+            .unwrap()
+            .contains("ruleset hoist: prod release tags *"),
+        "{check:#}"
+    );
+    assert!(
+        github.requests()[before..]
+            .iter()
+            .any(|r| r.method == "GET" && r.path.contains("/rulesets/")),
+        "the check read the full ruleset, not only the list's summary"
+    );
+
+    // Fail: no ruleset at all.
+    let bare = GithubApi::start(REPO, 1_000_001, 2_000_002);
+    let (code, check) = release_check(&bare);
+    assert_eq!(code, 1);
+    assert_eq!(check["status"], "fail", "{check:#}");
+    assert!(
+        check["summary"]
+            .as_str()
+            .unwrap()
+            .contains("any writer of arshargithub/HindsightRoboMemSetup can push a tag matching *"),
+        "{check:#}"
+    );
+    assert!(
+        check["fix"]["description"]
+            .as_str()
+            .unwrap()
+            .contains("hoist bootstrap --apply")
+    );
+
+    // Fail: tag rulesets that each fall short, every gap named.
+    let weak = GithubApi::start(REPO, 1_000_001, 2_000_002);
+    let all_rules = json!([{"type": "creation"}, {"type": "update"}, {"type": "deletion"}]);
+    let tags = json!({"ref_name": {"include": ["refs/tags/*"], "exclude": []}});
+    for (name, enforcement, conditions, rules, bypass) in [
+        (
+            "evaluate only",
+            "evaluate",
+            tags.clone(),
+            all_rules.clone(),
+            json!([]),
+        ),
+        (
+            "no deletion rule",
+            "active",
+            tags.clone(),
+            json!([{"type": "creation"}, {"type": "update"}]),
+            json!([]),
+        ),
+        (
+            "other tags",
+            "active",
+            json!({"ref_name": {"include": ["refs/tags/v*"], "exclude": []}}),
+            all_rules.clone(),
+            json!([]),
+        ),
+        (
+            "writers bypass",
+            "active",
+            tags.clone(),
+            all_rules.clone(),
+            json!([{"actor_id": 4, "actor_type": "RepositoryRole", "bypass_mode": "always"}]),
+        ),
+    ] {
+        weak.insert_ruleset(&json!({
+            "name": name, "target": "tag", "enforcement": enforcement,
+            "conditions": conditions, "rules": rules, "bypass_actors": bypass,
+        }));
+    }
+    let (code, check) = release_check(&weak);
+    assert_eq!(code, 1);
+    assert_eq!(check["status"], "fail", "{check:#}");
+    let evidence: Vec<&str> = check["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e.as_str().unwrap())
+        .collect();
+    assert_eq!(
+        evidence,
+        [
+            "ruleset evaluate only: enforcement is evaluate, not active",
+            "ruleset no deletion rule: lacks the deletion rule(s)",
+            "ruleset other tags: does not include refs/tags/*",
+            "ruleset writers bypass: lets repository role 4 bypass it",
+        ],
+        "{check:#}"
+    );
 }

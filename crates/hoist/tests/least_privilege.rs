@@ -15,9 +15,11 @@
 //!   hoist bootstrap writes; the test asserts they were signed by exactly the roles the deploy
 //!   role may assume, and that assuming them was allowed.
 //! - moto cannot create `AWS::SecretsManager::Secret` from a template, so the template test
-//!   brings its own secrets (the template's `*SecretArnParam` path), named `STACK/…` as the
-//!   deploy policy documents; the template creating them (real AWS, empty parameters) is
-//!   covered by the `aws:cloudformation:stack-name` tag rows.
+//!   brings its own secrets (the template's `*SecretArnParam` path): two named `STACK/…` as
+//!   the deploy policy documents, and the synced LLM key under a name of its own, which the
+//!   deploy may write only because bootstrap follows its output back to the parameter that
+//!   passes its ARN; the template creating them (real AWS, empty parameters) is covered by
+//!   the `aws:cloudformation:stack-name` tag rows.
 //! - moto does not put CloudFormation's `aws:cloudformation:stack-name` tag on what a stack
 //!   creates; AWS does (CloudFormation User Guide, "Resource tag"). The tag condition key is
 //!   set from the sandbox's `DescribeStackResources`: the stack that owns the resource.
@@ -446,6 +448,47 @@ fn assert_audit_clean(what: &str, docs: &[&PolicyDocument]) {
     }
 }
 
+/// The execution role bootstrap wrote (with its boundary) may pass a role it created under
+/// the boundary's path to Lambda and ECS and re-trust it (CloudFormation does both when a
+/// stack's role and function change together), but may not pass, re-trust or tag a
+/// stack-named role at `/` — one that exists without the boundary — nor create a role
+/// under the path without the boundary.
+fn assert_stack_roles_outside_the_path_are_fenced(
+    mode: &str,
+    exec: &Written,
+    stack: &str,
+    path: &str,
+) {
+    let bounded = format!("arn:aws:iam::{ACCOUNT}:role{path}{stack}-TaskRole-AbC");
+    let at_root = format!("arn:aws:iam::{ACCOUNT}:role/{stack}-Admin");
+    for service in ["lambda.amazonaws.com", "ecs-tasks.amazonaws.com"] {
+        assert!(
+            exec.allows(
+                "iam:PassRole",
+                &bounded,
+                &[("iam:PassedToService", service)]
+            ),
+            "{mode}: the execution role may not pass its own bounded role to {service}"
+        );
+        assert!(
+            !exec.allows(
+                "iam:PassRole",
+                &at_root,
+                &[("iam:PassedToService", service)]
+            ),
+            "{mode}: the execution role may pass a stack-named role without the boundary to {service}"
+        );
+    }
+    assert!(exec.allows("iam:UpdateAssumeRolePolicy", &bounded, &[]));
+    for action in ["iam:UpdateAssumeRolePolicy", "iam:TagRole"] {
+        assert!(
+            !exec.allows(action, &at_root, &[]),
+            "{mode}: the execution role may {action} a stack-named role at /"
+        );
+    }
+    assert!(!exec.allows("iam:CreateRole", &bounded, &[]));
+}
+
 fn template_config(params: &BTreeMap<String, String>) -> String {
     let example = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
@@ -485,7 +528,7 @@ fn template_deploy_calls_are_all_allowed_by_what_bootstrap_wrote() {
     let sm = aws_sdk_secretsmanager::Client::new(&conf);
     let mut params = BTreeMap::new();
     for (param, name, value) in [
-        ("LlmSecretArnParam", "HindsightDevStack/llm-api-key", None),
+        ("LlmSecretArnParam", "team/hindsight-llm-api-key", None),
         (
             "RdsSecretArnParam",
             "HindsightDevStack/rds",
@@ -549,18 +592,37 @@ fn template_deploy_calls_are_all_allowed_by_what_bootstrap_wrote() {
         );
     }
     assert_escalations_denied("template", &deploy_role, STACK, &format!("{ROLE}-CfnExec"));
+    // The bring-your-own LLM secret is writable by its exact ARN only: another secret of the
+    // same name prefix, or the name without its suffix, is not.
+    let llm = &params["LlmSecretArnParam"];
+    assert!(deploy_role.allows("secretsmanager:PutSecretValue", llm, &[]));
+    for other in [
+        format!("arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:team/other-AbCdEf"),
+        format!("{}x", &llm[..llm.len() - 1]),
+    ] {
+        assert!(
+            !deploy_role.allows("secretsmanager:PutSecretValue", &other, &[]),
+            "the deploy role may write {other}"
+        );
+    }
     let exec = written(&rt, &conf, &format!("{ROLE}-CfnExec"));
     assert!(
         exec.boundary.is_some(),
         "the execution role carries the boundary"
     );
-    // The execution role's own policy is not audited clean yet: its `RolesOfStack` grant
-    // (PassRole, UpdateAssumeRolePolicy on `role/STACK-*`) also reaches a stack-named role
-    // that exists without the boundary (HOIST-P005/P006) — an open item of issue 11.
+    // The execution role's policy passes and re-trusts only roles under the boundary's path,
+    // which it creates only with the boundary: it audits clean too, and still may not pass or
+    // re-trust a stack-named role at `/` (one made some other way, without the boundary).
     // A boundary grants nothing (it is a ceiling: Allow * minus its Denies), so it is not
     // audited as a permission policy.
-    let all: Vec<&PolicyDocument> = deploy_role.policies.iter().collect();
+    let all: Vec<&PolicyDocument> = deploy_role.policies.iter().chain(&exec.policies).collect();
     assert_audit_clean("template", &all);
+    assert_stack_roles_outside_the_path_are_fenced(
+        "template",
+        &exec,
+        STACK,
+        &format!("/{ROLE}-Boundary/"),
+    );
 }
 
 const CDK_MANIFEST: &str = r#"{"version": "38.0.1", "artifacts": {
@@ -772,14 +834,20 @@ fn cdk_app_deploy_calls_are_all_allowed_by_what_bootstrap_wrote() {
         text.contains("lambda:CreateFunction") && text.contains("iam:PermissionsBoundary"),
         "{text}"
     );
-    // As in template mode, the execution policy itself is left out (see there).
-    let all: Vec<&PolicyDocument> = deploy_role.policies.iter().collect();
+    // As in template mode, the execution policy audits clean too.
+    let all: Vec<&PolicyDocument> = deploy_role.policies.iter().chain([&exec]).collect();
     assert_audit_clean("cdk", &all);
     // CDK's execution role holding these may not escape the boundary.
     let cfn_exec = Written {
         policies: vec![exec.clone()],
         boundary: Some(boundary.clone()),
     };
+    assert_stack_roles_outside_the_path_are_fenced(
+        "cdk",
+        &cfn_exec,
+        STACK,
+        "/hoist-cdk-boundary-hnb659fds/",
+    );
     let unbounded = format!("arn:aws:iam::{ACCOUNT}:role/{STACK}-x");
     assert!(!cfn_exec.allows("iam:CreateRole", &unbounded, &[]));
     assert!(!cfn_exec.allows(

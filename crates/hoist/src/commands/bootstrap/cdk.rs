@@ -109,7 +109,7 @@ pub(super) fn policies(
             arn: boundary_arn.clone(),
             description: format!("hoist: permissions boundary for roles of CDK qualifier {q}"),
             purpose: format!(
-                "for `cdk bootstrap --custom-permissions-boundary {boundary_name}` and the app's @aws-cdk/core:permissionsBoundary"
+                "for `cdk bootstrap --custom-permissions-boundary {boundary_name}` and the app's @aws-cdk/core:permissionsBoundary (its roles under the path /{boundary_name}/)"
             ),
             document: hoist_policy::permissions_boundary_policy(&scope, &boundary_arn, protected),
         },

@@ -193,6 +193,40 @@ fn image_repositories(images: &hoist_config::Images) -> anyhow::Result<Vec<Strin
     Ok(repos)
 }
 
+/// Secrets Manager ARNs that hoist.toml passes as template parameters and the template
+/// echoes in a synced secret's output (bring-your-own secrets): the secret sync writes them,
+/// so the deploy role may, on exactly those ARNs. A parameter left empty, or holding
+/// something other than a secret's ARN, adds nothing (the template creates the secret).
+fn synced_parameter_secrets(
+    env: &Environment,
+    path: &str,
+    opts: &Options<'_>,
+) -> anyhow::Result<Vec<String>> {
+    let file = opts.base_dir.join(path);
+    let template = std::fs::read_to_string(&file)
+        .map_err(|e| BadInput::new(format!("cannot read the template {}: {e}", file.display())))?;
+    let mut arns = Vec::new();
+    for secret in &env.secrets {
+        let params = hoist_deploy::outputs::parameters_of_output(&template, &secret.output)
+            .map_err(|e| {
+                BadInput::new(format!(
+                    "{} is not a CloudFormation template: {e}",
+                    file.display()
+                ))
+            })?;
+        for p in params {
+            if let Some(v) = env.parameters.get(&p)
+                && v.starts_with("arn:")
+                && v.split(':').nth(2) == Some("secretsmanager")
+                && !arns.contains(v)
+            {
+                arns.push(v.clone());
+            }
+        }
+    }
+    Ok(arns)
+}
+
 /// The resource types of a JSON or YAML template (YAML's short-form tags such as `!Ref` are
 /// kept as tagged values and never read).
 fn template_types(text: &str) -> Result<Vec<String>, String> {
@@ -334,8 +368,9 @@ pub(super) fn desired(
                 arn: ADMIN_POLICY_ARN.to_owned(),
             }
         } else {
-            let scope = scope(config, env, opts.account_id)?;
+            let mut scope = scope(config, env, opts.account_id)?;
             if let Some(DeploySource::Template(path)) = &env.deploy {
+                scope.synced_secret_arns = synced_parameter_secrets(env, path, opts)?;
                 execution = Some(execution_role(config, env, path, &scope, opts, &protected)?);
             }
             RolePermissions::Inline {

@@ -228,7 +228,7 @@ pub(crate) fn print_plan(plan: &DeployPlan, printer: &Printer) {
     }
     if !plan.bounded_roles.is_empty() {
         printer.info(&format!(
-            "permissions boundary added to roles: {}",
+            "permissions boundary and its path set on roles (a role whose path changes is replaced): {}",
             plan.bounded_roles.join(", ")
         ));
     }

@@ -178,6 +178,6 @@ pub(crate) async fn cdk_execution_role(
 pub(crate) fn cdk_bootstrap_line(account: &str, region: &str, qualifier: &str) -> String {
     let partition = hoist_policy::generate::partition_for_region(region);
     format!(
-        "create the policies hoist generates (`hoist bootstrap --apply`), then `npx aws-cdk bootstrap aws://{account}/{region} --qualifier {qualifier} --cloudformation-execution-policies arn:{partition}:iam::{account}:policy/hoist-cdk-exec-{qualifier} --custom-permissions-boundary hoist-cdk-boundary-{qualifier}`; in the app, set the context @aws-cdk/core:permissionsBoundary to {{\"name\": \"hoist-cdk-boundary-{qualifier}\"}} so its roles carry it"
+        "create the policies hoist generates (`hoist bootstrap --apply`), then `npx aws-cdk bootstrap aws://{account}/{region} --qualifier {qualifier} --cloudformation-execution-policies arn:{partition}:iam::{account}:policy/hoist-cdk-exec-{qualifier} --custom-permissions-boundary hoist-cdk-boundary-{qualifier}`; in the app, set the context @aws-cdk/core:permissionsBoundary to {{\"name\": \"hoist-cdk-boundary-{qualifier}\"}} so its roles carry it, and put every role under the path /hoist-cdk-boundary-{qualifier}/ (an Aspect setting `path` on each CfnRole): the generated execution policy passes and re-trusts only roles there"
     )
 }
