@@ -62,6 +62,9 @@ pub(crate) enum Command {
     Credentials(CredentialsArgs),
     /// Deploy the environment's stack, sync its secrets, redeploy ECS and wait until healthy
     Deploy(DeployArgs),
+    /// Change a secret hoist syncs: GitHub, Secrets Manager, then the services reading it (plan unless --apply)
+    #[command(subcommand)]
+    Secret(SecretCommand),
     /// Check every failure the setup guides troubleshoot, with the fix (--fix applies it)
     Doctor(DoctorArgs),
     /// Delete an environment's stack without hanging on VPC Lambda ENIs or SG references
@@ -205,6 +208,30 @@ pub(crate) struct DeployArgs {
     #[arg(long, value_name = "FILE")]
     pub(crate) outputs_file: Option<PathBuf>,
     /// Seconds to wait for the stack and services [default: the environment's wait_timeout]
+    #[arg(long)]
+    pub(crate) wait_timeout: Option<u64>,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum SecretCommand {
+    /// Rotate a secret: the new value from stdin into the GitHub secret and the stack's secret,
+    /// then redeploy the services that read it and wait
+    Rotate(SecretRotateArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SecretRotateArgs {
+    /// The environment whose secret is rotated
+    #[arg(long)]
+    pub(crate) env: String,
+    /// The secret as hoist.toml names it (`env` of [[environments.E.secrets]]), such as LLM_API_KEY;
+    /// the new value is read from stdin, never from the command line
+    #[arg(value_name = "NAME")]
+    pub(crate) name: String,
+    /// Make the changes the plan shows
+    #[arg(long)]
+    pub(crate) apply: bool,
+    /// Seconds to wait for the services [default: the environment's wait_timeout]
     #[arg(long)]
     pub(crate) wait_timeout: Option<u64>,
 }

@@ -8,11 +8,13 @@ mod doctor;
 mod init;
 mod keys;
 pub(crate) mod push;
+mod secret;
+mod shared;
 mod teardown;
 mod trust;
 mod workflow;
 
-use crate::cli::{Cli, Command, KeysCommand, TrustCommand};
+use crate::cli::{Cli, Command, KeysCommand, SecretCommand, TrustCommand};
 use crate::exit::ExitStatus;
 use crate::printer::Printer;
 use crate::settings::Settings;
@@ -46,6 +48,9 @@ pub(crate) fn run(cli: Cli, printer: &Printer) -> anyhow::Result<ExitStatus> {
             Command::Push(args) => push::run(&settings, args, printer).await,
             Command::Credentials(args) => credentials::run(&settings, args, printer).await,
             Command::Deploy(args) => deploy::run(&settings, args, printer).await,
+            Command::Secret(SecretCommand::Rotate(args)) => {
+                secret::rotate(&settings, args, printer).await
+            }
             Command::Doctor(args) => doctor::run(&settings, args, printer).await,
             Command::Teardown(args) => teardown::run(&settings, args, printer).await,
             Command::Keys(KeysCommand::List(args)) => keys::list(&settings, args, printer).await,

@@ -12,14 +12,11 @@ mod images;
 mod interrupt;
 mod preflight;
 mod publish;
-mod secrets;
-mod services;
 mod source;
 mod stack;
 mod summary;
 mod synth;
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -27,15 +24,18 @@ use anyhow::Context;
 use hoist_aws::cfn::Cfn;
 use hoist_aws::ecs::Ecs;
 use hoist_aws::secrets::Secrets;
-use hoist_config::{DeploySource, Redeploy};
+use hoist_config::DeploySource;
+use hoist_config::Redeploy;
 
 use crate::cli::DeployArgs;
-use crate::exit::{BadInput, ExitStatus, Failed};
+use crate::exit::{BadInput, ExitStatus};
 use crate::gha;
 use crate::printer::Printer;
 use crate::settings::Settings;
 
 use super::credentials::target;
+use super::shared::rollout as services;
+use super::shared::stack_secrets::{self as secrets, read_outputs};
 
 pub(crate) async fn run(
     settings: &Settings,
@@ -222,7 +222,6 @@ pub(crate) async fn run(
         secrets::sync(&Secrets::new(&aws), &outputs, stack_name, &pending, apply),
     )
     .await?;
-    let changed = synced.iter().any(|s| s.changed);
     for s in &synced {
         printer.info(&format!("secret {} → {}: {}", s.env, s.output, s.result));
     }
@@ -236,30 +235,17 @@ pub(crate) async fn run(
         .filter(|s| s.changed)
         .map(|s| s.secret_arn.clone())
         .collect();
-    let targets = match environment.redeploy {
-        Redeploy::Never => vec![],
-        _ if !environment.services.is_empty() => {
-            if environment.redeploy == Redeploy::Always || changed {
-                services::resolve(&environment.services, &outputs, stack_name)?
-            } else {
-                vec![]
-            }
-        }
-        Redeploy::Always => services::discover(&cfn, &Ecs::new(&aws), stack_name, None).await?,
-        Redeploy::OnSecretChange if changed => {
-            let found =
-                services::discover(&cfn, &Ecs::new(&aws), stack_name, Some(&changed_arns)).await?;
-            if found.is_empty() {
-                printer.warn(&format!(
-                    "secret {} changed, but no service will restart: no AWS::ECS::Service of stack {stack_name} has a container whose secrets[].valueFrom names it, and hoist.toml names no services; running tasks keep the old value until they restart (name the service under [[environments.{}.services]], or force a new deployment)",
-                    changed_arns.join(", "),
-                    environment.name
-                ));
-            }
-            found
-        }
-        Redeploy::OnSecretChange => vec![],
-    };
+    let targets = services::targets(
+        environment,
+        environment.redeploy,
+        &cfn,
+        &Ecs::new(&aws),
+        &outputs,
+        stack_name,
+        &changed_arns,
+        printer,
+    )
+    .await?;
     if !targets.is_empty() {
         if apply {
             let ecs = Ecs::new(&aws);
@@ -295,26 +281,6 @@ pub(crate) async fn run(
     }
     report.finish(printer)?;
     Ok(ExitStatus::Success)
-}
-
-/// The stack's outputs; the stack must exist and be settled.
-async fn read_outputs(cfn: &Cfn, stack: &str) -> anyhow::Result<BTreeMap<String, String>> {
-    let Some(found) = cfn.describe_stack(stack).await? else {
-        return Err(Failed::new(format!("stack {stack} does not exist, so it has no outputs"))
-            .hint("deploy it first (`hoist deploy --apply` without --skip-stack, or the guide's first manual deploy)")
-            .into());
-    };
-    if !hoist_aws::cfn::is_terminal(&found.status) {
-        return Err(Failed::new(format!(
-            "stack {stack} is {}: outputs are only final once it has finished",
-            found.status
-        ))
-        .hint(
-            "wait for the stack operation to finish, then run `hoist deploy --skip-stack --apply`",
-        )
-        .into());
-    }
-    Ok(found.outputs)
 }
 
 fn plan_rest(env: &hoist_config::Environment, printer: &Printer) {

@@ -11,7 +11,7 @@ use hoist_deploy::limits::TEMPLATE_URL_MAX;
 use hoist_deploy::plan::{self, DeployPlan, TemplateLocation};
 use hoist_deploy::{Env, StackAssembly};
 
-use super::secrets::Pending;
+use crate::commands::shared::stack_secrets::Pending;
 use crate::exit::{BadInput, Failed};
 use crate::printer::Printer;
 

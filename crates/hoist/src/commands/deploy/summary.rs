@@ -2,9 +2,9 @@
 
 use std::collections::BTreeMap;
 
-use super::secrets::Synced;
-use super::services::Redeployed;
 use super::stack::StackReport;
+use crate::commands::shared::rollout::Redeployed;
+use crate::commands::shared::stack_secrets::Synced;
 use crate::gha;
 use crate::printer::Printer;
 

@@ -3,13 +3,12 @@
 //! and applied only with `--apply` by [`apply`].
 
 mod apply;
-mod github;
 mod list;
 mod migrate;
 mod report;
 mod rotate;
 
-pub(crate) use github::github_client;
+pub(crate) use super::shared::github_client;
 pub(crate) use list::list;
 pub(crate) use migrate::migrate;
 pub(crate) use rotate::rotate;

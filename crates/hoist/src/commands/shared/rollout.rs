@@ -1,12 +1,13 @@
-//! Forcing new ECS deployments and waiting until each one completed — or failed, which
-//! includes a circuit-breaker rollback after which the service looks stable.
+//! Which ECS services a changed secret restarts, forcing their new deployments and waiting
+//! until each one completed — or failed, which includes a circuit-breaker rollback after
+//! which the service looks stable. `hoist deploy` and `hoist secret rotate` share it.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use hoist_aws::cfn::Cfn;
 use hoist_aws::ecs::{Ecs, Rollout, ServiceState, judge};
-use hoist_config::ServiceRef;
+use hoist_config::{Environment, Redeploy, ServiceRef};
 use hoist_deploy::services::{reads_secret, service_from_arn};
 
 use crate::exit::Failed;
@@ -24,6 +25,47 @@ pub(crate) struct Redeployed {
     pub(crate) running: i32,
     pub(crate) desired: i32,
     pub(crate) reason: Option<String>,
+}
+
+/// The services to redeploy as `redeploy` asks: those hoist.toml names (through the stack
+/// outputs), else those of the stack whose task definitions read a secret of `changed_arns`
+/// (every service of the stack for `always`). A changed secret that no service reads is a
+/// warning: running tasks keep the old value until they restart.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn targets(
+    env: &Environment,
+    redeploy: Redeploy,
+    cfn: &Cfn,
+    ecs: &Ecs,
+    outputs: &BTreeMap<String, String>,
+    stack: &str,
+    changed_arns: &[String],
+    printer: &Printer,
+) -> anyhow::Result<Vec<(String, String)>> {
+    let changed = !changed_arns.is_empty();
+    Ok(match redeploy {
+        Redeploy::Never => vec![],
+        _ if !env.services.is_empty() => {
+            if redeploy == Redeploy::Always || changed {
+                resolve(&env.services, outputs, stack)?
+            } else {
+                vec![]
+            }
+        }
+        Redeploy::Always => discover(cfn, ecs, stack, None).await?,
+        Redeploy::OnSecretChange if changed => {
+            let found = discover(cfn, ecs, stack, Some(changed_arns)).await?;
+            if found.is_empty() {
+                printer.warn(&format!(
+                    "secret {} changed, but no service will restart: no AWS::ECS::Service of stack {stack} has a container whose secrets[].valueFrom names it, and hoist.toml names no services; running tasks keep the old value until they restart (name the service under [[environments.{}.services]], or force a new deployment)",
+                    changed_arns.join(", "),
+                    env.name
+                ));
+            }
+            found
+        }
+        Redeploy::OnSecretChange => vec![],
+    })
 }
 
 /// The cluster and service names of `refs`, from the stack outputs.

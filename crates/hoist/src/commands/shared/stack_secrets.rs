@@ -1,9 +1,10 @@
-//! Secrets a deploy copies from the job's environment into the stack's Secrets Manager
-//! secrets. Values are read from environment variables only (never argv, templates or
-//! parameters), checked against their pattern before any AWS call, and never printed.
+//! The stack's Secrets Manager secrets that hoist fills: a deploy copies them from the job's
+//! environment, `hoist secret rotate` from stdin. Values never come from argv, templates or
+//! parameters, are checked against their pattern before any AWS call, and are never printed.
 
 use std::collections::BTreeMap;
 
+use hoist_aws::cfn::Cfn;
 use hoist_aws::secrets::{PutOutcome, SecretValue, Secrets, SecretsError};
 use hoist_config::{Environment, SecretSync};
 
@@ -42,28 +43,64 @@ pub(crate) fn read_and_check(env: &Environment) -> anyhow::Result<Vec<Pending<'_
                 ))
                 .into());
         }
-        if let Some(pattern) = &spec.pattern {
-            let re = regex::Regex::new(&format!("^(?:{pattern})$")).map_err(|e| {
-                BadInput::new(format!(
-                    "the pattern of secret {} is not a regular expression: {e}",
-                    spec.env
-                ))
-            })?;
-            if !re.is_match(&value) {
-                return Err(BadInput::new(format!(
-                    "the value of {} does not match its pattern {pattern} (value not shown); nothing was changed",
-                    spec.env
-                ))
-                .hint(format!("check the {} GitHub secret holds the provider's key, without quotes or whitespace", spec.env))
-                .into());
-            }
-        }
+        check_pattern(spec, &value, &format!("the {} GitHub secret", spec.env))?;
         out.push(Pending {
             spec,
             value: SecretValue::new(value),
         });
     }
     Ok(out)
+}
+
+/// Checks `value` against the secret's pattern (the whole value must match); `source` says
+/// where the value came from, for the hint.
+///
+/// # Errors
+/// `BadInput` (exit 2) naming the variable and the pattern, never showing the value.
+pub(crate) fn check_pattern(spec: &SecretSync, value: &str, source: &str) -> anyhow::Result<()> {
+    let Some(pattern) = &spec.pattern else {
+        return Ok(());
+    };
+    let re = regex::Regex::new(&format!("^(?:{pattern})$")).map_err(|e| {
+        BadInput::new(format!(
+            "the pattern of secret {} is not a regular expression: {e}",
+            spec.env
+        ))
+    })?;
+    if re.is_match(value) {
+        return Ok(());
+    }
+    Err(BadInput::new(format!(
+        "the value of {} does not match its pattern {pattern} (value not shown); nothing was changed",
+        spec.env
+    ))
+    .hint(format!(
+        "check {source} holds the provider's key, without quotes or whitespace"
+    ))
+    .into())
+}
+
+/// The stack's outputs; the stack must exist and be settled.
+pub(crate) async fn read_outputs(
+    cfn: &Cfn,
+    stack: &str,
+) -> anyhow::Result<BTreeMap<String, String>> {
+    let Some(found) = cfn.describe_stack(stack).await? else {
+        return Err(Failed::new(format!("stack {stack} does not exist, so it has no outputs"))
+            .hint("deploy it first (`hoist deploy --apply` without --skip-stack, or the guide's first manual deploy)")
+            .into());
+    };
+    if !hoist_aws::cfn::is_terminal(&found.status) {
+        return Err(Failed::new(format!(
+            "stack {stack} is {}: outputs are only final once it has finished",
+            found.status
+        ))
+        .hint(
+            "wait for the stack operation to finish, then run `hoist deploy --skip-stack --apply`",
+        )
+        .into());
+    }
+    Ok(found.outputs)
 }
 
 /// Puts each value into the secret named by its output, unless it already holds it.
