@@ -75,7 +75,7 @@ pub(crate) struct RawEnvironment {
     pub cdk_app: Option<S<String>>,
     pub command: Option<S<String>>,
     #[serde(default)]
-    pub parameters: BTreeMap<String, String>,
+    pub parameters: BTreeMap<String, S<String>>,
     #[serde(default)]
     pub secrets: Vec<S<RawSecret>>,
     #[serde(default)]

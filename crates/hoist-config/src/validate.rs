@@ -116,6 +116,7 @@ pub(crate) fn validate(raw: RawConfig, text: &str, file: &str) -> Result<Config,
         None => None,
         Some(i) => Some(images(&cx, i.get_ref())?),
     };
+    image_references(&cx, &raw, images.as_ref())?;
     if let Some(role) = images.as_ref().and_then(|i| i.push_role.as_ref())
         && environments.iter().any(|e| &e.role == role)
     {
@@ -456,7 +457,11 @@ fn environment(
         role,
         stack,
         deploy,
-        parameters: env.parameters.clone(),
+        parameters: env
+            .parameters
+            .iter()
+            .map(|(k, v)| (k.clone(), v.get_ref().clone()))
+            .collect(),
         secrets,
         services,
         redeploy,
@@ -635,6 +640,41 @@ fn unique_across_environments(
                 return Err(cx
                     .err(span(), format!("environments {:?} and {:?} have the same trigger ({})", b.name, a.name, a.trigger))
                     .expected("a distinct trigger per environment, so each GitHub event picks one environment"));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `{image:SERVICE}` in stack parameters: well formed, and naming an image hoist pushes (the
+/// deploy resolves it to the digest `hoist push` pushed in the same run).
+fn image_references(
+    cx: &Ctx<'_>,
+    raw: &RawConfig,
+    images: Option<&Images>,
+) -> Result<(), ConfigError> {
+    use hoist_deploy::image_refs::references;
+    for (env_name, env) in raw.environments.get_ref() {
+        for (key, value) in &env.get_ref().parameters {
+            let place = format!("parameter {key} of environment {}", env_name.get_ref());
+            let services = references(&place, value.get_ref()).map_err(|e| {
+                cx.err(value, e.to_string())
+                    .expected("{image:SERVICE}, SERVICE a compose service that [images] pushes")
+            })?;
+            let Some(first) = services.first() else {
+                continue;
+            };
+            let Some(images) = images else {
+                return Err(cx
+                    .err(value, format!("{place} references {{image:{first}}}, but hoist.toml has no [images] table, so no image is pushed"))
+                    .expected("an [images] table naming the compose file, or a literal image reference"));
+            };
+            if let Some(listed) = &images.services
+                && let Some(missing) = services.iter().find(|s| !listed.iter().any(|l| l == *s))
+            {
+                return Err(cx
+                    .err(value, format!("{place} references {{image:{missing}}}, but [images] services does not list {missing:?}"))
+                    .expected(format!("one of the services [images] pushes: {}", listed.join(", "))));
             }
         }
     }

@@ -295,3 +295,67 @@ fn cdk_app_is_a_deploy_source_of_its_own() {
     assert!(msg.contains("more than one way to deploy"), "{msg}");
     assert!(expected.contains("cdk_app"), "{expected}");
 }
+
+/// `{image:SERVICE}` in parameters: checked where hoist.toml can check it, with its place.
+#[test]
+fn image_references_in_parameters_name_their_place() {
+    let with = |params: &str, images: &str| {
+        GUIDE.replace(
+            "role = \"GitHubActionsHindsightDev\"",
+            &format!("role = \"GitHubActionsHindsightDev\"\nstack = \"S\"\ntemplate = \"t.yaml\"\nparameters = {{ {params} }}"),
+        ) + images
+    };
+    let listed = "\n[images]\nservices = [\"api\", \"web\"]\n";
+    let ok = parse(
+        &with("Image = \"{image:api}\", Env = \"dev\"", listed),
+        "hoist.toml",
+    )
+    .unwrap();
+    assert_eq!(
+        ok.environment("dev").unwrap().parameters["Image"],
+        "{image:api}",
+        "kept as written: the deploy resolves it"
+    );
+    // Without `services`, any compose service may be pushed: the deploy checks it.
+    parse(
+        &with("Image = \"{image:worker}\"", "\n[images]\n"),
+        "hoist.toml",
+    )
+    .unwrap();
+
+    let table: &[(&str, &str, &str, &str)] = &[
+        (
+            "Image = \"{image:api}\"",
+            "",
+            "has no [images] table",
+            "an [images] table",
+        ),
+        (
+            "Image = \"{image:worker}\"",
+            listed,
+            "[images] services does not list \"worker\"",
+            "api, web",
+        ),
+        (
+            "Image = \"repo:{image:api\"",
+            listed,
+            "is not closed",
+            "{image:SERVICE}",
+        ),
+        (
+            "Image = \"{image:a b}\"",
+            listed,
+            "does not name a service",
+            "{image:SERVICE}",
+        ),
+    ];
+    for (params, images, message, expected_form) in table {
+        let text = with(params, images);
+        let (msg, expected) = error(&text);
+        let value = params.split_once(" = ").unwrap().1;
+        assert!(msg.starts_with(&place(&text, value)), "{msg}");
+        assert!(msg.contains("parameter Image of environment dev"), "{msg}");
+        assert!(msg.contains(message), "{msg}");
+        assert!(expected.contains(expected_form), "{expected}");
+    }
+}

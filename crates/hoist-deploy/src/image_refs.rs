@@ -216,6 +216,44 @@ pub fn resolve_all(
         .collect()
 }
 
+/// Every string value of a CDK context map resolved (nested arrays and objects too); `what`
+/// labels them in errors. Keys are not resolved: a reference is a value.
+///
+/// # Errors
+/// As [`resolve`], naming the first key whose value fails.
+pub fn resolve_context(
+    context: &serde_json::Map<String, serde_json::Value>,
+    images: &PushedImages,
+) -> Result<serde_json::Map<String, serde_json::Value>, ImageRefError> {
+    fn walk(
+        place: &str,
+        value: &serde_json::Value,
+        images: &PushedImages,
+    ) -> Result<serde_json::Value, ImageRefError> {
+        use serde_json::Value;
+        Ok(match value {
+            Value::String(s) => Value::String(resolve(place, s, images)?),
+            Value::Array(items) => Value::Array(
+                items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, v)| walk(&format!("{place}[{i}]"), v, images))
+                    .collect::<Result<_, _>>()?,
+            ),
+            Value::Object(map) => Value::Object(
+                map.iter()
+                    .map(|(k, v)| Ok((k.clone(), walk(&format!("{place}.{k}"), v, images)?)))
+                    .collect::<Result<_, ImageRefError>>()?,
+            ),
+            other => other.clone(),
+        })
+    }
+    context
+        .iter()
+        .map(|(k, v)| Ok((k.clone(), walk(&format!("context {k}"), v, images)?)))
+        .collect()
+}
+
 /// Whether any value references an image.
 #[must_use]
 pub fn any_reference(values: &BTreeMap<String, String>) -> bool {
@@ -341,6 +379,32 @@ mod tests {
             assert_eq!(got.as_deref(), *want, "{json}");
         }
         assert!(PushedImages::from_push_outputs("not json").is_err());
+    }
+
+    #[test]
+    fn context_values_resolve_at_any_depth() {
+        let context: serde_json::Map<String, serde_json::Value> = serde_json::from_str(
+            r#"{"image": "{image:web}", "n": 3, "nested": {"list": ["x", "{image:my.api}"]}, "{image:web}": true}"#,
+        )
+        .unwrap();
+        let out = resolve_context(&context, &pushed()).unwrap();
+        assert_eq!(out["image"], WEB);
+        assert_eq!(out["n"], 3);
+        assert_eq!(out["nested"]["list"][1], API);
+        assert_eq!(out["{image:web}"], true, "keys are not references");
+        let err = resolve_context(&context, &PushedImages::none()).unwrap_err();
+        assert!(
+            err.to_string().starts_with("context image references"),
+            "{err}"
+        );
+        let mut only_nested = context.clone();
+        only_nested.remove("image");
+        let err = resolve_context(&only_nested, &PushedImages::none()).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("context nested.list[1] references"),
+            "{err}"
+        );
     }
 
     #[test]

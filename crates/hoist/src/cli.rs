@@ -210,6 +210,11 @@ pub(crate) struct DeployArgs {
     /// Seconds to wait for the stack and services [default: the environment's wait_timeout]
     #[arg(long)]
     pub(crate) wait_timeout: Option<u64>,
+    /// The images `hoist push` pushed in this run: its step outputs as one JSON object (the
+    /// generated workflow passes `toJSON(steps.push.outputs)`), or `@FILE`. `{image:SERVICE}`
+    /// in stack parameters and CDK context becomes `REPOSITORY@sha256:…` from it
+    #[arg(long, value_name = "JSON", env = crate::env_vars::HOIST_PUSH_OUTPUTS, hide_env_values = true)]
+    pub(crate) pushed: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

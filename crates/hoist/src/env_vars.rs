@@ -11,6 +11,9 @@ pub(crate) const HOIST_REGISTRY: &str = "HOIST_REGISTRY";
 /// (a proxy in front of ECR; tests: a local registry). The registry stays ECR: its token is
 /// sent there and repositories are managed through ECR's API.
 pub(crate) const HOIST_ECR_REGISTRY_URL: &str = "HOIST_ECR_REGISTRY_URL";
+/// What `hoist push` pushed in this run (its step outputs as JSON), read by `hoist deploy`
+/// for `{image:SERVICE}` (the `--pushed` flag's variable).
+pub(crate) const HOIST_PUSH_OUTPUTS: &str = "HOIST_PUSH_OUTPUTS";
 /// The GitHub user running the workflow (the user of ghcr.io's credentials).
 pub(crate) const GITHUB_ACTOR: &str = "GITHUB_ACTOR";
 /// The AWS account of the deploy roles when hoist.toml has no `account_id` (a repository

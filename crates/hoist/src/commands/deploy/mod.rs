@@ -12,6 +12,7 @@ mod images;
 mod interrupt;
 mod preflight;
 mod publish;
+mod pushed;
 mod source;
 mod stack;
 mod summary;
@@ -48,9 +49,13 @@ pub(crate) async fn run(
         skip_stack,
         outputs_file,
         wait_timeout,
+        pushed,
     } = args;
     let config = settings.load_config()?;
     let environment = target::choose_environment(&config, env.as_deref())?;
+    // `{image:SERVICE}` becomes the digest this run pushed, before anything reads a parameter.
+    let pushed = pushed::read(pushed.as_deref())?;
+    let environment = &pushed::resolve_parameters(environment, &pushed)?;
     let timeout = Duration::from_secs(wait_timeout.unwrap_or(environment.wait_timeout));
     // Before any AWS call: a bad secret value changes nothing.
     let pending = secrets::read_and_check(environment)?;
@@ -111,7 +116,7 @@ pub(crate) async fn run(
             // secret in it, its assets or the context.
             let source = match source {
                 DeploySource::CdkApp(dir) => {
-                    let app = synth::read(&base.join(dir))?;
+                    let app = pushed::resolve_context(synth::read(&base.join(dir))?, &pushed)?;
                     // The context never carries a synced secret: refused before the app runs.
                     source::refuse_secrets_in_context(&app.context, &pending)?;
                     let account = source::account(&config, &aws).await?;

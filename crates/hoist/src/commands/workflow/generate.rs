@@ -339,10 +339,21 @@ fn deploy_job(y: &mut String, config: &Config, cx: &Context, env: &Environment) 
         "      - name: Deploy\n        id: deploy\n        run: hoist deploy --env {} --apply",
         shell_word(&env.name)
     );
-    if !env.secrets.is_empty() {
+    let mut step_env = Vec::new();
+    if config.images.is_some() {
+        // What this run pushed, so `{image:SERVICE}` deploys exactly those digests.
+        step_env.push((
+            crate::env_vars::HOIST_PUSH_OUTPUTS.to_owned(),
+            "${{ toJSON(steps.push.outputs) }}".to_owned(),
+        ));
+    }
+    for s in &env.secrets {
+        step_env.push((s.env.clone(), format!("${{{{ secrets.{} }}}}", s.env)));
+    }
+    if !step_env.is_empty() {
         y.push_str("        env:\n");
-        for s in &env.secrets {
-            let _ = writeln!(y, "          {}: ${{{{ secrets.{} }}}}", s.env, s.env);
+        for (k, v) in step_env {
+            let _ = writeln!(y, "          {k}: {v}");
         }
     }
 }
