@@ -28,7 +28,7 @@ use crate::reporter::Reporter;
 use crate::retry::{RetryPolicy, Retryable};
 
 /// A manifest as the registry holds it: its exact bytes, media type and digest.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RemoteManifest {
     pub bytes: Vec<u8>,
     pub media_type: String,

@@ -54,3 +54,16 @@ pub(crate) const ACTIONS_ID_TOKEN_REQUEST_TOKEN: &str = "ACTIONS_ID_TOKEN_REQUES
 pub(crate) fn get(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
 }
+
+/// Where `hoist push` sends images, as the environment and `[images]` say: `HOIST_REGISTRY`
+/// (else `[images] registry`), `HOIST_ECR_REGISTRY_URL`, and `GITHUB_TOKEN` for ghcr.io.
+pub(crate) fn push_target(images: &hoist_config::Images) -> hoist_push::Target {
+    hoist_push::Target {
+        registry: get(HOIST_REGISTRY).or_else(|| images.registry.clone()),
+        ecr_registry_url: get(HOIST_ECR_REGISTRY_URL),
+        github: get(GITHUB_TOKEN).map(|token| hoist_push::GithubToken {
+            token,
+            actor: get(GITHUB_ACTOR),
+        }),
+    }
+}

@@ -1,18 +1,13 @@
-//! `hoist push`: build the compose services (or take `--image NAME=PATH`), compare each
-//! image's content with what `latest` references in ECR, and push only what changed.
+//! `hoist push`: build the compose services (or take `--image NAME=PATH`), then let the push
+//! engine (`hoist-push`) compare each image's content with what `latest` references in the
+//! registry and push only what changed.
 //!
-//! Parts: `source` (where local images come from), `ecr` (repositories, token, human errors),
-//! `service` (compare then skip / retag / push one image), `output` (table, JSON, Actions),
-//! `progress` (the Reporter: bars on a TTY, plain lines otherwise).
+//! Parts: `source` (the images named on the command line or in the compose file), `output`
+//! (table, JSON, Actions), `progress` (bars on a TTY, plain lines otherwise). Reading,
+//! deciding, exporting and uploading belong to `hoist-push`.
 
-mod credentials;
-mod current;
-mod decide;
-pub(crate) mod ecr;
-mod export;
 mod output;
 mod progress;
-mod service;
 mod source;
 
 use std::sync::Arc;
@@ -21,11 +16,11 @@ use anyhow::Context as _;
 
 use crate::cli::PushArgs;
 use crate::env_vars;
-use crate::exit::{BadInput, ExitStatus};
+use crate::exit::{BadInput, ExitStatus, Failed};
 use crate::printer::Printer;
 use crate::settings::Settings;
 
-pub(crate) use service::{Outcome, ServiceResult};
+use hoist_push::{Outcome, PushError, ServiceResult};
 
 /// Blobs uploaded at the same time: enough to keep a registry's cores busy.
 const PARALLEL_UPLOADS: usize = 4;
@@ -59,9 +54,9 @@ pub(crate) async fn run(
         .into());
     };
     let sha = commit_sha(settings)?;
-    let tags = service::expand_tags(&images_cfg.tags, &sha);
+    let tags = hoist_push::expand_tags(&images_cfg.tags, &sha);
     if explain {
-        printer.info(service::EXPLAIN_INTRO);
+        printer.info(hoist_push::EXPLAIN_INTRO);
     }
 
     let base_dir = settings
@@ -84,17 +79,29 @@ pub(crate) async fn run(
     }
     tracing::debug!(images = local.len(), "push: config and images read");
 
-    let control = Arc::new(ecr::Control::new(settings, &config));
+    let profile = settings
+        .profile
+        .clone()
+        .or_else(|| config.aws.profile.clone());
+    let region = settings
+        .region
+        .clone()
+        .or_else(|| Some(config.aws.region.clone()));
+    let control = Arc::new(hoist_push::Control::new(profile, region));
+    let target = env_vars::push_target(&images_cfg);
     let reporter = Arc::new(progress::Progress::new(settings.json));
-    let (client, registry_url) = ecr::connect(&control, &images_cfg, reporter.clone()).await?;
+    let registry = hoist_push::connect(&control, &target, reporter.clone())
+        .await
+        .map_err(push_error)?;
+    let registry_url = registry.url;
     let compression = match images_cfg.compression {
         hoist_config::LayerCompression::Gzip => hoist_registry::Compression::Gzip,
         hoist_config::LayerCompression::None => hoist_registry::Compression::None,
     };
-    let ctx = Arc::new(service::Ctx {
-        client,
-        ecr_registry: ecr::is_ecr_registry(&images_cfg),
+    let ctx = Arc::new(hoist_push::Ctx {
+        client: registry.client,
         registry_url: registry_url.clone(),
+        target,
         control,
         images: images_cfg,
         tags,
@@ -103,9 +110,11 @@ pub(crate) async fn run(
         explain,
         parallel_uploads: PARALLEL_UPLOADS,
         compression,
-        progress: reporter.clone(),
+        events: reporter.clone(),
     });
-    let (results, explained) = service::push_all(&ctx, &local, early_engine).await?;
+    let (results, explained) = hoist_push::push_all(&ctx, &local, early_engine)
+        .await
+        .map_err(push_error)?;
     reporter.finish();
     for line in explained {
         printer.info(&line);
@@ -143,6 +152,24 @@ pub(crate) async fn run(
         return Ok(ExitStatus::Failure);
     }
     Ok(ExitStatus::Success)
+}
+
+/// A push engine error as the CLI reports it: its sentence and its fix, exit 2 for bad input.
+fn push_error(e: PushError) -> anyhow::Error {
+    let (message, hint) = (e.to_string(), e.hint());
+    if e.is_bad_input() {
+        let b = BadInput::new(message);
+        match hint {
+            Some(h) => b.hint(h).into(),
+            None => b.into(),
+        }
+    } else {
+        let f = Failed::new(message);
+        match hint {
+            Some(h) => f.hint(h).into(),
+            None => f.into(),
+        }
+    }
 }
 
 /// The commit's short SHA for `{sha}`: `GITHUB_SHA` in Actions, else `git rev-parse`.

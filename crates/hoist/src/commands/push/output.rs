@@ -1,9 +1,9 @@
 //! The closing report: a table per service (or `--json`), and in GitHub Actions a markdown
 //! table in the job summary and each image's digest as a step output.
 
-use super::{Outcome, ServiceResult};
 use crate::gha;
 use crate::printer::Printer;
+use hoist_push::{Outcome, ServiceResult};
 
 pub(crate) fn print(
     results: &[ServiceResult],

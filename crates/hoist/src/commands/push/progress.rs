@@ -43,6 +43,12 @@ impl Progress {
     }
 }
 
+impl hoist_push::Events for Progress {
+    fn step(&self, line: &str) {
+        self.line(line);
+    }
+}
+
 impl Reporter for Progress {
     fn upload_started(&self, repo: &str, digest: &Digest, size: u64) {
         match &self.bars {

@@ -40,12 +40,13 @@ pub(crate) async fn ecr(ctx: &Ctx<'_>, config_dir: &std::path::Path) -> Vec<Chec
     };
     // Where `hoist push` sends images is where `latest` must be: a registry override
     // (HOIST_REGISTRY or [images] registry) is read through its data plane.
-    let data_plane = if crate::commands::push::ecr::registry_overridden(images) {
-        let control = std::sync::Arc::new(crate::commands::push::ecr::Control::from_aws(&ctx.aws));
+    let target = crate::env_vars::push_target(images);
+    let data_plane = if target.overridden() {
+        let control = std::sync::Arc::new(hoist_push::Control::from_aws(&ctx.aws));
         let reporter = std::sync::Arc::new(hoist_registry::NoReporter);
-        match crate::commands::push::ecr::connect(&control, images, reporter).await {
-            Ok((client, url)) => Some((client, url)),
-            Err(e) => return vec![CheckResult::fail("registry", format!("{e:#}"))],
+        match hoist_push::connect(&control, &target, reporter).await {
+            Ok(registry) => Some((registry.client, registry.url)),
+            Err(e) => return vec![CheckResult::fail("registry", e.to_string())],
         }
     } else {
         None
@@ -71,12 +72,12 @@ pub(crate) async fn ecr(ctx: &Ctx<'_>, config_dir: &std::path::Path) -> Vec<Chec
                     "push: `hoist push` (or run the images workflow)".into(),
                 )),
                 Err(e) => {
-                    let f = crate::commands::push::ecr::registry_failure(e, url);
+                    let f = target.failure(e, url);
                     let r = CheckResult::fail(
                         name,
-                        format!("cannot read {repo}:latest from {url}: {}", f.message),
+                        format!("cannot read {repo}:latest from {url}: {f}"),
                     );
-                    match f.hint {
+                    match f.hint() {
                         Some(h) => r.fix(Fix::Manual(h)),
                         None => r,
                     }

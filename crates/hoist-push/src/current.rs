@@ -1,45 +1,69 @@
-//! What a repository's tags point at now, read with one concurrent GET per tag.
+//! What a repository's tags point at now, read with one concurrent GET per tag, and the
+//! image manifest behind each (an index is resolved to its linux/amd64 entry).
 
-use hoist_registry::{Client, ImageManifest, Parsed, RegistryError, RemoteManifest};
+use std::collections::HashMap;
 
-use super::service::Tag;
+use hoist_registry::{Client, Digest, ImageManifest, Parsed, RegistryError, RemoteManifest};
+
+use crate::tags::Tag;
 
 /// The tags of one repository as the registry has them.
-pub(crate) struct Current {
+pub struct Current {
     /// Every tag of this push, with the manifest it points at (`None`: not there yet).
-    pub(crate) tags: Vec<(Tag, Option<RemoteManifest>)>,
+    pub tags: Vec<(Tag, Option<RemoteManifest>)>,
     /// The tag the content is compared with: the first moving tag (`latest`), else the first.
-    pub(crate) reference: Option<Reference>,
+    pub reference: Option<Reference>,
 }
 
 /// The reference tag's manifest and the image manifest it stands for.
-pub(crate) struct Reference {
-    pub(crate) tag: String,
-    pub(crate) remote: RemoteManifest,
-    pub(crate) platform: ImageManifest,
+pub struct Reference {
+    pub tag: String,
+    pub remote: RemoteManifest,
+    pub platform: ImageManifest,
 }
 
 impl Current {
     /// Whether any tag of this push exists in the repository (else it may not exist at all).
-    pub(crate) fn any_tag(&self) -> bool {
+    #[must_use]
+    pub fn any_tag(&self) -> bool {
         self.tags.iter().any(|(_, m)| m.is_some())
     }
 }
 
-/// Reads every tag's manifest at once, then resolves the reference tag to its platform manifest.
-pub(crate) async fn read(
+/// Every existing tag's image manifest, by the manifest digest the tag points at: the
+/// reference's is known already, each other distinct manifest is read once.
+///
+/// # Errors
+/// When the registry fails a read, or a tag's index has no linux/amd64 manifest.
+pub async fn contents(
     client: &Client,
     repo: &str,
-    tags: &[Tag],
-) -> Result<Current, RegistryError> {
+    current: &Current,
+) -> Result<HashMap<Digest, ImageManifest>, RegistryError> {
+    let mut content: HashMap<Digest, ImageManifest> = HashMap::new();
+    if let Some(x) = &current.reference {
+        content.insert(x.remote.digest.clone(), x.platform.clone());
+    }
+    for (_, m) in &current.tags {
+        if let Some(m) = m
+            && !content.contains_key(&m.digest)
+        {
+            let pm = platform_manifest(client, repo, m).await?;
+            content.insert(m.digest.clone(), pm);
+        }
+    }
+    Ok(content)
+}
+
+/// Reads every tag's manifest at once, then resolves the reference tag to its platform manifest.
+///
+/// # Errors
+/// When the registry fails a read.
+pub async fn read(client: &Client, repo: &str, tags: &[Tag]) -> Result<Current, RegistryError> {
     let gets = tags.iter().map(|t| client.get_manifest(repo, &t.name));
     let manifests = futures::future::try_join_all(gets).await?;
     let tags: Vec<(Tag, Option<RemoteManifest>)> = tags.iter().cloned().zip(manifests).collect();
-    let chosen = tags
-        .iter()
-        .find(|(t, _)| !t.is_sha)
-        .or_else(|| tags.first());
-    let reference = match chosen {
+    let reference = match reference_tag(&tags) {
         Some((t, Some(m))) => Some(Reference {
             tag: t.name.clone(),
             remote: m.clone(),
@@ -50,9 +74,22 @@ pub(crate) async fn read(
     Ok(Current { tags, reference })
 }
 
+/// The tag the content is compared with: the first moving tag (`latest`), else the first.
+#[must_use]
+pub fn reference_tag(
+    tags: &[(Tag, Option<RemoteManifest>)],
+) -> Option<&(Tag, Option<RemoteManifest>)> {
+    tags.iter()
+        .find(|(t, _)| !t.is_sha)
+        .or_else(|| tags.first())
+}
+
 /// The image manifest a tag stands for: itself, or an index's linux/amd64 entry (BuildKit
 /// writes an index when provenance attestations are on).
-pub(crate) async fn platform_manifest(
+///
+/// # Errors
+/// When the registry fails a read, or the index has no linux/amd64 manifest.
+pub async fn platform_manifest(
     client: &Client,
     repo: &str,
     m: &RemoteManifest,

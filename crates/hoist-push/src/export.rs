@@ -12,8 +12,9 @@ use hoist_registry::{
     BlobOutcome, Descriptor, Digest, LocalBlob, PushStats, RegistryError, SpooledFile, media_type,
 };
 
-use super::service::{Ctx, Fail, registry_fail};
-use super::source::EngineImage;
+use crate::error::PushError;
+use crate::run::Ctx;
+use crate::source::EngineImage;
 
 /// One engine image to push.
 pub(crate) struct Wanted {
@@ -30,25 +31,20 @@ pub(crate) async fn export_and_push(
     ctx: &Arc<Ctx>,
     engine: &hoist_docker::Engine,
     wanted: &[Wanted],
-) -> Vec<Result<PushStats, Fail>> {
+) -> Vec<Result<PushStats, PushError>> {
     if wanted.is_empty() {
         return Vec::new();
     }
     // Spool files live as long as this push: the directory goes when `work` drops.
-    let work = match super::source::work_dir() {
+    let work = match crate::source::work_dir() {
         Ok(w) => w,
-        Err(e) => {
-            return wanted
-                .iter()
-                .map(|_| Err((format!("{e:#}"), None)))
-                .collect();
-        }
+        Err(e) => return wanted.iter().map(|_| Err(e.clone())).collect(),
     };
     let dir = work.path();
     let mut names: Vec<&str> = wanted.iter().map(|w| w.image.name.as_str()).collect();
     names.sort_unstable();
     names.dedup();
-    ctx.progress.line(&format!(
+    ctx.events.step(&format!(
         "exporting {} from the Docker engine",
         names.join(", ")
     ));
@@ -81,7 +77,7 @@ pub(crate) async fn export_and_push(
     // Per image: the blob sent for each layer (by diff_id), and each blob's outcome.
     let mut layers: Vec<HashMap<Digest, LocalBlob>> =
         wanted.iter().map(|_| HashMap::new()).collect();
-    let mut done: Vec<Result<HashMap<Digest, BlobOutcome>, Fail>> =
+    let mut done: Vec<Result<HashMap<Digest, BlobOutcome>, PushError>> =
         wanted.iter().map(|_| Ok(HashMap::new())).collect();
     let mut sending = tokio::task::JoinSet::new();
     while let Some(file) = spooled.recv().await {
@@ -153,7 +149,7 @@ pub(crate) async fn export_and_push(
             let blob = match blob {
                 Ok(b) => b,
                 Err(e) => {
-                    let f = registry_fail(&ctx, e);
+                    let f = ctx.fail(e);
                     return repos
                         .into_iter()
                         .map(|(i, _)| (i, diff_id.clone(), Err(f.clone())))
@@ -173,7 +169,7 @@ pub(crate) async fn export_and_push(
                     )
                     .await
                     .map(|o| (blob.clone(), o))
-                    .map_err(|e| registry_fail(ctx, e));
+                    .map_err(|e| ctx.fail(e));
                     (i, diff_id.clone(), outcome)
                 }
             });
@@ -182,8 +178,11 @@ pub(crate) async fn export_and_push(
     }
     let archive = match spooler.await {
         Ok(Ok(a)) => Ok(a),
-        Ok(Err(e)) => Err(registry_fail(ctx, e)),
-        Err(e) => Err((format!("the export task failed: {e}"), None)),
+        Ok(Err(e)) => Err(ctx.fail(e)),
+        Err(e) => Err(PushError::Task {
+            what: "the export task",
+            detail: e.to_string(),
+        }),
     };
     while let Some(joined) = sending.join_next().await {
         let Ok(results) = joined else {
@@ -213,7 +212,7 @@ pub(crate) async fn export_and_push(
             let image = archive.image(&w.image.config);
             async move {
                 let done = done?;
-                let image = image.map_err(|e| registry_fail(ctx, e))?;
+                let image = image.map_err(|e| ctx.fail(e))?;
                 // The manifest names the blobs sent (compressed) or reused, layer by layer.
                 let replaced: Vec<LocalBlob> = image
                     .layers
@@ -239,7 +238,7 @@ pub(crate) async fn export_and_push(
                     &done,
                 )
                 .await
-                .map_err(|e: RegistryError| registry_fail(ctx, e))
+                .map_err(|e: RegistryError| ctx.fail(e))
             }
         });
     futures::future::join_all(finish).await

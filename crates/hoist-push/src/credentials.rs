@@ -5,21 +5,21 @@
 
 use hoist_registry::{BasicAuth, CredentialError, CredentialSource, DockerCredentials};
 
-use crate::env_vars;
-
 /// GitHub's container registry.
 const GHCR: &str = "ghcr.io";
 
 pub(crate) struct OtherRegistry {
     host: String,
     docker: DockerCredentials,
+    github: Option<crate::registry::GithubToken>,
 }
 
 impl OtherRegistry {
-    pub(crate) fn new(host: &str) -> Self {
+    pub(crate) fn new(host: &str, github: Option<crate::registry::GithubToken>) -> Self {
         Self {
             host: host.to_ascii_lowercase(),
             docker: DockerCredentials::for_host(host),
+            github,
         }
     }
 
@@ -29,9 +29,9 @@ impl OtherRegistry {
         if self.host != GHCR {
             return None;
         }
-        let token = env_vars::get(env_vars::GITHUB_TOKEN)?;
-        let user = env_vars::get(env_vars::GITHUB_ACTOR).unwrap_or_else(|| "hoist".to_owned());
-        Some(BasicAuth::new(user, token))
+        let github = self.github.as_ref()?;
+        let user = github.actor.clone().unwrap_or_else(|| "hoist".to_owned());
+        Some(BasicAuth::new(user, github.token.clone()))
     }
 }
 
