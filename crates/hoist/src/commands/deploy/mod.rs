@@ -35,7 +35,7 @@ use crate::gha;
 use crate::printer::Printer;
 use crate::settings::Settings;
 
-use super::credentials::target;
+use crate::target;
 
 pub(crate) async fn run(
     settings: &Settings,

@@ -40,18 +40,14 @@ pub(crate) fn humanize(err: &AwsError, region: &str, repository: Option<&str>) -
             code,
             message,
         } => (*action, code.as_str(), message.as_str()),
-        AwsError::Transport { action, detail } => {
-            let lower = detail.to_lowercase();
-            if lower.contains("credential") {
+        AwsError::Transport { action, kind, .. } => {
+            if *kind == hoist_aws::ErrorKind::Credentials {
                 return Failed::new(format!("{action} failed: no AWS credentials were found"))
                     .hint("in GitHub Actions, assume the push role with OIDC (`hoist credentials`) or set the AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY secrets; locally, set AWS_PROFILE");
             }
-            if lower.contains("region") {
-                return Failed::new(format!("{action} failed: no AWS region"))
-                    .hint("set AWS_REGION (a repository *variable*, not a secret), or region in [aws] of hoist.toml");
-            }
             return Failed::new(format!(
-                "{action} failed: cannot reach ECR in {region}: {detail}"
+                "{action} failed: cannot reach ECR in {region}: {}",
+                source_chain(err)
             ))
             .hint("check the network and the region; AWS_ENDPOINT_URL overrides the endpoint");
         }
@@ -374,7 +370,8 @@ mod tests {
         let f = humanize(
             &AwsError::Transport {
                 action: "ecr:GetAuthorizationToken",
-                detail: "failed to construct request: No credentials in the chain".into(),
+                kind: hoist_aws::ErrorKind::Credentials,
+                source: "no credentials in the chain".into(),
             },
             "r",
             None,
@@ -383,7 +380,8 @@ mod tests {
         let f = humanize(
             &AwsError::Transport {
                 action: "ecr:GetAuthorizationToken",
-                detail: "dispatch failure: connection refused".into(),
+                kind: hoist_aws::ErrorKind::Unreachable,
+                source: "connection refused".into(),
             },
             "r",
             None,
