@@ -24,7 +24,6 @@ use crate::exit::{BadInput, ExitStatus};
 use crate::printer::Printer;
 use crate::settings::Settings;
 
-
 pub(crate) async fn run(
     settings: &Settings,
     args: BootstrapArgs,
