@@ -3,7 +3,7 @@
 //! Every change goes through a change set whose type is always given (CREATE for a stack
 //! that does not exist yet, UPDATE otherwise: never the API's default). The pure functions
 //! ([`first_failure`], [`is_no_changes`], the status predicates) decide what a deploy
-//! reports and are tested on their own.
+//! reports and are tested on their own. Statuses are [`Status`] values, parsed from AWS's names.
 
 use std::collections::BTreeMap;
 
@@ -11,6 +11,7 @@ use aws_sdk_cloudformation::types::{Capability, ChangeSetType, Parameter, Tag, T
 use aws_smithy_types::date_time::Format;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
+pub use crate::cfn_status::Status;
 use crate::{Aws, AwsError};
 
 /// A stack as `DescribeStacks` shows it.
@@ -18,7 +19,7 @@ use crate::{Aws, AwsError};
 pub struct Stack {
     pub stack_id: String,
     pub name: String,
-    pub status: String,
+    pub status: Status,
     pub status_reason: Option<String>,
     pub outputs: BTreeMap<String, String>,
     /// `ParameterKey` → `ParameterValue` (`****` for `NoEcho` parameters).
@@ -57,7 +58,7 @@ pub struct StackEvent {
     pub logical_id: String,
     pub physical_id: Option<String>,
     pub resource_type: String,
-    pub status: String,
+    pub status: Status,
     pub reason: Option<String>,
 }
 
@@ -91,16 +92,16 @@ pub fn is_no_changes(status_reason: &str) -> bool {
         || status_reason.contains("No updates are to be performed")
 }
 
-/// A status CloudFormation will not leave by itself.
+/// A status CloudFormation will not leave by itself ([`Status::is_terminal`]).
 #[must_use]
-pub fn is_terminal(status: &str) -> bool {
-    !status.ends_with("_IN_PROGRESS")
+pub fn is_terminal(status: &Status) -> bool {
+    status.is_terminal()
 }
 
-/// A terminal status that means the last operation did not do what was asked.
+/// A status that means the last operation did not do what was asked ([`Status::is_failed`]).
 #[must_use]
-pub fn is_failed(status: &str) -> bool {
-    status.ends_with("_FAILED") || status.contains("ROLLBACK")
+pub fn is_failed(status: &Status) -> bool {
+    status.is_failed()
 }
 
 /// The resource that caused a failed operation: the oldest `*_FAILED` resource event whose
@@ -111,9 +112,7 @@ pub fn first_failure(events: &[StackEvent]) -> Option<&StackEvent> {
     let failed: Vec<&StackEvent> = events
         .iter()
         .rev()
-        .filter(|e| {
-            e.status.ends_with("_FAILED") && e.resource_type != "AWS::CloudFormation::Stack"
-        })
+        .filter(|e| e.status.is_failure() && e.resource_type != "AWS::CloudFormation::Stack")
         .collect();
     failed
         .iter()
@@ -134,7 +133,7 @@ pub struct StackResource {
     /// `None` while the resource has no physical id yet (or moto reports "None").
     pub physical_id: Option<String>,
     pub resource_type: String,
-    pub status: String,
+    pub status: Status,
 }
 
 /// A CloudFormation client.
@@ -178,10 +177,7 @@ impl Cfn {
         Ok(out.stacks().first().map(|s| Stack {
             stack_id: s.stack_id().unwrap_or_default().to_owned(),
             name: s.stack_name().unwrap_or_default().to_owned(),
-            status: s
-                .stack_status()
-                .map(|x| x.as_str().to_owned())
-                .unwrap_or_default(),
+            status: Status::parse(s.stack_status().map_or("", |x| x.as_str())),
             status_reason: s.stack_status_reason().map(str::to_owned),
             outputs: s
                 .outputs()
@@ -427,10 +423,7 @@ impl Cfn {
                         .filter(|p| !p.is_empty() && *p != "None")
                         .map(str::to_owned),
                     resource_type: r.resource_type()?.to_owned(),
-                    status: r
-                        .resource_status()
-                        .map(|s| s.as_str().to_owned())
-                        .unwrap_or_default(),
+                    status: Status::parse(r.resource_status().map_or("", |s| s.as_str())),
                 })
             })
             .collect())
@@ -470,10 +463,7 @@ impl Cfn {
                     logical_id: e.logical_resource_id().unwrap_or_default().to_owned(),
                     physical_id: e.physical_resource_id().map(str::to_owned),
                     resource_type: e.resource_type().unwrap_or_default().to_owned(),
-                    status: e
-                        .resource_status()
-                        .map(|s| s.as_str().to_owned())
-                        .unwrap_or_default(),
+                    status: Status::parse(e.resource_status().map_or("", |s| s.as_str())),
                     reason: e.resource_status_reason().map(str::to_owned),
                 });
             }
@@ -591,7 +581,7 @@ mod tests {
                 .unwrap()
                 .contains("Cannot find version 15.2 for postgres")
         );
-        assert_eq!(events[0].status, "ROLLBACK_COMPLETE");
+        assert_eq!(events[0].status, Status::RollbackComplete);
         assert!(is_failed(&events[0].status) && is_terminal(&events[0].status));
     }
 
@@ -623,8 +613,9 @@ mod tests {
         assert!(!is_no_changes(
             "Template format error: Unresolved resource dependencies [X]"
         ));
-        assert!(is_terminal("UPDATE_COMPLETE") && !is_failed("UPDATE_COMPLETE"));
-        assert!(!is_terminal("UPDATE_COMPLETE_CLEANUP_IN_PROGRESS"));
-        assert!(is_failed("UPDATE_ROLLBACK_COMPLETE") && is_failed("CREATE_FAILED"));
+        let s = Status::parse;
+        assert!(is_terminal(&s("UPDATE_COMPLETE")) && !is_failed(&s("UPDATE_COMPLETE")));
+        assert!(!is_terminal(&s("UPDATE_COMPLETE_CLEANUP_IN_PROGRESS")));
+        assert!(is_failed(&s("UPDATE_ROLLBACK_COMPLETE")) && is_failed(&s("CREATE_FAILED")));
     }
 }

@@ -10,6 +10,7 @@ mod error;
 mod sdk;
 
 pub mod cfn;
+pub mod cfn_status;
 pub mod cfn_template;
 pub mod ec2;
 pub mod ecr;
@@ -23,5 +24,5 @@ pub mod ssm;
 pub mod sts;
 pub mod web_identity;
 
-pub use error::AwsError;
+pub use error::{AwsError, ErrorKind, kind_of_code};
 pub use sdk::Aws;

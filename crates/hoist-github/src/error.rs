@@ -74,7 +74,7 @@ pub enum GithubError {
         source: reqwest::Error,
     },
     /// GitHub answered with an error status.
-    #[error("{method} {url} answered HTTP {status}: {message}{}", hint.as_deref().map(|h| format!("\nhint: {h}")).unwrap_or_default())]
+    #[error("{method} {url} answered HTTP {status}: {message}")]
     Api {
         /// HTTP method.
         method: &'static str,
@@ -84,7 +84,8 @@ pub enum GithubError {
         status: u16,
         /// GitHub's `message` (or the start of the body).
         message: String,
-        /// What to do about it.
+        /// What to do about it (not part of the message: the binary's renderer prints it as
+        /// its `hint:` line, see [`GithubError::hint`]).
         hint: Option<String>,
     },
     /// A success answer of the wrong shape.
@@ -126,6 +127,16 @@ pub enum GithubError {
 }
 
 impl GithubError {
+    /// What to do about the failure, for API errors that have a known fix (a token without the
+    /// permission, a rate limit, an unknown repository).
+    #[must_use]
+    pub fn hint(&self) -> Option<&str> {
+        match self {
+            GithubError::Api { hint, .. } => hint.as_deref(),
+            _ => None,
+        }
+    }
+
     /// The HTTP status, for API errors.
     pub fn status(&self) -> Option<u16> {
         match self {

@@ -168,9 +168,10 @@ async fn bad_token_names_the_fix() {
     let err = client.repository(REPO).await.unwrap_err();
     assert_eq!(err.status(), Some(401));
     let shown = err.to_string();
+    assert!(shown.contains("Bad credentials"), "{shown}");
     assert!(
-        shown.contains("Bad credentials") && shown.contains("GITHUB_TOKEN"),
-        "{shown}"
+        err.hint().unwrap_or_default().contains("GITHUB_TOKEN"),
+        "{err:?}"
     );
     assert_hidden(&err, &["ghp_wrongwrongwrong", api.token()]);
 }
@@ -184,16 +185,20 @@ async fn forbidden_names_the_permission() {
         .await
         .unwrap_err();
     assert_eq!(err.status(), Some(403));
-    assert!(err.to_string().contains("Secrets: Read and write"), "{err}");
-    assert!(err.to_string().contains("`repo` scope"), "{err}");
+    let hint = err.hint().unwrap_or_default();
+    assert!(hint.contains("Secrets: Read and write"), "{hint}");
+    assert!(hint.contains("`repo` scope"), "{hint}");
+    assert!(!err.to_string().contains("hint"), "{err}");
     assert_hidden(&err, &["sk-secret-value", api.token()]);
     let err = client
         .set_variable(REPO, "AWS_REGION", "x")
         .await
         .unwrap_err();
     assert!(
-        err.to_string().contains("Variables: Read and write"),
-        "{err}"
+        err.hint()
+            .unwrap_or_default()
+            .contains("Variables: Read and write"),
+        "{err:?}"
     );
 }
 
@@ -330,8 +335,8 @@ async fn a_rate_limit_longer_than_hoist_waits_fails_at_once_saying_so() {
     let err = client.repository(REPO).await.unwrap_err();
     assert!(started.elapsed() < Duration::from_secs(5));
     assert_eq!(err.status(), Some(403));
-    let shown = err.to_string();
-    assert!(shown.contains("rate-limiting"), "{shown}");
+    let shown = err.hint().unwrap_or_default();
+    assert!(shown.contains("rate-limiting"), "{err:?}");
     assert!(
         !shown.contains("Metadata"),
         "not a permission problem: {shown}"

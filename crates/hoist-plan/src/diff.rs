@@ -64,10 +64,17 @@ pub fn unified_diff(before: &str, after: &str) -> String {
         }
     };
     let (b, a) = (with_nl(before), with_nl(after));
-    TextDiff::from_lines(&b, &a)
+    unified_diff_headed(&b, &a, "current", "desired")
+}
+
+/// A unified diff with three lines of context under the given `---` / `+++` headers, the
+/// texts taken as they are (`diff -u` of a file on disk against the text hoist would write).
+#[must_use]
+pub fn unified_diff_headed(before: &str, after: &str, old: &str, new: &str) -> String {
+    TextDiff::from_lines(before, after)
         .unified_diff()
         .context_radius(3)
-        .header("current", "desired")
+        .header(old, new)
         .to_string()
 }
 

@@ -21,5 +21,5 @@ mod model;
 mod render;
 pub mod teardown;
 
-pub use diff::{Diff, unified_diff};
+pub use diff::{Diff, unified_diff, unified_diff_headed};
 pub use model::{Action, Plan, Resource, Summary};

@@ -45,6 +45,17 @@ pub(crate) fn humanize(err: AwsError, region: &str, repository: Option<&str>) ->
     }
 }
 
+/// The error's causes, outermost first, joined by `: `.
+fn source_chain(err: &dyn std::error::Error) -> String {
+    let mut parts = Vec::new();
+    let mut cur = err.source();
+    while let Some(s) = cur {
+        parts.push(s.to_string());
+        cur = s.source();
+    }
+    parts.join(": ")
+}
+
 /// The guide's message and fix for an AWS error.
 fn describe(err: &AwsError, region: &str, repository: Option<&str>) -> (String, Option<String>) {
     let (action, code, message) = match err {
@@ -53,9 +64,8 @@ fn describe(err: &AwsError, region: &str, repository: Option<&str>) -> (String, 
             code,
             message,
         } => (*action, code.as_str(), message.as_str()),
-        AwsError::Transport { action, detail } => {
-            let lower = detail.to_lowercase();
-            if lower.contains("credential") {
+        AwsError::Transport { action, kind, .. } => {
+            if *kind == hoist_aws::ErrorKind::Credentials {
                 return (
                     format!("{action} failed: no AWS credentials were found"),
                     Some(String::from(
@@ -63,16 +73,11 @@ fn describe(err: &AwsError, region: &str, repository: Option<&str>) -> (String, 
                     )),
                 );
             }
-            if lower.contains("region") {
-                return (
-                    format!("{action} failed: no AWS region"),
-                    Some(String::from(
-                        "set AWS_REGION (a repository *variable*, not a secret), or region in [aws] of hoist.toml",
-                    )),
-                );
-            }
             return (
-                format!("{action} failed: cannot reach ECR in {region}: {detail}"),
+                format!(
+                    "{action} failed: cannot reach ECR in {region}: {}",
+                    source_chain(err)
+                ),
                 Some(String::from(
                     "check the network and the region; AWS_ENDPOINT_URL overrides the endpoint",
                 )),
@@ -278,7 +283,8 @@ mod tests {
         let f = describe(
             &AwsError::Transport {
                 action: "ecr:GetAuthorizationToken",
-                detail: "failed to construct request: No credentials in the chain".into(),
+                kind: hoist_aws::ErrorKind::Credentials,
+                source: "no credentials in the chain".into(),
             },
             "r",
             None,
@@ -287,7 +293,8 @@ mod tests {
         let f = describe(
             &AwsError::Transport {
                 action: "ecr:GetAuthorizationToken",
-                detail: "dispatch failure: connection refused".into(),
+                kind: hoist_aws::ErrorKind::Unreachable,
+                source: "connection refused".into(),
             },
             "r",
             None,

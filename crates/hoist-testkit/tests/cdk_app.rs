@@ -18,7 +18,9 @@ use serde_json::Value;
 const STACK: &str = "HoistCdkTestStack";
 
 fn app_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../hoist/tests/fixtures/cdk-app")
+    // Read at run time (cargo test sets it): a binary built in another checkout reads this one's.
+    PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("set by cargo test"))
+        .join("../hoist/tests/fixtures/cdk-app")
 }
 
 fn json(path: &Path) -> Value {

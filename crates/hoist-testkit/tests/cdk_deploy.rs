@@ -9,7 +9,7 @@
 //! variant imports them by name); the image asset is pushed to Distribution's registry, which the
 //! proxy names as ECR's data plane (moto has none).
 
-use std::path::Path;
+use std::path::PathBuf;
 use std::process::Command;
 
 use hoist_testkit::aws_proxy::{RecordedCall, StrictAws};
@@ -55,7 +55,9 @@ async fn cdk_deploy_signs_each_call_with_the_role_the_assembly_names() {
     let Some(registry) = require("docker-registry", Registry::start()) else {
         return;
     };
-    let app = Path::new(env!("CARGO_MANIFEST_DIR")).join("../hoist/tests/fixtures/cdk-app");
+    // Read at run time (cargo test sets it): a binary built in another checkout reads this one's.
+    let app = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("set by cargo test"))
+        .join("../hoist/tests/fixtures/cdk-app");
     let proxy = StrictAws::start_with_ecr_registry(&moto.endpoint(), &registry.host());
     let sm = aws_sdk_secretsmanager::Client::new(
         &aws_config::defaults(aws_config::BehaviorVersion::latest())

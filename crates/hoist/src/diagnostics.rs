@@ -1,4 +1,5 @@
-//! Renders errors in one place: `error:`, then `caused by:` lines, then `hint:` lines.
+//! Renders errors in one place: `error:`, then `caused by:` lines, then `hint:` lines; the
+//! hint comes from the chain (`hints`), whichever command the error surfaced in.
 //! With `--json`, one object on stdout instead: `{"error": …, "causes": […], "hint": …}`.
 //! Inside GitHub Actions an error with a place in hoist.toml is an `::error file=…,line=…,
 //! col=…::` annotation, so the pull request shows it on the line.
@@ -64,6 +65,8 @@ fn classify(err: &anyhow::Error) -> ExitStatus {
     ExitStatus::Failure
 }
 
+/// The first hint along the chain, outermost first: a hint a command attached, else the one
+/// the failing library error's type has (`hints`).
 fn hint_for(err: &anyhow::Error) -> Option<String> {
     err.chain().find_map(|cause| {
         if let Some(b) = cause.downcast_ref::<BadInput>() {
@@ -72,6 +75,6 @@ fn hint_for(err: &anyhow::Error) -> Option<String> {
         if let Some(f) = cause.downcast_ref::<Failed>() {
             return f.hint.clone();
         }
-        None
+        crate::hints::for_cause(cause)
     })
 }

@@ -50,6 +50,11 @@ pub(crate) const ACTIONS_ID_TOKEN_REQUEST_URL: &str = "ACTIONS_ID_TOKEN_REQUEST_
 /// Bearer token for `ACTIONS_ID_TOKEN_REQUEST_URL`.
 pub(crate) const ACTIONS_ID_TOKEN_REQUEST_TOKEN: &str = "ACTIONS_ID_TOKEN_REQUEST_TOKEN";
 
+/// The AWS SDK's profile (read by the SDK itself; hoist names it in sign-in hints).
+pub(crate) const AWS_PROFILE: &str = "AWS_PROFILE";
+/// The AWS SDK's endpoint override (read by the SDK itself; hoist names it in hints).
+pub(crate) const AWS_ENDPOINT_URL: &str = "AWS_ENDPOINT_URL";
+
 /// The value of `name`, if set and not empty.
 pub(crate) fn get(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())

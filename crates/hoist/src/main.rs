@@ -4,15 +4,19 @@
 //! calls live in their crates; this crate resolves arguments, calls them and renders results.
 
 mod cli;
+mod clock;
 mod commands;
 mod diagnostics;
 mod env_vars;
 mod exit;
 mod gha;
+mod github;
+mod hints;
 mod logging;
 mod printer;
 mod secret_arg;
 mod settings;
+mod target;
 mod untrusted;
 
 fn main() -> std::process::ExitCode {

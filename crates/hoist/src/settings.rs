@@ -66,6 +66,11 @@ impl Settings {
             .region
             .clone()
             .or_else(|| config.map(|c| c.aws.region.clone()));
-        hoist_aws::Aws::load(profile.as_deref(), region.as_deref()).await
+        let aws = hoist_aws::Aws::load(profile.as_deref(), region.as_deref()).await;
+        crate::hints::note_aws_target(crate::hints::AwsTarget {
+            profile,
+            region: aws.region(),
+        });
+        aws
     }
 }

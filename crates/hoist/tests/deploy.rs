@@ -26,11 +26,7 @@ const SECRET: &str = "sk-hoisttest-0123456789abcdefghijKLMNOP";
 const STACK: &str = "HindsightDevStack";
 
 fn template() -> String {
-    std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../examples/hindsight/hindsight-stack.yaml"
-    ))
-    .unwrap()
+    common::read_manifest_file("../../examples/hindsight/hindsight-stack.yaml")
 }
 
 fn rt() -> tokio::runtime::Runtime {
@@ -104,11 +100,7 @@ fn sandbox_with(settings: &[(&str, &str)]) -> Option<Sandbox> {
 impl Sandbox {
     /// hoist.toml as examples/hindsight has it, with the secret ARNs as parameters.
     fn config(&self, extra_env: &str) -> String {
-        let example = std::fs::read_to_string(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../examples/hindsight/hoist.toml"
-        ))
-        .unwrap();
+        let example = common::read_manifest_file("../../examples/hindsight/hoist.toml");
         let params: Vec<String> = self
             .params
             .iter()

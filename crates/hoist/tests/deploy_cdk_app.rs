@@ -68,7 +68,7 @@ fn copy_tree(from: &Path, to: &Path) {
 /// The project a user writes: hoist.toml naming the CDK app's directory, and the app.
 fn project() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/cdk-app");
+    let fixture = common::manifest_path("tests/fixtures/cdk-app");
     copy_tree(&fixture, &dir.path().join("infra"));
     // The sandbox variant (see the app's docstring), as a team would pin a context value.
     std::fs::write(

@@ -75,11 +75,7 @@ fn sandbox() -> Option<Sandbox> {
             .unwrap();
         params.insert(param.to_owned(), out.arn.unwrap());
     }
-    let example = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../examples/hindsight/hoist.toml"
-    ))
-    .unwrap();
+    let example = common::read_manifest_file("../../examples/hindsight/hoist.toml");
     let p: Vec<String> = params
         .iter()
         .map(|(k, v)| format!("{k} = \"{v}\""))
@@ -96,11 +92,7 @@ fn sandbox() -> Option<Sandbox> {
             1,
         );
     // bootstrap reads the template to generate the CloudFormation execution role's policy.
-    let template = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../examples/hindsight/hindsight-stack.yaml"
-    ))
-    .unwrap();
+    let template = common::read_manifest_file("../../examples/hindsight/hindsight-stack.yaml");
     let dir = project(&[("hoist.toml", &config), ("hindsight-stack.yaml", &template)]);
     let sb = Sandbox {
         moto,
@@ -123,11 +115,7 @@ impl Sandbox {
             .args(["bootstrap", "--apply"])
             .run();
         assert_eq!(boot.code, 0, "bootstrap: {}{}", boot.stdout, boot.stderr);
-        let template = std::fs::read_to_string(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../examples/hindsight/hindsight-stack.yaml"
-        ))
-        .unwrap();
+        let template = common::read_manifest_file("../../examples/hindsight/hindsight-stack.yaml");
         common::stack::create_stack_by_hand(&self.rt, &self.conf, STACK, &template, &self.params);
         // moto's CloudFormation gives a postgres DBInstance port 3306 when the template sets
         // none (its CreateDBInstance, like AWS, gives 5432; its ModifyDBInstance ignores

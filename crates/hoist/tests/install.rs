@@ -31,7 +31,7 @@ const REPO: &str = "hoist-dev/hoist";
 const TOKEN: &str = "ghs_test-token-never-printed";
 
 fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+    common::manifest_path("../..")
 }
 
 fn host_target() -> String {

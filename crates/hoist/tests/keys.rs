@@ -366,6 +366,31 @@ fn rotate_of_a_missing_user_says_how_to_find_it() {
     });
 }
 
+/// An endpoint that does not answer (a closed loopback port as `AWS_ENDPOINT_URL`; an unknown
+/// region's host fails the same way, at the connection): the renderer's hint names the
+/// endpoint, in a command that writes no hint of its own.
+#[test]
+fn an_endpoint_that_does_not_answer_is_named_in_the_hint() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dir = project(&[]);
+    let run = hoist(dir.path())
+        .env("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
+        .env("AWS_SECRET_ACCESS_KEY", "not-a-real-secret")
+        .env("AWS_REGION", "ca-central-1")
+        .env("AWS_ENDPOINT_URL", format!("http://127.0.0.1:{closed}"))
+        .args(["keys", "list", "--user", "github-ecr-push"])
+        .run();
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    run.assert_no_secret("not-a-real-secret");
+    insta::with_settings!({ filters => filters() }, {
+        insta::assert_snapshot!("keys_list_unreachable", shown(&run, &[]));
+    });
+}
+
 /// What changes between runs, replaced: ports, temp dirs, account ids, key ids not labelled
 /// by the test.
 fn filters() -> Vec<(&'static str, &'static str)> {

@@ -490,11 +490,7 @@ fn assert_stack_roles_outside_the_path_are_fenced(
 }
 
 fn template_config(params: &BTreeMap<String, String>) -> String {
-    let example = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../examples/hindsight/hoist.toml"
-    ))
-    .unwrap();
+    let example = common::read_manifest_file("../../examples/hindsight/hoist.toml");
     let params: Vec<String> = params
         .iter()
         .map(|(k, v)| format!("{k} = \"{v}\""))
@@ -550,11 +546,7 @@ fn template_deploy_calls_are_all_allowed_by_what_bootstrap_wrote() {
             .unwrap();
         params.insert(param.to_owned(), out.arn.unwrap());
     }
-    let template = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../examples/hindsight/hindsight-stack.yaml"
-    ))
-    .unwrap();
+    let template = common::read_manifest_file("../../examples/hindsight/hindsight-stack.yaml");
     let changed = template.replacen("RetentionInDays: 30", "RetentionInDays: 14", 1);
     assert_ne!(changed, template);
     let dir = project(&[

@@ -72,11 +72,7 @@ fn sandbox() -> Option<Sandbox> {
             .unwrap();
         params.insert(param.to_owned(), out.arn.unwrap());
     }
-    let config = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../examples/hindsight/hoist.toml"
-    ))
-    .unwrap();
+    let config = common::read_manifest_file("../../examples/hindsight/hoist.toml");
     let dir = project(&[("hoist.toml", &config)]);
     Some(Sandbox {
         moto,
@@ -89,11 +85,7 @@ fn sandbox() -> Option<Sandbox> {
 
 impl Sandbox {
     fn create_stack(&self, name: &str, env_name: &str) {
-        let template = std::fs::read_to_string(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../examples/hindsight/hindsight-stack.yaml"
-        ))
-        .unwrap();
+        let template = common::read_manifest_file("../../examples/hindsight/hindsight-stack.yaml");
         self.create_stack_from(name, env_name, &template);
     }
 
@@ -635,11 +627,7 @@ fn snapshot_of_the_prod_refusal() {
 
 #[test]
 fn snapshots_of_bad_input() {
-    let config = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../examples/hindsight/hoist.toml"
-    ))
-    .unwrap();
+    let config = common::read_manifest_file("../../examples/hindsight/hoist.toml");
     let dir = project(&[("hoist.toml", &config)]);
     let unknown = hoist(dir.path())
         .args(["teardown", "--env", "staging"])
@@ -648,6 +636,31 @@ fn snapshots_of_bad_input() {
     insta::with_settings!({ filters => filters() }, {
         insta::assert_snapshot!("teardown_unknown_env", shown(&unknown, &[]));
     });
+}
+
+/// An AWS failure in a command that writes no hint of its own gets the renderer's, from the
+/// error's kind: here no credentials at all (no profile, no keys: the SDK's credential chain
+/// fails before any request, so no endpoint is needed), the sign-in command.
+#[test]
+fn missing_credentials_get_the_sign_in_hint() {
+    let config = common::read_manifest_file("../../examples/hindsight/hoist.toml");
+    let dir = project(&[("hoist.toml", &config)]);
+    let run = hoist(dir.path()).args(["teardown", "--env", "dev"]).run();
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    insta::with_settings!({ filters => filters() }, {
+        insta::assert_snapshot!("teardown_no_credentials", shown(&run, &[]));
+    });
+    let with_profile = hoist(dir.path())
+        .args(["--profile", "hindsight-sso", "teardown", "--env", "dev"])
+        .run();
+    assert_eq!(with_profile.code, 1, "{}", with_profile.stderr);
+    assert!(
+        with_profile
+            .stderr
+            .contains("hint: sign in with `aws sso login --profile hindsight-sso`"),
+        "{}",
+        with_profile.stderr
+    );
 }
 
 #[test]

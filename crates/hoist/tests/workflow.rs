@@ -15,11 +15,7 @@ use std::process::Command;
 use common::{hoist, project};
 
 fn example_config() -> String {
-    std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../examples/hindsight/hoist.toml"
-    ))
-    .unwrap()
+    common::read_manifest_file("../../examples/hindsight/hoist.toml")
 }
 
 const ENVIRONMENT_CONFIG: &str = r#"repository = "octo-org/shop"
@@ -82,12 +78,12 @@ working_directory = "infra"
 "#;
 
 fn example_files() -> Vec<(&'static str, String)> {
-    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/hindsight");
+    let root = common::manifest_path("../../examples/hindsight");
     vec![
         ("hoist.toml", example_config()),
         (
             "app/docker-compose.yml",
-            std::fs::read_to_string(format!("{root}/app/docker-compose.yml")).unwrap(),
+            std::fs::read_to_string(root.join("app/docker-compose.yml")).unwrap(),
         ),
     ]
 }

@@ -106,6 +106,14 @@ pub struct DesiredTagRuleset {
     pub environment: String,
 }
 
+impl DesiredTagRuleset {
+    /// The ruleset hoist creates for the prod tags `pattern` (doctor looks for the same name).
+    #[must_use]
+    pub fn name_for(pattern: &str) -> String {
+        format!("hoist: prod release tags {pattern}")
+    }
+}
+
 /// A GitHub secret's value and what the plan says instead of showing it.
 #[derive(Clone, PartialEq, Eq)]
 pub struct DesiredSecret {

@@ -173,3 +173,18 @@ pub fn unknown_access_key_id() -> String {
         .collect();
     format!("AKIA{tail}")
 }
+
+/// `rel` under this crate's directory, as the running test sees it: `cargo test` sets
+/// `CARGO_MANIFEST_DIR` for the test process, so a test binary built in another checkout (a
+/// shared target directory) reads this checkout's fixtures, not the paths compiled into it.
+pub fn manifest_path(rel: &str) -> PathBuf {
+    let dir =
+        std::env::var_os("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR is set by cargo test");
+    PathBuf::from(dir).join(rel)
+}
+
+/// The text of `rel` under this crate's directory ([`manifest_path`]).
+pub fn read_manifest_file(rel: &str) -> String {
+    let path = manifest_path(rel);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}

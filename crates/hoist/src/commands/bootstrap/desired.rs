@@ -519,18 +519,13 @@ fn tag_rulesets(config: &Config) -> Vec<DesiredTagRuleset> {
         .filter(|e| e.tier == Tier::Prod)
         .filter_map(|e| match &e.trigger {
             Trigger::Tag(pattern) => Some(DesiredTagRuleset {
-                name: ruleset_name(pattern),
+                name: DesiredTagRuleset::name_for(pattern),
                 pattern: pattern.clone(),
                 environment: e.name.clone(),
             }),
             _ => None,
         })
         .collect()
-}
-
-/// The name of the ruleset hoist creates for prod tags `pattern`.
-pub(crate) fn ruleset_name(pattern: &str) -> String {
-    format!("hoist: prod release tags {pattern}")
 }
 
 /// `(secret name, role, role ARN)` per environment.

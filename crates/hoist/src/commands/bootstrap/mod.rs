@@ -14,20 +14,15 @@ mod failure;
 mod read;
 mod report;
 
-pub(crate) use desired::ruleset_name;
-
 use hoist_aws::iam::Iam;
 use hoist_aws::sts::Sts;
 use hoist_config::{Config, Permissions, SubjectFormat};
-use hoist_github::{GithubClient, GithubToken};
+use hoist_github::GithubClient;
 
 use crate::cli::BootstrapArgs;
-use crate::env_vars;
 use crate::exit::{BadInput, ExitStatus};
 use crate::printer::Printer;
 use crate::settings::Settings;
-
-use failure::{Failure, explain};
 
 pub(crate) async fn run(
     settings: &Settings,
@@ -45,20 +40,16 @@ pub(crate) async fn run(
     if let Some(name) = &legacy_ecr_user {
         check_user_name(name)?;
     }
-    let github = github_client()?;
+    let github = crate::github::optional()?;
 
     let aws = settings.aws(Some(&config)).await;
-    let profile = settings
-        .profile
-        .clone()
-        .or_else(|| config.aws.profile.clone());
     let iam = Iam::new(&aws);
     let sts = Sts::new(&aws);
     let account_id = match &config.aws.account_id {
         Some(id) => id.clone(),
         None => match sts.caller_identity().await {
             Ok(id) => id.account,
-            Err(e) => return Err(explain(Failure::Aws(e), &sts, profile.as_deref()).await),
+            Err(e) => return Err(e.into()),
         },
     };
     resolve_repository_ids(&mut config, github.as_ref()).await?;
@@ -97,15 +88,12 @@ pub(crate) async fn run(
 
     let mut actual = match read::aws_state(&iam, &desired).await {
         Ok(a) => a,
-        Err(e) => return Err(explain(Failure::Aws(e), &sts, profile.as_deref()).await),
+        Err(e) => return Err(e.into()),
     };
     let repository = config.repository.full_name();
     if let Some(client) = &github {
-        actual.github = Some(
-            read::github_state(client, &repository, desired.github.as_ref())
-                .await
-                .map_err(Failure::Github)?,
-        );
+        actual.github =
+            Some(read::github_state(client, &repository, desired.github.as_ref()).await?);
     }
     let plan = hoist_plan::bootstrap::plan(&desired, &actual);
     let gh_lines = if github.is_none() {
@@ -128,7 +116,7 @@ pub(crate) async fn run(
     .await
     {
         Ok(n) => n,
-        Err(e) => return Err(explain(e, &sts, profile.as_deref()).await),
+        Err(e) => return Err(e.into_error()),
     };
     report::plan(&plan, &gh_lines, &account_id, printer, true, applied);
     Ok(ExitStatus::Success)
@@ -152,20 +140,6 @@ fn check_user_name(name: &str) -> anyhow::Result<()> {
     }
 }
 
-/// A GitHub client when `GITHUB_TOKEN` is set.
-fn github_client() -> anyhow::Result<Option<GithubClient>> {
-    let Some(token) = env_vars::get(env_vars::GITHUB_TOKEN) else {
-        return Ok(None);
-    };
-    let url = env_vars::get(env_vars::GITHUB_API_URL)
-        .unwrap_or_else(|| hoist_github::DEFAULT_API_URL.to_owned());
-    let client = GithubClient::new(&url, GithubToken::new(token)).map_err(|e| {
-        BadInput::new(e.to_string())
-            .hint("set GITHUB_API_URL to https://api.github.com (or https://HOST/api/v3 for GHES)")
-    })?;
-    Ok(Some(client))
-}
-
 /// With ID-based subjects, the ids must be GitHub's: a wrong id writes a trust policy no token
 /// can ever match. Ids missing from hoist.toml are read from the GitHub API; ids present are
 /// checked against it when a token is available.
@@ -185,10 +159,7 @@ async fn resolve_repository_ids(
         }
         return Ok(());
     };
-    let repo = client
-        .repository(&config.repository.full_name())
-        .await
-        .map_err(Failure::Github)?;
+    let repo = client.repository(&config.repository.full_name()).await?;
     match (owner_id, repository_id) {
         (None, None) => {
             config.repository.owner_id = Some(repo.owner_id);

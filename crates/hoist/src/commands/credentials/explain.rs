@@ -8,7 +8,7 @@ use hoist_config::{Config, Environment};
 use hoist_oidc::GithubClaims;
 use hoist_policy::{Decision, PolicyDocument, WebIdentityRequest, evaluate, github_trust_policy};
 
-use super::target;
+use crate::target;
 
 /// The trust policy bootstrap writes for `env`, and the evaluation of `claims` against it.
 pub(crate) struct Preflight {

@@ -8,7 +8,6 @@
 
 mod explain;
 mod output;
-pub(crate) mod target;
 
 use anyhow::Context;
 use hoist_aws::web_identity::{self, AssumeRequest, AssumedRole, Retry, WebIdentityError};
@@ -20,6 +19,7 @@ use crate::env_vars;
 use crate::exit::{BadInput, ExitStatus, Failed};
 use crate::printer::Printer;
 use crate::settings::Settings;
+use crate::target;
 
 /// STS bounds on `DurationSeconds`.
 const MIN_DURATION: u32 = 900;

@@ -34,9 +34,9 @@ use crate::gha;
 use crate::printer::Printer;
 use crate::settings::Settings;
 
-use super::credentials::target;
 use super::shared::rollout as services;
 use super::shared::stack_secrets::{self as secrets, read_outputs};
+use crate::target;
 
 pub(crate) async fn run(
     settings: &Settings,

@@ -4,8 +4,8 @@ use std::time::Duration;
 
 use hoist_aws::AwsError;
 use hoist_aws::cfn::{
-    Cfn, Change, ChangeSetOutcome, ChangeSetRequest, StackEvent, TemplateSource, first_failure,
-    is_failed, is_terminal,
+    Cfn, Change, ChangeSetOutcome, ChangeSetRequest, StackEvent, Status, TemplateSource,
+    first_failure, is_failed, is_terminal,
 };
 use hoist_deploy::plan::{DeployPlan, TemplateLocation};
 use hoist_deploy::unchanged::{Deployed, unchanged};
@@ -65,9 +65,9 @@ pub(crate) async fn deploy(
     let name = plan.stack_name.as_str();
     let parameters = &plan.parameters;
     let existing = cfn.describe_stack(name).await?;
-    let create = match existing.as_ref().map(|s| s.status.as_str()) {
-        None | Some("REVIEW_IN_PROGRESS") => true,
-        Some("ROLLBACK_COMPLETE") => {
+    let create = match existing.as_ref().map(|s| &s.status) {
+        None | Some(Status::ReviewInProgress) => true,
+        Some(Status::RollbackComplete) => {
             return Err(Failed::new(format!("stack {name} is ROLLBACK_COMPLETE: its first creation failed and it cannot be updated"))
                 .hint(format!("delete it (`hoist teardown --env ENV --apply` or `aws cloudformation delete-stack --stack-name {name}`), then deploy again"))
                 .into());
@@ -94,7 +94,7 @@ pub(crate) async fn deploy(
                 result: "no changes".into(),
                 change_set_type: None,
                 changes: vec![],
-                status: Some(stack.status.clone()),
+                status: Some(stack.status.to_string()),
             });
         }
     }
@@ -141,7 +141,7 @@ pub(crate) async fn deploy(
                 result: "no changes".into(),
                 change_set_type: Some(kind),
                 changes: vec![],
-                status: existing.map(|s| s.status),
+                status: existing.map(|s| s.status.to_string()),
             });
         }
         ChangeSetOutcome::Failed(reason) => {
@@ -166,7 +166,7 @@ pub(crate) async fn deploy(
             result: "planned".into(),
             change_set_type: Some(kind),
             changes: rows,
-            status: existing.map(|s| s.status),
+            status: existing.map(|s| s.status.to_string()),
         });
     }
     let last_seen = if create {
@@ -190,7 +190,7 @@ pub(crate) async fn deploy(
                 .await
                 .ok()
                 .flatten()
-                .map_or_else(|| "unknown".to_owned(), |s| s.status);
+                .map_or_else(|| "unknown".to_owned(), |s| s.status.to_string());
             return Err(Failed::new(format!(
                 "interrupted ({signal}) while stack {name} is {now}: change set {change_set_name} is executing and CloudFormation carries on (it finishes or rolls back by itself)"
             ))
@@ -253,7 +253,7 @@ async fn execute_refused(cfn: &Cfn, name: &str, err: AwsError) -> anyhow::Error 
         .await
         .ok()
         .flatten()
-        .map_or_else(|| "unknown".to_owned(), |s| s.status);
+        .map_or_else(|| "unknown".to_owned(), |s| s.status.to_string());
     let failed = cfn
         .events_since(name, None)
         .await
@@ -332,7 +332,7 @@ async fn follow(
                 .into());
             }
             printer.info(&format!("stack {name}: {}", stack.status));
-            return Ok(stack.status);
+            return Ok(stack.status.to_string());
         }
         if tokio::time::Instant::now() >= deadline {
             return Err(Failed::new(format!("stack {name} is still {} after {}s", stack.status, timeout.as_secs()))

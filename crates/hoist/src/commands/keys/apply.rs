@@ -18,8 +18,6 @@ use hoist_plan::keys::{KeysPlan, Op};
 use crate::exit::Failed;
 use crate::printer::Printer;
 
-use super::github_client;
-
 /// What the executor needs besides the plan.
 pub(super) struct Executor<'a> {
     pub(super) aws: &'a Aws,
@@ -58,7 +56,7 @@ impl Executor<'_> {
         let github = match github {
             Some(g) => Some(g),
             None if plan.operations().any(needs_github) => {
-                owned = github_client(self.github_purpose)?;
+                owned = crate::github::required(self.github_purpose)?;
                 Some(&owned)
             }
             None => None,

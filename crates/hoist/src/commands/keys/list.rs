@@ -8,7 +8,10 @@ use crate::exit::{ExitStatus, Failed};
 use crate::printer::Printer;
 use crate::settings::Settings;
 
-use super::{DEFAULT_MAX_AGE_DAYS, ago, now_secs};
+use hoist_plan::keys::ago;
+
+use super::DEFAULT_MAX_AGE_DAYS;
+use crate::clock::now_secs;
 
 pub(crate) async fn list(
     settings: &Settings,

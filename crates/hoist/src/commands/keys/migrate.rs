@@ -16,7 +16,8 @@ use crate::printer::Printer;
 use crate::settings::Settings;
 
 use super::apply::Executor;
-use super::{access_key, github_client, now_secs, report};
+use super::{access_key, report};
+use crate::clock::now_secs;
 
 const PURPOSE: &str = "deleting the key secrets";
 
@@ -63,7 +64,7 @@ pub(crate) async fn migrate(
     };
     // With a token the secrets are read, so the plan says exactly which exist; `--apply`
     // needs the token anyway.
-    let github = github_client(PURPOSE).ok();
+    let github = crate::github::required(PURPOSE).ok();
     let secrets = match &github {
         Some(client) => Some(
             client

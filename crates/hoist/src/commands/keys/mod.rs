@@ -8,26 +8,12 @@ mod migrate;
 mod report;
 mod rotate;
 
-pub(crate) use super::shared::github_client;
 pub(crate) use list::list;
 pub(crate) use migrate::migrate;
 pub(crate) use rotate::rotate;
 
 /// The flag age when hoist.toml is absent (its `[doctor] access_key_max_age_days` default).
 pub(crate) const DEFAULT_MAX_AGE_DAYS: u32 = 90;
-
-/// Seconds since the Unix epoch, now.
-pub(crate) fn now_secs() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
-}
-
-/// "3 days ago", "today", "never".
-pub(crate) fn ago(then: Option<i64>, now: i64) -> String {
-    hoist_plan::keys::ago(then, now)
-}
 
 /// The planner's view of a listed key.
 fn access_key(k: &hoist_aws::iam_keys::AccessKey) -> hoist_plan::keys::AccessKey {

@@ -12,7 +12,8 @@ use crate::printer::Printer;
 use crate::settings::Settings;
 
 use super::apply::Executor;
-use super::{access_key, now_secs, report};
+use super::{access_key, report};
+use crate::clock::now_secs;
 
 /// The repository whose secrets hold the keys: hoist.toml's, else `GITHUB_REPOSITORY`.
 pub(super) fn repository(config: Option<&hoist_config::Config>) -> anyhow::Result<String> {

@@ -20,8 +20,7 @@ use hoist_aws::ecs::Ecs;
 use hoist_aws::secrets::{SecretValue, Secrets};
 
 use crate::cli::SecretRotateArgs;
-use crate::commands::credentials::target;
-use crate::commands::shared::github_client;
+use crate::target;
 use crate::exit::ExitStatus;
 use crate::printer::Printer;
 use crate::settings::Settings;
@@ -42,7 +41,7 @@ pub(crate) async fn rotate(
     let spec = plan::spec(environment, &name)?;
     // Before any network call: a bad value changes nothing.
     let value = SecretValue::new(input::read(spec)?);
-    let github = github_client("rotating a GitHub secret")?;
+    let github = crate::github::required("rotating a GitHub secret")?;
     let repository = config.repository.full_name();
     let aws = settings.aws(Some(&config)).await;
     let (cfn, ecs, secrets) = (Cfn::new(&aws), Ecs::new(&aws), Secrets::new(&aws));

@@ -124,7 +124,7 @@ impl Executor<'_> {
                         logical_id: e.logical_id,
                         physical_id: e.physical_id,
                         resource_type: e.resource_type,
-                        status: e.status,
+                        status: e.status.to_string(),
                         reason: e.reason,
                     })
                     .collect();

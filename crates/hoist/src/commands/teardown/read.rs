@@ -63,7 +63,7 @@ pub(super) async fn stack(aws: &Aws, cfn: &Cfn, name: &str) -> anyhow::Result<Op
     let mut actual = ActualStack {
         name: found.name,
         stack_id: found.stack_id,
-        status: found.status,
+        status: found.status.to_string(),
         resources,
         relations,
         rules_from: Default::default(),

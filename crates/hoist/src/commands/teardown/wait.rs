@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use hoist_aws::cfn::Cfn;
+use hoist_aws::cfn::{Cfn, Status};
 
 use crate::printer::Printer;
 
@@ -49,10 +49,10 @@ pub(super) async fn wait(
                 last = Some(first.event_id.clone());
             }
         }
-        match status.as_deref() {
-            None | Some("DELETE_COMPLETE") => return Ok(Ended::Deleted),
-            Some("DELETE_FAILED") => return Ok(Ended::Failed),
-            Some(s) if start.elapsed() > timeout => return Ok(Ended::TimedOut(s.to_owned())),
+        match status {
+            None | Some(Status::DeleteComplete) => return Ok(Ended::Deleted),
+            Some(Status::DeleteFailed) => return Ok(Ended::Failed),
+            Some(s) if start.elapsed() > timeout => return Ok(Ended::TimedOut(s.to_string())),
             _ => tokio::time::sleep(Duration::from_secs(5)).await,
         }
     }

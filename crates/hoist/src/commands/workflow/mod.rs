@@ -51,15 +51,13 @@ pub(crate) fn compare(
 }
 
 /// `diff -u` of the file on disk against the generated text.
-pub(crate) fn unified_diff(path: &str, current: &str, wanted: &str) -> String {
-    similar::TextDiff::from_lines(current, wanted)
-        .unified_diff()
-        .context_radius(3)
-        .header(
-            &format!("{path} (on disk)"),
-            &format!("{path} (from hoist.toml)"),
-        )
-        .to_string()
+fn unified_diff(path: &str, current: &str, wanted: &str) -> String {
+    hoist_plan::unified_diff_headed(
+        current,
+        wanted,
+        &format!("{path} (on disk)"),
+        &format!("{path} (from hoist.toml)"),
+    )
 }
 
 /// What the generator needs from the repository at `root`: hoist.toml's path relative to it,

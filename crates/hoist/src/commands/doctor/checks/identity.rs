@@ -124,8 +124,12 @@ pub(crate) async fn role_trust(ctx: &Ctx<'_>, env: &Environment) -> CheckResult 
     if !PolicyDocument::semantically_equal(&actual, &desired) {
         let before = serde_json::to_string_pretty(&actual.normalized()).unwrap_or_default();
         let after = serde_json::to_string_pretty(&desired.normalized()).unwrap_or_default();
-        let diff =
-            crate::commands::workflow::unified_diff(&format!("role {}", env.role), &before, &after);
+        let diff = hoist_plan::unified_diff_headed(
+            &before,
+            &after,
+            &format!("role {} (in IAM)", env.role),
+            &format!("role {} (from hoist.toml)", env.role),
+        );
         let mut r = CheckResult::fail(
             name,
             format!(
@@ -170,16 +174,15 @@ pub(crate) async fn role_trust(ctx: &Ctx<'_>, env: &Environment) -> CheckResult 
 /// Values cannot be read back through the API, so that is all that can be checked.
 pub(crate) async fn github_secrets(ctx: &Ctx<'_>, envs: &[&Environment]) -> CheckResult {
     const NAME: &str = "github-secrets";
-    let github =
-        match crate::commands::keys::github_client("reading the names of the GitHub secrets") {
-            Ok(g) => g,
-            Err(_) => {
-                return CheckResult::skip(
-                    NAME,
-                    "GITHUB_TOKEN is not set: the repository's secret names cannot be listed",
-                );
-            }
-        };
+    let github = match crate::github::required("reading the names of the GitHub secrets") {
+        Ok(g) => g,
+        Err(_) => {
+            return CheckResult::skip(
+                NAME,
+                "GITHUB_TOKEN is not set: the repository's secret names cannot be listed",
+            );
+        }
+    };
     let repo = ctx.config.repository.full_name();
     let secrets = match github.list_secrets(&repo).await {
         Ok(s) => s,

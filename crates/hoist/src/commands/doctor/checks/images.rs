@@ -106,7 +106,7 @@ pub(crate) async fn access_keys(ctx: &Ctx<'_>) -> Vec<CheckResult> {
             users.push(u.clone());
         }
     }
-    let now = crate::commands::keys::now_secs();
+    let now = crate::clock::now_secs();
     let mut out = Vec::new();
     for user in users {
         let name = format!("access-keys/{user}");
@@ -148,8 +148,8 @@ pub(crate) async fn access_keys(ctx: &Ctx<'_>) -> Vec<CheckResult> {
                 "{} {} created {} last used {}",
                 k.access_key_id,
                 if k.active { "Active" } else { "Inactive" },
-                crate::commands::keys::ago(k.created, now),
-                crate::commands::keys::ago(k.last_used, now)
+                hoist_plan::keys::ago(k.created, now),
+                hoist_plan::keys::ago(k.last_used, now)
             ));
         }
         out.push(r);

@@ -54,7 +54,7 @@ pub(crate) async fn prod_protection(ctx: &Ctx<'_>, env: &Environment) -> Option<
 async fn tag_rulesets(client: &GithubClient, repo: &str, pattern: &str, name: &str) -> CheckResult {
     let fix = Fix::Manual(format!(
         "`GITHUB_TOKEN=… hoist bootstrap --apply` creates ruleset \"{}\" (tags refs/tags/{pattern}: creation, update and deletion by admins only)",
-        crate::commands::bootstrap::ruleset_name(pattern)
+        hoist_plan::bootstrap::DesiredTagRuleset::name_for(pattern)
     ));
     match client.rulesets(repo).await {
         Err(e) => {

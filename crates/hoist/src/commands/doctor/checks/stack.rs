@@ -32,11 +32,7 @@ pub(crate) async fn cdk_bootstrap(ctx: &Ctx<'_>, envs: &[&Environment]) -> Optio
             .describe_stack("CDKToolkit")
             .await
         {
-            Ok(Some(s))
-                if s.status.ends_with("_COMPLETE")
-                    && !s.status.contains("ROLLBACK")
-                    && !s.status.starts_with("DELETE") =>
-            {
+            Ok(Some(s)) if s.status.is_healthy() => {
                 CheckResult::ok(NAME, format!("CDKToolkit is {} in {region}", s.status))
             }
             Ok(Some(s)) => {

@@ -1,5 +1,5 @@
-//! Which environment a run deploys to, and which role it assumes there. Shared by
-//! `hoist credentials` and `hoist deploy`.
+//! Which environment a run deploys to, and which role it assumes there: settings resolution
+//! shared by `hoist credentials` and `hoist deploy`.
 //!
 //! In GitHub Actions the event decides (`GITHUB_EVENT_NAME`, `GITHUB_REF`, the payload at
 //! `GITHUB_EVENT_PATH`) by the same triggers bootstrap writes into the trust policies; `--env`
