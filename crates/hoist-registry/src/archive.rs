@@ -12,7 +12,7 @@ use crate::digest::{Digest, Sha256Writer};
 use crate::error::RegistryError;
 use crate::image::{BlobSource, LocalImage, layer_media_type};
 use crate::manifest::media_type;
-use crate::tar;
+use crate::tar_files;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -75,7 +75,7 @@ impl SaveManifest {
         locate: impl Fn(&str) -> Option<Located>,
     ) -> Result<LocalImage, RegistryError> {
         let find = |name: &str| {
-            locate(&tar::normalize(name)).ok_or_else(|| {
+            locate(&tar_files::normalize(name)).ok_or_else(|| {
                 RegistryError::bad_image(
                     path,
                     format!("{name} is listed in manifest.json but missing"),
@@ -95,7 +95,7 @@ impl SaveManifest {
 /// Reads a `docker save` archive. `reference` (`name:tag` or `tag`) picks one image when the
 /// archive holds several.
 pub(crate) fn open(path: &Path, reference: Option<&str>) -> Result<LocalImage, RegistryError> {
-    let entries = tar::index(path)?;
+    let entries = tar_files::index(path)?;
     let find = |name: &str| entries.iter().find(|e| e.name == name).cloned();
     let Some(manifest) = find("manifest.json") else {
         let detail = if find("index.json").is_some() {
@@ -108,7 +108,7 @@ pub(crate) fn open(path: &Path, reference: Option<&str>) -> Result<LocalImage, R
     let manifest = SaveManifest::parse(&read_range(path, manifest.offset, manifest.size)?, path)?;
     let chosen = manifest.choose(reference, path)?;
     let locate = |name: &str| {
-        find(&tar::normalize(name)).ok_or_else(|| {
+        find(&tar_files::normalize(name)).ok_or_else(|| {
             RegistryError::bad_image(
                 path,
                 format!("{name} is listed in manifest.json but missing"),
@@ -117,7 +117,7 @@ pub(crate) fn open(path: &Path, reference: Option<&str>) -> Result<LocalImage, R
     };
     let config_entry = locate(&chosen.config)?;
     let config = read_range(path, config_entry.offset, config_entry.size)?;
-    let layers: Vec<tar::Entry> = chosen
+    let layers: Vec<tar_files::Entry> = chosen
         .layers
         .iter()
         .map(|l| locate(l))
@@ -127,7 +127,7 @@ pub(crate) fn open(path: &Path, reference: Option<&str>) -> Result<LocalImage, R
     // hashing here; each upload verifies its bytes on the way, so a layer that does not match
     // fails its upload instead. Compressed layers (Docker 25+ with the containerd store) and
     // configs without usable diff_ids are hashed.
-    let source = |e: &tar::Entry| BlobSource {
+    let source = |e: &tar_files::Entry| BlobSource {
         path: path.to_owned(),
         offset: e.offset,
         len: e.size,
@@ -217,7 +217,7 @@ pub(crate) fn hash_range(path: &Path, offset: u64, len: u64) -> Result<Digest, R
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::tar::tests::write_tar;
+    use crate::tar_files::tests::write_tar;
 
     /// A `docker save` archive of one image whose third layer repeats the first (as a
     /// symbolic link, the way `docker save` writes it). Returns the tar, the config and the

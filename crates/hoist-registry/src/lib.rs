@@ -51,7 +51,7 @@ mod reporter;
 mod retry;
 mod reuse;
 mod spool;
-mod tar;
+mod tar_files;
 mod token;
 
 pub use auth::{BasicAuth, CredentialError, CredentialSource};

@@ -10,7 +10,7 @@ use crate::archive::SaveManifest;
 use crate::digest::{Digest, Sha256Writer};
 use crate::error::RegistryError;
 use crate::image::{BlobSource, LocalImage};
-use crate::tar::{Files, Kind, Walker};
+use crate::tar_files::{Files, Kind, describe};
 
 /// One file of the archive, written to disk and hashed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,7 +52,7 @@ impl SpooledArchive {
         let find = |name: &str| {
             self.files
                 .iter()
-                .find(|f| f.name == crate::tar::normalize(name))
+                .find(|f| f.name == crate::tar_files::normalize(name))
         };
         let entry = self
             .manifest
@@ -88,35 +88,36 @@ pub fn spool(
     dir: &Path,
     mut on_file: impl FnMut(&SpooledFile),
 ) -> Result<SpooledArchive, RegistryError> {
-    let bad = |d: String| {
-        RegistryError::bad_image(dir, format!("the image export is not a usable tar: {d}"))
+    let bad = |e: std::io::Error| {
+        RegistryError::bad_image(dir, format!("the image export is not a usable tar: {e}"))
     };
-    let mut walker = Walker::new(reader);
+    let mut archive = tar::Archive::new(reader);
     let mut files: Files<SpooledFile> = Files::default();
     let mut buf = vec![0u8; 1 << 20];
     let mut n = 0usize;
-    while let Some(h) = walker.next_header().map_err(bad)? {
-        let padded = h.padded();
-        let spooled = if h.kind == Kind::File {
+    // Entries come in stream order; whatever of an entry is not read (a directory's data,
+    // padding) the iterator skips before the next header.
+    for entry in archive.entries().map_err(bad)? {
+        let mut entry = entry.map_err(bad)?;
+        let (name, kind) = describe(&entry).map_err(bad)?;
+        let spooled = if kind == Kind::File {
             n += 1;
             let path = dir.join(format!("{n:05}"));
-            let (digest, size) = copy_hashed(&mut walker.inner, h.size, &path, &mut buf)?;
+            let size = entry.size();
+            let digest = copy_hashed(&mut entry, size, &path, &mut buf)?;
             Some(SpooledFile {
-                name: h.name.clone(),
+                name: name.clone(),
                 digest,
                 size,
                 path,
             })
         } else {
-            skip(&mut walker.inner, h.size, &mut buf).map_err(|e| bad(e.to_string()))?;
             None
         };
-        skip(&mut walker.inner, padded - h.size, &mut buf).map_err(|e| bad(e.to_string()))?;
-        walker.consumed(padded);
         if let Some(f) = &spooled {
             on_file(f);
         }
-        files.add(h, |_| spooled.expect("a file entry was spooled"));
+        files.add(name, kind, |_| spooled.expect("a file entry was spooled"));
     }
     let files = files.finish(|f| &f.name, |f, name| SpooledFile { name, ..f.clone() });
     let Some(manifest) = files.iter().find(|f| f.name == "manifest.json") else {
@@ -140,7 +141,7 @@ fn copy_hashed(
     len: u64,
     path: &Path,
     buf: &mut [u8],
-) -> Result<(Digest, u64), RegistryError> {
+) -> Result<Digest, RegistryError> {
     let mut out = std::fs::File::create(path).map_err(|e| RegistryError::io(path, e))?;
     let mut hasher = Sha256Writer::new();
     let mut left = len;
@@ -153,16 +154,7 @@ fn copy_hashed(
             .map_err(|e| RegistryError::io(path, e))?;
         left -= want as u64;
     }
-    Ok((hasher.finish(), len))
-}
-
-fn skip(r: &mut impl Read, mut len: u64, buf: &mut [u8]) -> std::io::Result<()> {
-    while len > 0 {
-        let want = usize::try_from(len.min(buf.len() as u64)).unwrap_or(buf.len());
-        r.read_exact(&mut buf[..want])?;
-        len -= want as u64;
-    }
-    Ok(())
+    Ok(hasher.finish())
 }
 
 /// A read that failed: the stream, not the spool file, is at fault.
@@ -256,6 +248,8 @@ mod tests {
             "{err}"
         );
         let err = spool(&b"not a tar at all"[..], dir.path(), |_| {}).unwrap_err();
+        assert!(err.to_string().contains("not a usable tar"), "{err}");
+        let err = spool(&[0u8; 1024][..], dir.path(), |_| {}).unwrap_err();
         assert!(err.to_string().contains("no manifest.json"), "{err}");
     }
 }

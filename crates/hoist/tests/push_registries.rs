@@ -2,7 +2,8 @@
 //! registry with token auth (a Bearer challenge answered by the testkit's token server, whose
 //! JWTs the registry verifies) and with Basic auth (htpasswd), credentials taken from the
 //! Docker configuration (`auths`, a credential helper). Every image is read back with
-//! `skopeo inspect` and each layer checked against the local image's diff_ids. No AWS
+//! `skopeo inspect` and pulled by the machine's Docker engine (`docker pull`, which fetches
+//! and unpacks every layer), each layer checked against the local image's diff_ids. No AWS
 //! endpoint answers in these tests: a push to another registry makes no AWS call, and ECR's
 //! token (or `GITHUB_TOKEN`) never reaches such a registry, asserted on the wire.
 
@@ -125,6 +126,93 @@ fn check_pulled_back(host: &str, creds: &str, local_diff_ids: &[String]) {
         inspect["Layers"].as_array().unwrap().len(),
         local_diff_ids.len()
     );
+    docker_pull_back(host, creds, local_diff_ids);
+}
+
+/// Removes the pulled image from the engine, whatever the test's outcome.
+struct Pulled(String);
+
+impl Drop for Pulled {
+    fn drop(&mut self) {
+        let _ = Command::new("docker").args(["rmi", "-f", &self.0]).output();
+    }
+}
+
+/// `docker pull` of `host/app:latest` by the machine's engine, logged in with `creds` through
+/// a Docker configuration of its own (the engine answers the registry's challenge itself,
+/// Bearer or Basic): the engine downloads every layer, checks it against the config's
+/// diff_ids as it unpacks it, and lists the diff_ids it stored.
+#[allow(
+    clippy::print_stderr,
+    reason = "a skipped check says why on the test runner's stderr"
+)]
+fn docker_pull_back(host: &str, creds: &str, local_diff_ids: &[String]) {
+    let engine = Command::new("docker")
+        .args(["version", "--format", "{{.Server.Version}}"])
+        .output();
+    if !engine.is_ok_and(|o| o.status.success()) {
+        assert!(
+            std::env::var("HOIST_REQUIRE_DOCKER").as_deref() != Ok("1"),
+            "HOIST_REQUIRE_DOCKER=1 but no Docker engine answers"
+        );
+        eprintln!("no Docker engine: the image is not pulled back");
+        return;
+    }
+    let config = tempfile::tempdir().unwrap();
+    let docker = || {
+        let mut c = Command::new("docker");
+        c.arg("--config").arg(config.path());
+        c
+    };
+    let (user, password) = creds.split_once(':').unwrap();
+    let mut login = docker()
+        .args(["login", host, "--username", user, "--password-stdin"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("docker login runs");
+    login
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(password.as_bytes())
+        .unwrap();
+    let out = login.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "docker login {host}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let image = format!("{host}/app:latest");
+    let pulled = Pulled(image.clone());
+    let out = docker().args(["pull", &image]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "docker pull {image}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = docker()
+        .args([
+            "image",
+            "inspect",
+            "--format",
+            "{{json .RootFS.Layers}}",
+            &image,
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stored: Vec<String> = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        stored, local_diff_ids,
+        "the engine's diff_ids of the pulled image"
+    );
+    drop(pulled);
 }
 
 fn on_path(program: &str) -> bool {
