@@ -20,10 +20,10 @@ use hoist_aws::ecs::Ecs;
 use hoist_aws::secrets::{SecretValue, Secrets};
 
 use crate::cli::SecretRotateArgs;
-use crate::target;
 use crate::exit::ExitStatus;
 use crate::printer::Printer;
 use crate::settings::Settings;
+use crate::target;
 
 pub(crate) async fn rotate(
     settings: &Settings,
