@@ -19,6 +19,10 @@
 //! Recorded parameters never hold secret material: `SecretString`, `SecretBinary`,
 //! `WebIdentityToken` and `SAMLAssertion` are replaced by their size.
 //!
+//! DescribeStacks reports SSM-typed template parameters as AWS does (`ParameterValue` the
+//! parameter's name, `ResolvedValue` its value), where moto gives the value as `ParameterValue`
+//! (`ssm_parameters`).
+//!
 //! With [`StrictAws::start_with_ecr_registry`], ECR's answers name a Distribution registry as
 //! the repositories' host (`ecr`): moto has no ECR data plane, and the CDK CLI pushes images to
 //! whatever ECR names.
@@ -32,6 +36,7 @@ mod ecr;
 mod errors;
 mod limits;
 mod sigv4;
+mod ssm_parameters;
 mod sts;
 
 use std::collections::HashMap;
@@ -82,6 +87,7 @@ struct Shared {
     client: reqwest::Client,
     calls: Mutex<Vec<RecordedCall>>,
     roles: Mutex<HashMap<String, String>>,
+    ssm: Mutex<ssm_parameters::Learned>,
 }
 
 /// The running proxy. Stops when dropped.
@@ -139,6 +145,7 @@ impl StrictAws {
             client,
             calls: Mutex::new(Vec::new()),
             roles: Mutex::new(HashMap::new()),
+            ssm: Mutex::new(ssm_parameters::Learned::default()),
         });
         let router = Router::new().fallback(handle).with_state(shared.clone());
         let server = BackgroundServer::start("strict-aws", router);
@@ -248,6 +255,17 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
     let mut response = response;
     if let (Some(answer), true) = (answer, status == 200) {
         learn_role(&shared, &call, &answer);
+        let text = String::from_utf8_lossy(&answer);
+        shared.ssm.lock().expect("lock").learn(&call, &text);
+        if call.service == "cloudformation"
+            && call.action == "DescribeStacks"
+            && call.protocol == classify::Protocol::Query
+            && let Some(text) = ssm_in_aws_shape(&shared, &parts, &text).await
+        {
+            let (mut parts, _) = response.into_parts();
+            parts.headers.remove(axum::http::header::CONTENT_LENGTH);
+            response = Response::from_parts(parts, Body::from(text));
+        }
         if let (Some(registry), "ecr") = (&shared.ecr_registry, call.service.as_str())
             && let Some(text) =
                 ecr::rewrite_registry_hosts(&String::from_utf8_lossy(&answer), registry)
@@ -259,6 +277,49 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
     }
     record(&shared, call, status, rejected);
     response
+}
+
+/// moto's DescribeStacks `answer` with each stack's SSM-typed parameters as AWS reports them
+/// (`ssm_parameters`); the types come from the stack's template, read from moto as the caller.
+async fn ssm_in_aws_shape(
+    shared: &Shared,
+    parts: &axum::http::request::Parts,
+    answer: &str,
+) -> Option<String> {
+    let mut out: Option<String> = None;
+    for stack in ssm_parameters::stack_names(answer) {
+        let body = format!(
+            "Action=GetTemplate&Version=2010-05-15&TemplateStage=Original&StackName={}",
+            percent_encoding::utf8_percent_encode(&stack, percent_encoding::NON_ALPHANUMERIC)
+        );
+        let mut request = shared
+            .client
+            .post(format!("{}/", shared.moto))
+            .header("content-type", "application/x-www-form-urlencoded");
+        if let Some(auth) = parts.headers.get("authorization") {
+            request = request.header("authorization", auth.clone());
+        }
+        let Ok(reply) = request.body(body).send().await else {
+            continue;
+        };
+        if !reply.status().is_success() {
+            continue;
+        }
+        let Some(template) = ssm_parameters::template_body(&reply.text().await.unwrap_or_default())
+        else {
+            continue;
+        };
+        let names = shared
+            .ssm
+            .lock()
+            .expect("lock")
+            .ssm_names(&stack, &template);
+        let current = out.as_deref().unwrap_or(answer);
+        if let Some(rewritten) = ssm_parameters::rewrite(current, &stack, &names) {
+            out = Some(rewritten);
+        }
+    }
+    out
 }
 
 /// Whether moto's IAM has the role `arn` names (`GetRole`; any answer but NoSuchEntity counts
