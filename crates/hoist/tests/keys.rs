@@ -378,7 +378,7 @@ fn an_endpoint_that_does_not_answer_is_named_in_the_hint() {
         .port();
     let dir = project(&[]);
     let run = hoist(dir.path())
-        .env("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
+        .env("AWS_ACCESS_KEY_ID", common::unknown_access_key_id())
         .env("AWS_SECRET_ACCESS_KEY", "not-a-real-secret")
         .env("AWS_REGION", "ca-central-1")
         .env("AWS_ENDPOINT_URL", format!("http://127.0.0.1:{closed}"))
