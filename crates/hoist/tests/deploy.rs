@@ -64,31 +64,23 @@ fn sandbox_with(settings: &[(&str, &str)]) -> Option<Sandbox> {
     let moto = require("moto_server", Moto::start_with(settings))?;
     let rt = rt();
     let conf = rt.block_on(sdk(&moto));
-    let sm = aws_sdk_secretsmanager::Client::new(&conf);
-    let mut params = BTreeMap::new();
-    for (param, name, value) in [
-        ("LlmSecretArnParam", "hindsight-dev-llm", None),
-        (
-            "RdsSecretArnParam",
-            "hindsight-dev-rds",
-            Some(r#"{"username":"hindsight","password":"pw"}"#),
-        ),
-        (
-            "DatabaseUrlSecretArnParam",
-            "hindsight-dev-db-url",
-            Some("postgresql://hindsight@db:5432/hindsight"),
-        ),
-    ] {
-        let out = rt
-            .block_on(
-                sm.create_secret()
-                    .name(name)
-                    .set_secret_string(value.map(str::to_owned))
-                    .send(),
-            )
-            .unwrap();
-        params.insert(param.to_owned(), out.arn.unwrap());
-    }
+    let params = common::stack::create_secrets(
+        &rt,
+        &conf,
+        &[
+            ("LlmSecretArnParam", "hindsight-dev-llm", None),
+            (
+                "RdsSecretArnParam",
+                "hindsight-dev-rds",
+                Some(r#"{"username":"hindsight","password":"pw"}"#),
+            ),
+            (
+                "DatabaseUrlSecretArnParam",
+                "hindsight-dev-db-url",
+                Some("postgresql://hindsight@db:5432/hindsight"),
+            ),
+        ],
+    );
     Some(Sandbox {
         moto,
         conf,

@@ -23,27 +23,14 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-use common::hoist;
+use common::{docker_engine, hoist};
 use hoist_testkit::aws_proxy::{RecordedCall, StrictAws};
 use hoist_testkit::cdk::{CdkToolchain, cdk_bootstrap, cdk_env};
 use hoist_testkit::sandbox::{Moto, Registry, require};
 
 const STACK: &str = "HoistCdkTestStack";
 const ACCOUNT_REGION: &str = "123456789012-ca-central-1";
-
-fn docker_engine() -> bool {
-    let out = Command::new("docker")
-        .args(["version", "--format", "{{.Server.Version}}"])
-        .output();
-    let ok = out.is_ok_and(|o| o.status.success() && !o.stdout.is_empty());
-    assert!(
-        ok || std::env::var("HOIST_REQUIRE_DOCKER").as_deref() != Ok("1"),
-        "HOIST_REQUIRE_DOCKER=1 but no Docker engine answers"
-    );
-    ok
-}
 
 fn role(name: &str) -> String {
     format!("arn:aws:iam::123456789012:role/cdk-hnb659fds-{name}-{ACCOUNT_REGION}")

@@ -521,31 +521,23 @@ fn template_deploy_calls_are_all_allowed_by_what_bootstrap_wrote() {
     };
     let rt = rt();
     let conf = sdk(&rt, &moto);
-    let sm = aws_sdk_secretsmanager::Client::new(&conf);
-    let mut params = BTreeMap::new();
-    for (param, name, value) in [
-        ("LlmSecretArnParam", "team/hindsight-llm-api-key", None),
-        (
-            "RdsSecretArnParam",
-            "HindsightDevStack/rds",
-            Some(r#"{"username":"hindsight","password":"pw"}"#),
-        ),
-        (
-            "DatabaseUrlSecretArnParam",
-            "HindsightDevStack/database-url",
-            Some("postgresql://hindsight@db:5432/hindsight"),
-        ),
-    ] {
-        let out = rt
-            .block_on(
-                sm.create_secret()
-                    .name(name)
-                    .set_secret_string(value.map(str::to_owned))
-                    .send(),
-            )
-            .unwrap();
-        params.insert(param.to_owned(), out.arn.unwrap());
-    }
+    let params = common::stack::create_secrets(
+        &rt,
+        &conf,
+        &[
+            ("LlmSecretArnParam", "team/hindsight-llm-api-key", None),
+            (
+                "RdsSecretArnParam",
+                "HindsightDevStack/rds",
+                Some(r#"{"username":"hindsight","password":"pw"}"#),
+            ),
+            (
+                "DatabaseUrlSecretArnParam",
+                "HindsightDevStack/database-url",
+                Some("postgresql://hindsight@db:5432/hindsight"),
+            ),
+        ],
+    );
     let template = common::read_manifest_file("../../examples/hindsight/hindsight-stack.yaml");
     let changed = template.replacen("RetentionInDays: 30", "RetentionInDays: 14", 1);
     assert_ne!(changed, template);

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
 
-use common::{Run, hoist};
+use common::{Run, docker_engine, hoist};
 use hoist_testkit::sandbox::{AccessLogEntry, Moto, Registry, require};
 use proxy::{Fault, FaultProxy};
 
@@ -34,31 +34,6 @@ fn sandbox() -> Option<Sandbox> {
         Registry::start_with_basic_auth("AWS", TOKEN_PASSWORD),
     )?;
     Some(Sandbox { moto, registry })
-}
-
-/// Whether a Docker engine answers. With HOIST_REQUIRE_DOCKER=1 (CI) a missing engine fails
-/// the test; elsewhere the test is skipped with the reason printed.
-#[allow(
-    clippy::print_stderr,
-    reason = "a skipped test says why on the test runner's stderr"
-)]
-fn docker_engine() -> bool {
-    let out = Command::new("docker")
-        .args(["version", "--format", "{{.Server.Version}}"])
-        .output();
-    let reason = match out {
-        Ok(o) if o.status.success() && !o.stdout.is_empty() => return true,
-        Ok(o) => String::from_utf8_lossy(&o.stderr).trim().to_owned(),
-        Err(e) => format!("docker CLI not runnable: {e}"),
-    };
-    assert!(
-        std::env::var("HOIST_REQUIRE_DOCKER").as_deref() != Ok("1"),
-        "HOIST_REQUIRE_DOCKER=1 but no Docker engine answers: {reason}"
-    );
-    eprintln!(
-        "skipping: no Docker engine answers ({reason}); set HOIST_REQUIRE_DOCKER=1 to fail instead"
-    );
-    false
 }
 
 fn push(dir: &Path, sb: &Sandbox, registry_url: &str, sha: &str, args: &[&str]) -> Run {

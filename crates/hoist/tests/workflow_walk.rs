@@ -34,7 +34,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{hoist, project};
+use common::{docker_engine, hoist, project};
 use hoist_testkit::aws_proxy::StrictAws;
 use hoist_testkit::github::{ActionsTokenEndpoint, ClaimsBuilder, OidcIssuer};
 use hoist_testkit::sandbox::{Moto, Registry, require};
@@ -49,18 +49,6 @@ fn example(path: &str) -> String {
     let root =
         Path::new(&std::env::var("CARGO_MANIFEST_DIR").unwrap()).join("../../examples/hindsight");
     std::fs::read_to_string(root.join(path)).unwrap()
-}
-
-fn docker_engine() -> bool {
-    let out = Command::new("docker")
-        .args(["version", "--format", "{{.Server.Version}}"])
-        .output();
-    let ok = out.is_ok_and(|o| o.status.success() && !o.stdout.is_empty());
-    assert!(
-        ok || std::env::var("HOIST_REQUIRE_DOCKER").as_deref() != Ok("1"),
-        "HOIST_REQUIRE_DOCKER=1 but no Docker engine answers"
-    );
-    ok
 }
 
 fn rt() -> tokio::runtime::Runtime {
@@ -291,31 +279,23 @@ fn the_generated_dev_job_deploys_the_digest_it_just_pushed() {
     let conf = sdk(&rt, &moto);
 
     // The secrets the stack reads, made out of band (moto's CloudFormation skips them).
-    let sm = aws_sdk_secretsmanager::Client::new(&conf);
-    let mut params = BTreeMap::new();
-    for (param, name, value) in [
-        ("LlmSecretArnParam", "HindsightDevStack/llm-api-key", None),
-        (
-            "RdsSecretArnParam",
-            "HindsightDevStack/rds",
-            Some(r#"{"username":"hindsight","password":"pw"}"#),
-        ),
-        (
-            "DatabaseUrlSecretArnParam",
-            "HindsightDevStack/database-url",
-            Some("postgresql://hindsight@db:5432/hindsight"),
-        ),
-    ] {
-        let out = rt
-            .block_on(
-                sm.create_secret()
-                    .name(name)
-                    .set_secret_string(value.map(str::to_owned))
-                    .send(),
-            )
-            .unwrap();
-        params.insert(param.to_owned(), out.arn.unwrap());
-    }
+    let params = common::stack::create_secrets(
+        &rt,
+        &conf,
+        &[
+            ("LlmSecretArnParam", "HindsightDevStack/llm-api-key", None),
+            (
+                "RdsSecretArnParam",
+                "HindsightDevStack/rds",
+                Some(r#"{"username":"hindsight","password":"pw"}"#),
+            ),
+            (
+                "DatabaseUrlSecretArnParam",
+                "HindsightDevStack/database-url",
+                Some("postgresql://hindsight@db:5432/hindsight"),
+            ),
+        ],
+    );
 
     // The example project, its dev stack's image given by `{image:api}`.
     let example_config = example("hoist.toml");

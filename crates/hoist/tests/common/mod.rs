@@ -188,3 +188,28 @@ pub fn read_manifest_file(rel: &str) -> String {
     let path = manifest_path(rel);
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
+
+/// Whether a Docker engine answers. With HOIST_REQUIRE_DOCKER=1 (CI) a missing engine fails
+/// the test; elsewhere the test is skipped with the reason printed.
+#[allow(
+    clippy::print_stderr,
+    reason = "a skipped test says why on the test runner's stderr"
+)]
+pub fn docker_engine() -> bool {
+    let out = Command::new("docker")
+        .args(["version", "--format", "{{.Server.Version}}"])
+        .output();
+    let reason = match out {
+        Ok(o) if o.status.success() && !o.stdout.is_empty() => return true,
+        Ok(o) => String::from_utf8_lossy(&o.stderr).trim().to_owned(),
+        Err(e) => format!("docker CLI not runnable: {e}"),
+    };
+    assert!(
+        std::env::var("HOIST_REQUIRE_DOCKER").as_deref() != Ok("1"),
+        "HOIST_REQUIRE_DOCKER=1 but no Docker engine answers: {reason}"
+    );
+    eprintln!(
+        "skipping: no Docker engine answers ({reason}); set HOIST_REQUIRE_DOCKER=1 to fail instead"
+    );
+    false
+}

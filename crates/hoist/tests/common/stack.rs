@@ -37,3 +37,28 @@ pub fn create_stack_by_hand(
     )
     .unwrap();
 }
+
+/// Creates each `(parameter, name, value)` secret through the Secrets Manager API (moto's
+/// CloudFormation cannot create `AWS::SecretsManager::Secret`) and returns parameter → ARN,
+/// the template's bring-your-own-secret parameters.
+pub fn create_secrets(
+    rt: &tokio::runtime::Runtime,
+    conf: &aws_config::SdkConfig,
+    secrets: &[(&str, &str, Option<&str>)],
+) -> BTreeMap<String, String> {
+    let sm = aws_sdk_secretsmanager::Client::new(conf);
+    secrets
+        .iter()
+        .map(|(param, name, value)| {
+            let out = rt
+                .block_on(
+                    sm.create_secret()
+                        .name(*name)
+                        .set_secret_string(value.map(str::to_owned))
+                        .send(),
+                )
+                .unwrap();
+            ((*param).to_owned(), out.arn.unwrap())
+        })
+        .collect()
+}
