@@ -66,17 +66,8 @@ pub(crate) fn print(
                 &r.manifest_digest,
                 matches!(r.outcome, Outcome::Failed { .. }),
             ) {
-                let key: String = r
-                    .service
-                    .chars()
-                    .map(|c| {
-                        if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
-                            c
-                        } else {
-                            '_'
-                        }
-                    })
-                    .collect();
+                // The key `hoist deploy` reads `{image:SERVICE}` by.
+                let key = hoist_deploy::image_refs::output_key(&r.service);
                 gha::set_output(&format!("{key}-digest"), d.as_str())?;
                 gha::set_output(
                     &format!("{key}-image"),
