@@ -1,12 +1,19 @@
 //! EC2 security groups and network interfaces: the ECS → RDS ingress rule `hoist doctor`
-//! checks and repairs, and the rules and Lambda ENIs that block `hoist teardown`.
+//! checks and repairs, and the rules and Lambda ENIs that block `hoist teardown`. The calls go
+//! through [`crate::ec2_query`] (EC2's Query API; its doc comment says why not the SDK).
 
-use aws_sdk_ec2::types::{Filter, IpPermission, UserIdGroupPair};
+use aws_smithy_xml::decode::{Document, ScopedDecoder, try_data};
 
+use crate::ec2_query::call;
 use crate::{Aws, AwsError};
 
-fn client(aws: &Aws) -> aws_sdk_ec2::Client {
-    aws_sdk_ec2::Client::new(aws.sdk_config())
+fn p(key: impl Into<String>, value: impl Into<String>) -> (String, String) {
+    (key.into(), value.into())
+}
+
+/// `Filter.1.Name=NAME&Filter.1.Value.1=VALUE`.
+fn filter(name: &str, value: &str) -> [(String, String); 2] {
+    [p("Filter.1.Name", name), p("Filter.1.Value.1", value)]
 }
 
 /// One ingress permission of a security group whose source is another security group.
@@ -59,68 +66,149 @@ pub async fn describe_security_group(
     aws: &Aws,
     group_id: &str,
 ) -> Result<Option<SecurityGroup>, AwsError> {
-    let out = client(aws)
-        .describe_security_groups()
-        .group_ids(group_id)
-        .send()
-        .await;
-    let out = match out {
-        Ok(out) => out,
-        Err(e) => {
-            let err = AwsError::from_sdk("ec2:DescribeSecurityGroups", e);
-            if err.code() == Some("InvalidGroup.NotFound") {
-                return Ok(None);
-            }
-            return Err(err);
-        }
+    const ACTION: &str = "ec2:DescribeSecurityGroups";
+    let xml = match call(aws, ACTION, &[p("GroupId.1", group_id)]).await {
+        Ok(xml) => xml,
+        Err(err) if err.code() == Some("InvalidGroup.NotFound") => return Ok(None),
+        Err(err) => return Err(err),
     };
-    Ok(out
-        .security_groups()
-        .iter()
-        .find(|g| g.group_id() == Some(group_id))
-        .map(convert))
+    let (groups, _) = parse_security_groups(&xml).map_err(|detail| unexpected(ACTION, detail))?;
+    Ok(groups.into_iter().find(|g| g.group_id == group_id))
 }
 
-fn convert(g: &aws_sdk_ec2::types::SecurityGroup) -> SecurityGroup {
-    let group_id = g.group_id().unwrap_or_default().to_owned();
-    let mut group_ingress = Vec::new();
-    for perm in g.ip_permissions() {
-        for pair in perm.user_id_group_pairs() {
-            if let Some(source) = pair.group_id() {
-                group_ingress.push(GroupIngress {
-                    group_id: group_id.clone(),
-                    protocol: perm.ip_protocol().unwrap_or("-1").to_owned(),
-                    from_port: perm.from_port(),
-                    to_port: perm.to_port(),
-                    source_group_id: source.to_owned(),
-                });
-            }
-        }
-    }
-    let tag = |key: &str| {
-        g.tags()
-            .iter()
-            .find(|t| t.key() == Some(key))
-            .and_then(|t| t.value())
-            .map(str::to_owned)
-    };
-    SecurityGroup {
-        group_id,
-        group_name: g.group_name().unwrap_or_default().to_owned(),
-        vpc_id: g.vpc_id().map(str::to_owned),
-        group_ingress,
-        stack_name: tag("aws:cloudformation:stack-name"),
-        logical_id: tag("aws:cloudformation:logical-id"),
-    }
+fn unexpected(action: &'static str, detail: String) -> AwsError {
+    AwsError::Unexpected { action, detail }
 }
 
-fn tcp_from_group(port: i32, source_group_id: &str) -> IpPermission {
-    IpPermission::builder()
-        .ip_protocol("tcp")
-        .from_port(port)
-        .to_port(port)
-        .user_id_group_pairs(UserIdGroupPair::builder().group_id(source_group_id).build())
-        .build()
+/// The text of a leaf element.
+fn text(tag: &mut ScopedDecoder<'_, '_>) -> Result<String, String> {
+    try_data(tag)
+        .map(std::borrow::Cow::into_owned)
+        .map_err(|e| e.to_string())
+}
+
+/// `<securityGroupInfo><item>…` and `<nextToken>` of a `DescribeSecurityGroupsResponse`.
+fn parse_security_groups(xml: &str) -> Result<(Vec<SecurityGroup>, Option<String>), String> {
+    let mut doc = Document::new(xml);
+    let mut root = doc.root_element().map_err(|e| e.to_string())?;
+    let (mut groups, mut next) = (Vec::new(), None);
+    while let Some(mut tag) = root.next_tag() {
+        if tag.start_el().matches("securityGroupInfo") {
+            while let Some(mut item) = tag.next_tag() {
+                groups.push(parse_security_group(&mut item)?);
+            }
+        } else if tag.start_el().matches("nextToken") {
+            next = Some(text(&mut tag)?).filter(|t| !t.is_empty());
+        }
+    }
+    Ok((groups, next))
+}
+
+fn parse_security_group(item: &mut ScopedDecoder<'_, '_>) -> Result<SecurityGroup, String> {
+    let mut group = SecurityGroup {
+        group_id: String::new(),
+        group_name: String::new(),
+        vpc_id: None,
+        group_ingress: Vec::new(),
+        stack_name: None,
+        logical_id: None,
+    };
+    let mut permissions = Vec::new();
+    while let Some(mut field) = item.next_tag() {
+        let name = field.start_el().local().to_owned();
+        match name.as_str() {
+            "groupId" => group.group_id = text(&mut field)?,
+            "groupName" => group.group_name = text(&mut field)?,
+            "vpcId" => group.vpc_id = Some(text(&mut field)?),
+            "ipPermissions" => {
+                while let Some(mut perm) = field.next_tag() {
+                    permissions.push(parse_permission(&mut perm)?);
+                }
+            }
+            "tagSet" => {
+                while let Some(mut tag) = field.next_tag() {
+                    let (key, value) = parse_tag(&mut tag)?;
+                    match key.as_str() {
+                        "aws:cloudformation:stack-name" => group.stack_name = Some(value),
+                        "aws:cloudformation:logical-id" => group.logical_id = Some(value),
+                        _ => {}
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    for (protocol, from_port, to_port, sources) in permissions {
+        for source in sources {
+            group.group_ingress.push(GroupIngress {
+                group_id: group.group_id.clone(),
+                protocol: protocol.clone(),
+                from_port,
+                to_port,
+                source_group_id: source,
+            });
+        }
+    }
+    Ok(group)
+}
+
+type Permission = (String, Option<i32>, Option<i32>, Vec<String>);
+
+/// One `<ipPermissions><item>`: protocol, ports and the source groups (`<groups><item><groupId>`).
+fn parse_permission(perm: &mut ScopedDecoder<'_, '_>) -> Result<Permission, String> {
+    let (mut protocol, mut from, mut to, mut sources) = ("-1".to_owned(), None, None, Vec::new());
+    let port = |s: String| s.parse::<i32>().map_err(|e| format!("port {s:?}: {e}"));
+    while let Some(mut field) = perm.next_tag() {
+        let name = field.start_el().local().to_owned();
+        match name.as_str() {
+            "ipProtocol" => protocol = text(&mut field)?,
+            "fromPort" => from = Some(port(text(&mut field)?)?),
+            "toPort" => to = Some(port(text(&mut field)?)?),
+            "groups" => {
+                while let Some(mut pair) = field.next_tag() {
+                    while let Some(mut f) = pair.next_tag() {
+                        if f.start_el().matches("groupId") {
+                            sources.push(text(&mut f)?);
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok((protocol, from, to, sources))
+}
+
+fn parse_tag(tag: &mut ScopedDecoder<'_, '_>) -> Result<(String, String), String> {
+    let (mut key, mut value) = (String::new(), String::new());
+    while let Some(mut field) = tag.next_tag() {
+        if field.start_el().matches("key") {
+            key = text(&mut field)?;
+        } else if field.start_el().matches("value") {
+            value = text(&mut field)?;
+        }
+    }
+    Ok((key, value))
+}
+
+/// `IpPermissions.1.*` for one permission whose source is a security group.
+fn permission_params(
+    protocol: &str,
+    from_port: Option<i32>,
+    to_port: Option<i32>,
+    source_group_id: &str,
+) -> Vec<(String, String)> {
+    let mut params = vec![
+        p("IpPermissions.1.IpProtocol", protocol),
+        p("IpPermissions.1.Groups.1.GroupId", source_group_id),
+    ];
+    if let Some(from) = from_port {
+        params.push(p("IpPermissions.1.FromPort", from.to_string()));
+    }
+    if let Some(to) = to_port {
+        params.push(p("IpPermissions.1.ToPort", to.to_string()));
+    }
+    params
 }
 
 /// Allows TCP `port` into `group_id` from `source_group_id`. An identical existing rule is
@@ -134,22 +222,17 @@ pub async fn authorize_tcp_from_group(
     port: i32,
     source_group_id: &str,
 ) -> Result<(), AwsError> {
-    let res = client(aws)
-        .authorize_security_group_ingress()
-        .group_id(group_id)
-        .ip_permissions(tcp_from_group(port, source_group_id))
-        .send()
-        .await;
-    match res {
+    let mut params = vec![p("GroupId", group_id)];
+    params.extend(permission_params(
+        "tcp",
+        Some(port),
+        Some(port),
+        source_group_id,
+    ));
+    match call(aws, "ec2:AuthorizeSecurityGroupIngress", &params).await {
         Ok(_) => Ok(()),
-        Err(e) => {
-            let err = AwsError::from_sdk("ec2:AuthorizeSecurityGroupIngress", e);
-            if err.code() == Some("InvalidPermission.Duplicate") {
-                Ok(())
-            } else {
-                Err(err)
-            }
-        }
+        Err(err) if err.code() == Some("InvalidPermission.Duplicate") => Ok(()),
+        Err(err) => Err(err),
     }
 }
 
@@ -159,35 +242,17 @@ pub async fn authorize_tcp_from_group(
 /// # Errors
 /// [`AwsError`] from `RevokeSecurityGroupIngress`.
 pub async fn revoke_group_ingress(aws: &Aws, rule: &GroupIngress) -> Result<(), AwsError> {
-    let mut perm = IpPermission::builder()
-        .ip_protocol(&rule.protocol)
-        .user_id_group_pairs(
-            UserIdGroupPair::builder()
-                .group_id(&rule.source_group_id)
-                .build(),
-        );
-    if let Some(from) = rule.from_port {
-        perm = perm.from_port(from);
-    }
-    if let Some(to) = rule.to_port {
-        perm = perm.to_port(to);
-    }
-    let res = client(aws)
-        .revoke_security_group_ingress()
-        .group_id(&rule.group_id)
-        .ip_permissions(perm.build())
-        .send()
-        .await;
-    match res {
+    let mut params = vec![p("GroupId", &rule.group_id)];
+    params.extend(permission_params(
+        &rule.protocol,
+        rule.from_port,
+        rule.to_port,
+        &rule.source_group_id,
+    ));
+    match call(aws, "ec2:RevokeSecurityGroupIngress", &params).await {
         Ok(_) => Ok(()),
-        Err(e) => {
-            let err = AwsError::from_sdk("ec2:RevokeSecurityGroupIngress", e);
-            if err.code() == Some("InvalidPermission.NotFound") {
-                Ok(())
-            } else {
-                Err(err)
-            }
-        }
+        Err(err) if err.code() == Some("InvalidPermission.NotFound") => Ok(()),
+        Err(err) => Err(err),
     }
 }
 
@@ -197,13 +262,9 @@ pub async fn revoke_group_ingress(aws: &Aws, rule: &GroupIngress) -> Result<(), 
 /// # Errors
 /// [`AwsError`] from `DeleteSecurityGroup` (`InvalidGroup.NotFound` included: callers decide).
 pub async fn delete_security_group(aws: &Aws, group_id: &str) -> Result<(), AwsError> {
-    client(aws)
-        .delete_security_group()
-        .group_id(group_id)
-        .send()
+    call(aws, "ec2:DeleteSecurityGroup", &[p("GroupId", group_id)])
         .await
         .map(|_| ())
-        .map_err(|e| AwsError::from_sdk("ec2:DeleteSecurityGroup", e))
 }
 
 /// Every ingress rule in the account's groups whose source is `source_group_id` (what blocks
@@ -215,29 +276,29 @@ pub async fn rules_referencing(
     aws: &Aws,
     source_group_id: &str,
 ) -> Result<Vec<GroupIngress>, AwsError> {
+    const ACTION: &str = "ec2:DescribeSecurityGroups";
     let mut out = Vec::new();
-    let mut pages = client(aws)
-        .describe_security_groups()
-        .filters(
-            Filter::builder()
-                .name("ip-permission.group-id")
-                .values(source_group_id)
-                .build(),
-        )
-        .into_paginator()
-        .send();
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| AwsError::from_sdk("ec2:DescribeSecurityGroups", e))?;
-        for g in page.security_groups() {
+    let mut token: Option<String> = None;
+    loop {
+        let mut params = filter("ip-permission.group-id", source_group_id).to_vec();
+        if let Some(t) = &token {
+            params.push(p("NextToken", t));
+        }
+        let xml = call(aws, ACTION, &params).await?;
+        let (groups, next) =
+            parse_security_groups(&xml).map_err(|detail| unexpected(ACTION, detail))?;
+        for g in groups {
             out.extend(
-                convert(g)
-                    .group_ingress
+                g.group_ingress
                     .into_iter()
                     .filter(|r| r.source_group_id == source_group_id),
             );
         }
+        match next {
+            Some(next) => token = Some(next),
+            None => return Ok(out),
+        }
     }
-    Ok(out)
 }
 
 /// A network interface, reduced to what teardown reports.
@@ -272,30 +333,185 @@ pub async fn network_interfaces_in_group(
     aws: &Aws,
     group_id: &str,
 ) -> Result<Vec<NetworkInterface>, AwsError> {
-    let out = client(aws)
-        .describe_network_interfaces()
-        .filters(Filter::builder().name("group-id").values(group_id).build())
-        .send()
-        .await
-        .map_err(|e| AwsError::from_sdk("ec2:DescribeNetworkInterfaces", e))?;
-    Ok(out
-        .network_interfaces()
-        .iter()
-        .map(|n| NetworkInterface {
-            id: n.network_interface_id().unwrap_or_default().to_owned(),
-            status: n
-                .status()
-                .map(|s| s.as_str().to_owned())
-                .unwrap_or_default(),
-            description: n.description().unwrap_or_default().to_owned(),
-            requester_id: n.requester_id().map(str::to_owned),
-        })
-        .collect())
+    const ACTION: &str = "ec2:DescribeNetworkInterfaces";
+    let mut out = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let mut params = filter("group-id", group_id).to_vec();
+        if let Some(t) = &token {
+            params.push(p("NextToken", t));
+        }
+        let xml = call(aws, ACTION, &params).await?;
+        let (interfaces, next) =
+            parse_network_interfaces(&xml).map_err(|detail| unexpected(ACTION, detail))?;
+        out.extend(interfaces);
+        match next {
+            Some(next) => token = Some(next),
+            None => return Ok(out),
+        }
+    }
+}
+
+/// `<networkInterfaceSet><item>…` and `<nextToken>` of a `DescribeNetworkInterfacesResponse`.
+fn parse_network_interfaces(xml: &str) -> Result<(Vec<NetworkInterface>, Option<String>), String> {
+    let mut doc = Document::new(xml);
+    let mut root = doc.root_element().map_err(|e| e.to_string())?;
+    let (mut interfaces, mut next) = (Vec::new(), None);
+    while let Some(mut tag) = root.next_tag() {
+        if tag.start_el().matches("networkInterfaceSet") {
+            while let Some(mut item) = tag.next_tag() {
+                let mut n = NetworkInterface {
+                    id: String::new(),
+                    status: String::new(),
+                    description: String::new(),
+                    requester_id: None,
+                };
+                while let Some(mut field) = item.next_tag() {
+                    let name = field.start_el().local().to_owned();
+                    match name.as_str() {
+                        "networkInterfaceId" => n.id = text(&mut field)?,
+                        "status" => n.status = text(&mut field)?,
+                        "description" => n.description = text(&mut field)?,
+                        "requesterId" => n.requester_id = Some(text(&mut field)?),
+                        _ => {}
+                    }
+                }
+                interfaces.push(n);
+            }
+        } else if tag.start_el().matches("nextToken") {
+            next = Some(text(&mut tag)?).filter(|t| !t.is_empty());
+        }
+    }
+    Ok((interfaces, next))
 }
 
 #[cfg(test)]
 mod tests {
-    use super::GroupIngress;
+    use super::{GroupIngress, parse_network_interfaces, parse_security_groups};
+
+    /// The shape of the EC2 API Reference's DescribeSecurityGroups example, with a rule whose
+    /// source is a group, an IP-range rule (not a group: not read), tags and a page token.
+    const GROUPS: &str = r#"<DescribeSecurityGroupsResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/">
+   <requestId>59dbff89-35bd-4eac-99ed-be587EXAMPLE</requestId>
+   <securityGroupInfo>
+      <item>
+         <ownerId>123456789012</ownerId>
+         <groupId>sg-1a2b3c4d</groupId>
+         <groupName>RdsSecurityGroup</groupName>
+         <groupDescription>Database &amp; friends</groupDescription>
+         <vpcId>vpc-614cc409</vpcId>
+         <ipPermissions>
+            <item>
+               <ipProtocol>tcp</ipProtocol>
+               <fromPort>5432</fromPort>
+               <toPort>5432</toPort>
+               <groups>
+                  <item>
+                     <userId>123456789012</userId>
+                     <groupId>sg-9a8d7f5c</groupId>
+                  </item>
+               </groups>
+               <ipRanges/>
+            </item>
+            <item>
+               <ipProtocol>tcp</ipProtocol>
+               <fromPort>22</fromPort>
+               <toPort>22</toPort>
+               <groups/>
+               <ipRanges><item><cidrIp>10.0.0.0/8</cidrIp></item></ipRanges>
+            </item>
+            <item>
+               <ipProtocol>-1</ipProtocol>
+               <groups><item><userId>123456789012</userId><groupId>sg-all</groupId></item></groups>
+            </item>
+         </ipPermissions>
+         <ipPermissionsEgress>
+            <item>
+               <ipProtocol>-1</ipProtocol>
+               <groups><item><groupId>sg-egress</groupId></item></groups>
+            </item>
+         </ipPermissionsEgress>
+         <tagSet>
+            <item><key>aws:cloudformation:stack-name</key><value>HindsightDevStack</value></item>
+            <item><key>aws:cloudformation:logical-id</key><value>RdsSecurityGroup</value></item>
+         </tagSet>
+      </item>
+   </securityGroupInfo>
+   <nextToken>page-2</nextToken>
+</DescribeSecurityGroupsResponse>"#;
+
+    #[test]
+    fn security_groups_are_read_from_ec2s_response() {
+        let (groups, next) = parse_security_groups(GROUPS).unwrap();
+        assert_eq!(next.as_deref(), Some("page-2"));
+        let [g] = groups.as_slice() else {
+            panic!("{groups:?}")
+        };
+        assert_eq!(g.group_id, "sg-1a2b3c4d");
+        assert_eq!(g.group_name, "RdsSecurityGroup");
+        assert_eq!(g.vpc_id.as_deref(), Some("vpc-614cc409"));
+        assert_eq!(g.stack_name.as_deref(), Some("HindsightDevStack"));
+        assert_eq!(g.logical_id.as_deref(), Some("RdsSecurityGroup"));
+        // Ingress from groups only; egress is not ingress.
+        assert_eq!(
+            g.group_ingress,
+            [
+                GroupIngress {
+                    group_id: "sg-1a2b3c4d".into(),
+                    protocol: "tcp".into(),
+                    from_port: Some(5432),
+                    to_port: Some(5432),
+                    source_group_id: "sg-9a8d7f5c".into(),
+                },
+                GroupIngress {
+                    group_id: "sg-1a2b3c4d".into(),
+                    protocol: "-1".into(),
+                    from_port: None,
+                    to_port: None,
+                    source_group_id: "sg-all".into(),
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn an_empty_answer_and_a_bad_port() {
+        let empty = r#"<DescribeSecurityGroupsResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>x</requestId><securityGroupInfo/></DescribeSecurityGroupsResponse>"#;
+        assert_eq!(parse_security_groups(empty).unwrap(), (vec![], None));
+        let bad_port = GROUPS.replace("<fromPort>5432</fromPort>", "<fromPort>x</fromPort>");
+        assert!(parse_security_groups(&bad_port).is_err());
+    }
+
+    #[test]
+    fn network_interfaces_are_read_from_ec2s_response() {
+        let xml = r#"<DescribeNetworkInterfacesResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/">
+  <requestId>fc45294c-006b-457b-bab9-012f5b3b0e40</requestId>
+  <networkInterfaceSet>
+    <item>
+      <networkInterfaceId>eni-0f7db2ee1EXAMPLE</networkInterfaceId>
+      <subnetId>subnet-1a2b3c4d</subnetId>
+      <description>AWS Lambda VPC ENI-PgvectorEnabler-1a2b</description>
+      <requesterId>AROAEXAMPLE:hoist-pgvector</requesterId>
+      <requesterManaged>true</requesterManaged>
+      <status>in-use</status>
+      <groupSet><item><groupId>sg-1a2b3c4d</groupId><groupName>lambda</groupName></item></groupSet>
+    </item>
+    <item>
+      <networkInterfaceId>eni-2</networkInterfaceId>
+      <description/>
+      <status>available</status>
+    </item>
+  </networkInterfaceSet>
+</DescribeNetworkInterfacesResponse>"#;
+        let (found, next) = parse_network_interfaces(xml).unwrap();
+        assert_eq!(next, None);
+        assert_eq!(found.len(), 2);
+        assert_eq!(found[0].id, "eni-0f7db2ee1EXAMPLE");
+        assert_eq!(found[0].status, "in-use");
+        assert!(found[0].is_lambda());
+        assert_eq!(found[1].description, "");
+        assert!(!found[1].is_lambda());
+    }
 
     fn rule(protocol: &str, from: Option<i32>, to: Option<i32>) -> GroupIngress {
         GroupIngress {

@@ -1,11 +1,15 @@
 //! The SDK configuration every client is built from.
 
 use aws_config::BehaviorVersion;
+use aws_credential_types::Credentials;
 
 /// A loaded AWS configuration: credentials chain, region and endpoint.
 #[derive(Clone, Debug)]
 pub struct Aws {
     config: aws_config::SdkConfig,
+    /// Credentials fetched for the calls hoist signs itself (EC2's Query API), reused until
+    /// five minutes before they expire, as the SDK's identity cache does for its clients.
+    signing_credentials: std::sync::Arc<tokio::sync::Mutex<Option<Credentials>>>,
 }
 
 impl Aws {
@@ -23,6 +27,7 @@ impl Aws {
         }
         Self {
             config: loader.load().await,
+            signing_credentials: std::sync::Arc::default(),
         }
     }
 
@@ -44,7 +49,32 @@ impl Aws {
                     credentials,
                 ))
                 .build(),
+            signing_credentials: std::sync::Arc::default(),
         }
+    }
+
+    /// Credentials for a request hoist signs itself: from the configuration's provider (the
+    /// same chain the SDK clients use), cached until five minutes before they expire.
+    pub(crate) async fn signing_credentials(
+        &self,
+    ) -> Result<Credentials, Box<dyn std::error::Error + Send + Sync>> {
+        use aws_credential_types::provider::ProvideCredentials;
+        let mut cached = self.signing_credentials.lock().await;
+        let fresh = |c: &Credentials| {
+            c.expiry().is_none_or(|at| {
+                at > std::time::SystemTime::now() + std::time::Duration::from_secs(300)
+            })
+        };
+        if let Some(c) = cached.as_ref().filter(|c| fresh(c)) {
+            return Ok(c.clone());
+        }
+        let provider = self
+            .config
+            .credentials_provider()
+            .ok_or("no credentials provider is configured")?;
+        let credentials = provider.provide_credentials().await?;
+        *cached = Some(credentials.clone());
+        Ok(credentials)
     }
 
     /// The underlying SDK configuration, for building service clients.

@@ -35,6 +35,27 @@ impl Config {
         self.environments.iter().find(|e| e.name == name)
     }
 
+    /// The environments grouped by where they live (account, region, profile), `[aws]`'s own
+    /// group first: one group per set of credentials bootstrap works with.
+    #[must_use]
+    pub fn accounts(&self) -> Vec<(AwsSettings, Vec<&Environment>)> {
+        let mut groups: Vec<(AwsSettings, Vec<&Environment>)> =
+            vec![(self.aws.clone(), Vec::new())];
+        for env in &self.environments {
+            match groups.iter_mut().find(|(aws, _)| *aws == env.aws) {
+                Some((_, envs)) => envs.push(env),
+                None => groups.push((env.aws.clone(), vec![env])),
+            }
+        }
+        groups
+    }
+
+    /// Whether any environment lives elsewhere than `[aws]`.
+    #[must_use]
+    pub fn has_several_accounts(&self) -> bool {
+        self.environments.iter().any(|e| e.aws != self.aws)
+    }
+
     /// Names of all environments, for messages that list the choices.
     #[must_use]
     pub fn environment_names(&self) -> Vec<&str> {
@@ -59,7 +80,7 @@ impl Repository {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 pub struct AwsSettings {
     pub region: String,
     pub account_id: Option<String>,
@@ -165,6 +186,12 @@ pub struct Environment {
     pub wait_timeout: u64,
     /// The stack output naming the Secrets Manager secret that holds the database URL.
     pub database_url_output: Option<String>,
+    /// The stack output holding the URL the deployed service answers on: recorded as the
+    /// GitHub deployment's environment URL.
+    pub url_output: Option<String>,
+    /// Where this environment lives: `[aws]`, with the environment's own `account_id`,
+    /// `region` and `profile` in place of `[aws]`'s where it sets them.
+    pub aws: AwsSettings,
 }
 
 impl Environment {

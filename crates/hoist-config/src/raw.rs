@@ -84,6 +84,10 @@ pub(crate) struct RawEnvironment {
     pub session_duration: Option<S<i64>>,
     pub wait_timeout: Option<S<i64>>,
     pub database_url_output: Option<String>,
+    pub url_output: Option<S<String>>,
+    pub account_id: Option<S<String>>,
+    pub region: Option<S<String>>,
+    pub profile: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

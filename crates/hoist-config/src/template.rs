@@ -47,7 +47,8 @@ max_session_duration = 3600
 branch = "main"
 role = "GitHubActions{camel}Dev"
 # stack = "{camel}DevStack"
-# template = "cdk.out/{camel}DevStack.template.json"
+# cdk_app = "cdk"              # the folder with cdk.json (or template = "stack.yaml")
+# url_output = "ServiceUrl"    # the stack output recorded as the GitHub deployment's URL
 # [[environments.dev.secrets]]
 # env = "LLM_API_KEY"          # read from this environment variable, never from argv
 # output = "LlmSecretArn"      # the stack output holding the secret's ARN
@@ -58,6 +59,8 @@ role = "GitHubActions{camel}Dev"
 tag = "*"
 role = "GitHubActions{camel}Prod"
 # stack = "{camel}ProdStack"
+# account_id = "210987654321"  # optional: prod in an account of its own…
+# profile = "{name}-prod"       # …reached with its own profile (bootstrap plans per account)
 
 # [images]
 # compose_file = "docker-compose.yml"

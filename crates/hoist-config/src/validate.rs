@@ -100,7 +100,7 @@ pub(crate) fn validate(raw: RawConfig, text: &str, file: &str) -> Result<Config,
     }
     let mut environments = Vec::new();
     for (name, env) in raw.environments.get_ref() {
-        environments.push(environment(&cx, name, env, max_session_duration)?);
+        environments.push(environment(&cx, name, env, max_session_duration, &aws)?);
     }
     // The file's order, not the map's: people read the plan in the order they wrote it.
     environments.sort_by_key(|e| {
@@ -229,26 +229,64 @@ pub(crate) fn is_region_code(s: &str) -> bool {
 /// CDK's default bootstrap qualifier.
 const DEFAULT_CDK_QUALIFIER: &str = "hnb659fds";
 
-fn aws(cx: &Ctx<'_>, raw: &Spanned<crate::raw::RawAws>) -> Result<AwsSettings, ConfigError> {
-    let raw = raw.get_ref();
-    let region = raw.region.get_ref();
+fn region(cx: &Ctx<'_>, raw: &Spanned<String>) -> Result<String, ConfigError> {
+    let region = raw.get_ref();
     if !is_region_code(region) {
         return Err(cx
-            .err(&raw.region, format!("invalid AWS region {region:?}"))
+            .err(raw, format!("invalid AWS region {region:?}"))
             .expected("a region code such as \"ca-central-1\" or \"us-east-1\""));
     }
-    let account_id = match &raw.account_id {
-        None => None,
-        Some(a) => {
-            let v = a.get_ref();
-            if v.len() != 12 || !v.chars().all(|c| c.is_ascii_digit()) {
-                return Err(cx
-                    .err(a, format!("invalid AWS account id {v:?}"))
-                    .expected("12 digits, as a string: account_id = \"123456789012\""));
-            }
-            Some(v.clone())
-        }
-    };
+    Ok(region.clone())
+}
+
+fn account_id(cx: &Ctx<'_>, raw: &Spanned<String>) -> Result<String, ConfigError> {
+    let v = raw.get_ref();
+    if v.len() != 12 || !v.chars().all(|c| c.is_ascii_digit()) {
+        return Err(cx
+            .err(raw, format!("invalid AWS account id {v:?}"))
+            .expected("12 digits, as a string: account_id = \"123456789012\""));
+    }
+    Ok(v.clone())
+}
+
+/// `[aws]` with an environment's own `account_id`, `region` and `profile` where it sets them.
+fn environment_aws(
+    cx: &Ctx<'_>,
+    env: &RawEnvironment,
+    default: &AwsSettings,
+) -> Result<AwsSettings, ConfigError> {
+    let mut aws = default.clone();
+    if let Some(a) = &env.account_id {
+        aws.account_id = Some(account_id(cx, a)?);
+    }
+    if let Some(r) = &env.region {
+        aws.region = region(cx, r)?;
+    }
+    if let Some(p) = &env.profile {
+        aws.profile = Some(p.clone());
+    }
+    Ok(aws)
+}
+
+/// A CloudFormation output key: letters and digits (the logical-id rule), at most 255.
+fn output_key(cx: &Ctx<'_>, raw: &Spanned<String>) -> Result<String, ConfigError> {
+    let v = raw.get_ref();
+    if v.is_empty() || v.len() > 255 || !v.chars().all(|c| c.is_ascii_alphanumeric()) {
+        return Err(cx
+            .err(raw, format!("invalid stack output name {v:?}"))
+            .expected("an output key: letters and digits, such as \"ServiceUrl\""));
+    }
+    Ok(v.clone())
+}
+
+fn aws(cx: &Ctx<'_>, raw: &Spanned<crate::raw::RawAws>) -> Result<AwsSettings, ConfigError> {
+    let raw = raw.get_ref();
+    let region = region(cx, &raw.region)?;
+    let account_id = raw
+        .account_id
+        .as_ref()
+        .map(|a| account_id(cx, a))
+        .transpose()?;
     let cdk_qualifier = match &raw.cdk_qualifier {
         None => DEFAULT_CDK_QUALIFIER.to_owned(),
         Some(q) => {
@@ -263,7 +301,7 @@ fn aws(cx: &Ctx<'_>, raw: &Spanned<crate::raw::RawAws>) -> Result<AwsSettings, C
         }
     };
     Ok(AwsSettings {
-        region: region.clone(),
+        region,
         account_id,
         profile: raw.profile.clone(),
         cdk_qualifier,
@@ -306,6 +344,7 @@ fn environment(
     name: &Spanned<String>,
     raw: &Spanned<RawEnvironment>,
     max_session_duration: u32,
+    default_aws: &AwsSettings,
 ) -> Result<Environment, ConfigError> {
     let env_name = name.get_ref();
     if env_name.is_empty()
@@ -468,6 +507,12 @@ fn environment(
         session_duration,
         wait_timeout,
         database_url_output: env.database_url_output.clone(),
+        url_output: env
+            .url_output
+            .as_ref()
+            .map(|o| output_key(cx, o))
+            .transpose()?,
+        aws: environment_aws(cx, env, default_aws)?,
     })
 }
 

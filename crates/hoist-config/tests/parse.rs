@@ -359,3 +359,97 @@ fn image_references_in_parameters_name_their_place() {
         assert!(expected.contains(expected_form), "{expected}");
     }
 }
+
+#[test]
+fn an_environment_may_live_in_its_own_account_region_and_profile() {
+    let text = GUIDE.replace(
+        "role = \"GitHubActionsHindsightProd\"",
+        "role = \"GitHubActionsHindsightProd\"\naccount_id = \"210987654321\"\nregion = \"us-east-1\"\nprofile = \"prod-admin\"",
+    );
+    let c = parse(&text, "hoist.toml").unwrap();
+    let dev = c.environment("dev").unwrap();
+    assert_eq!(dev.aws, c.aws, "dev inherits [aws]");
+    let prod = c.environment("prod").unwrap();
+    assert_eq!(prod.aws.account_id.as_deref(), Some("210987654321"));
+    assert_eq!(prod.aws.region, "us-east-1");
+    assert_eq!(prod.aws.profile.as_deref(), Some("prod-admin"));
+    assert_eq!(prod.aws.cdk_qualifier, c.aws.cdk_qualifier);
+    assert!(c.has_several_accounts());
+    let groups = c.accounts();
+    assert_eq!(groups.len(), 2);
+    assert_eq!(groups[0].0, c.aws);
+    assert_eq!(
+        groups[0]
+            .1
+            .iter()
+            .map(|e| e.name.as_str())
+            .collect::<Vec<_>>(),
+        ["dev"]
+    );
+    assert_eq!(
+        groups[1]
+            .1
+            .iter()
+            .map(|e| e.name.as_str())
+            .collect::<Vec<_>>(),
+        ["prod"]
+    );
+
+    // Only the region differs: still its own group (its own provider and roles are global, but
+    // the stack and the CDK bootstrap are regional).
+    let region_only = GUIDE.replace(
+        "role = \"GitHubActionsHindsightProd\"",
+        "role = \"GitHubActionsHindsightProd\"\nregion = \"eu-west-1\"",
+    );
+    let c = parse(&region_only, "hoist.toml").unwrap();
+    assert_eq!(c.accounts().len(), 2);
+    assert!(!parse(GUIDE, "hoist.toml").unwrap().has_several_accounts());
+    assert_eq!(parse(GUIDE, "hoist.toml").unwrap().accounts().len(), 1);
+}
+
+#[test]
+fn an_environments_account_and_region_are_checked_where_they_are_written() {
+    for (line, needle, message, expected) in [
+        (
+            "account_id = \"12345\"",
+            "\"12345\"",
+            "invalid AWS account id",
+            "12 digits",
+        ),
+        (
+            "region = \"Mars\"",
+            "\"Mars\"",
+            "invalid AWS region",
+            "region code",
+        ),
+        (
+            "url_output = \"Service-Url\"",
+            "\"Service-Url\"",
+            "invalid stack output name",
+            "letters and digits",
+        ),
+    ] {
+        let text = GUIDE.replace(
+            "role = \"GitHubActionsHindsightProd\"",
+            &format!("role = \"GitHubActionsHindsightProd\"\n{line}"),
+        );
+        let (msg, exp) = error(&text);
+        assert!(msg.starts_with(&place(&text, needle)), "{msg}");
+        assert!(msg.contains(message), "{msg}");
+        assert!(exp.contains(expected), "{exp}");
+    }
+}
+
+#[test]
+fn url_output_names_the_output_recorded_as_the_deployments_url() {
+    let text = GUIDE.replace(
+        "role = \"GitHubActionsHindsightDev\"",
+        "role = \"GitHubActionsHindsightDev\"\nurl_output = \"ServiceUrl\"",
+    );
+    let c = parse(&text, "hoist.toml").unwrap();
+    assert_eq!(
+        c.environment("dev").unwrap().url_output.as_deref(),
+        Some("ServiceUrl")
+    );
+    assert_eq!(c.environment("prod").unwrap().url_output, None);
+}

@@ -12,6 +12,8 @@ pub enum Permission {
     Variables,
     /// Reading or writing rulesets and environments.
     Administration,
+    /// Creating deployments and deployment statuses.
+    Deployments,
 }
 
 impl Permission {
@@ -29,6 +31,9 @@ impl Permission {
             }
             Permission::Administration => {
                 "a classic token needs the `repo` scope and admin rights on the repository; a fine-grained token needs repository permission \"Administration: Read and write\""
+            }
+            Permission::Deployments => {
+                "in a workflow, give the job `permissions: deployments: write`; a classic token needs the `repo_deployment` scope; a fine-grained token needs repository permission \"Deployments: Read and write\""
             }
         }
     }

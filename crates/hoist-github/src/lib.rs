@@ -1,5 +1,6 @@
 //! GitHub REST API client for hoist: repository ids, Actions secrets, Actions variables,
-//! tag rulesets and deployment environments ([`rulesets`]).
+//! tag rulesets and deployment environments ([`rulesets`]), deployments and their statuses
+//! ([`deployments`]).
 //!
 //! Owns: talking to `api.github.com` (or `GITHUB_API_URL`) with GitHub's documented headers,
 //! encrypting secret values as libsodium sealed boxes to the repository public key, converging
@@ -12,6 +13,7 @@
 //! [`GithubToken`]) and never reach `Debug`, logs or errors.
 
 mod client;
+pub mod deployments;
 pub mod error;
 pub mod gh_cli;
 pub mod repo;
@@ -22,6 +24,7 @@ pub mod token;
 pub mod variables;
 
 pub use client::GithubClient;
+pub use deployments::{Deployment, DeploymentState, DeploymentStatus, NewDeployment};
 pub use error::{GithubError, Permission};
 pub use gh_cli::{gh_cli_lines, gh_secret_with_body};
 pub use repo::{RepoRef, Repository};

@@ -303,7 +303,7 @@ pub(crate) struct WorkflowArgs {
     /// Exit 1 when the files on disk differ from what hoist.toml implies; write nothing
     #[arg(long)]
     pub(crate) check: bool,
-    /// The repository root to write .github/workflows/ under
-    #[arg(long, default_value = ".")]
-    pub(crate) dir: PathBuf,
+    /// The repository root to write .github/workflows/ under [default: hoist.toml's directory]
+    #[arg(long)]
+    pub(crate) dir: Option<PathBuf>,
 }

@@ -43,6 +43,8 @@ pub(crate) const GITHUB_REF: &str = "GITHUB_REF";
 pub(crate) const GITHUB_SHA: &str = "GITHUB_SHA";
 /// `owner/name` of the repository running the workflow.
 pub(crate) const GITHUB_REPOSITORY: &str = "GITHUB_REPOSITORY";
+/// `https://github.com` (or the GHES host): with the repository and run id, the run's page.
+pub(crate) const GITHUB_SERVER_URL: &str = "GITHUB_SERVER_URL";
 /// The workflow run's id, used in session names.
 pub(crate) const GITHUB_RUN_ID: &str = "GITHUB_RUN_ID";
 /// The Actions runtime's ID-token endpoint (needs `permissions: id-token: write`).

@@ -8,6 +8,10 @@ use anyhow::Context;
 
 use crate::env_vars;
 
+/// The step output `hoist deploy` writes the environment's URL to (its `url_output`), read by
+/// the generated job's `environment.url`.
+pub(crate) const ENVIRONMENT_URL_OUTPUT: &str = "environment_url";
+
 /// Whether hoist runs inside a GitHub Actions job.
 pub(crate) fn in_actions() -> bool {
     env_vars::get(env_vars::GITHUB_ACTIONS).is_some_and(|v| v == "true")

@@ -74,13 +74,32 @@ pub(crate) fn choose_environment<'c>(
     Ok(env)
 }
 
-/// The AWS account: hoist.toml's `aws.account_id`, else `AWS_ACCOUNT_ID` (STS cannot say
-/// it before there are credentials).
-pub(crate) fn account_id(config: &Config) -> anyhow::Result<String> {
-    Ok(config.aws.account_id.clone().or_else(|| env_vars::get(env_vars::AWS_ACCOUNT_ID)).ok_or_else(|| {
-        BadInput::new("the AWS account id is unknown").hint(
-            "set `account_id = \"123456789012\"` under [aws] in hoist.toml, or the AWS_ACCOUNT_ID variable (a repository variable, not a secret)",
-        )
+/// The environment's AWS account: its `account_id` (its own, else `[aws]`'s), else
+/// `AWS_ACCOUNT_ID` (STS cannot say it before there are credentials). The repository-wide
+/// variable names `[aws]`'s account, so it is not used for an environment that signs in with
+/// a profile of its own (another account).
+pub(crate) fn account_id(config: &Config, env: &Environment) -> anyhow::Result<String> {
+    if let Some(id) = &env.aws.account_id {
+        return Ok(id.clone());
+    }
+    let same_account_as_aws = env.aws.profile == config.aws.profile;
+    let variable = same_account_as_aws
+        .then(|| env_vars::get(env_vars::AWS_ACCOUNT_ID))
+        .flatten();
+    Ok(variable.ok_or_else(|| {
+        let hint = if same_account_as_aws {
+            "set `account_id = \"123456789012\"` under [aws] in hoist.toml, or the AWS_ACCOUNT_ID variable (a repository variable, not a secret)".to_owned()
+        } else {
+            format!(
+                "environment {} has its own profile: set `account_id = \"123456789012\"` under [environments.{}] in hoist.toml",
+                env.name, env.name
+            )
+        };
+        BadInput::new(format!(
+            "the AWS account id of environment {} is unknown",
+            env.name
+        ))
+        .hint(hint)
     })?)
 }
 
@@ -88,7 +107,7 @@ pub(crate) fn account_id(config: &Config) -> anyhow::Result<String> {
 pub(crate) fn role_arn(config: &Config, env: &Environment) -> anyhow::Result<String> {
     Ok(format!(
         "arn:aws:iam::{}:role/{}",
-        account_id(config)?,
+        account_id(config, env)?,
         env.role
     ))
 }

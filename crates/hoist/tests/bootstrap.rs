@@ -1125,3 +1125,148 @@ fn tag_triggered_prod_gets_a_release_tag_ruleset() {
     assert_eq!(replaced[0]["id"], id);
     assert_eq!(replaced[0]["enforcement"], "active");
 }
+
+/// Two moto servers stand for two AWS accounts (`MOTO_ACCOUNT_ID`), reached through two
+/// profiles of an AWS config file (`endpoint_url`, static keys), as a team with an SSO profile
+/// per account has them. No `AWS_ENDPOINT_URL` and no key in the environment: each part of the
+/// plan can only reach its account through its own profile.
+const PROD_ACCOUNT: &str = "210987654321";
+
+fn two_account_project(dev_endpoint: &str, prod_endpoint: &str) -> tempfile::TempDir {
+    let config = GUIDE_CONFIG
+        .replace(
+            "[aws]\nregion = \"ca-central-1\"\n",
+            "[aws]\nregion = \"ca-central-1\"\nprofile = \"dev-account\"\n",
+        )
+        .replace(
+            "role = \"GitHubActionsHindsightProd\"\n",
+            &format!("role = \"GitHubActionsHindsightProd\"\naccount_id = \"{PROD_ACCOUNT}\"\nprofile = \"prod-account\"\n"),
+        );
+    let profile = |name: &str, endpoint: &str| {
+        format!(
+            "[profile {name}]\nregion = {}\nendpoint_url = {endpoint}\naws_access_key_id = testing\naws_secret_access_key = testing\n",
+            Moto::REGION
+        )
+    };
+    let aws_config = format!(
+        "{}\n{}",
+        profile("dev-account", dev_endpoint),
+        profile("prod-account", prod_endpoint)
+    );
+    project(&[("hoist.toml", &config), ("aws-config", &aws_config)])
+}
+
+fn bootstrap_with_profiles(dir: &std::path::Path, args: &[&str]) -> Run {
+    hoist(dir)
+        .arg_list(["bootstrap"].iter().chain(args))
+        .env("AWS_CONFIG_FILE", dir.join("aws-config"))
+        .run()
+}
+
+#[test]
+fn environments_in_two_accounts_are_planned_and_applied_each_with_its_own_profile() {
+    let Some(dev) = require("moto_server", Moto::start()) else {
+        return;
+    };
+    let Some(prod) = require(
+        "moto_server",
+        Moto::start_with(&[("MOTO_ACCOUNT_ID", PROD_ACCOUNT)]),
+    ) else {
+        return;
+    };
+    let dir = two_account_project(&dev.endpoint(), &prod.endpoint());
+
+    let plan = bootstrap_with_profiles(dir.path(), &[]);
+    assert_ok(&plan);
+    assert!(
+        plan.stdout
+            .contains("== account 123456789012 (ca-central-1) =="),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout
+            .contains(&format!("== account {PROD_ACCOUNT} (ca-central-1) ==")),
+        "{}",
+        plan.stdout
+    );
+    let (dev_iam, prod_iam) = (IamApi::new(dev.port()), IamApi::new(prod.port()));
+    assert!(
+        dev_iam.providers().is_empty() && prod_iam.providers().is_empty(),
+        "the plan changed something"
+    );
+
+    let run = bootstrap_with_profiles(dir.path(), &["--apply"]);
+    assert_ok(&run);
+    // Each account got its own provider and only its own environment's role.
+    let prod_provider =
+        format!("arn:aws:iam::{PROD_ACCOUNT}:oidc-provider/token.actions.githubusercontent.com");
+    assert_eq!(dev_iam.providers(), [PROVIDER]);
+    assert_eq!(prod_iam.providers(), [prod_provider.as_str()]);
+    assert!(dev_iam.role_exists(DEV) && !dev_iam.role_exists(PROD));
+    assert!(prod_iam.role_exists(PROD) && !prod_iam.role_exists(DEV));
+    // The prod role trusts its own account's provider, release tags only.
+    let trust = prod_iam.trust_policy(PROD).unwrap();
+    assert_eq!(
+        trust["Statement"][0]["Principal"]["Federated"],
+        prod_provider.as_str()
+    );
+    assert_eq!(
+        trust["Statement"][0]["Condition"]["StringLike"]["token.actions.githubusercontent.com:sub"],
+        "repo:arshargithub/HindsightRoboMemSetup:ref:refs/tags/*"
+    );
+
+    // Converged in both accounts.
+    let again = bootstrap_with_profiles(dir.path(), &["--apply"]);
+    assert_ok(&again);
+    assert_eq!(
+        again.stdout.matches("Applied 0 change(s)").count(),
+        2,
+        "{}",
+        again.stdout
+    );
+
+    // --json: one document listing both accounts.
+    let json = bootstrap_with_profiles(dir.path(), &["--json"]);
+    assert_ok(&json);
+    let doc: Value = serde_json::from_str(&json.stdout).unwrap();
+    let accounts: Vec<&str> = doc["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["account_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(accounts, ["123456789012", PROD_ACCOUNT]);
+
+    // --profile cannot pick one account for all of them.
+    let refused = bootstrap_with_profiles(dir.path(), &["--profile", "dev-account"]);
+    assert_eq!(refused.code, 2, "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains("several accounts"),
+        "{}",
+        refused.stderr
+    );
+}
+
+#[test]
+fn a_profile_signed_in_to_the_wrong_account_stops_before_any_change() {
+    let Some(dev) = require("moto_server", Moto::start()) else {
+        return;
+    };
+    // prod's profile points at the dev account: its credentials are for 123456789012.
+    let dir = two_account_project(&dev.endpoint(), &dev.endpoint());
+    let run = bootstrap_with_profiles(dir.path(), &["--apply"]);
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains(&format!(
+            "the credentials of profile prod-account are for account 123456789012, but hoist.toml places environment prod in account {PROD_ACCOUNT}"
+        )),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("hint:"), "{}", run.stderr);
+    // Every account is planned before any is changed: dev got nothing either.
+    let iam = IamApi::new(dev.port());
+    assert!(iam.providers().is_empty(), "{:?}", iam.providers());
+    assert!(!iam.role_exists(DEV));
+}

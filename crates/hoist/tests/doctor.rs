@@ -185,35 +185,20 @@ impl Sandbox {
         out.db_instances()[0].endpoint().unwrap().port().unwrap()
     }
 
-    fn permission(&self, port: i32) -> aws_sdk_ec2::types::IpPermission {
-        aws_sdk_ec2::types::IpPermission::builder()
-            .ip_protocol("tcp")
-            .from_port(port)
-            .to_port(port)
-            .user_id_group_pairs(
-                aws_sdk_ec2::types::UserIdGroupPair::builder()
-                    .group_id(self.output("EcsSecurityGroupId"))
-                    .build(),
-            )
-            .build()
-    }
-
     fn authorize(&self, port: i32) {
-        let ec2 = aws_sdk_ec2::Client::new(&self.conf);
-        let req = ec2
-            .authorize_security_group_ingress()
-            .group_id(self.output("RdsSecurityGroupId"))
-            .ip_permissions(self.permission(port));
-        self.rt.block_on(req.send()).unwrap();
+        let source = self.output("EcsSecurityGroupId");
+        common::ec2::Ec2Api::new(self.moto.port()).authorize_ingress(
+            &self.output("RdsSecurityGroupId"),
+            ("tcp", port, source.as_str()),
+        );
     }
 
     fn revoke(&self, port: i32) {
-        let ec2 = aws_sdk_ec2::Client::new(&self.conf);
-        let req = ec2
-            .revoke_security_group_ingress()
-            .group_id(self.output("RdsSecurityGroupId"))
-            .ip_permissions(self.permission(port));
-        self.rt.block_on(req.send()).unwrap();
+        let source = self.output("EcsSecurityGroupId");
+        common::ec2::Ec2Api::new(self.moto.port()).revoke_ingress(
+            &self.output("RdsSecurityGroupId"),
+            ("tcp", port, source.as_str()),
+        );
     }
 
     fn deployment_id(&self) -> String {

@@ -23,6 +23,7 @@ mod common;
 
 use std::collections::BTreeMap;
 
+use common::ec2::Ec2Api;
 use common::{hoist, project};
 use hoist_testkit::sandbox::{Moto, require};
 
@@ -127,21 +128,11 @@ impl Sandbox {
 
     /// A subnet of moto's default VPC.
     fn default_subnet(&self) -> String {
-        let ec2 = aws_sdk_ec2::Client::new(&self.conf);
-        let out = self
-            .rt
-            .block_on(
-                ec2.describe_subnets()
-                    .filters(
-                        aws_sdk_ec2::types::Filter::builder()
-                            .name("default-for-az")
-                            .values("true")
-                            .build(),
-                    )
-                    .send(),
-            )
-            .unwrap();
-        out.subnets()[0].subnet_id().unwrap().to_owned()
+        self.ec2().default_subnet()
+    }
+
+    fn ec2(&self) -> Ec2Api {
+        Ec2Api::new(self.moto.port())
     }
 
     fn exists(&self, name: &str) -> bool {
@@ -172,37 +163,14 @@ impl Sandbox {
     }
 
     fn group(&self, name: &str, vpc: Option<&str>) -> String {
-        let ec2 = aws_sdk_ec2::Client::new(&self.conf);
-        self.rt
-            .block_on(
-                ec2.create_security_group()
-                    .group_name(name)
-                    .description(name)
-                    .set_vpc_id(vpc.map(str::to_owned))
-                    .send(),
-            )
-            .unwrap()
-            .group_id()
-            .unwrap()
-            .to_owned()
+        self.ec2().create_security_group(name, vpc)
     }
 
     /// Sources of the ingress rules of `group`.
     fn sources(&self, group: &str) -> Vec<String> {
-        let ec2 = aws_sdk_ec2::Client::new(&self.conf);
-        let out = self
-            .rt
-            .block_on(ec2.describe_security_groups().group_ids(group).send())
-            .unwrap();
-        out.security_groups()[0]
-            .ip_permissions()
-            .iter()
-            .flat_map(|p| {
-                p.user_id_group_pairs()
-                    .iter()
-                    .filter_map(|g| g.group_id().map(str::to_owned))
-            })
-            .collect()
+        self.ec2()
+            .ingress_sources(group)
+            .unwrap_or_else(|| panic!("{group} does not exist"))
     }
 
     fn teardown(&self, args: &[&str]) -> common::Run {
@@ -225,25 +193,8 @@ fn the_example_revokes_the_blocking_rules_first_and_reports_motos_delete_failure
     // A group outside the stack (a shared bastion's) that also lets the Lambda in: it blocks
     // deleting the Lambda's group too, and it outlives the stack, so the revoke can be seen.
     let outside = sb.group("shared-bastion", None);
-    let ec2 = aws_sdk_ec2::Client::new(&sb.conf);
-    let perm = aws_sdk_ec2::types::IpPermission::builder()
-        .ip_protocol("tcp")
-        .from_port(22)
-        .to_port(22)
-        .user_id_group_pairs(
-            aws_sdk_ec2::types::UserIdGroupPair::builder()
-                .group_id(&lambda_sg)
-                .build(),
-        )
-        .build();
-    sb.rt
-        .block_on(
-            ec2.authorize_security_group_ingress()
-                .group_id(&outside)
-                .ip_permissions(perm)
-                .send(),
-        )
-        .unwrap();
+    sb.ec2()
+        .authorize_ingress(&outside, ("tcp", 22, lambda_sg.as_str()));
 
     let plan = sb.teardown(&["--env", "dev"]);
     assert_eq!(plan.code, 0, "{}{}", plan.stdout, plan.stderr);
@@ -440,46 +391,11 @@ fn prod_needs_the_name_typed_or_the_flag() {
 #[test]
 fn cleanup_deletes_a_retained_group_once_no_interface_uses_it() {
     let Some(sb) = sandbox() else { return };
-    let ec2 = aws_sdk_ec2::Client::new(&sb.conf);
-    let vpc = sb
-        .rt
-        .block_on(ec2.create_vpc().cidr_block("10.9.0.0/16").send())
-        .unwrap()
-        .vpc()
-        .unwrap()
-        .vpc_id()
-        .unwrap()
-        .to_owned();
-    let subnet = sb
-        .rt
-        .block_on(
-            ec2.create_subnet()
-                .vpc_id(&vpc)
-                .cidr_block("10.9.1.0/24")
-                .send(),
-        )
-        .unwrap()
-        .subnet()
-        .unwrap()
-        .subnet_id()
-        .unwrap()
-        .to_owned();
+    let ec2 = sb.ec2();
+    let vpc = ec2.create_vpc("10.9.0.0/16");
+    let subnet = ec2.create_subnet(&vpc, "10.9.1.0/24");
     let group = sb.group("retained-lambda-sg", Some(&vpc));
-    let eni = sb
-        .rt
-        .block_on(
-            ec2.create_network_interface()
-                .subnet_id(&subnet)
-                .groups(&group)
-                .description("AWS Lambda VPC ENI-PgvectorEnabler")
-                .send(),
-        )
-        .unwrap()
-        .network_interface()
-        .unwrap()
-        .network_interface_id()
-        .unwrap()
-        .to_owned();
+    let eni = ec2.create_network_interface(&subnet, &group, "AWS Lambda VPC ENI-PgvectorEnabler");
     // What a retained delete leaves in .hoist/ (the format teardown writes).
     let list = format!(
         r#"[{{"logical_id":"PgvectorLambdaSecurityGroup","physical_id":"{group}","resource_type":"AWS::EC2::SecurityGroup","reason":"its network interfaces (Lambda VPC ENIs) or another group's rule still use it"}}]"#
@@ -508,13 +424,7 @@ fn cleanup_deletes_a_retained_group_once_no_interface_uses_it() {
         );
     });
 
-    sb.rt
-        .block_on(
-            ec2.delete_network_interface()
-                .network_interface_id(&eni)
-                .send(),
-        )
-        .unwrap();
+    ec2.delete_network_interface(&eni);
     let done = sb.teardown(&["--env", "dev", "--cleanup"]);
     assert_eq!(done.code, 0, "{}{}", done.stdout, done.stderr);
     assert!(
@@ -523,11 +433,7 @@ fn cleanup_deletes_a_retained_group_once_no_interface_uses_it() {
         "{}",
         done.stdout
     );
-    assert!(
-        sb.rt
-            .block_on(ec2.describe_security_groups().group_ids(&group).send())
-            .is_err()
-    );
+    assert_eq!(ec2.ingress_sources(&group), None, "the group still exists");
     assert!(
         !sb.dir
             .path()

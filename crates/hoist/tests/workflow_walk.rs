@@ -36,7 +36,7 @@ use std::process::Command;
 
 use common::{docker_engine, hoist, project};
 use hoist_testkit::aws_proxy::StrictAws;
-use hoist_testkit::github::{ActionsTokenEndpoint, ClaimsBuilder, OidcIssuer};
+use hoist_testkit::github::{ActionsTokenEndpoint, ClaimsBuilder, GithubApi, OidcIssuer};
 use hoist_testkit::sandbox::{Moto, Registry, require};
 
 const REPO: &str = "arshargithub/HindsightRoboMemSetup";
@@ -72,6 +72,8 @@ fn sdk(rt: &tokio::runtime::Runtime, moto: &Moto) -> aws_config::SdkConfig {
 
 /// The `${{ … }}` forms the generated workflow uses, evaluated against the run so far.
 struct Contexts {
+    /// `github.token`: the job's `GITHUB_TOKEN`.
+    github_token: String,
     secrets: BTreeMap<String, String>,
     vars: BTreeMap<String, String>,
     steps: BTreeMap<String, BTreeMap<String, String>>,
@@ -80,6 +82,9 @@ struct Contexts {
 impl Contexts {
     fn eval(&self, expr: &str) -> String {
         let expr = expr.trim();
+        if expr == "github.token" {
+            return self.github_token.clone();
+        }
         if let Some(name) = expr.strip_prefix("secrets.") {
             return self.secrets.get(name).cloned().unwrap_or_default();
         }
@@ -304,10 +309,11 @@ fn the_generated_dev_job_deploys_the_digest_it_just_pushed() {
         .map(|(k, v)| format!("{k} = \"{v}\""))
         .chain(["ContainerImage = \"{image:api}\"".to_owned()])
         .collect();
+    // …and its URL output recorded as the GitHub deployment's environment URL.
     let config = example_config.replacen(
         "parameters = { EnvName = \"dev\" }",
         &format!(
-            "parameters = {{ EnvName = \"dev\", {} }}",
+            "parameters = {{ EnvName = \"dev\", {} }}\nurl_output = \"HindsightApiUrl\"",
             params_toml.join(", ")
         ),
         1,
@@ -349,6 +355,7 @@ fn the_generated_dev_job_deploys_the_digest_it_just_pushed() {
     let proxy = StrictAws::start_blocking(&moto.endpoint());
     let issuer = OidcIssuer::start_as_github();
     let endpoint = ActionsTokenEndpoint::start(&issuer, ClaimsBuilder::push_branch(REPO, "main"));
+    let api = GithubApi::start(REPO, 987_654_321, 123_456);
     let mut base_env: Vec<(String, String)> = vec![
         ("AWS_CONFIG_FILE".into(), "/dev/null".into()),
         ("AWS_SHARED_CREDENTIALS_FILE".into(), "/dev/null".into()),
@@ -363,10 +370,13 @@ fn the_generated_dev_job_deploys_the_digest_it_just_pushed() {
         ("GITHUB_SHA".into(), SHA.into()),
         ("GITHUB_REPOSITORY".into(), REPO.into()),
         ("GITHUB_RUN_ID".into(), "4242".into()),
+        ("GITHUB_SERVER_URL".into(), "https://github.com".into()),
+        ("GITHUB_API_URL".into(), api.url()),
         ("GITHUB_WORKSPACE".into(), dir.path().display().to_string()),
     ];
     base_env.extend(endpoint.env());
     let mut cx = Contexts {
+        github_token: api.token().to_owned(),
         secrets: BTreeMap::from([("LLM_API_KEY".to_owned(), SECRET.to_owned())]),
         vars: BTreeMap::new(),
         steps: BTreeMap::new(),
@@ -381,6 +391,10 @@ fn the_generated_dev_job_deploys_the_digest_it_just_pushed() {
         "check, credentials, push, deploy all ran: {ran:?}"
     );
     assert!(!log.contains(SECRET), "the API key was printed:\n{log}");
+    assert!(
+        !log.contains(api.token()),
+        "the GitHub token was printed:\n{log}"
+    );
 
     // What the push step pushed, by digest, and that the registry holds exactly that.
     let pushed = cx.steps["push"]["api-image"].clone();
@@ -443,5 +457,39 @@ fn the_generated_dev_job_deploys_the_digest_it_just_pushed() {
         change_sets[0].params.to_string().contains(&pushed),
         "{:?}",
         change_sets[0].params
+    );
+
+    // The GitHub deployment: the job may write deployments, and the deploy step recorded one
+    // for this commit, in progress, then successful with the stack's URL output and the run.
+    assert_eq!(
+        job["permissions"]["deployments"].as_str(),
+        Some("write"),
+        "{job:?}"
+    );
+    let url_output = stack.stacks()[0]
+        .outputs()
+        .iter()
+        .find(|o| o.output_key() == Some("HindsightApiUrl"))
+        .and_then(|o| o.output_value())
+        .expect("the stack has its URL output")
+        .to_owned();
+    assert_eq!(cx.steps["deploy"]["environment_url"], url_output);
+    let deployments = api.deployments();
+    assert_eq!(deployments.len(), 1, "{deployments:?}");
+    let recorded = &deployments[0];
+    assert_eq!(recorded.deployment["sha"], SHA);
+    assert_eq!(recorded.deployment["environment"], "dev");
+    assert_eq!(recorded.deployment["production_environment"], false);
+    let states: Vec<&str> = recorded
+        .statuses
+        .iter()
+        .map(|s| s["state"].as_str().unwrap())
+        .collect();
+    assert_eq!(states, ["in_progress", "success"]);
+    let success = &recorded.statuses[1];
+    assert_eq!(success["environment_url"], url_output.as_str());
+    assert_eq!(
+        success["log_url"],
+        format!("https://github.com/{REPO}/actions/runs/4242").as_str()
     );
 }

@@ -20,7 +20,7 @@ pub(crate) mod server;
 mod tests;
 
 pub use actions_endpoint::{ActionsTokenEndpoint, TokenRequest};
-pub use api::{ApiRequest, GithubApi, Transient};
+pub use api::{ApiRequest, GithubApi, RecordedDeployment, Transient};
 pub use claims::ClaimsBuilder;
 pub use issuer::OidcIssuer;
 

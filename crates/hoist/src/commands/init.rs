@@ -16,7 +16,7 @@ pub(crate) fn run(
             .hint("pass --region, such as --region ca-central-1")
             .into());
     };
-    let path = &settings.config_path;
+    let path = &settings.init_path;
     if path.exists() && !force {
         return Err(BadInput::new(format!("{} already exists", path.display()))
             .hint("pass --force to overwrite it, or edit it by hand")

@@ -3,6 +3,7 @@
 
 #![allow(dead_code, unreachable_pub)]
 
+pub mod ec2;
 pub mod stack;
 
 use std::path::{Path, PathBuf};

@@ -3,12 +3,13 @@
 //! Served: `GET /repos/{owner}/{repo}`; Actions secrets (`GET …/actions/secrets/public-key`,
 //! `GET …/actions/secrets` paginated, `GET|PUT|DELETE …/actions/secrets/{name}`); Actions
 //! variables (`GET|POST …/actions/variables`, `GET|PATCH|DELETE …/actions/variables/{name}`);
-//! rulesets and environments ([`rules`]).
+//! rulesets and environments ([`rules`]); deployments and their statuses ([`deployments`]).
 //! Like GitHub it requires a `User-Agent`, accepts `Authorization: Bearer|token`, refuses an
 //! unknown `X-GitHub-Api-Version`, upper-cases secret and variable names, answers PUT of a
 //! secret with 201 (created) or 204 (updated), and paginates with `Link` headers. Each sealed
 //! box received is decrypted with the fixture's X25519 key so tests can check plaintexts.
 
+mod deployments;
 mod routes;
 mod rules;
 mod state;
@@ -20,6 +21,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 
 use super::server::BackgroundServer;
+pub use deployments::RecordedDeployment;
 pub use state::ApiRequest;
 use state::ApiState;
 
@@ -218,6 +220,11 @@ impl GithubApi {
             i.branch_policies
                 .insert(name.to_ascii_lowercase(), policies);
         });
+    }
+
+    /// Deployments created so far, oldest first, with their statuses.
+    pub fn deployments(&self) -> Vec<RecordedDeployment> {
+        self.state.with(|i| i.deployments.clone())
     }
 
     /// Every request received so far (method, path, query, headers of note, status).

@@ -62,6 +62,14 @@ pub(crate) fn router(state: Arc<ApiState>) -> Router {
             "/repos/{owner}/{repo}/environments/{name}/deployment-branch-policies",
             get(super::rules::list_branch_policies),
         )
+        .route(
+            "/repos/{owner}/{repo}/deployments",
+            get(super::deployments::list).post(super::deployments::create),
+        )
+        .route(
+            "/repos/{owner}/{repo}/deployments/{id}/statuses",
+            get(super::deployments::list_statuses).post(super::deployments::create_status),
+        )
         .fallback(|| async { error(404, "Not Found") })
         .layer(middleware::from_fn_with_state(state.clone(), gatekeeper))
         .with_state(state)

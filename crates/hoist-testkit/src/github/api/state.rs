@@ -57,6 +57,8 @@ pub(crate) struct Inner {
     pub(crate) environments: BTreeMap<String, serde_json::Value>,
     /// Custom deployment branch/tag policies by lower-cased environment name.
     pub(crate) branch_policies: BTreeMap<String, Vec<serde_json::Value>>,
+    /// Deployments in the order they were created.
+    pub(crate) deployments: Vec<super::deployments::RecordedDeployment>,
 }
 
 pub(crate) struct ApiState {

@@ -7,6 +7,7 @@
 //! operations. GitHub secrets cannot be read back, so an existing one is `unchanged` unless
 //! `--rewrite-secrets` is given.
 
+mod accounts;
 mod apply;
 mod cdk;
 mod desired;
@@ -40,40 +41,17 @@ pub(crate) async fn run(
     if let Some(name) = &legacy_ecr_user {
         check_user_name(name)?;
     }
+    let several = config.has_several_accounts();
+    if several && (settings.profile.is_some() || settings.region.is_some()) {
+        return Err(BadInput::new(
+            "--profile and --region cannot choose the account: hoist.toml places environments in several accounts or regions",
+        )
+        .hint("drop them; set `profile` (and `region`, `account_id`) under each [environments.NAME] that lives elsewhere than [aws]")
+        .into());
+    }
     let github = crate::github::optional()?;
-
-    let aws = settings.aws(Some(&config)).await;
-    let iam = Iam::new(&aws);
-    let sts = Sts::new(&aws);
-    let account_id = match &config.aws.account_id {
-        Some(id) => id.clone(),
-        None => match sts.caller_identity().await {
-            Ok(id) => id.account,
-            Err(e) => return Err(e.into()),
-        },
-    };
     resolve_repository_ids(&mut config, github.as_ref()).await?;
 
-    let opts = desired::Options {
-        account_id: &account_id,
-        admin,
-        legacy_ecr_user,
-        github: github
-            .as_ref()
-            .map(|_| desired::GithubOptions { rewrite_secrets }),
-        base_dir: settings
-            .config_path
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .map_or_else(
-                || std::path::PathBuf::from("."),
-                std::path::Path::to_path_buf,
-            ),
-    };
-    let (desired, warnings) = desired::desired(&config, &opts)?;
-    for w in &warnings {
-        printer.warn(w);
-    }
     let admin_in_effect = admin || config.permissions == Permissions::Admin;
     if admin_in_effect {
         report::admin_warning(&config, printer);
@@ -86,39 +64,80 @@ pub(crate) async fn run(
         }
     }
 
-    let mut actual = match read::aws_state(&iam, &desired).await {
-        Ok(a) => a,
-        Err(e) => return Err(e.into()),
-    };
+    // One plan per account (and region): each with its own credentials, provider and roles.
+    // `[aws]`'s account also holds the image-push role, the legacy user and the repository-wide
+    // GitHub settings.
     let repository = config.repository.full_name();
-    if let Some(client) = &github {
-        actual.github =
-            Some(read::github_state(client, &repository, desired.github.as_ref()).await?);
+    let mut planned = Vec::new();
+    for (first, part) in accounts::split(&config, legacy_ecr_user.is_some()) {
+        let aws = settings.aws_in(&part.aws).await;
+        let iam = Iam::new(&aws);
+        let account_id = accounts::account_id(&part, &Sts::new(&aws), several).await?;
+        let opts = desired::Options {
+            account_id: &account_id,
+            admin,
+            legacy_ecr_user: legacy_ecr_user.clone().filter(|_| first),
+            github: github
+                .as_ref()
+                .map(|_| desired::GithubOptions { rewrite_secrets }),
+            base_dir: settings.project_dir(),
+        };
+        let (mut desired, warnings) = desired::desired(&part, &opts)?;
+        if !first && let Some(g) = &mut desired.github {
+            g.variables.clear();
+        }
+        for w in &warnings {
+            printer.warn(w);
+        }
+        let mut actual = match read::aws_state(&iam, &desired).await {
+            Ok(a) => a,
+            Err(e) => return Err(e.into()),
+        };
+        if let Some(client) = &github {
+            actual.github =
+                Some(read::github_state(client, &repository, desired.github.as_ref()).await?);
+        }
+        let plan = hoist_plan::bootstrap::plan(&desired, &actual);
+        let gh_lines = if github.is_none() {
+            report::gh_lines(&part, &account_id, first)
+        } else {
+            Vec::new()
+        };
+        planned.push(accounts::AccountPlan {
+            account_id,
+            region: part.aws.region.clone(),
+            iam,
+            plan,
+            gh_lines,
+        });
     }
-    let plan = hoist_plan::bootstrap::plan(&desired, &actual);
-    let gh_lines = if github.is_none() {
-        report::gh_lines(&config, &account_id)
-    } else {
-        Vec::new()
-    };
 
     if !apply {
-        report::plan(&plan, &gh_lines, &account_id, printer, false, 0);
+        report::plans(&planned, printer, false, &[]);
         return Ok(ExitStatus::Success);
     }
     if !printer.json() {
-        printer.out(&plan.render_human());
+        for p in &planned {
+            if several {
+                printer.out(&format!("account {} ({}):", p.account_id, p.region));
+            }
+            printer.out(&p.plan.render_human());
+        }
     }
     let github_target = github.as_ref().map(|c| (c, repository.as_str()));
-    let applied = match apply::apply(&plan, &iam, github_target, |line| {
-        printer.info(&format!("done: {line}"))
-    })
-    .await
-    {
-        Ok(n) => n,
-        Err(e) => return Err(e.into_error()),
-    };
-    report::plan(&plan, &gh_lines, &account_id, printer, true, applied);
+    let mut applied = Vec::new();
+    for p in &planned {
+        let n = match apply::apply(&p.plan, &p.iam, github_target, |line| {
+            printer.info(&format!("done: {line}"));
+        })
+        .await
+        {
+            Ok(n) => n,
+            Err(e) => return Err(e.into_error()),
+        };
+        applied.push(n);
+    }
+    report::plans(&planned, printer, true, &applied);
     Ok(ExitStatus::Success)
 }
 

@@ -6,10 +6,12 @@ use hoist_plan::bootstrap::BootstrapPlan;
 
 use crate::printer::Printer;
 
+use super::accounts::AccountPlan;
 use super::desired;
 
-/// The `gh` commands that set the secrets and variables by hand.
-pub(super) fn gh_lines(config: &Config, account_id: &str) -> Vec<String> {
+/// The `gh` commands that set the secrets (and, in `[aws]`'s account, the repository's
+/// variables) by hand.
+pub(super) fn gh_lines(config: &Config, account_id: &str, with_variables: bool) -> Vec<String> {
     let repo = config.repository.full_name();
     let mut lines: Vec<String> = desired::role_secrets(config, account_id)
         .iter()
@@ -18,6 +20,7 @@ pub(super) fn gh_lines(config: &Config, account_id: &str) -> Vec<String> {
     let vars: Vec<(&str, &str)> = config
         .variables
         .iter()
+        .filter(|_| with_variables)
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect();
     lines.extend(hoist_github::gh_cli_lines(&repo, &[], &vars));
@@ -36,8 +39,66 @@ pub(super) fn admin_warning(config: &Config, printer: &Printer) {
     ));
 }
 
-/// Prints the plan (or, after `--apply`, what was applied).
-pub(super) fn plan(
+/// Prints every account's plan (or, after `--apply`, what was applied): one account as
+/// always; several each under their account, and under `--json` as `{"accounts": […]}`.
+pub(super) fn plans(planned: &[AccountPlan], printer: &Printer, applied: bool, counts: &[usize]) {
+    let count = |n: usize| counts.get(n).copied().unwrap_or(0);
+    if let [only] = planned {
+        plan(
+            &only.plan,
+            &only.gh_lines,
+            &only.account_id,
+            printer,
+            applied,
+            count(0),
+        );
+        return;
+    }
+    if printer.json() {
+        let accounts: Vec<serde_json::Value> = planned
+            .iter()
+            .enumerate()
+            .map(|(n, p)| {
+                let mut value = json_value(&p.plan, &p.gh_lines, &p.account_id, applied, count(n));
+                value["region"] = serde_json::json!(p.region);
+                value
+            })
+            .collect();
+        printer.json_value(&serde_json::json!({ "accounts": accounts, "applied": applied }));
+        return;
+    }
+    for (n, p) in planned.iter().enumerate() {
+        printer.out(&format!("== account {} ({}) ==", p.account_id, p.region));
+        plan(
+            &p.plan,
+            &p.gh_lines,
+            &p.account_id,
+            printer,
+            applied,
+            count(n),
+        );
+    }
+}
+
+fn json_value(
+    plan: &BootstrapPlan,
+    gh_lines: &[String],
+    account_id: &str,
+    applied: bool,
+    applied_ops: usize,
+) -> serde_json::Value {
+    let mut value = plan.to_json();
+    value["account_id"] = serde_json::json!(account_id);
+    value["applied"] = serde_json::json!(applied);
+    value["operations_applied"] = serde_json::json!(applied_ops);
+    if !gh_lines.is_empty() {
+        value["gh_commands"] = serde_json::json!(gh_lines);
+    }
+    value
+}
+
+/// Prints one plan (or, after `--apply`, what was applied).
+fn plan(
     plan: &BootstrapPlan,
     gh_lines: &[String],
     account_id: &str,
@@ -46,14 +107,13 @@ pub(super) fn plan(
     applied_ops: usize,
 ) {
     if printer.json() {
-        let mut value = plan.to_json();
-        value["account_id"] = serde_json::json!(account_id);
-        value["applied"] = serde_json::json!(applied);
-        value["operations_applied"] = serde_json::json!(applied_ops);
-        if !gh_lines.is_empty() {
-            value["gh_commands"] = serde_json::json!(gh_lines);
-        }
-        printer.json_value(&value);
+        printer.json_value(&json_value(
+            plan,
+            gh_lines,
+            account_id,
+            applied,
+            applied_ops,
+        ));
         return;
     }
     if applied {

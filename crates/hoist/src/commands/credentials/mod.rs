@@ -42,7 +42,7 @@ pub(crate) async fn run(
     let region = settings
         .region
         .clone()
-        .unwrap_or_else(|| config.aws.region.clone());
+        .unwrap_or_else(|| environment.aws.region.clone());
     printer.info(&format!(
         "assumed {} for environment {} (expires {})",
         assumed.assumed_role_arn.as_deref().unwrap_or(&role_arn),
@@ -121,7 +121,7 @@ pub(crate) async fn assume(
         env_vars::get(env_vars::GITHUB_REPOSITORY).unwrap_or_else(|| config.repository.full_name());
     let run_id = env_vars::get(env_vars::GITHUB_RUN_ID).unwrap_or_else(|| "local".to_owned());
     let session = web_identity::session_name(&["hoist", &env.name, &repository, &run_id]);
-    let aws = settings.aws(Some(config)).await;
+    let aws = settings.aws_in(&env.aws).await;
     let sts = web_identity::client(&aws);
     let request = AssumeRequest {
         role_arn,

@@ -8,6 +8,7 @@
 
 mod child;
 mod command;
+mod github_deployment;
 mod images;
 mod interrupt;
 mod preflight;
@@ -59,21 +60,88 @@ pub(crate) async fn run(
     let timeout = Duration::from_secs(wait_timeout.unwrap_or(environment.wait_timeout));
     // Before any AWS call: a bad secret value changes nothing.
     let pending = secrets::read_and_check(environment)?;
-    let base = settings
-        .config_path
-        .parent()
-        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
-    let base = if base.as_os_str().is_empty() {
-        PathBuf::from(".")
-    } else {
-        base
-    };
+    let base = settings.project_dir();
 
     let mut interrupt =
         interrupt::Interrupt::install().context("cannot listen for SIGINT/SIGTERM")?;
-    let aws = settings.aws(Some(&config)).await;
-    let cfn = Cfn::new(&aws);
+    let aws = settings.aws_in(&environment.aws).await;
     let mut report = summary::Report::new(&environment.name, apply);
+    let recorder = github_deployment::Recorder::start(environment, apply, printer).await;
+    let outcome = deploy(
+        settings,
+        environment,
+        &aws,
+        Run {
+            apply,
+            skip_stack,
+            outputs_file,
+            timeout,
+            pushed: &pushed,
+            pending: &pending,
+            base: &base,
+        },
+        &mut interrupt,
+        &mut report,
+        printer,
+    )
+    .await;
+    let url = environment
+        .url_output
+        .as_ref()
+        .and_then(|key| report.outputs.get(key));
+    if let (Ok(_), Some(key)) = (&outcome, &environment.url_output) {
+        match url {
+            Some(url) => {
+                gha::set_output(gha::ENVIRONMENT_URL_OUTPUT, url)?;
+                printer.info(&format!("environment {}: {url}", environment.name));
+            }
+            None if !report.outputs.is_empty() => printer.warn(&format!(
+                "stack output {key} (url_output of environment {}) does not exist: no environment URL is recorded",
+                environment.name
+            )),
+            None => {}
+        }
+    }
+    if let Some(recorder) = recorder {
+        recorder
+            .finish(url.map(String::as_str), outcome.is_ok(), printer)
+            .await;
+    }
+    outcome
+}
+
+/// What one `hoist deploy` run was asked to do, resolved before any AWS call.
+struct Run<'a> {
+    apply: bool,
+    skip_stack: bool,
+    outputs_file: Option<PathBuf>,
+    timeout: Duration,
+    pushed: &'a hoist_deploy::image_refs::PushedImages,
+    pending: &'a [secrets::Pending<'a>],
+    base: &'a Path,
+}
+
+/// The deploy itself: stack, outputs, secrets, services. Fills `report` as it goes.
+#[allow(clippy::too_many_arguments)]
+async fn deploy(
+    settings: &Settings,
+    environment: &hoist_config::Environment,
+    aws: &hoist_aws::Aws,
+    run: Run<'_>,
+    interrupt: &mut interrupt::Interrupt,
+    report: &mut summary::Report,
+    printer: &Printer,
+) -> anyhow::Result<ExitStatus> {
+    let Run {
+        apply,
+        skip_stack,
+        outputs_file,
+        timeout,
+        pushed,
+        pending,
+        base,
+    } = run;
+    let cfn = Cfn::new(aws);
     let resume = format!(
         "hoist deploy --env {}{}",
         environment.name,
@@ -85,10 +153,10 @@ pub(crate) async fn run(
         (_, true) | (None, _) => {}
         (Some(DeploySource::Command(cmd)), false) => {
             let ran = interrupt::guarded(
-                &mut interrupt,
+                interrupt,
                 "the deploy command ran (it was stopped)",
                 &resume,
-                command::run(cmd, &base, apply, printer),
+                command::run(cmd, base, apply, printer),
             )
             .await?;
             report.command = Some(ran.to_owned());
@@ -116,13 +184,15 @@ pub(crate) async fn run(
             // secret in it, its assets or the context.
             let source = match source {
                 DeploySource::CdkApp(dir) => {
-                    let app = pushed::resolve_context(synth::read(&base.join(dir))?, &pushed)?;
+                    let app = pushed::resolve_context(synth::read(&base.join(dir))?, pushed)?;
                     // The context never carries a synced secret: refused before the app runs.
-                    source::refuse_secrets_in_context(&app.context, &pending)?;
-                    let account = source::account(&config, &aws).await?;
-                    let region = aws.region().unwrap_or_else(|| config.aws.region.clone());
+                    source::refuse_secrets_in_context(&app.context, pending)?;
+                    let account = source::account(environment, aws).await?;
+                    let region = aws
+                        .region()
+                        .unwrap_or_else(|| environment.aws.region.clone());
                     let out = interrupt::guarded(
-                        &mut interrupt,
+                        interrupt,
                         "the CDK app was synthesizing (it was stopped; nothing was deployed)",
                         &resume,
                         synth::run(&app, &account, &region, printer),
@@ -132,19 +202,19 @@ pub(crate) async fn run(
                 }
                 other => other.clone(),
             };
-            let loaded = source::load(&source, &base, name)?;
-            source::refuse_secrets(&loaded, &pending, &environment.parameters)?;
-            let plan = source::plan(&loaded, environment, &config, &aws).await?;
+            let loaded = source::load(&source, base, name)?;
+            source::refuse_secrets(&loaded, pending, &environment.parameters)?;
+            let plan = source::plan(&loaded, environment, aws).await?;
             source::print_plan(&plan, printer);
             let profile = settings
                 .profile
                 .clone()
-                .or_else(|| config.aws.profile.clone());
+                .or_else(|| environment.aws.profile.clone());
             let roles = interrupt::guarded(
-                &mut interrupt,
+                interrupt,
                 "checking the account (nothing was changed)",
                 &resume,
-                preflight::run(&plan, &aws, profile.as_deref(), printer),
+                preflight::run(&plan, aws, profile.as_deref(), printer),
             )
             .await?;
             let scope = if apply {
@@ -153,35 +223,35 @@ pub(crate) async fn run(
                 publish::Scope::TemplateOnly
             };
             interrupt::guarded(
-                &mut interrupt,
+                interrupt,
                 "publishing assets (the stack was not touched; uploaded assets are kept and not sent again)",
                 &resume,
-                publish::files(&plan, &aws, &roles, scope, printer),
+                publish::files(&plan, aws, &roles, scope, printer),
             )
             .await?;
             interrupt::guarded(
-                &mut interrupt,
+                interrupt,
                 "publishing image assets (the stack was not touched; pushed images are kept and not sent again)",
                 &resume,
-                images::publish(&plan, &aws, &roles, apply, printer),
+                images::publish(&plan, aws, &roles, apply, printer),
             )
             .await?;
             let deployer = plan
                 .deploy_role
                 .as_ref()
                 .and_then(|r| roles.get(r))
-                .unwrap_or(&aws);
+                .unwrap_or(aws);
             let stack = stack::deploy(
                 &Cfn::new(deployer),
                 &plan,
                 apply,
                 timeout,
-                &mut interrupt,
+                interrupt,
                 &resume,
                 printer,
             )
             .await?;
-            let planned = stack.result == "planned";
+            let planned = stack.result == stack::StackResult::Planned;
             report.stack = Some(stack);
             if planned {
                 plan_rest(environment, printer);
@@ -221,10 +291,10 @@ pub(crate) async fn run(
         if apply { " --apply" } else { "" }
     );
     let synced = interrupt::guarded(
-        &mut interrupt,
+        interrupt,
         "syncing secrets",
         &after_stack,
-        secrets::sync(&Secrets::new(&aws), &outputs, stack_name, &pending, apply),
+        secrets::sync(&Secrets::new(aws), &outputs, stack_name, pending, apply),
     )
     .await?;
     for s in &synced {
@@ -244,7 +314,7 @@ pub(crate) async fn run(
         environment,
         environment.redeploy,
         &cfn,
-        &Ecs::new(&aws),
+        &Ecs::new(aws),
         &outputs,
         stack_name,
         &changed_arns,
@@ -253,16 +323,16 @@ pub(crate) async fn run(
     .await?;
     if !targets.is_empty() {
         if apply {
-            let ecs = Ecs::new(&aws);
+            let ecs = Ecs::new(aws);
             let mut deployments = interrupt::guarded(
-                &mut interrupt,
+                interrupt,
                 "starting ECS deployments",
                 &after_stack,
                 services::force(&ecs, &targets, printer),
             )
             .await?;
             let waited = interrupt::guarded(
-                &mut interrupt,
+                interrupt,
                 "waiting for the new ECS deployments (they keep rolling out; `aws ecs describe-services` follows them)",
                 &after_stack,
                 services::wait(&ecs, &mut deployments, timeout, printer),

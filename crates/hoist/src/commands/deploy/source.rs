@@ -6,7 +6,7 @@ use std::path::Path;
 
 use hoist_aws::Aws;
 use hoist_aws::sts::Sts;
-use hoist_config::{Config, DeploySource, Environment};
+use hoist_config::{DeploySource, Environment};
 use hoist_deploy::limits::TEMPLATE_URL_MAX;
 use hoist_deploy::plan::{self, DeployPlan, TemplateLocation};
 use hoist_deploy::{Env, StackAssembly};
@@ -142,14 +142,14 @@ fn refuse(hits: &[hoist_deploy::scan::Hit], pending: &[Pending<'_>]) -> anyhow::
     .into())
 }
 
-/// The account: hoist.toml's, else the one the credentials belong to (STS).
-pub(crate) async fn account(config: &Config, aws: &Aws) -> anyhow::Result<String> {
-    if let Some(a) = &config.aws.account_id {
+/// The environment's account: hoist.toml's, else the one the credentials belong to (STS).
+pub(crate) async fn account(environment: &Environment, aws: &Aws) -> anyhow::Result<String> {
+    if let Some(a) = &environment.aws.account_id {
         return Ok(a.clone());
     }
     let who = Sts::new(aws).caller_identity().await.map_err(|e| {
         Failed::new(format!("cannot tell which AWS account to deploy to: {e}")).hint(
-            "configure credentials (the workflow's configure-aws-credentials step, or --profile), or set `account_id` under [aws] in hoist.toml",
+            "configure credentials (`hoist credentials` in a workflow, or --profile), or set `account_id` under [aws] (or the environment's table) in hoist.toml",
         )
     })?;
     Ok(who.account)
@@ -159,11 +159,12 @@ pub(crate) async fn account(config: &Config, aws: &Aws) -> anyhow::Result<String
 pub(crate) async fn plan(
     loaded: &Loaded,
     environment: &Environment,
-    config: &Config,
     aws: &Aws,
 ) -> anyhow::Result<DeployPlan> {
-    let region = aws.region().unwrap_or_else(|| config.aws.region.clone());
-    let env = Env::new(account(config, aws).await?, region);
+    let region = aws
+        .region()
+        .unwrap_or_else(|| environment.aws.region.clone());
+    let env = Env::new(account(environment, aws).await?, region);
     let endpoint = std::env::var(TEMPLATE_ENDPOINT_VAR)
         .ok()
         .filter(|s| !s.is_empty());

@@ -14,12 +14,37 @@ use super::interrupt::Interrupt;
 use crate::exit::Failed;
 use crate::printer::Printer;
 
+/// What the deploy did with the stack.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub(crate) enum StackResult {
+    #[serde(rename = "created")]
+    Created,
+    #[serde(rename = "updated")]
+    Updated,
+    /// The template and parameters are those deployed, or CloudFormation found no change.
+    #[serde(rename = "no changes")]
+    NoChanges,
+    /// Without `--apply`: the change set was shown and deleted.
+    #[serde(rename = "planned")]
+    Planned,
+}
+
+impl std::fmt::Display for StackResult {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Created => "created",
+            Self::Updated => "updated",
+            Self::NoChanges => "no changes",
+            Self::Planned => "planned",
+        })
+    }
+}
+
 /// What happened to the stack.
 #[derive(Debug, Clone, serde::Serialize)]
 pub(crate) struct StackReport {
     pub(crate) name: String,
-    /// `created`, `updated`, `no changes`, `planned` or `skipped`.
-    pub(crate) result: String,
+    pub(crate) result: StackResult,
     pub(crate) change_set_type: Option<&'static str>,
     pub(crate) changes: Vec<ChangeRow>,
     pub(crate) status: Option<String>,
@@ -91,7 +116,7 @@ pub(crate) async fn deploy(
             ));
             return Ok(StackReport {
                 name: name.to_owned(),
-                result: "no changes".into(),
+                result: StackResult::NoChanges,
                 change_set_type: None,
                 changes: vec![],
                 status: Some(stack.status.to_string()),
@@ -138,7 +163,7 @@ pub(crate) async fn deploy(
             printer.info(&format!("stack {name}: no changes"));
             return Ok(StackReport {
                 name: name.to_owned(),
-                result: "no changes".into(),
+                result: StackResult::NoChanges,
                 change_set_type: Some(kind),
                 changes: vec![],
                 status: existing.map(|s| s.status.to_string()),
@@ -163,7 +188,7 @@ pub(crate) async fn deploy(
         printer.info("plan only: change set deleted, nothing changed (pass --apply to execute it)");
         return Ok(StackReport {
             name: name.to_owned(),
-            result: "planned".into(),
+            result: StackResult::Planned,
             change_set_type: Some(kind),
             changes: rows,
             status: existing.map(|s| s.status.to_string()),
@@ -203,9 +228,9 @@ pub(crate) async fn deploy(
     Ok(StackReport {
         name: name.to_owned(),
         result: if create {
-            "created".into()
+            StackResult::Created
         } else {
-            "updated".into()
+            StackResult::Updated
         },
         change_set_type: Some(kind),
         changes: rows,

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use super::stack::StackReport;
+use super::stack::{StackReport, StackResult};
 use crate::commands::shared::rollout::Redeployed;
 use crate::commands::shared::stack_secrets::Synced;
 use crate::gha;
@@ -35,8 +35,8 @@ impl Report {
     fn rows(&self) -> Vec<Vec<String>> {
         let mut rows = Vec::new();
         if let Some(s) = &self.stack {
-            let detail = match s.result.as_str() {
-                "no changes" => "no changes".to_owned(),
+            let detail = match s.result {
+                StackResult::NoChanges => "no changes".to_owned(),
                 _ => format!(
                     "{} change(s){}",
                     s.changes.len(),
@@ -49,7 +49,7 @@ impl Report {
             rows.push(vec![
                 "stack".into(),
                 s.name.clone(),
-                s.result.clone(),
+                s.result.to_string(),
                 detail,
             ]);
         }
@@ -86,7 +86,7 @@ impl Report {
             rows.push(vec![
                 "service".into(),
                 d.service.clone(),
-                d.rollout.clone(),
+                d.rollout.to_string(),
                 format!("{}/{} running, {ids}", d.running, d.desired),
             ]);
         }

@@ -45,6 +45,8 @@ impl StackState {
 
 pub(crate) struct Ctx<'a> {
     pub(crate) config: &'a Config,
+    /// Where the checked environments live (`[aws]`, or the `--env`'s own account/region).
+    pub(crate) place: &'a hoist_config::AwsSettings,
     pub(crate) aws: Aws,
     pub(crate) account_id: Option<String>,
     /// `--database-url`, already read (from stdin or a file) and parsed.

@@ -22,13 +22,32 @@ async fn run_checks(
     env_filter: Option<&str>,
     config_dir: &std::path::Path,
 ) -> Vec<CheckResult> {
-    let envs: Vec<&hoist_config::Environment> = ctx
+    // One account (and region) per run: the environments living where these credentials
+    // point. The others are named, with the command that checks them.
+    let (envs, elsewhere): (
+        Vec<&hoist_config::Environment>,
+        Vec<&hoist_config::Environment>,
+    ) = ctx
         .config
         .environments
         .iter()
         .filter(|e| env_filter.is_none_or(|f| f == e.name))
-        .collect();
+        .partition(|e| e.aws == *ctx.place);
     let mut out = vec![checks::identity::provider(ctx).await];
+    for env in &elsewhere {
+        out.push(CheckResult::skip(
+            format!("environment-{}", env.name),
+            format!(
+                "environment {} lives in another account or region ({}): check it with `hoist doctor --env {}`",
+                env.name,
+                env.aws.account_id.as_deref().map_or_else(
+                    || env.aws.profile.clone().map_or_else(|| env.aws.region.clone(), |p| format!("profile {p}")),
+                    |a| format!("account {a}, {}", env.aws.region)
+                ),
+                env.name
+            ),
+        ));
+    }
     for env in &envs {
         out.push(checks::identity::role_trust(ctx, env).await);
     }
@@ -183,13 +202,13 @@ pub(crate) async fn run(
                 .into(),
         );
     }
-    let config_dir = settings
-        .config_path
-        .parent()
-        .map(std::path::Path::to_path_buf)
-        .unwrap_or_default();
-    let aws = settings.aws(Some(&config)).await;
-    let account_id = match &config.aws.account_id {
+    let config_dir = settings.project_dir();
+    let place = env
+        .as_deref()
+        .and_then(|e| config.environment(e))
+        .map_or(&config.aws, |e| &e.aws);
+    let aws = settings.aws_in(place).await;
+    let account_id = match &place.account_id {
         Some(a) => Some(a.clone()),
         None => hoist_aws::sts::Sts::new(&aws)
             .caller_identity()
@@ -199,6 +218,7 @@ pub(crate) async fn run(
     };
     let ctx = Ctx {
         config: &config,
+        place,
         aws,
         account_id,
         database_url,

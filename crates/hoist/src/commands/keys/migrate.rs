@@ -4,8 +4,6 @@
 //! from GitHub, then deactivate and delete the keys.
 //! Planned by `hoist_plan::keys::migrate`, applied by [`super::apply`].
 
-use std::path::Path;
-
 use anyhow::Context;
 use hoist_plan::keys::{self, MigrateInput, WorkflowFile};
 
@@ -48,7 +46,7 @@ pub(crate) async fn migrate(
         .into());
     };
     let repo = config.repository.full_name();
-    let root = Path::new(".");
+    let root = &settings.project_dir();
     // The deploy workflow pushes the images with OIDC credentials (`hoist credentials`).
     let cx = workflow::context(root, &settings.config_path, &config);
     let Some(file) = generate::files(&config, &cx)

@@ -59,11 +59,7 @@ pub(crate) async fn run(
         printer.info(hoist_push::EXPLAIN_INTRO);
     }
 
-    let base_dir = settings
-        .config_path
-        .parent()
-        .map(std::path::Path::to_path_buf)
-        .unwrap_or_default();
+    let base_dir = settings.project_dir();
     let mut local = if images.is_empty() {
         source::from_compose(&images_cfg, &base_dir, &services, no_build, printer).await?
     } else {
@@ -177,11 +173,7 @@ fn commit_sha(settings: &Settings) -> anyhow::Result<String> {
     if let Some(sha) = env_vars::get(env_vars::GITHUB_SHA) {
         return Ok(sha.chars().take(7).collect());
     }
-    let dir = settings
-        .config_path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(std::path::Path::new("."));
+    let dir = settings.project_dir();
     let out = std::process::Command::new("git")
         .args(["rev-parse", "--short=7", "HEAD"])
         .current_dir(dir)

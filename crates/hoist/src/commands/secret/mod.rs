@@ -43,7 +43,7 @@ pub(crate) async fn rotate(
     let value = SecretValue::new(input::read(spec)?);
     let github = crate::github::required("rotating a GitHub secret")?;
     let repository = config.repository.full_name();
-    let aws = settings.aws(Some(&config)).await;
+    let aws = settings.aws_in(&environment.aws).await;
     let (cfn, ecs, secrets) = (Cfn::new(&aws), Ecs::new(&aws), Secrets::new(&aws));
     let reads = plan::Reads {
         env: environment,

@@ -13,6 +13,30 @@ use hoist_deploy::services::{reads_secret, service_from_arn};
 use crate::exit::Failed;
 use crate::printer::Printer;
 
+/// Where a forced ECS deployment stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub(crate) enum RolloutState {
+    #[serde(rename = "in progress")]
+    InProgress,
+    #[serde(rename = "completed")]
+    Completed,
+    #[serde(rename = "failed")]
+    Failed,
+    #[serde(rename = "timed out")]
+    TimedOut,
+}
+
+impl std::fmt::Display for RolloutState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::InProgress => "in progress",
+            Self::Completed => "completed",
+            Self::Failed => "failed",
+            Self::TimedOut => "timed out",
+        })
+    }
+}
+
 /// One service's redeploy.
 #[derive(Debug, Clone, serde::Serialize)]
 pub(crate) struct Redeployed {
@@ -20,8 +44,7 @@ pub(crate) struct Redeployed {
     pub(crate) service: String,
     pub(crate) previous_deployment: Option<String>,
     pub(crate) deployment: String,
-    /// `completed`, `failed`, `timed out`.
-    pub(crate) rollout: String,
+    pub(crate) rollout: RolloutState,
     pub(crate) running: i32,
     pub(crate) desired: i32,
     pub(crate) reason: Option<String>,
@@ -139,7 +162,7 @@ pub(crate) async fn force(
             service: service.clone(),
             previous_deployment: before.primary().map(|d| d.id.clone()),
             deployment: id,
-            rollout: "in progress".into(),
+            rollout: RolloutState::InProgress,
             running: before.running,
             desired: before.desired,
             reason: None,
@@ -162,15 +185,15 @@ pub(crate) async fn wait(
     loop {
         for d in deployments
             .iter_mut()
-            .filter(|d| d.rollout == "in progress")
+            .filter(|d| d.rollout == RolloutState::InProgress)
         {
             let state: ServiceState = ecs.describe(&d.cluster, &d.service).await?;
             d.running = state.running;
             d.desired = state.desired;
             match judge(&state, &d.deployment) {
-                Rollout::Completed => d.rollout = "completed".into(),
+                Rollout::Completed => d.rollout = RolloutState::Completed,
                 Rollout::Failed(reason) => {
-                    d.rollout = "failed".into();
+                    d.rollout = RolloutState::Failed;
                     d.reason = Some(reason);
                 }
                 Rollout::InProgress => {}
@@ -184,8 +207,12 @@ pub(crate) async fn wait(
                 last.insert(d.service.clone(), line);
             }
         }
-        let pending = deployments.iter().any(|d| d.rollout == "in progress");
-        let failed = deployments.iter().any(|d| d.rollout == "failed");
+        let pending = deployments
+            .iter()
+            .any(|d| d.rollout == RolloutState::InProgress);
+        let failed = deployments
+            .iter()
+            .any(|d| d.rollout == RolloutState::Failed);
         if !pending && !failed {
             return Ok(());
         }
@@ -193,9 +220,9 @@ pub(crate) async fn wait(
         if !pending || timed_out {
             for d in deployments
                 .iter_mut()
-                .filter(|d| d.rollout == "in progress")
+                .filter(|d| d.rollout == RolloutState::InProgress)
             {
-                d.rollout = "timed out".into();
+                d.rollout = RolloutState::TimedOut;
             }
             return Err(report_failure(ecs, deployments, timeout, printer).await);
         }
@@ -211,9 +238,12 @@ async fn report_failure(
     printer: &Printer,
 ) -> anyhow::Error {
     let mut lines = Vec::new();
-    for d in deployments.iter().filter(|d| d.rollout != "completed") {
-        let why = match d.rollout.as_str() {
-            "timed out" => format!(
+    for d in deployments
+        .iter()
+        .filter(|d| d.rollout != RolloutState::Completed)
+    {
+        let why = match d.rollout {
+            RolloutState::TimedOut => format!(
                 "not complete after {}s ({}/{} running)",
                 timeout.as_secs(),
                 d.running,

@@ -15,7 +15,7 @@ mod report;
 mod wait;
 
 use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use hoist_aws::cfn::Cfn;
@@ -58,14 +58,6 @@ fn confirm_prod(
     Ok(())
 }
 
-/// The directory of hoist.toml (where `.hoist/` lives).
-fn project_root(settings: &Settings) -> PathBuf {
-    match settings.config_path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    }
-}
-
 pub(crate) async fn run(
     settings: &Settings,
     args: TeardownArgs,
@@ -95,8 +87,8 @@ pub(crate) async fn run(
             ))
             .into());
     };
-    let aws = settings.aws(Some(&config)).await;
-    let root = project_root(settings);
+    let aws = settings.aws_in(&environment.aws).await;
+    let root = settings.project_dir();
     let executor = Executor {
         aws: &aws,
         printer,
@@ -112,7 +104,7 @@ pub(crate) async fn run(
     let view = report::View {
         stack: &stack,
         env: &env,
-        region: &config.aws.region,
+        region: &environment.aws.region,
         exists: actual.is_some(),
     };
     if apply && !printer.json() {

@@ -17,6 +17,8 @@ use std::fmt::Write as _;
 use hoist_config::{Config, DeploySource, Environment, SetupStep, StepAction, Trigger};
 use hoist_deploy::image_refs::output_key;
 
+use crate::gha::ENVIRONMENT_URL_OUTPUT;
+
 /// Where the workflows live, relative to the repository root.
 pub(crate) const WORKFLOW_DIR: &str = ".github/workflows";
 /// File name of the deploy workflow.
@@ -277,7 +279,19 @@ fn deploy_job(y: &mut String, config: &Config, cx: &Context, env: &Environment) 
     let _ = writeln!(y, "    if: {}", job_condition(env));
     y.push_str("    runs-on: ubuntu-latest\n");
     if let Trigger::GithubEnvironment(g) = &env.trigger {
-        let _ = writeln!(y, "    environment: {}", scalar(g));
+        if env.url_output.is_some() {
+            // GitHub records the job's deployment itself; hoist hands it the URL.
+            let _ = writeln!(
+                y,
+                "    environment:\n      name: {}\n      url: ${{{{ steps.deploy.outputs.{ENVIRONMENT_URL_OUTPUT} }}}}",
+                scalar(g)
+            );
+        } else {
+            let _ = writeln!(y, "    environment: {}", scalar(g));
+        }
+    } else if records_deployment(env) {
+        // `hoist deploy` records the deployment and its URL through the Deployments API.
+        y.push_str("    permissions:\n      id-token: write\n      contents: read\n      deployments: write\n");
     }
     let _ = writeln!(
         y,
@@ -299,7 +313,7 @@ fn deploy_job(y: &mut String, config: &Config, cx: &Context, env: &Environment) 
     if cx.config_path != hoist_config::DEFAULT_FILE_NAME {
         job_env.push(("HOIST_CONFIG".to_owned(), scalar(&cx.config_path)));
     }
-    if config.aws.account_id.is_none() {
+    if env.aws.account_id.is_none() {
         job_env.push((
             ACCOUNT_ID_VARIABLE.to_owned(),
             format!("${{{{ vars.{ACCOUNT_ID_VARIABLE} }}}}"),
@@ -347,6 +361,13 @@ fn deploy_job(y: &mut String, config: &Config, cx: &Context, env: &Environment) 
             "${{ toJSON(steps.push.outputs) }}".to_owned(),
         ));
     }
+    if records_deployment(env) {
+        // The job's own token, for the Deployments API (`deployments: write` above).
+        step_env.push((
+            crate::env_vars::GITHUB_TOKEN.to_owned(),
+            "${{ github.token }}".to_owned(),
+        ));
+    }
     for s in &env.secrets {
         step_env.push((s.env.clone(), format!("${{{{ secrets.{} }}}}", s.env)));
     }
@@ -356,6 +377,12 @@ fn deploy_job(y: &mut String, config: &Config, cx: &Context, env: &Environment) 
             let _ = writeln!(y, "          {k}: {v}");
         }
     }
+}
+
+/// Whether `hoist deploy` records this environment's GitHub deployment itself: it names a URL
+/// output and its job names no GitHub environment (GitHub records those jobs' deployments).
+fn records_deployment(env: &Environment) -> bool {
+    env.url_output.is_some() && !matches!(env.trigger, Trigger::GithubEnvironment(_))
 }
 
 /// A `[workflow] setup` step.

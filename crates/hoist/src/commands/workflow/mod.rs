@@ -169,6 +169,7 @@ pub(crate) async fn run(
 ) -> anyhow::Result<ExitStatus> {
     let WorkflowArgs { check, dir } = args;
     let config = settings.load_config()?;
+    let dir = dir.unwrap_or_else(|| settings.project_dir());
     let cx = context(&dir, &settings.config_path, &config);
     let files = generate::files(&config, &cx);
     let obsolete = obsolete_files(&dir);

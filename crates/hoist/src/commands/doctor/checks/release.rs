@@ -155,8 +155,8 @@ pub(crate) async fn cdk_execution_role(
         return None;
     }
     let account = ctx.account_id.clone()?;
-    let q = &ctx.config.aws.cdk_qualifier;
-    let region = &ctx.config.aws.region;
+    let q = &ctx.place.cdk_qualifier;
+    let region = &ctx.place.region;
     let role = format!("cdk-{q}-cfn-exec-role-{account}-{region}");
     let iam = hoist_aws::iam::Iam::new(&ctx.aws);
     Some(match iam.list_attached_role_policies(&role).await {

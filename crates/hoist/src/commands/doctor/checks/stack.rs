@@ -17,10 +17,9 @@ pub(crate) async fn cdk_bootstrap(ctx: &Ctx<'_>, envs: &[&Environment]) -> Optio
         return None;
     }
     let account = ctx.account_id.clone().unwrap_or_else(|| "ACCOUNT".into());
-    let region = &ctx.config.aws.region;
+    let region = &ctx.place.region;
     let profile = ctx
-        .config
-        .aws
+        .place
         .profile
         .clone()
         .unwrap_or_else(|| "PROFILE".into());
