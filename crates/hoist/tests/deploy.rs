@@ -807,3 +807,73 @@ fn services_reading_a_changed_secret_are_found_from_the_stack() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(run.json()["services"].as_array().unwrap().len(), 0);
 }
+
+/// An environment in another account deploys there, with its own profile: two moto servers
+/// stand for the two accounts, reached only through the profiles of an AWS config file.
+#[test]
+fn an_environment_in_another_account_deploys_with_its_own_profile() {
+    let Some(dev) = require("moto_server", Moto::start()) else {
+        return;
+    };
+    let Some(prod) = require(
+        "moto_server",
+        Moto::start_with(&[("MOTO_ACCOUNT_ID", "210987654321")]),
+    ) else {
+        return;
+    };
+    let config = "repository = \"arshargithub/HindsightRoboMemSetup\"\n[aws]\nregion = \"ca-central-1\"\nprofile = \"dev-account\"\n\
+         [environments.dev]\nbranch = \"main\"\nrole = \"R\"\nstack = \"SmallStack\"\ntemplate = \"t.json\"\n\
+         [environments.prod]\ntag = \"v*\"\nrole = \"P\"\nstack = \"SmallStack\"\ntemplate = \"t.json\"\naccount_id = \"210987654321\"\nprofile = \"prod-account\"\n";
+    let profile = |name: &str, moto: &Moto| {
+        format!(
+            "[profile {name}]\nregion = {}\nendpoint_url = {}\naws_access_key_id = testing\naws_secret_access_key = testing\n",
+            Moto::REGION,
+            moto.endpoint()
+        )
+    };
+    let aws_config = format!(
+        "{}\n{}",
+        profile("dev-account", &dev),
+        profile("prod-account", &prod)
+    );
+    let body = r#"{"Resources": {"Topic": {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": "hoist-prod"}}}}"#;
+    let dir = project(&[
+        ("hoist.toml", config),
+        ("t.json", body),
+        ("aws-config", &aws_config),
+    ]);
+    let run = hoist(dir.path())
+        .env("AWS_CONFIG_FILE", dir.path().join("aws-config"))
+        .args(["deploy", "--env", "prod", "--apply"])
+        .run();
+    assert_eq!(
+        run.code, 0,
+        "stdout:\n{}\nstderr:\n{}",
+        run.stdout, run.stderr
+    );
+    let rt = rt();
+    let status = |moto: &Moto| {
+        let conf = rt.block_on(sdk(moto));
+        let cfn = aws_sdk_cloudformation::Client::new(&conf);
+        rt.block_on(cfn.describe_stacks().stack_name("SmallStack").send())
+            .ok()
+            .and_then(|o| {
+                o.stacks()
+                    .first()
+                    .and_then(|s| s.stack_status().map(|s| s.as_str().to_owned()))
+            })
+    };
+    assert_eq!(status(&prod).as_deref(), Some("CREATE_COMPLETE"));
+    assert_eq!(status(&dev), None, "the stack went to [aws]'s account");
+    // The change set ran as prod's own execution role, in prod's account.
+    assert!(
+        run.stderr
+            .contains("arn:aws:iam::210987654321:role/P-CfnExec")
+            || run
+                .stdout
+                .contains("arn:aws:iam::210987654321:role/P-CfnExec"),
+        "stdout:\n{}\nstderr:\n{}",
+        run.stdout,
+        run.stderr
+    );
+}

@@ -473,6 +473,60 @@ role = "GitHubActionsHindsightProd"
         );
     }
 
+    /// The job of `env` in the deploy workflow, as text.
+    fn job_text(workflow: &str, env: &str) -> String {
+        let start = workflow
+            .find(&format!("  deploy-{env}:\n"))
+            .unwrap_or_else(|| panic!("no job for {env}"));
+        let rest = &workflow[start + 3..];
+        let end = rest.find("\n  deploy-").map_or(rest.len(), |e| e + 1);
+        rest[..end].to_owned()
+    }
+
+    #[test]
+    fn the_account_id_variable_serves_only_environments_in_the_default_account() {
+        let text = GUIDE.replace(
+            "tag = \"v*\"\n",
+            "tag = \"v*\"\naccount_id = \"210987654321\"\nprofile = \"prod\"\n",
+        );
+        let y = deploy_workflow(&config(&text), &Context::default());
+        assert!(
+            job_text(&y, "dev").contains("AWS_ACCOUNT_ID: ${{ vars.AWS_ACCOUNT_ID }}"),
+            "{y}"
+        );
+        assert!(!job_text(&y, "prod").contains("AWS_ACCOUNT_ID"), "{y}");
+    }
+
+    #[test]
+    fn a_url_output_records_a_deployment_through_the_api_or_through_the_github_environment() {
+        let text = GUIDE
+            .replace(
+                "role = \"GitHubActionsHindsightDev\"\n",
+                "role = \"GitHubActionsHindsightDev\"\nurl_output = \"ServiceUrl\"\n",
+            )
+            .replace(
+                "tag = \"v*\"\nrole = \"GitHubActionsHindsightProd\"\n",
+                "github_environment = \"production\"\nrole = \"GitHubActionsHindsightProd\"\nurl_output = \"ServiceUrl\"\n",
+            );
+        let y = deploy_workflow(&config(&text), &Context::default());
+        let dev = job_text(&y, "dev");
+        assert!(
+            dev.contains("    permissions:\n      id-token: write\n      contents: read\n      deployments: write\n"),
+            "{dev}"
+        );
+        assert!(dev.contains("GITHUB_TOKEN: ${{ github.token }}"), "{dev}");
+        let prod = job_text(&y, "prod");
+        assert!(
+            prod.contains("    environment:\n      name: production\n      url: ${{ steps.deploy.outputs.environment_url }}\n"),
+            "{prod}"
+        );
+        assert!(!prod.contains("deployments: write"), "{prod}");
+        assert!(!prod.contains("GITHUB_TOKEN"), "{prod}");
+        // Without url_output, neither.
+        let plain = deploy_workflow(&config(GUIDE), &Context::default());
+        assert!(!plain.contains("deployments: write") && !plain.contains("environment_url"));
+    }
+
     #[test]
     fn quoting() {
         assert_eq!(scalar("main"), "main");
