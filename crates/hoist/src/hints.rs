@@ -52,6 +52,29 @@ pub(crate) fn for_cause(cause: &(dyn std::error::Error + 'static)) -> Option<Str
     None
 }
 
+/// An error as one line inside a larger report (a doctor check, a fix that failed): the
+/// message, each cause after `: `, and the first hint any of them has in parentheses. The
+/// renderer of a command's own failure (`diagnostics`) prints the same chain as `caused by:`
+/// and `hint:` lines instead.
+pub(crate) fn chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = err.to_string();
+    let mut hint = for_cause(err);
+    let mut cause = err.source();
+    while let Some(c) = cause {
+        let line = c.to_string();
+        if !text.contains(&line) {
+            text.push_str(": ");
+            text.push_str(&line);
+        }
+        hint = hint.or_else(|| for_cause(c));
+        cause = c.source();
+    }
+    match hint {
+        Some(h) => format!("{text} (hint: {h})"),
+        None => text,
+    }
+}
+
 /// The hint for an AWS failure, by its kind.
 pub(crate) fn aws(err: &AwsError, target: &AwsTarget) -> Option<String> {
     let action = err.action();

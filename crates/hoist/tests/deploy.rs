@@ -6,10 +6,11 @@
 //!   the three secrets through the Secrets Manager API and pass their ARNs as the template's
 //!   `*SecretArnParam` parameters — the template's bring-your-own-secret path, which real
 //!   AWS runs too (empty parameters make it create them).
-//! - moto never computes the outputs of a stack created through a CREATE change set, so the
-//!   full-deploy tests create the stack first with CreateStack, as the guide's step 4.3
-//!   "first deploy (manual)" does; hoist then deploys it with an UPDATE change set. The
-//!   CREATE path of hoist is tested on its own (stack created, no outputs needed).
+//! - The full-deploy tests create the stack first with CreateStack, as the guide's step 4.3
+//!   "first deploy (manual)" does, and hoist deploys it with an UPDATE change set; the CREATE
+//!   path is tested on its own here and, with outputs and secret sync, in `deploy_cdk_app.rs`
+//!   (moto 5.2.1 rebuilds a stack's outputs on ExecuteChangeSet only with hoist-testkit's
+//!   moto fix loaded, which every test's moto_server has).
 //! - moto answers a resource failure from ExecuteChangeSet itself and emits no resource
 //!   events; that path is tested here, the event-based report on AWS-shaped events in
 //!   hoist-aws's cfn tests.

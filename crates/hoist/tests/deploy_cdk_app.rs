@@ -3,8 +3,11 @@
 //! what AWS's IAM would judge. hoist synthesizes the app itself (PyPI `aws-cdk-lib` with the
 //! machine's Node), publishes the file, zip and Docker image assets with their publishing roles,
 //! passes the template (over 51,200 bytes) as a TemplateURL with the execution role on the
-//! change set, finds the stack's ECS services and waits for their new deployments; a second run
-//! changes nothing (no upload, no push, no executed change set).
+//! change set, reads the stack's outputs, syncs `LLM_API_KEY` into the secret its `LlmSecretArn`
+//! output names, redeploys the ECS services whose tasks read that secret and waits for their new
+//! deployments; a second run changes nothing: no change set is even created (the deployed
+//! template and parameters equal the synthesized ones), no upload, no push, no secret write, no
+//! redeploy. The key's value never appears in hoist's output.
 //!
 //! Which path each step takes, honestly:
 //! - `cdk bootstrap` is the real CDK CLI's, through the same proxy (see `hoist_testkit::cdk`).
@@ -12,16 +15,21 @@
 //!   host, and the image goes there. moto's DescribeImages therefore never lists the pushed
 //!   tag, so on the second run hoist finds the tag in the registry itself (its check after
 //!   DescribeImages); on AWS, DescribeImages already answers.
-//! - moto 5.2.1 keeps no Outputs for a stack created through a CREATE change set (the stack is
-//!   made with an empty template and its output map is never rebuilt), so this run syncs no
-//!   secret: secret sync is tested on a stack with outputs in `deploy.rs`. The services are
-//!   found from the stack's resources (`redeploy = "always"`), which needs no output.
+//! - moto 5.2.1 keeps no Outputs for a stack created through a CREATE change set (its
+//!   ExecuteChangeSet never rebuilds the stack's output map); the moto the test starts has that
+//!   bug fixed (`hoist-testkit/python/hoist_moto_fixes.py`, loaded by `sandbox::Moto`), so the
+//!   outputs are the template's, as on AWS.
+//! - moto's CloudFormation has no AWS::SecretsManager::Secret (it skips the resource, and an
+//!   output referring to it vanishes), so the sandbox variant imports both secrets by name and
+//!   the test creates them out of band; `LlmSecretArn` is then the secret's partial ARN (no
+//!   random suffix), which Secrets Manager and the containers' `valueFrom` accept as AWS does.
 //! - moto's CloudFormation skips some resources of the app (alarms, SecurityGroupEgress, the
 //!   bucket policy) and cannot run custom resources, which the sandbox variant leaves out;
 //!   assertions are on what hoist sent and which role signed it.
 
 mod common;
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use common::{docker_engine, hoist};
@@ -31,6 +39,12 @@ use hoist_testkit::sandbox::{Moto, Registry, require};
 
 const STACK: &str = "HoistCdkTestStack";
 const ACCOUNT_REGION: &str = "123456789012-ca-central-1";
+/// The `LLM_API_KEY` the job passes (a GitHub secret in a workflow).
+const SECRET: &str = "sk-hoistcdk-0123456789abcdefghijKLMNOP";
+/// The `LlmSecretArn` output: the imported secret's partial ARN, as CDK's
+/// `Secret.fromSecretNameV2` builds it.
+const LLM_SECRET_ARN: &str =
+    "arn:aws:secretsmanager:ca-central-1:123456789012:secret:hoist-test/llm-api-key";
 
 fn role(name: &str) -> String {
     format!("arn:aws:iam::123456789012:role/cdk-hnb659fds-{name}-{ACCOUNT_REGION}")
@@ -68,7 +82,9 @@ fn project() -> tempfile::TempDir {
         format!(
             "repository = \"arshargithub/HindsightRoboMemSetup\"\n[aws]\nregion = \"{}\"\n\n\
              [environments.dev]\nbranch = \"main\"\nrole = \"R\"\nstack = \"{STACK}\"\n\
-             cdk_app = \"infra\"\nredeploy = \"always\"\n",
+             cdk_app = \"infra\"\n\n\
+             [[environments.dev.secrets]]\nenv = \"LLM_API_KEY\"\noutput = \"LlmSecretArn\"\n\
+             pattern = \"sk-[A-Za-z0-9_-]{{20,}}\"\n",
             Moto::REGION
         ),
     )
@@ -92,7 +108,17 @@ fn deploy(dir: &Path, proxy: &StrictAws, cdk: &CdkToolchain) -> common::Run {
         .envs(cdk_env(&proxy.endpoint()))
         .env("PATH", path_with(cdk.venv()))
         .env("JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION", "1")
-        .args(["deploy", "--env", "dev", "--apply", "--wait-timeout", "120"])
+        .env("LLM_API_KEY", SECRET)
+        .args([
+            "deploy",
+            "--env",
+            "dev",
+            "--apply",
+            "--wait-timeout",
+            "120",
+            "--outputs-file",
+            "outputs.json",
+        ])
         .run()
 }
 
@@ -105,6 +131,44 @@ fn actions(calls: &[RecordedCall]) -> Vec<String> {
         .iter()
         .map(|c| format!("{}:{}", c.service, c.action))
         .collect()
+}
+
+/// The stack's outputs, read from moto directly.
+fn stack_outputs(
+    rt: &tokio::runtime::Runtime,
+    conf: &aws_config::SdkConfig,
+) -> BTreeMap<String, String> {
+    let cfn = aws_sdk_cloudformation::Client::new(conf);
+    let out = rt
+        .block_on(cfn.describe_stacks().stack_name(STACK).send())
+        .unwrap();
+    out.stacks()[0]
+        .outputs()
+        .iter()
+        .filter_map(|o| Some((o.output_key()?.to_owned(), o.output_value()?.to_owned())))
+        .collect()
+}
+
+/// The secret's value, read from moto directly.
+fn secret_value(
+    rt: &tokio::runtime::Runtime,
+    sm: &aws_sdk_secretsmanager::Client,
+    id: &str,
+) -> Option<String> {
+    rt.block_on(sm.get_secret_value().secret_id(id).send())
+        .ok()
+        .and_then(|o| o.secret_string)
+}
+
+/// The key's value appears in no byte hoist printed (the test sets no `GITHUB_ACTIONS`, so not
+/// even an `::add-mask::` line may carry it).
+fn assert_no_secret_byte(run: &common::Run) {
+    for (name, text) in [("stdout", &run.stdout), ("stderr", &run.stderr)] {
+        assert!(
+            !text.contains(SECRET),
+            "the secret value is in {name}:\n{text}"
+        );
+    }
 }
 
 fn manifest_puts(registry: &Registry) -> usize {
@@ -143,17 +207,16 @@ fn the_test_cdk_app_deploys_through_the_strict_proxy_then_plans_zero_changes() {
         .enable_all()
         .build()
         .unwrap();
-    let sm = aws_sdk_secretsmanager::Client::new(
-        &rt.block_on(
-            aws_config::defaults(aws_config::BehaviorVersion::latest())
-                .endpoint_url(moto.endpoint())
-                .region(aws_config::Region::new(Moto::REGION))
-                .credentials_provider(aws_sdk_secretsmanager::config::Credentials::new(
-                    "testing", "testing", None, None, "t",
-                ))
-                .load(),
-        ),
+    let conf = rt.block_on(
+        aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .endpoint_url(moto.endpoint())
+            .region(aws_config::Region::new(Moto::REGION))
+            .credentials_provider(aws_sdk_secretsmanager::config::Credentials::new(
+                "testing", "testing", None, None, "t",
+            ))
+            .load(),
     );
+    let sm = aws_sdk_secretsmanager::Client::new(&conf);
     rt.block_on(sm.create_secret().name("hoist-test/llm-api-key").send())
         .unwrap();
     rt.block_on(
@@ -256,29 +319,97 @@ fn the_test_cdk_app_deploys_through_the_strict_proxy_then_plans_zero_changes() {
     assert_eq!(manifest_puts(&registry), 1, "{:?}", registry.access_log());
     assert!(run.stderr.contains("pushed"), "{}", run.stderr);
 
-    // The stack's services, found from its resources, redeployed and waited for.
-    let updates: Vec<_> = calls
-        .iter()
-        .filter(|c| c.service == "ecs" && c.action == "UpdateService")
-        .collect();
+    // The stack's outputs, read once it finished: the template's, as moto computed them, and
+    // what hoist wrote to --outputs-file.
+    let outputs = stack_outputs(&rt, &conf);
     assert_eq!(
-        updates.len(),
-        3,
-        "Api, Admin, Worker: {:?}",
+        outputs.get("LlmSecretArn").map(String::as_str),
+        Some(LLM_SECRET_ARN),
+        "{outputs:?}"
+    );
+    let written: BTreeMap<String, String> =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("outputs.json")).unwrap())
+            .unwrap();
+    assert_eq!(written, outputs);
+    let output = |key: &str| {
+        outputs
+            .get(key)
+            .cloned()
+            .unwrap_or_else(|| panic!("no output {key}: {outputs:?}"))
+    };
+    let (api, admin, worker) = (
+        output("ServiceName"),
+        output("AdminServiceName"),
+        output("WorkerServiceName"),
+    );
+
+    // The secret the LlmSecretArn output names: read, then written once with the job's value.
+    let at = |pred: &dyn Fn(&RecordedCall) -> bool| calls.iter().position(pred);
+    let executed = at(&|c| c.action == "ExecuteChangeSet");
+    let read = at(&|c| c.action == "GetSecretValue" && c.params["SecretId"] == LLM_SECRET_ARN);
+    let put = at(&|c| c.action == "PutSecretValue" && c.params["SecretId"] == LLM_SECRET_ARN);
+    assert!(
+        executed.is_some() && executed < read && read < put,
+        "{:?}",
         actions(&calls)
     );
-    for u in &updates {
+    assert_eq!(
+        calls
+            .iter()
+            .filter(|c| c.action == "PutSecretValue")
+            .count(),
+        1,
+        "{:?}",
+        actions(&calls)
+    );
+    assert_eq!(
+        secret_value(&rt, &sm, LLM_SECRET_ARN).as_deref(),
+        Some(SECRET)
+    );
+    assert!(
+        run.stderr
+            .contains("secret LLM_API_KEY → LlmSecretArn: updated"),
+        "{}",
+        run.stderr
+    );
+
+    // Because the secret changed, the services whose tasks read it (Api and Worker: a
+    // container's `secrets[].valueFrom` names it) get new deployments after the write, waited
+    // for; Admin reads only the database secret and is left alone.
+    let updates: Vec<(usize, &RecordedCall)> = calls
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.service == "ecs" && c.action == "UpdateService")
+        .collect();
+    let mut redeployed: Vec<&str> = updates
+        .iter()
+        .filter_map(|(_, u)| u.params["service"].as_str())
+        .collect();
+    redeployed.sort_unstable();
+    let mut readers = vec![api.as_str(), worker.as_str()];
+    readers.sort_unstable();
+    assert_eq!(redeployed, readers, "{:?}", actions(&calls));
+    assert!(!redeployed.contains(&admin.as_str()));
+    for (i, u) in &updates {
         assert_eq!(u.params["forceNewDeployment"], true, "{u:?}");
+        assert!(
+            Some(*i) > put,
+            "redeployed before the secret was written: {u:?}"
+        );
     }
     assert!(
-        run.stderr.matches("completed").count() >= 3
-            || run.stdout.matches("completed").count() >= 3,
+        run.stderr.matches("completed").count() >= 2
+            || run.stdout.matches("completed").count() >= 2,
         "stdout:\n{}\nstderr:\n{}",
         run.stdout,
         run.stderr
     );
+    assert_no_secret_byte(&run);
 
-    // Second run: the same synthesis plans zero changes — no change set, no upload, no push.
+    // Second run: the same synthesis plans zero changes. The deployed template (GetTemplate)
+    // and parameters (DescribeStacks, with BootstrapVersion reported as AWS does: the SSM
+    // parameter's name, its value as ResolvedValue) equal what hoist would send, so no change
+    // set is even created; no upload, no push, no secret write, no redeploy.
     proxy.clear_calls();
     let again = deploy(dir.path(), &proxy, &cdk);
     assert_eq!(
@@ -287,31 +418,50 @@ fn the_test_cdk_app_deploys_through_the_strict_proxy_then_plans_zero_changes() {
         again.stdout, again.stderr
     );
     let calls = proxy.calls();
-    // moto's DescribeStacks reports an SSM-typed parameter (the app's BootstrapVersion) with its
-    // resolved value ("32") as ParameterValue, where AWS reports the parameter name and puts the
-    // value in ResolvedValue; so on moto hoist cannot prove the parameters equal and lets a
-    // change set decide (on AWS the comparison matches and no change set is created, as
-    // `hoist_deploy::unchanged`'s tests show). CloudFormation finds no changes; hoist deletes it.
     let created = calls
         .iter()
         .filter(|c| c.action == "CreateChangeSet")
         .count();
-    let deleted = calls
-        .iter()
-        .filter(|c| c.action == "DeleteChangeSet")
-        .count();
-    assert!(created <= 1 && deleted == created, "{:?}", actions(&calls));
+    assert_eq!(created, 0, "{:?}", actions(&calls));
     assert!(
-        again.stderr.contains("no change set created") || again.stderr.contains("no changes"),
+        calls.iter().any(|c| c.action == "GetTemplate"),
+        "{:?}",
+        actions(&calls)
+    );
+    assert!(
+        again.stderr.contains(
+            "no changes (deployed template and parameters are the same; no change set created)"
+        ),
         "{}",
         again.stderr
     );
+    assert!(
+        again
+            .stderr
+            .contains("secret LLM_API_KEY → LlmSecretArn: unchanged"),
+        "{}",
+        again.stderr
+    );
+    assert!(
+        calls
+            .iter()
+            .any(|c| c.action == "GetSecretValue" && c.params["SecretId"] == LLM_SECRET_ARN),
+        "{:?}",
+        actions(&calls)
+    );
+    assert_no_secret_byte(&again);
     let mutating: Vec<String> = actions(&calls)
         .into_iter()
         .filter(|a| {
-            ["ExecuteChangeSet", "PutObject", "PutImage"]
-                .iter()
-                .any(|m| a.ends_with(m))
+            [
+                "ChangeSet",
+                "PutObject",
+                "PutImage",
+                "PutSecretValue",
+                "UpdateService",
+            ]
+            .iter()
+            .any(|m| a.ends_with(m))
         })
         .collect();
     assert!(mutating.is_empty(), "{mutating:?}");

@@ -375,6 +375,22 @@ fn healthy_then_each_fault_fails_its_check_and_fix_repairs_it() {
     let fixed = sb.doctor(&["doctor", "--env", "dev", "--fix"]);
     assert_eq!(fixed.code, 0, "{}{}", fixed.stdout, fixed.stderr);
     assert!(fixed.stdout.contains("plan:"), "{}", fixed.stdout);
+    // The plan was shown before anything changed: one resource per repair, then the summary.
+    for row in [
+        format!("+ create    ingress-rule     {rds_sg} tcp/{port} from {ecs_sg}"),
+        "~ update    role-trust       GitHubActionsHindsightDev".to_owned(),
+        "+ create    db-extension     vector on".to_owned(),
+    ] {
+        assert!(fixed.stdout.contains(&row), "{row}\n{}", fixed.stdout);
+    }
+    let plan_at = fixed.stdout.find("plan:").unwrap();
+    let after_at = fixed.stdout.find("after the fixes:").unwrap();
+    assert!(plan_at < after_at, "{}", fixed.stdout);
+    assert!(
+        human.stdout.contains("`hoist doctor --fix` would make"),
+        "{}",
+        human.stdout
+    );
     let again = sb.doctor(&["--json", "doctor", "--env", "dev"]);
     assert_eq!(again.code, 0, "{}", again.stdout);
     assert_all_ok(&sb.checks(&again));

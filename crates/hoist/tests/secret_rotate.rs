@@ -3,8 +3,8 @@
 //! secrets fixture (it opens the sealed box, so the tests read what hoist stored).
 //!
 //! Which path each test takes, honestly:
-//! - moto cannot create `AWS::SecretsManager::Secret` from a template and keeps no outputs of a
-//!   stack created through a change set, so the stack is the hindsight example created with
+//! - moto cannot create `AWS::SecretsManager::Secret` from a template, so the stack is the
+//!   hindsight example created with
 //!   CreateStack, its secrets made beforehand and passed as the template's `*SecretArnParam`
 //!   parameters (the template's bring-your-own-secret path, as in `deploy.rs`).
 //! - moto runs the ECS service's tasks (`MOTO_ECS_SERVICE_RUNNING=1`), so a forced deployment

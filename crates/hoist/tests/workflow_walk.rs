@@ -19,10 +19,9 @@
 //!   later call.
 //! - moto has no ECR data plane: ECR's registry is a Distribution registry with ECR-style
 //!   Basic auth (`HOIST_ECR_REGISTRY_URL`), the control plane is moto's.
-//! - moto keeps no Outputs for a stack created through a CREATE change set and cannot create
-//!   `AWS::SecretsManager::Secret`: as in `deploy.rs`, the stack is first created by hand (the
-//!   guide's first manual deploy) with secrets made through the API; the job's deploy is an
-//!   UPDATE change set.
+//! - moto cannot create `AWS::SecretsManager::Secret`: as in `deploy.rs`, the stack is first
+//!   created by hand (the guide's first manual deploy) with secrets made through the API; the
+//!   job's deploy is an UPDATE change set.
 //! - moto's CloudFormation records the new parameter value but does not carry it into the ECS
 //!   task definition (seen with moto 5.2.1: the family's newest revision lists no image and
 //!   the service keeps its first task definition), so the test asserts on what hoist sent (the

@@ -1,6 +1,12 @@
 //! moto_server (PyPI `moto[server]`): the AWS APIs, in memory.
+//!
+//! It runs with hoist's fixes to moto's emulation loaded (`python/hoist_moto_fixes.py` in this
+//! crate, started as `python3 -m hoist_moto_server`): each one makes moto answer as AWS does
+//! where moto 5.2.1 has a bug that matters to hoist, and refuses to load on a moto whose
+//! patched method differs — moto then does not start and the test fails saying why.
 
-use std::path::PathBuf;
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
@@ -11,6 +17,20 @@ pub struct Moto {
     port: u16,
     dir: tempfile::TempDir,
     _proc: Reaped,
+}
+
+/// This crate's `python` directory: `hoist_moto_fixes` and its `hoist_moto_server` runner.
+fn fixes_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("python")
+}
+
+/// `PYTHONPATH` with [`fixes_dir`] first.
+fn pythonpath() -> OsString {
+    let mut paths = vec![fixes_dir()];
+    if let Some(p) = std::env::var_os("PYTHONPATH") {
+        paths.extend(std::env::split_paths(&p));
+    }
+    std::env::join_paths(paths).unwrap_or_else(|_| fixes_dir().into_os_string())
 }
 
 impl Moto {
@@ -42,6 +62,7 @@ impl Moto {
                 "not installed: `{python} -c 'import moto.server'` failed (pip install 'moto[server]==5.2.1')"
             ));
         }
+        let pythonpath = pythonpath();
         let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
         let log = dir.path().join("moto.log");
         let mut last = String::new();
@@ -51,12 +72,15 @@ impl Moto {
             let mut cmd = Command::new(&python);
             cmd.args([
                 "-m",
-                "moto.server",
+                "hoist_moto_server",
                 "-H",
                 "127.0.0.1",
                 "-p",
                 &port.to_string(),
             ])
+            .env("PYTHONPATH", &pythonpath)
+            // No __pycache__ written into the source tree.
+            .env("PYTHONDONTWRITEBYTECODE", "1")
             .env("MOTO_ACCOUNT_ID", Self::ACCOUNT_ID)
             .env_remove("AWS_ENDPOINT_URL");
             for (k, v) in settings {
@@ -72,6 +96,13 @@ impl Moto {
                         dir,
                         _proc: proc,
                     });
+                }
+                // A fix that refused this moto (its log says why) refuses on every port.
+                Err(e) if e.contains("MotoFixError") => {
+                    return Err(format!(
+                        "hoist's moto fixes ({}) refused to load: {e}",
+                        fixes_dir().join("hoist_moto_fixes.py").display()
+                    ));
                 }
                 Err(e) => last = e,
             }

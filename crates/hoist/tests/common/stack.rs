@@ -3,8 +3,8 @@
 use std::collections::BTreeMap;
 
 /// Creates `stack` from `body` with `params` plus `EnvName=dev`, as `npx aws-cdk deploy` would
-/// the first time. moto computes outputs only for stacks made this way, not through a CREATE
-/// change set, so tests that read outputs start from such a stack and hoist updates it.
+/// the first time (the guide's manual first deploy), so hoist's deploy is an UPDATE of an
+/// existing stack.
 pub fn create_stack_by_hand(
     rt: &tokio::runtime::Runtime,
     conf: &aws_config::SdkConfig,

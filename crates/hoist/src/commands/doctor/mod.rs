@@ -6,6 +6,7 @@
 mod check;
 pub(crate) mod checks;
 mod context;
+mod fixes;
 
 use serde_json::json;
 
@@ -14,7 +15,7 @@ use crate::exit::{BadInput, ExitStatus};
 use crate::printer::Printer;
 use crate::settings::Settings;
 
-use check::{CheckResult, Fix, Status};
+use check::{CheckResult, Status};
 use context::Ctx;
 
 async fn run_checks(
@@ -69,6 +70,21 @@ async fn run_checks(
     out
 }
 
+/// The `--fix` plan, then what only a person can do.
+fn show_plan(printer: &Printer, planned: &fixes::FixPlan) {
+    if planned.plan.resources.is_empty() && planned.manual.is_empty() {
+        printer.out("nothing to fix");
+        return;
+    }
+    if !planned.plan.resources.is_empty() {
+        printer.out("plan:");
+        printer.out(planned.plan.render_human().trim_end());
+    }
+    for (check, what) in &planned.manual {
+        printer.out(&format!("  manual {check}: {what}"));
+    }
+}
+
 fn render(printer: &Printer, results: &[CheckResult]) {
     for r in results {
         printer.out(&format!(
@@ -100,70 +116,6 @@ fn render(printer: &Printer, results: &[CheckResult]) {
         count(Status::Fail),
         count(Status::Skip)
     ));
-}
-
-/// Applies one fix; `Err` says why it could not be made.
-async fn apply(ctx: &Ctx<'_>, fix: &Fix) -> Result<String, String> {
-    match fix {
-        Fix::AddProviderAudience {
-            provider_arn,
-            audience,
-        } => hoist_aws::iam::Iam::new(&ctx.aws)
-            .add_client_id_to_oidc_provider(provider_arn, audience)
-            .await
-            .map(|()| format!("added audience {audience} to {provider_arn}"))
-            .map_err(|e| e.to_string()),
-        Fix::UpdateTrust { role, document } => hoist_aws::iam::Iam::new(&ctx.aws)
-            .update_assume_role_policy(role, document)
-            .await
-            .map(|()| format!("wrote the trust policy of {role}"))
-            .map_err(|e| e.to_string()),
-        Fix::PutSecret {
-            secret_id,
-            env,
-            redeploy,
-        } => {
-            let Some(value) = crate::env_vars::get(env) else {
-                return Err(format!(
-                    "{env} is not set here: export it (never on the command line) and run --fix again"
-                ));
-            };
-            let value = hoist_aws::secrets::SecretValue::new(value);
-            hoist_aws::secrets::Secrets::new(&ctx.aws)
-                .put_if_changed(secret_id, &value)
-                .await
-                .map_err(|e| e.to_string())?;
-            let mut done = format!("stored ${env} in {secret_id}");
-            let ecs = hoist_aws::ecs::Ecs::new(&ctx.aws);
-            for (cluster, service) in redeploy {
-                let id = ecs
-                    .force_new_deployment(cluster, service)
-                    .await
-                    .map_err(|e| format!("{done}, but redeploying {service} failed: {e}"))?;
-                done.push_str(&format!(
-                    "; new deployment {id} of {service} so its tasks read it"
-                ));
-            }
-            Ok(done)
-        }
-        Fix::AuthorizeIngress {
-            group_id,
-            port,
-            source_group_id,
-        } => hoist_aws::ec2::authorize_tcp_from_group(&ctx.aws, group_id, *port, source_group_id)
-            .await
-            .map(|()| format!("{group_id} now allows tcp/{port} from {source_group_id}"))
-            .map_err(|e| e.to_string()),
-        Fix::CreateVectorExtension { database_url } => {
-            checks::pgvector::enable(ctx, database_url).await.map(|()| {
-                format!(
-                    "CREATE EXTENSION IF NOT EXISTS vector on {}",
-                    database_url.display()
-                )
-            })
-        }
-        Fix::Manual(_) => Err("only a person can do this".into()),
-    }
 }
 
 pub(crate) async fn run(
@@ -226,43 +178,45 @@ pub(crate) async fn run(
         users,
     };
     let mut results = run_checks(&ctx, env.as_deref(), &config_dir).await;
+    // The repairs, planned from what the checks found before anything changes.
+    let planned = fixes::plan(&results);
     let mut applied = Vec::new();
     if fix {
-        let fixes: Vec<(String, Fix)> = results
-            .iter()
-            .filter(|r| r.status == Status::Fail || r.status == Status::Warn)
-            .filter_map(|r| r.fix.clone().map(|f| (r.name.clone(), f)))
-            .collect();
         render(printer, &results);
-        if fixes.is_empty() {
-            printer.out("nothing to fix");
-        } else {
-            printer.out("plan:");
-            for (name, f) in &fixes {
-                printer.out(&format!(
-                    "  {} {name}: {}",
-                    if f.automatic() { "apply " } else { "manual" },
-                    f.describe()
-                ));
-            }
-            for (name, f) in fixes.iter().filter(|(_, f)| f.automatic()) {
-                let outcome = apply(&ctx, f).await;
-                match &outcome {
-                    Ok(done) => printer.info(&format!("fixed {name}: {done}")),
-                    Err(why) => printer.warn(&format!("could not fix {name}: {why}")),
+        show_plan(printer, &planned);
+        if !planned.plan.resources.is_empty() {
+            applied = fixes::apply(&ctx, &planned).await;
+            for a in &applied {
+                if a.ok {
+                    printer.info(&format!("fixed {}: {}", a.check, a.detail));
+                } else {
+                    printer.warn(&format!("could not fix {}: {}", a.check, a.detail));
                 }
-                applied.push(json!({"check": name, "ok": outcome.is_ok(), "detail": outcome.unwrap_or_else(|e| e)}));
+            }
+            if crate::gha::in_actions() {
+                crate::gha::step_summary(&format!(
+                    "### hoist doctor --fix\n\n{}",
+                    planned.plan.render_markdown()
+                ))?;
             }
             printer.out("after the fixes:");
             results = run_checks(&ctx, env.as_deref(), &config_dir).await;
         }
     }
     render(printer, &results);
+    if !fix && !planned.plan.resources.is_empty() {
+        printer.out(&format!(
+            "`hoist doctor --fix` would make {} change(s): run it to see the plan and apply it",
+            planned.plan.summary().changes()
+        ));
+    }
     let failed = results.iter().any(|r| r.status == Status::Fail);
     if printer.json() {
         printer.json_value(&json!({
             "ok": !failed,
             "checks": results.iter().map(CheckResult::to_json).collect::<Vec<_>>(),
+            "plan": planned.plan.to_json(),
+            "manual": planned.manual.iter().map(|(check, what)| json!({"check": check, "fix": what})).collect::<Vec<_>>(),
             "fixes": applied,
         }));
     }
