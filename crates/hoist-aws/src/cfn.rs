@@ -24,6 +24,8 @@ pub struct Stack {
     pub outputs: BTreeMap<String, String>,
     /// `ParameterKey` → `ParameterValue` (`****` for `NoEcho` parameters).
     pub parameters: BTreeMap<String, String>,
+    /// The stack's tags.
+    pub tags: BTreeMap<String, String>,
 }
 
 /// One row of `DescribeChangeSet`.
@@ -198,6 +200,11 @@ impl Cfn {
                         p.parameter_value().unwrap_or_default().to_owned(),
                     ))
                 })
+                .collect(),
+            tags: s
+                .tags()
+                .iter()
+                .filter_map(|t| Some((t.key()?.to_owned(), t.value()?.to_owned())))
                 .collect(),
         }))
     }

@@ -430,7 +430,7 @@ fn the_test_cdk_app_deploys_through_the_strict_proxy_then_plans_zero_changes() {
     );
     assert!(
         again.stderr.contains(
-            "no changes (deployed template and parameters are the same; no change set created)"
+            "no changes (deployed template, parameters and tags are the same; no change set created)"
         ),
         "{}",
         again.stderr

@@ -65,49 +65,43 @@ impl Moto {
         let pythonpath = pythonpath();
         let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
         let log = dir.path().join("moto.log");
-        let mut last = String::new();
-        // A port picked free can be taken before moto binds it: try a few.
-        for _ in 0..3 {
-            let port = super::free_port();
-            let mut cmd = Command::new(&python);
-            cmd.args([
-                "-m",
-                "hoist_moto_server",
-                "-H",
-                "127.0.0.1",
-                "-p",
-                &port.to_string(),
-            ])
+        // Port 0: moto binds a port the kernel picks and names it in its log (werkzeug's
+        // "Running on http://127.0.0.1:PORT"). A port picked free here and handed over could
+        // be taken by another test's server first — and then answer this test's probe.
+        let mut cmd = Command::new(&python);
+        cmd.args(["-m", "hoist_moto_server", "-H", "127.0.0.1", "-p", "0"])
             .env("PYTHONPATH", &pythonpath)
             // No __pycache__ written into the source tree.
             .env("PYTHONDONTWRITEBYTECODE", "1")
             .env("MOTO_ACCOUNT_ID", Self::ACCOUNT_ID)
             .env_remove("AWS_ENDPOINT_URL");
-            for (k, v) in settings {
-                cmd.env(k, v);
-            }
-            let mut proc = Reaped::spawn(&mut cmd, &log)?;
-            match wait_until(&mut proc, Duration::from_secs(60), &log, || {
-                http_status(port, "/moto-api/") == Some(200)
-            }) {
-                Ok(()) => {
-                    return Ok(Self {
-                        port,
-                        dir,
-                        _proc: proc,
-                    });
-                }
-                // A fix that refused this moto (its log says why) refuses on every port.
-                Err(e) if e.contains("MotoFixError") => {
-                    return Err(format!(
-                        "hoist's moto fixes ({}) refused to load: {e}",
-                        fixes_dir().join("hoist_moto_fixes.py").display()
-                    ));
-                }
-                Err(e) => last = e,
-            }
+        for (k, v) in settings {
+            cmd.env(k, v);
         }
-        Err(last)
+        let mut proc = Reaped::spawn(&mut cmd, &log)?;
+        let mut port = None;
+        let started = wait_until(&mut proc, Duration::from_secs(60), &log, || {
+            if port.is_none() {
+                port = std::fs::read_to_string(&log)
+                    .ok()
+                    .and_then(|text| bound_port(&text));
+            }
+            port.is_some_and(|p| http_status(p, "/moto-api/") == Some(200))
+        });
+        match (started, port) {
+            (Ok(()), Some(port)) => Ok(Self {
+                port,
+                dir,
+                _proc: proc,
+            }),
+            // A fix that refused this moto says why in the log.
+            (Err(e), _) if e.contains("MotoFixError") => Err(format!(
+                "hoist's moto fixes ({}) refused to load: {e}",
+                fixes_dir().join("hoist_moto_fixes.py").display()
+            )),
+            (Err(e), _) => Err(e),
+            (Ok(()), None) => Err("moto answered before naming its port".to_owned()),
+        }
     }
 
     /// `http://127.0.0.1:PORT`, the value for `AWS_ENDPOINT_URL`.
@@ -163,5 +157,24 @@ impl Moto {
             out.starts_with("HTTP/1.0 200") || out.starts_with("HTTP/1.1 200"),
             "moto reset failed: {out}"
         );
+    }
+}
+
+/// The port in werkzeug's start-up line ` * Running on http://127.0.0.1:PORT`.
+fn bound_port(log: &str) -> Option<u16> {
+    log.lines()
+        .find_map(|l| l.trim().strip_prefix("* Running on http://127.0.0.1:"))
+        .and_then(|rest| rest.trim().trim_end_matches('/').parse().ok())
+}
+
+#[cfg(test)]
+mod port_tests {
+    use super::bound_port;
+
+    #[test]
+    fn the_port_is_read_from_werkzeugs_start_up_line() {
+        let log = "WARNING: This is a development server.\n * Running on http://127.0.0.1:43557\nPress CTRL+C to quit\n";
+        assert_eq!(bound_port(log), Some(43557));
+        assert_eq!(bound_port("starting\n"), None);
     }
 }

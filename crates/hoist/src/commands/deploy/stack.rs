@@ -8,7 +8,7 @@ use hoist_aws::cfn::{
     first_failure, is_failed, is_terminal,
 };
 use hoist_deploy::plan::{DeployPlan, TemplateLocation};
-use hoist_deploy::unchanged::{Deployed, unchanged};
+use hoist_deploy::unchanged::{Deployed, difference};
 
 use super::interrupt::Interrupt;
 use crate::exit::Failed;
@@ -109,10 +109,15 @@ pub(crate) async fn deploy(
         let deployed = Deployed {
             template: cfn.get_template(name).await?,
             parameters: stack.parameters.clone(),
+            tags: stack.tags.clone(),
         };
-        if unchanged(&deployed, &plan.template, parameters) {
+        if let Some(why) = difference(&deployed, &plan.template, parameters, &plan.tags) {
             printer.info(&format!(
-                "stack {name}: no changes (deployed template and parameters are the same; no change set created)"
+                "stack {name}: {why}; CloudFormation computes the changes"
+            ));
+        } else {
+            printer.info(&format!(
+                "stack {name}: no changes (deployed template, parameters and tags are the same; no change set created)"
             ));
             return Ok(StackReport {
                 name: name.to_owned(),
