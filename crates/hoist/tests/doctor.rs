@@ -10,6 +10,9 @@
 //! is detected for real, and the test asserts hoist reports that its fix could not be made.
 //! The PostgreSQL runs with `ssl=on` and a certificate from a CA generated at its start
 //! (`PGSSLROOTCERT` points hoist at it): the pgvector check takes the verified-TLS path.
+//! moto's ECS services made by CloudFormation carry no awsvpc configuration, so the
+//! ECS → RDS check finds the service's group through the stack template's reference (its
+//! fallback when ECS names none); on AWS, DescribeServices names it first.
 
 mod common;
 

@@ -1,6 +1,7 @@
 //! What a stack's own template says about network interfaces and the rules between its
 //! security groups: which groups a VPC Lambda function attaches its network interfaces to, and
-//! which ingress rules (standalone `AWS::EC2::SecurityGroupIngress` or inline
+//! which groups an ECS service's awsvpc configuration attaches its tasks to, which ingress
+//! rules (standalone `AWS::EC2::SecurityGroupIngress` or inline
 //! `SecurityGroupIngress` of an `AWS::EC2::SecurityGroup`) take their source from a group.
 //!
 //! Relations are read from the references CloudFormation resolves (`Ref`, `Fn::GetAtt`, in
@@ -14,6 +15,7 @@ use serde_json::Value;
 pub const SECURITY_GROUP: &str = "AWS::EC2::SecurityGroup";
 const INGRESS: &str = "AWS::EC2::SecurityGroupIngress";
 const LAMBDA: &str = "AWS::Lambda::Function";
+const ECS_SERVICE: &str = "AWS::ECS::Service";
 
 /// A template hoist cannot read.
 #[derive(Debug, thiserror::Error)]
@@ -38,6 +40,8 @@ pub struct Relations {
     pub eni_holders: BTreeMap<String, BTreeSet<String>>,
     /// Ingress rules between the template's own groups.
     pub ingress: Vec<DeclaredIngress>,
+    /// ECS service → the security groups its awsvpc configuration attaches its tasks to.
+    pub service_groups: BTreeMap<String, BTreeSet<String>>,
 }
 
 impl Relations {
@@ -83,6 +87,15 @@ impl Relations {
                     let ids = vpc.get("SecurityGroupIds").unwrap_or(&Value::Null);
                     for group in groups_in(ids) {
                         out.eni_holders.entry(group).or_default().insert(id.clone());
+                    }
+                }
+                Some(ECS_SERVICE) => {
+                    let groups = props
+                        .pointer("/NetworkConfiguration/AwsvpcConfiguration/SecurityGroups")
+                        .map(&groups_in)
+                        .unwrap_or_default();
+                    if !groups.is_empty() {
+                        out.service_groups.insert(id.clone(), groups);
                     }
                 }
                 Some(INGRESS) => {

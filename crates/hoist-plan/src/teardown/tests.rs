@@ -114,6 +114,30 @@ fn the_examples_lambda_group_is_found_by_its_function() {
     assert!(r.eni_holders["PgvectorLambdaSecurityGroup"].contains("PgvectorEnabler"));
 }
 
+#[test]
+fn a_services_groups_come_from_its_awsvpc_configuration() {
+    let body = include_str!("../../../../examples/hindsight/hindsight-stack.yaml");
+    let r = Relations::from_template(body).unwrap();
+    let groups: Vec<(&str, Vec<&str>)> = r
+        .service_groups
+        .iter()
+        .map(|(svc, g)| (svc.as_str(), g.iter().map(String::as_str).collect()))
+        .collect();
+    assert_eq!(
+        groups,
+        [("Service", vec!["HindsightApiServiceSecurityGroup"])]
+    );
+    // Renamed, in JSON with Fn::GetAtt: the reference decides, not the name.
+    let renamed = r#"{"Resources": {
+        "Zulu": {"Type": "AWS::EC2::SecurityGroup", "Properties": {"GroupDescription": "x"}},
+        "Yankee": {"Type": "AWS::ECS::Service", "Properties": {"NetworkConfiguration": {"AwsvpcConfiguration": {
+            "SecurityGroups": [{"Fn::GetAtt": ["Zulu", "GroupId"]}, "sg-outside"]}}}},
+        "Xray": {"Type": "AWS::ECS::Service", "Properties": {}}}}"#;
+    let r = Relations::from_template(renamed).unwrap();
+    assert_eq!(r.service_groups.len(), 1);
+    assert!(r.service_groups["Yankee"].contains("Zulu"));
+}
+
 fn rule(on: &str, from: &str, port: i32) -> IngressRule {
     IngressRule {
         group_id: on.into(),

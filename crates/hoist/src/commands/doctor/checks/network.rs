@@ -27,38 +27,83 @@ pub(crate) async fn database_groups(
     }
 }
 
-/// The service's security groups: its awsvpc configuration, else the stack's group whose
-/// logical id names the service (as the guide's script looks it up).
+/// The service's security groups, from its awsvpc configuration: the services hoist.toml names
+/// (through the stack's outputs), else every `AWS::ECS::Service` of the stack itself; when ECS
+/// names none, the groups the stack's template attaches to its services (by reference, as
+/// CloudFormation resolves them). Never guessed from resource names.
 async fn service_groups(
     ctx: &Ctx<'_>,
     env: &Environment,
     stack: &StackState,
 ) -> (Vec<String>, String) {
-    for svc in &env.services {
-        if let (Some(cluster), Some(service)) = (
-            stack.output(&svc.cluster_output),
-            stack.output(&svc.service_output),
-        ) && let Ok(groups) = hoist_aws::ecs::Ecs::new(&ctx.aws)
-            .service_security_groups(cluster, service)
-            .await
-            && !groups.is_empty()
-        {
-            return (groups, format!("service {service}'s awsvpc configuration"));
-        }
-    }
-    let groups: Vec<String> = stack
+    let ecs = hoist_aws::ecs::Ecs::new(&ctx.aws);
+    let named = env.services.iter().filter_map(|svc| {
+        Some((
+            stack.output(&svc.cluster_output)?.to_owned(),
+            stack.output(&svc.service_output)?.to_owned(),
+        ))
+    });
+    let of_stack = stack
         .resources()
         .iter()
-        .filter(|r| {
-            r.resource_type == "AWS::EC2::SecurityGroup"
-                && r.logical_id.contains("ServiceSecurityGroup")
-        })
-        .filter_map(|r| r.physical_id.clone())
-        .collect();
-    (
-        groups,
-        "the stack's *ServiceSecurityGroup resource".to_owned(),
-    )
+        .filter(|r| r.resource_type == "AWS::ECS::Service")
+        .filter_map(|r| hoist_deploy::services::service_from_arn(r.physical_id.as_deref()?));
+    let mut groups = Vec::new();
+    let mut from = Vec::new();
+    for (cluster, service) in named.chain(of_stack) {
+        if from.contains(&service) {
+            continue;
+        }
+        if let Ok(found) = ecs.service_security_groups(&cluster, &service).await
+            && !found.is_empty()
+        {
+            for g in found {
+                if !groups.contains(&g) {
+                    groups.push(g);
+                }
+            }
+            from.push(service);
+        }
+    }
+    if !from.is_empty() {
+        return (
+            groups,
+            format!("the awsvpc configuration of {}", from.join(", ")),
+        );
+    }
+    // ECS named no groups (no service readable, or none with an awsvpc configuration): what
+    // the stack's template declares for its services, resolved to the stack's groups.
+    let declared = match env.stack.as_deref() {
+        Some(name) => hoist_aws::cfn::Cfn::new(&ctx.aws)
+            .get_template(name)
+            .await
+            .ok()
+            .and_then(|body| hoist_plan::teardown::Relations::from_template(&body).ok()),
+        None => None,
+    };
+    for (service, logical_groups) in declared.map(|r| r.service_groups).unwrap_or_default() {
+        for logical in logical_groups {
+            if let Some(physical) = stack
+                .resources()
+                .iter()
+                .find(|r| r.logical_id == logical)
+                .and_then(|r| r.physical_id.clone())
+                && !groups.contains(&physical)
+            {
+                groups.push(physical);
+            }
+        }
+        from.push(service);
+    }
+    let source = if from.is_empty() {
+        "neither ECS nor the stack's template names a security group of its services".to_owned()
+    } else {
+        format!(
+            "the stack template's awsvpc configuration of {} (ECS named none)",
+            from.join(", ")
+        )
+    };
+    (groups, source)
 }
 
 pub(crate) async fn ecs_to_rds(
@@ -80,10 +125,10 @@ pub(crate) async fn ecs_to_rds(
     };
     let (svc_groups, source) = service_groups(ctx, env, stack).await;
     let Some(svc_group) = svc_groups.first().cloned() else {
-        return Some(CheckResult::fail(
-            name,
-            "the service's security group could not be found",
-        ));
+        return Some(
+            CheckResult::fail(name, "the service's security group could not be found")
+                .evidence(source),
+        );
     };
     let mut evidence = vec![
         format!(
