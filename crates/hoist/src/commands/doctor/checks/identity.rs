@@ -22,7 +22,10 @@ pub(crate) async fn provider(ctx: &Ctx<'_>) -> CheckResult {
     let iam = hoist_aws::iam::Iam::new(&ctx.aws);
     let audience = &ctx.config.oidc.audience;
     match iam.get_oidc_provider(&arn).await {
-        Err(e) => CheckResult::fail(NAME, format!("cannot read the provider: {e}")),
+        Err(e) => CheckResult::fail(
+            NAME,
+            format!("cannot read the provider: {}", crate::hints::chain(&e)),
+        ),
         Ok(None) => CheckResult::fail(NAME, format!("no OIDC provider {arn}")).fix(Fix::Manual(
             "create it with `hoist bootstrap --apply`".into(),
         )),
@@ -187,7 +190,13 @@ pub(crate) async fn github_secrets(ctx: &Ctx<'_>, envs: &[&Environment]) -> Chec
     let secrets = match github.list_secrets(&repo).await {
         Ok(s) => s,
         Err(e) => {
-            return CheckResult::fail(NAME, format!("cannot list the secrets of {repo}: {e}"));
+            return CheckResult::fail(
+                NAME,
+                format!(
+                    "cannot list the secrets of {repo}: {}",
+                    crate::hints::chain(&e)
+                ),
+            );
         }
     };
     let iam = hoist_aws::iam::Iam::new(&ctx.aws);

@@ -92,7 +92,7 @@ pub(crate) async fn ecr(ctx: &Ctx<'_>, config_dir: &std::path::Path) -> Vec<Chec
             Ok(Some(false)) => CheckResult::fail(name, format!("{repo} holds no `latest` image: nothing was pushed yet"))
                 .fix(Fix::Manual("push: `hoist push` (or run the images workflow)".into())),
             Ok(Some(true)) => CheckResult::ok(name, format!("{repo}:latest exists")),
-            Err(e) => CheckResult::fail(name, format!("cannot read {repo}: {e}")),
+            Err(e) => CheckResult::fail(name, format!("cannot read {repo}: {}", crate::hints::chain(&e))),
         });
     }
     out

@@ -167,7 +167,12 @@ pub(crate) async fn ecs_to_rds(
                 evidence.push(format!("{g} ingress from groups: [{}]", sources.join(", ")));
             }
             Ok(None) => evidence.push(format!("{g} does not exist")),
-            Err(e) => return Some(CheckResult::fail(name, format!("cannot read {g}: {e}"))),
+            Err(e) => {
+                return Some(CheckResult::fail(
+                    name,
+                    format!("cannot read {g}: {}", crate::hints::chain(&e)),
+                ));
+            }
         }
     }
     let Some(db_group) = db_groups.first().cloned() else {

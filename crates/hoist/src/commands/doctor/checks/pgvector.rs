@@ -93,7 +93,12 @@ pub(crate) async fn check(
                         format!("{arn} (output {output}) is empty"),
                     ));
                 }
-                Err(e) => return Some(CheckResult::fail(name, format!("cannot read {arn}: {e}"))),
+                Err(e) => {
+                    return Some(CheckResult::fail(
+                        name,
+                        format!("cannot read {arn}: {}", crate::hints::chain(&e)),
+                    ));
+                }
             }
         }
     };

@@ -42,7 +42,11 @@ pub(crate) async fn cdk_bootstrap(ctx: &Ctx<'_>, envs: &[&Environment]) -> Optio
                 format!("{region} is not CDK-bootstrapped: no CDKToolkit stack"),
             )
             .fix(fix),
-            Err(e) => CheckResult::fail(NAME, format!("cannot read CDKToolkit: {e}")).fix(fix),
+            Err(e) => CheckResult::fail(
+                NAME,
+                format!("cannot read CDKToolkit: {}", crate::hints::chain(&e)),
+            )
+            .fix(fix),
         },
     )
 }
@@ -102,7 +106,7 @@ pub(crate) async fn llm_secrets(
         let r = match secrets.current(arn).await {
             Err(hoist_aws::secrets::SecretsError::NotFound { .. }) => CheckResult::fail(&name, format!("Secret not found: {arn} (output {}) names no secret", s.output))
                 .fix(Fix::Manual("redeploy the stack: `hoist deploy --apply`".into())),
-            Err(e) => CheckResult::fail(&name, format!("cannot read {arn}: {e}")),
+            Err(e) => CheckResult::fail(&name, format!("cannot read {arn}: {}", crate::hints::chain(&e))),
             Ok(None) => CheckResult::fail(&name, format!("{arn} has no value: ECS tasks fail with 401 \"Incorrect API key\"")).fix(put),
             Ok(Some(v)) if v.expose().trim().is_empty() => {
                 CheckResult::fail(&name, format!("{arn} is empty: ECS tasks fail with 401 \"Incorrect API key\"")).fix(put)
@@ -166,7 +170,10 @@ pub(crate) async fn ecs(ctx: &Ctx<'_>, env: &Environment, stack: &StackState) ->
             Err(e) => {
                 out.push(CheckResult::fail(
                     name,
-                    format!("cannot describe service {service} in {cluster}: {e}"),
+                    format!(
+                        "cannot describe service {service} in {cluster}: {}",
+                        crate::hints::chain(&e)
+                    ),
                 ));
                 continue;
             }
