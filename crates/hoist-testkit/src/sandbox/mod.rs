@@ -23,10 +23,35 @@ use std::net::TcpListener;
 /// When no port can be bound.
 #[must_use]
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("bind 127.0.0.1:0")
+    // The kernel may hand the same free port to two test processes that each bind and release
+    // it before their servers start; a server started on a port another test's server took
+    // then answers the wrong test's probe. Each port handed out is claimed for two minutes
+    // with a file only one process can create, so parallel test binaries never share one.
+    let claims = std::env::temp_dir().join("hoist-testkit-ports");
+    let _ = std::fs::create_dir_all(&claims);
+    let mut port = 0;
+    for _ in 0..50 {
+        port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("bind 127.0.0.1:0");
+        let claim = claims.join(port.to_string());
+        let stale = std::fs::metadata(&claim)
+            .and_then(|m| m.modified())
+            .is_ok_and(|t| t.elapsed().unwrap_or_default() > std::time::Duration::from_secs(120));
+        if stale {
+            let _ = std::fs::remove_file(&claim);
+        }
+        if std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&claim)
+            .is_ok()
+        {
+            return port;
+        }
+    }
+    port
 }
 
 /// Whether the sandbox parts must be present (CI) rather than skipped.
