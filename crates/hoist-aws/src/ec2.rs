@@ -1,10 +1,10 @@
 //! EC2 security groups and network interfaces: the ECS → RDS ingress rule `hoist doctor`
 //! checks and repairs, and the rules and Lambda ENIs that block `hoist teardown`. The calls go
-//! through [`crate::ec2_query`] (EC2's Query API; its doc comment says why not the SDK).
+//! through [`crate::signed`] (EC2's Query API; its doc comment says why not the SDK).
 
 use aws_smithy_xml::decode::{Document, ScopedDecoder, try_data};
 
-use crate::ec2_query::call;
+use crate::signed::{EC2, query};
 use crate::{Aws, AwsError};
 
 fn p(key: impl Into<String>, value: impl Into<String>) -> (String, String) {
@@ -67,7 +67,7 @@ pub async fn describe_security_group(
     group_id: &str,
 ) -> Result<Option<SecurityGroup>, AwsError> {
     const ACTION: &str = "ec2:DescribeSecurityGroups";
-    let xml = match call(aws, ACTION, &[p("GroupId.1", group_id)]).await {
+    let xml = match query(aws, &EC2, ACTION, &[p("GroupId.1", group_id)]).await {
         Ok(xml) => xml,
         Err(err) if err.code() == Some("InvalidGroup.NotFound") => return Ok(None),
         Err(err) => return Err(err),
@@ -229,7 +229,7 @@ pub async fn authorize_tcp_from_group(
         Some(port),
         source_group_id,
     ));
-    match call(aws, "ec2:AuthorizeSecurityGroupIngress", &params).await {
+    match query(aws, &EC2, "ec2:AuthorizeSecurityGroupIngress", &params).await {
         Ok(_) => Ok(()),
         Err(err) if err.code() == Some("InvalidPermission.Duplicate") => Ok(()),
         Err(err) => Err(err),
@@ -249,7 +249,7 @@ pub async fn revoke_group_ingress(aws: &Aws, rule: &GroupIngress) -> Result<(), 
         rule.to_port,
         &rule.source_group_id,
     ));
-    match call(aws, "ec2:RevokeSecurityGroupIngress", &params).await {
+    match query(aws, &EC2, "ec2:RevokeSecurityGroupIngress", &params).await {
         Ok(_) => Ok(()),
         Err(err) if err.code() == Some("InvalidPermission.NotFound") => Ok(()),
         Err(err) => Err(err),
@@ -262,9 +262,14 @@ pub async fn revoke_group_ingress(aws: &Aws, rule: &GroupIngress) -> Result<(), 
 /// # Errors
 /// [`AwsError`] from `DeleteSecurityGroup` (`InvalidGroup.NotFound` included: callers decide).
 pub async fn delete_security_group(aws: &Aws, group_id: &str) -> Result<(), AwsError> {
-    call(aws, "ec2:DeleteSecurityGroup", &[p("GroupId", group_id)])
-        .await
-        .map(|_| ())
+    query(
+        aws,
+        &EC2,
+        "ec2:DeleteSecurityGroup",
+        &[p("GroupId", group_id)],
+    )
+    .await
+    .map(|_| ())
 }
 
 /// Every ingress rule in the account's groups whose source is `source_group_id` (what blocks
@@ -284,7 +289,7 @@ pub async fn rules_referencing(
         if let Some(t) = &token {
             params.push(p("NextToken", t));
         }
-        let xml = call(aws, ACTION, &params).await?;
+        let xml = query(aws, &EC2, ACTION, &params).await?;
         let (groups, next) =
             parse_security_groups(&xml).map_err(|detail| unexpected(ACTION, detail))?;
         for g in groups {
@@ -341,7 +346,7 @@ pub async fn network_interfaces_in_group(
         if let Some(t) = &token {
             params.push(p("NextToken", t));
         }
-        let xml = call(aws, ACTION, &params).await?;
+        let xml = query(aws, &EC2, ACTION, &params).await?;
         let (interfaces, next) =
             parse_network_interfaces(&xml).map_err(|detail| unexpected(ACTION, detail))?;
         out.extend(interfaces);

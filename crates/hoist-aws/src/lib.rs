@@ -1,6 +1,6 @@
 //! Thin wrappers over the official AWS SDK for Rust, one module per service, each call
-//! returning a typed error that names the failed action and AWS's own code and message. EC2's
-//! six calls go through its Query API with the SDK's signer instead (`ec2_query` says why).
+//! returning a typed error that names the failed action and AWS's own code and message. EC2's,
+//! RDS's and SSM's calls are signed here instead (`signed` says why).
 //!
 //! Owns: building the SDK configuration (the default credential chain with SSO profiles and
 //! web identity, `--profile`, `--region`, and the standard `AWS_ENDPOINT_URL` override) and
@@ -14,7 +14,6 @@ pub mod cfn;
 pub mod cfn_status;
 pub mod cfn_template;
 pub mod ec2;
-mod ec2_query;
 pub mod ecr;
 pub mod ecs;
 pub mod iam;
@@ -22,6 +21,7 @@ pub mod iam_keys;
 pub mod rds;
 pub mod s3;
 pub mod secrets;
+mod signed;
 pub mod ssm;
 pub mod sts;
 pub mod web_identity;

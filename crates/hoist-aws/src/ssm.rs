@@ -1,22 +1,19 @@
 //! SSM Parameter Store: reading the CDK bootstrap version parameter
-//! (`/cdk-bootstrap/QUALIFIER/version`).
+//! (`/cdk-bootstrap/QUALIFIER/version`), through SSM's JSON API ([`crate::signed`]).
 
-use aws_smithy_types::error::metadata::ProvideErrorMetadata;
-
+use crate::signed::{SSM, json};
 use crate::{Aws, AwsError};
 
 /// An SSM client.
 #[derive(Debug, Clone)]
 pub struct Ssm {
-    client: aws_sdk_ssm::Client,
+    aws: Aws,
 }
 
 impl Ssm {
     #[must_use]
     pub fn new(aws: &Aws) -> Self {
-        Self {
-            client: aws_sdk_ssm::Client::new(aws.sdk_config()),
-        }
+        Self { aws: aws.clone() }
     }
 
     /// The parameter's value, or `None` when SSM answers `ParameterNotFound`.
@@ -24,14 +21,15 @@ impl Ssm {
     /// # Errors
     /// Any other AWS error (such as `AccessDeniedException`).
     pub async fn parameter(&self, name: &str) -> Result<Option<String>, AwsError> {
-        match self.client.get_parameter().name(name).send().await {
-            Ok(out) => Ok(out.parameter().and_then(|p| p.value()).map(str::to_owned)),
-            Err(err)
-                if err.as_service_error().and_then(|e| e.code()) == Some("ParameterNotFound") =>
-            {
-                Ok(None)
-            }
-            Err(err) => Err(AwsError::from_sdk("ssm:GetParameter", err)),
+        const ACTION: &str = "ssm:GetParameter";
+        let body = serde_json::json!({ "Name": name });
+        match json(&self.aws, &SSM, "AmazonSSM.GetParameter", ACTION, &body).await {
+            Ok(answer) => Ok(answer
+                .pointer("/Parameter/Value")
+                .and_then(serde_json::Value::as_str)
+                .map(str::to_owned)),
+            Err(err) if err.code() == Some("ParameterNotFound") => Ok(None),
+            Err(err) => Err(err),
         }
     }
 }

@@ -84,16 +84,11 @@ impl Sandbox {
             )
             .unwrap();
         if let Some(v) = version {
-            self.rt
-                .block_on(
-                    aws_sdk_ssm::Client::new(&self.conf)
-                        .put_parameter()
-                        .name("/cdk-bootstrap/hnb659fds/version")
-                        .value(v)
-                        .r#type(aws_sdk_ssm::types::ParameterType::String)
-                        .send(),
-                )
-                .unwrap();
+            common::raw_aws::put_ssm_parameter(
+                self.moto.port(),
+                "/cdk-bootstrap/hnb659fds/version",
+                v,
+            );
         }
     }
 

@@ -128,13 +128,11 @@ impl Sandbox {
         // moto's CloudFormation also gives the instance a security group other than the
         // template's VPCSecurityGroups (AWS uses those): set the template's group, as
         // ModifyDBInstance does on AWS, so the instance is what the template describes.
-        let rds = aws_sdk_rds::Client::new(&self.conf);
-        let modify = rds
-            .modify_db_instance()
-            .db_instance_identifier(self.db_id())
-            .vpc_security_group_ids(self.output("RdsSecurityGroupId"))
-            .apply_immediately(true);
-        self.rt.block_on(modify.send()).unwrap();
+        common::raw_aws::rds_set_security_group(
+            self.moto.port(),
+            &self.db_id(),
+            &self.output("RdsSecurityGroupId"),
+        );
         if port != 5432 {
             self.authorize(port);
         }
@@ -176,16 +174,7 @@ impl Sandbox {
     }
 
     fn db_port(&self) -> i32 {
-        let rds = aws_sdk_rds::Client::new(&self.conf);
-        let out = self
-            .rt
-            .block_on(
-                rds.describe_db_instances()
-                    .db_instance_identifier(self.db_id())
-                    .send(),
-            )
-            .unwrap();
-        out.db_instances()[0].endpoint().unwrap().port().unwrap()
+        common::raw_aws::rds_port(self.moto.port(), &self.db_id())
     }
 
     fn authorize(&self, port: i32) {

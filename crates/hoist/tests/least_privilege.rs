@@ -681,15 +681,11 @@ fn cdk_bootstrap(rt: &tokio::runtime::Runtime, conf: &aws_config::SdkConfig) {
             .send(),
     )
     .unwrap();
-    rt.block_on(
-        aws_sdk_ssm::Client::new(conf)
-            .put_parameter()
-            .name("/cdk-bootstrap/hnb659fds/version")
-            .value("21")
-            .r#type(aws_sdk_ssm::types::ParameterType::String)
-            .send(),
-    )
-    .unwrap();
+    common::raw_aws::put_ssm_parameter(
+        common::raw_aws::port_of(conf.endpoint_url().expect("the sandbox's endpoint")),
+        "/cdk-bootstrap/hnb659fds/version",
+        "21",
+    );
     // The roles `cdk bootstrap` creates: the strict proxy, like IAM, refuses to assume a role
     // that does not exist.
     let iam = aws_sdk_iam::Client::new(conf);

@@ -5,9 +5,6 @@
 
 #![allow(dead_code)]
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
-
 pub struct Ec2Api {
     port: u16,
 }
@@ -22,32 +19,7 @@ impl Ec2Api {
 
     /// POSTs `Action=…` with `params`; (HTTP status, body).
     pub fn call(&self, action: &str, params: &[(&str, &str)]) -> (u16, String) {
-        let mut form = form_urlencoded::Serializer::new(String::new());
-        form.append_pair("Action", action);
-        form.append_pair("Version", "2016-11-15");
-        for (k, v) in params {
-            form.append_pair(k, v);
-        }
-        let body = form.finish();
-        let mut s = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
-        write!(
-            s,
-            "POST / HTTP/1.0\r\nHost: ec2.ca-central-1.amazonaws.com\r\nContent-Type: application/x-www-form-urlencoded\r\nAuthorization: AWS4-HMAC-SHA256 Credential=testing/20260101/ca-central-1/ec2/aws4_request, SignedHeaders=host, Signature=x\r\nContent-Length: {}\r\n\r\n{body}",
-            body.len()
-        )
-        .unwrap();
-        let mut out = String::new();
-        s.read_to_string(&mut out).unwrap();
-        let status = out
-            .split_whitespace()
-            .nth(1)
-            .and_then(|c| c.parse().ok())
-            .unwrap_or(0);
-        let body = out
-            .split_once("\r\n\r\n")
-            .map(|(_, b)| b.to_owned())
-            .unwrap_or_default();
-        (status, body)
+        super::raw_aws::query(self.port, "ec2", "2016-11-15", action, params)
     }
 
     fn ok(&self, action: &str, params: &[(&str, &str)]) -> String {

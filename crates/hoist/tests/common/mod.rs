@@ -4,6 +4,7 @@
 #![allow(dead_code, unreachable_pub)]
 
 pub mod ec2;
+pub mod raw_aws;
 pub mod stack;
 
 use std::path::{Path, PathBuf};
