@@ -371,6 +371,25 @@ impl Cfn {
         Ok(())
     }
 
+    /// Deletes change set `change_set_name` of `stack` by name (when its id is not known).
+    ///
+    /// # Errors
+    /// The AWS error (`ChangeSetNotFound` included: callers decide).
+    pub async fn delete_change_set_named(
+        &self,
+        stack: &str,
+        change_set_name: &str,
+    ) -> Result<(), AwsError> {
+        self.client
+            .delete_change_set()
+            .stack_name(stack)
+            .change_set_name(change_set_name)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("cloudformation:DeleteChangeSet", e))?;
+        Ok(())
+    }
+
     /// Deletes a stack: the empty `REVIEW_IN_PROGRESS` stack a planned CREATE change set
     /// leaves behind, or an environment's stack on `hoist teardown`.
     ///

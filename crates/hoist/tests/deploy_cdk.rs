@@ -727,3 +727,41 @@ fn an_unassumable_role_fails_plan_and_apply_before_any_change() {
     assert!(sb.objects().is_empty());
     assert!(sb.stack("AppStack").is_none());
 }
+
+/// The assets are published while CloudFormation computes the change set; one that cannot be
+/// published (its source directory is gone) means the change set is deleted unexecuted and
+/// the empty stack of the CREATE with it: exit 2 naming the asset, nothing deployed.
+#[test]
+fn an_asset_that_cannot_be_published_deletes_the_change_set_unexecuted() {
+    let Some(sb) = sandbox() else { return };
+    sb.bootstrap(Some("21"));
+    let dir = cdk_project("", "plain-config");
+    std::fs::remove_dir_all(dir.path().join("cdk.out/asset.c0de")).unwrap();
+    let run = sb.deploy(dir.path(), &["--apply"]);
+    assert_eq!(
+        run.code, 2,
+        "stdout:\n{}\nstderr:\n{}",
+        run.stdout, run.stderr
+    );
+    assert!(
+        run.stderr.contains("the assets could not be published")
+            && run.stderr.contains("was deleted, nothing changed"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("asset.c0de"), "{}", run.stderr);
+    // The change set was created (the template was there) and never executed: the CREATE's
+    // empty stack is gone with it.
+    assert!(
+        run.stderr.contains("change set hoist-")
+            && run.stderr.contains("(CREATE) for stack AppStack"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        sb.stack("AppStack").is_none(),
+        "the CREATE's empty stack is left"
+    );
+    // The template went first (the change set needs it); it stays, as a content-addressed key.
+    assert_eq!(sb.objects(), ["TEMPLATEHASH.json"]);
+}

@@ -217,25 +217,36 @@ async fn deploy(
                 preflight::run(&plan, aws, profile.as_deref(), printer),
             )
             .await?;
-            let scope = if apply {
-                publish::Scope::All
-            } else {
-                publish::Scope::TemplateOnly
+            // The template first: the change set needs it, and nothing else.
+            interrupt::guarded(
+                interrupt,
+                "uploading the template (the stack was not touched)",
+                &resume,
+                publish::files(&plan, aws, &roles, publish::Scope::TemplateOnly, printer),
+            )
+            .await?;
+            if !apply {
+                interrupt::guarded(
+                    interrupt,
+                    "checking image assets (the stack was not touched)",
+                    &resume,
+                    images::publish(&plan, aws, &roles, false, printer),
+                )
+                .await?;
+            }
+            // With --apply, the other assets are published while CloudFormation computes the
+            // change set; it is executed once they all are.
+            let assets = async {
+                if !apply {
+                    return Ok(());
+                }
+                futures::future::try_join(
+                    publish::files(&plan, aws, &roles, publish::Scope::AllButTemplate, printer),
+                    images::publish(&plan, aws, &roles, true, printer),
+                )
+                .await
+                .map(|_| ())
             };
-            interrupt::guarded(
-                interrupt,
-                "publishing assets (the stack was not touched; uploaded assets are kept and not sent again)",
-                &resume,
-                publish::files(&plan, aws, &roles, scope, printer),
-            )
-            .await?;
-            interrupt::guarded(
-                interrupt,
-                "publishing image assets (the stack was not touched; pushed images are kept and not sent again)",
-                &resume,
-                images::publish(&plan, aws, &roles, apply, printer),
-            )
-            .await?;
             let deployer = plan
                 .deploy_role
                 .as_ref()
@@ -249,6 +260,7 @@ async fn deploy(
                 interrupt,
                 &resume,
                 printer,
+                assets,
             )
             .await?;
             let planned = stack.result == stack::StackResult::Planned;

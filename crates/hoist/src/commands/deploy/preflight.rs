@@ -28,11 +28,14 @@ pub(crate) async fn run(
     let sts = Sts::new(base);
     let mut roles = Roles::new();
     let mut probes = Probes::default();
-    for (role, external_id) in plan.roles() {
-        match sts
-            .assume_role(base, &role, "hoist-deploy", external_id.as_deref())
-            .await
-        {
+    // The roles are independent: assumed at once, reported in the plan's order.
+    let wanted = plan.roles();
+    let assumed = futures::future::join_all(wanted.iter().map(|(role, external_id)| {
+        sts.assume_role(base, role, "hoist-deploy", external_id.as_deref())
+    }))
+    .await;
+    for ((role, _), outcome) in wanted.into_iter().zip(assumed) {
+        match outcome {
             Ok(aws) => {
                 roles.insert(role.clone(), aws);
                 probes.roles.push((role, RoleProbe::Assumed));
@@ -46,20 +49,23 @@ pub(crate) async fn run(
         .as_ref()
         .and_then(|r| roles.get(r))
         .unwrap_or(base);
-    if let Some(check) = &plan.bootstrap {
-        probes.bootstrap = Some(match Ssm::new(reader).parameter(&check.parameter).await {
+    let version = async {
+        let check = plan.bootstrap.as_ref()?;
+        Some(match Ssm::new(reader).parameter(&check.parameter).await {
             Ok(Some(v)) => BootstrapProbe::Found(v),
             Ok(None) => BootstrapProbe::Missing,
             Err(e) => BootstrapProbe::Refused(e.to_string()),
-        });
-    }
-    if let Some(bucket) = &plan.bucket_required {
-        probes.bucket = Some(match S3::new(reader).bucket_exists(bucket).await {
+        })
+    };
+    let bucket = async {
+        let bucket = plan.bucket_required.as_ref()?;
+        Some(match S3::new(reader).bucket_exists(bucket).await {
             Ok(true) => BucketProbe::Present,
             Ok(false) => BucketProbe::Missing,
             Err(e) => BucketProbe::Refused(e.to_string()),
-        });
-    }
+        })
+    };
+    (probes.bootstrap, probes.bucket) = futures::future::join(version, bucket).await;
     let findings = preflight::evaluate(plan, &probes, profile);
     let Some(first) = findings.first() else {
         return Ok(roles);

@@ -14,10 +14,10 @@ use crate::printer::Printer;
 /// Which assets to publish.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Scope {
-    /// Everything (apply).
-    All,
-    /// Only the template, which a change set preview needs (plan).
+    /// Only the template, which a change set needs (first, and alone in a plan).
     TemplateOnly,
+    /// Everything but the template (while CloudFormation computes the change set).
+    AllButTemplate,
 }
 
 fn body(asset: &FilePublish) -> anyhow::Result<Vec<u8>> {
@@ -59,11 +59,15 @@ pub(crate) async fn files(
         TemplateLocation::Url { bucket, key, .. } => Some((bucket.as_str(), key.as_str())),
         TemplateLocation::Body => None,
     };
-    for asset in &plan.files {
+    let wanted = plan.files.iter().filter(|asset| {
         let is_template = template_object == Some((asset.bucket.as_str(), asset.key.as_str()));
-        if scope == Scope::TemplateOnly && !is_template {
-            continue;
+        match scope {
+            Scope::TemplateOnly => is_template,
+            Scope::AllButTemplate => !is_template,
         }
+    });
+    // Independent objects: uploaded at once, each reported when done.
+    let uploads = wanted.map(|asset| async move {
         let aws = asset
             .role
             .as_ref()
@@ -82,6 +86,11 @@ pub(crate) async fn files(
                 "already there"
             }
         ));
+        anyhow::Ok(())
+    });
+    futures::future::try_join_all(uploads).await?;
+    if scope == Scope::AllButTemplate {
+        return Ok(());
     }
     if let TemplateLocation::Url {
         bucket,

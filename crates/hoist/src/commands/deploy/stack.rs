@@ -75,9 +75,28 @@ impl From<&Change> for ChangeRow {
     }
 }
 
+/// What the change set step ended with.
+enum Prepared {
+    /// Nothing to execute: no changes, or a plan (the change set was shown and deleted).
+    Done(StackReport),
+    /// A change set ready to execute.
+    Ready {
+        id: String,
+        create: bool,
+        kind: &'static str,
+        rows: Vec<ChangeRow>,
+    },
+}
+
 /// Deploys the plan's template to its stack through a change set; executes it only with
-/// `apply`. A stack whose deployed template and parameters equal the plan's gets no change
-/// set at all.
+/// `apply`. A stack whose deployed template, parameters and tags equal the plan's gets no
+/// change set at all.
+///
+/// `assets` publishes what the template references (file and image assets): it runs while
+/// CloudFormation computes the change set, which needs only the template, and the change set
+/// is executed only once every asset is published. A failed publish or a signal before the
+/// execution deletes the change set (and the empty stack of a CREATE): nothing changes.
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn deploy(
     cfn: &Cfn,
     plan: &DeployPlan,
@@ -86,118 +105,54 @@ pub(crate) async fn deploy(
     interrupt: &mut Interrupt,
     resume: &str,
     printer: &Printer,
+    assets: impl std::future::Future<Output = anyhow::Result<()>>,
 ) -> anyhow::Result<StackReport> {
     let name = plan.stack_name.as_str();
-    let parameters = &plan.parameters;
-    let existing = cfn.describe_stack(name).await?;
-    let create = match existing.as_ref().map(|s| &s.status) {
-        None | Some(Status::ReviewInProgress) => true,
-        Some(Status::RollbackComplete) => {
-            return Err(Failed::new(format!("stack {name} is ROLLBACK_COMPLETE: its first creation failed and it cannot be updated"))
-                .hint(format!("delete it (`hoist teardown --env ENV --apply` or `aws cloudformation delete-stack --stack-name {name}`), then deploy again"))
-                .into());
-        }
-        Some(status) if !is_terminal(status) => {
-            return Err(Failed::new(format!("stack {name} is busy ({status})"))
-                .hint("wait for the running operation to finish (`aws cloudformation describe-stacks`), then deploy again")
-                .into());
-        }
-        Some(_) => false,
-    };
-    let kind = if create { "CREATE" } else { "UPDATE" };
-    if let Some(stack) = existing.as_ref().filter(|_| !create) {
-        let deployed = Deployed {
-            template: cfn.get_template(name).await?,
-            parameters: stack.parameters.clone(),
-            tags: stack.tags.clone(),
-        };
-        if let Some(why) = difference(&deployed, &plan.template, parameters, &plan.tags) {
-            printer.info(&format!(
-                "stack {name}: {why}; CloudFormation computes the changes"
-            ));
-        } else {
-            printer.info(&format!(
-                "stack {name}: no changes (deployed template, parameters and tags are the same; no change set created)"
-            ));
-            return Ok(StackReport {
-                name: name.to_owned(),
-                result: StackResult::NoChanges,
-                change_set_type: None,
-                changes: vec![],
-                status: Some(stack.status.to_string()),
-            });
-        }
-    }
     let change_set_name = format!("hoist-{}", unix_millis());
-    let template = match &plan.location {
-        TemplateLocation::Body => TemplateSource::Body(&plan.template),
-        TemplateLocation::Url { url, .. } => TemplateSource::Url(url),
-    };
-    let id = cfn
-        .create_change_set(&ChangeSetRequest {
-            stack_name: name,
-            change_set_name: &change_set_name,
-            template,
-            parameters,
-            role_arn: plan.execution_role.as_deref(),
-            tags: &plan.tags,
-            create,
-        })
-        .await?;
-    printer.info(&format!(
-        "change set {change_set_name} ({kind}) for stack {name}"
-    ));
-    let outcome = tokio::select! {
-        outcome = cfn.wait_change_set(&id, timeout) => outcome?,
+    let both = futures::future::join(
+        prepare(cfn, plan, apply, timeout, &change_set_name, printer),
+        assets,
+    );
+    let (prepared, published) = tokio::select! {
+        both = both => both,
         signal = interrupt.recv() => {
-            // Never executed: remove it (and the empty stack a CREATE change set made).
-            let _ = cfn.delete_change_set(&id).await;
-            if create {
-                let _ = cfn.delete_stack(name, plan.execution_role.as_deref()).await;
-            }
+            discard(cfn, plan, &change_set_name, None).await;
             return Err(Failed::new(format!(
-                "interrupted ({signal}) while CloudFormation computed change set {change_set_name}: it was deleted, nothing changed"
+                "interrupted ({signal}) while CloudFormation computed change set {change_set_name} and the assets were published: it was deleted, nothing changed"
             ))
-            .hint(format!("run `{resume}` again"))
+            .hint(format!("run `{resume}` again (published assets are kept and not sent again)"))
             .into());
         }
     };
-    let changes = match outcome {
-        ChangeSetOutcome::NoChanges => {
-            let _ = cfn.delete_change_set(&id).await;
-            printer.info(&format!("stack {name}: no changes"));
-            return Ok(StackReport {
-                name: name.to_owned(),
-                result: StackResult::NoChanges,
-                change_set_type: Some(kind),
-                changes: vec![],
-                status: existing.map(|s| s.status.to_string()),
-            });
+    let (id, create, kind, rows) = match (prepared?, published) {
+        (Prepared::Done(report), published) => {
+            published?;
+            return Ok(report);
         }
-        ChangeSetOutcome::Failed(reason) => {
-            return Err(Failed::new(format!("the change set for stack {name} could not be created: {reason}"))
-                .hint("fix the template or parameters; `aws cloudformation describe-change-set` shows the same reason")
-                .into());
+        (Prepared::Ready { id, create, .. }, Err(e)) => {
+            discard(cfn, plan, &change_set_name, Some((&id, create))).await;
+            return Err(e.context(format!(
+                "the assets could not be published: change set {change_set_name} was deleted, nothing changed"
+            )));
         }
-        ChangeSetOutcome::Ready(changes) => changes,
+        (
+            Prepared::Ready {
+                id,
+                create,
+                kind,
+                rows,
+            },
+            Ok(()),
+        ) => (id, create, kind, rows),
     };
-    let rows: Vec<ChangeRow> = changes.iter().map(ChangeRow::from).collect();
-    print_changes(printer, name, &rows);
-    if !apply {
-        cfn.delete_change_set(&id).await?;
-        if create {
-            // CREATE change sets leave an empty REVIEW_IN_PROGRESS stack behind.
-            cfn.delete_stack(name, plan.execution_role.as_deref())
-                .await?;
-        }
-        printer.info("plan only: change set deleted, nothing changed (pass --apply to execute it)");
-        return Ok(StackReport {
-            name: name.to_owned(),
-            result: StackResult::Planned,
-            change_set_type: Some(kind),
-            changes: rows,
-            status: existing.map(|s| s.status.to_string()),
-        });
+    // A signal that came while the last asset finished still wins over the execution.
+    if let Some(signal) = futures::FutureExt::now_or_never(interrupt.recv()) {
+        discard(cfn, plan, &change_set_name, Some((&id, create))).await;
+        return Err(Failed::new(format!(
+            "interrupted ({signal}) before change set {change_set_name} was executed: it was deleted, nothing changed"
+        ))
+        .hint(format!("run `{resume}` again"))
+        .into());
     }
     let last_seen = if create {
         None
@@ -240,6 +195,150 @@ pub(crate) async fn deploy(
         change_set_type: Some(kind),
         changes: rows,
         status: Some(status),
+    })
+}
+
+/// Removes an unexecuted change set — by id when it is known, else by name (it may or may not
+/// have been created when the work was dropped) — and the empty `REVIEW_IN_PROGRESS` stack a
+/// CREATE change set leaves. Best effort: failures are ignored (nothing was executed).
+async fn discard(cfn: &Cfn, plan: &DeployPlan, change_set_name: &str, known: Option<(&str, bool)>) {
+    let name = plan.stack_name.as_str();
+    match known {
+        Some((id, _)) => {
+            let _ = cfn.delete_change_set(id).await;
+        }
+        None => {
+            let _ = cfn.delete_change_set_named(name, change_set_name).await;
+        }
+    }
+    let review = match known {
+        Some((_, create)) => create,
+        None => matches!(
+            cfn.describe_stack(name)
+                .await
+                .ok()
+                .flatten()
+                .map(|s| s.status),
+            Some(Status::ReviewInProgress)
+        ),
+    };
+    if review {
+        let _ = cfn.delete_stack(name, plan.execution_role.as_deref()).await;
+    }
+}
+
+/// The change set step: the stack's state, the no-change comparison, the change set and its
+/// changes. In a plan the change set (and a CREATE's empty stack) is deleted again.
+async fn prepare(
+    cfn: &Cfn,
+    plan: &DeployPlan,
+    apply: bool,
+    timeout: Duration,
+    change_set_name: &str,
+    printer: &Printer,
+) -> anyhow::Result<Prepared> {
+    let name = plan.stack_name.as_str();
+    let parameters = &plan.parameters;
+    let existing = cfn.describe_stack(name).await?;
+    let create = match existing.as_ref().map(|s| &s.status) {
+        None | Some(Status::ReviewInProgress) => true,
+        Some(Status::RollbackComplete) => {
+            return Err(Failed::new(format!("stack {name} is ROLLBACK_COMPLETE: its first creation failed and it cannot be updated"))
+                .hint(format!("delete it (`hoist teardown --env ENV --apply` or `aws cloudformation delete-stack --stack-name {name}`), then deploy again"))
+                .into());
+        }
+        Some(status) if !is_terminal(status) => {
+            return Err(Failed::new(format!("stack {name} is busy ({status})"))
+                .hint("wait for the running operation to finish (`aws cloudformation describe-stacks`), then deploy again")
+                .into());
+        }
+        Some(_) => false,
+    };
+    let kind = if create { "CREATE" } else { "UPDATE" };
+    if let Some(stack) = existing.as_ref().filter(|_| !create) {
+        let deployed = Deployed {
+            template: cfn.get_template(name).await?,
+            parameters: stack.parameters.clone(),
+            tags: stack.tags.clone(),
+        };
+        if let Some(why) = difference(&deployed, &plan.template, parameters, &plan.tags) {
+            printer.info(&format!(
+                "stack {name}: {why}; CloudFormation computes the changes"
+            ));
+        } else {
+            printer.info(&format!(
+                "stack {name}: no changes (deployed template, parameters and tags are the same; no change set created)"
+            ));
+            return Ok(Prepared::Done(StackReport {
+                name: name.to_owned(),
+                result: StackResult::NoChanges,
+                change_set_type: None,
+                changes: vec![],
+                status: Some(stack.status.to_string()),
+            }));
+        }
+    }
+    let template = match &plan.location {
+        TemplateLocation::Body => TemplateSource::Body(&plan.template),
+        TemplateLocation::Url { url, .. } => TemplateSource::Url(url),
+    };
+    let id = cfn
+        .create_change_set(&ChangeSetRequest {
+            stack_name: name,
+            change_set_name,
+            template,
+            parameters,
+            role_arn: plan.execution_role.as_deref(),
+            tags: &plan.tags,
+            create,
+        })
+        .await?;
+    printer.info(&format!(
+        "change set {change_set_name} ({kind}) for stack {name}"
+    ));
+    let outcome = cfn.wait_change_set(&id, timeout).await?;
+    let changes = match outcome {
+        ChangeSetOutcome::NoChanges => {
+            let _ = cfn.delete_change_set(&id).await;
+            printer.info(&format!("stack {name}: no changes"));
+            return Ok(Prepared::Done(StackReport {
+                name: name.to_owned(),
+                result: StackResult::NoChanges,
+                change_set_type: Some(kind),
+                changes: vec![],
+                status: existing.map(|s| s.status.to_string()),
+            }));
+        }
+        ChangeSetOutcome::Failed(reason) => {
+            return Err(Failed::new(format!("the change set for stack {name} could not be created: {reason}"))
+                .hint("fix the template or parameters; `aws cloudformation describe-change-set` shows the same reason")
+                .into());
+        }
+        ChangeSetOutcome::Ready(changes) => changes,
+    };
+    let rows: Vec<ChangeRow> = changes.iter().map(ChangeRow::from).collect();
+    print_changes(printer, name, &rows);
+    if !apply {
+        cfn.delete_change_set(&id).await?;
+        if create {
+            // CREATE change sets leave an empty REVIEW_IN_PROGRESS stack behind.
+            cfn.delete_stack(name, plan.execution_role.as_deref())
+                .await?;
+        }
+        printer.info("plan only: change set deleted, nothing changed (pass --apply to execute it)");
+        return Ok(Prepared::Done(StackReport {
+            name: name.to_owned(),
+            result: StackResult::Planned,
+            change_set_type: Some(kind),
+            changes: rows,
+            status: existing.map(|s| s.status.to_string()),
+        }));
+    }
+    Ok(Prepared::Ready {
+        id,
+        create,
+        kind,
+        rows,
     })
 }
 
