@@ -64,6 +64,10 @@ sandbox_prepare() {
 calls_reset() { curl -sf -X POST "$AWS_ENDPOINT_URL/_strict_aws/reset" >/dev/null; }
 calls_save() { curl -sf "$AWS_ENDPOINT_URL/_strict_aws/calls" >"$1"; }
 calls_count() { curl -sf "$AWS_ENDPOINT_URL/_strict_aws/calls" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))'; }
+# Milliseconds moto took to answer the CloudFormation calls recorded since the last reset: the
+# server's share, which a deployer waits for whatever it does itself.
+calls_all_ms() { curl -sf "$AWS_ENDPOINT_URL/_strict_aws/calls" | python3 -c 'import json,sys; print(round(sum(c.get("upstream_ms", 0) for c in json.load(sys.stdin))))'; }
+calls_cfn_ms() { curl -sf "$AWS_ENDPOINT_URL/_strict_aws/calls" | python3 -c 'import json,sys; print(round(sum(c.get("upstream_ms", 0) for c in json.load(sys.stdin) if c["service"] == "cloudformation")))'; }
 
 # The deployed stack as moto holds it (status, resource types, output keys), read past the proxy.
 stack_state() {

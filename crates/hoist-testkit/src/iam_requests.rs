@@ -405,6 +405,7 @@ mod tests {
             params,
             status: 200,
             rejected: None,
+            upstream_ms: 0.0,
         }
     }
 

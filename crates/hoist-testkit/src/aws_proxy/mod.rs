@@ -77,6 +77,9 @@ pub struct RecordedCall {
     pub status: u16,
     /// The AWS error code when the proxy refused the call itself; such calls never reach moto.
     pub rejected: Option<String>,
+    /// How long moto took to answer, in milliseconds (0 for a call the proxy refused): the
+    /// server's share of a deploy's time, which no client can shorten (`bench/deploy`).
+    pub upstream_ms: f64,
 }
 
 struct Shared {
@@ -238,19 +241,25 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
             Some(bytes) => limits::check_template_object(&bytes),
         },
     };
+    let mut upstream_ms = 0.0;
     let (response, status, rejected, answer) = match verdict {
         Err(rejection) => {
             let code = rejection.code.to_owned();
             let response = rejection.into_response(call.protocol);
             (response, 400, Some(code), None)
         }
-        Ok(()) => match forward(&shared, &parts, body).await {
-            Ok((response, answer)) => {
-                let status = response.status().as_u16();
-                (response, status, None, Some(answer))
+        Ok(()) => {
+            let started = std::time::Instant::now();
+            let forwarded = forward(&shared, &parts, body).await;
+            upstream_ms = started.elapsed().as_secs_f64() * 1000.0;
+            match forwarded {
+                Ok((response, answer)) => {
+                    let status = response.status().as_u16();
+                    (response, status, None, Some(answer))
+                }
+                Err(response) => (response, 502, None, None),
             }
-            Err(response) => (response, 502, None, None),
-        },
+        }
     };
     let mut response = response;
     if let (Some(answer), true) = (answer, status == 200) {
@@ -275,7 +284,7 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
             response = Response::from_parts(parts, Body::from(text));
         }
     }
-    record(&shared, call, status, rejected);
+    record(&shared, call, status, rejected, upstream_ms);
     response
 }
 
@@ -384,7 +393,13 @@ fn learn_role(shared: &Shared, call: &Incoming, answer: &[u8]) {
     }
 }
 
-fn record(shared: &Shared, call: Incoming, status: u16, rejected: Option<String>) {
+fn record(
+    shared: &Shared,
+    call: Incoming,
+    status: u16,
+    rejected: Option<String>,
+    upstream_ms: f64,
+) {
     let access_key = call.scope.as_ref().map(|s| s.access_key.clone());
     let identity = access_key
         .as_ref()
@@ -397,6 +412,7 @@ fn record(shared: &Shared, call: Incoming, status: u16, rejected: Option<String>
         params: redact(call.params),
         status,
         rejected,
+        upstream_ms,
     };
     shared.calls.lock().expect("lock").push(entry);
 }
