@@ -88,7 +88,7 @@ fn text(tag: &mut ScopedDecoder<'_, '_>) -> Result<String, String> {
 }
 
 /// `<securityGroupInfo><item>…` and `<nextToken>` of a `DescribeSecurityGroupsResponse`.
-fn parse_security_groups(xml: &str) -> Result<(Vec<SecurityGroup>, Option<String>), String> {
+fn parse_security_groups(xml: &str) -> Result<Page<SecurityGroup>, String> {
     let mut doc = Document::new(xml);
     let mut root = doc.root_element().map_err(|e| e.to_string())?;
     let (mut groups, mut next) = (Vec::new(), None);
@@ -281,24 +281,40 @@ pub async fn rules_referencing(
     aws: &Aws,
     source_group_id: &str,
 ) -> Result<Vec<GroupIngress>, AwsError> {
-    const ACTION: &str = "ec2:DescribeSecurityGroups";
+    let groups = all_pages(
+        aws,
+        "ec2:DescribeSecurityGroups",
+        &filter("ip-permission.group-id", source_group_id),
+        parse_security_groups,
+    )
+    .await?;
+    Ok(groups
+        .into_iter()
+        .flat_map(|g| g.group_ingress)
+        .filter(|r| r.source_group_id == source_group_id)
+        .collect())
+}
+
+/// One page of a Describe answer: its items and the `nextToken`, if any.
+type Page<T> = (Vec<T>, Option<String>);
+
+/// Every page of a Describe call: `params` plus `NextToken` until the answer names none.
+async fn all_pages<T>(
+    aws: &Aws,
+    action: &'static str,
+    params: &[(String, String)],
+    parse: fn(&str) -> Result<Page<T>, String>,
+) -> Result<Vec<T>, AwsError> {
     let mut out = Vec::new();
     let mut token: Option<String> = None;
     loop {
-        let mut params = filter("ip-permission.group-id", source_group_id).to_vec();
+        let mut page = params.to_vec();
         if let Some(t) = &token {
-            params.push(p("NextToken", t));
+            page.push(p("NextToken", t));
         }
-        let xml = query(aws, &EC2, ACTION, &params).await?;
-        let (groups, next) =
-            parse_security_groups(&xml).map_err(|detail| unexpected(ACTION, detail))?;
-        for g in groups {
-            out.extend(
-                g.group_ingress
-                    .into_iter()
-                    .filter(|r| r.source_group_id == source_group_id),
-            );
-        }
+        let xml = query(aws, &EC2, action, &page).await?;
+        let (items, next) = parse(&xml).map_err(|detail| unexpected(action, detail))?;
+        out.extend(items);
         match next {
             Some(next) => token = Some(next),
             None => return Ok(out),
@@ -338,27 +354,17 @@ pub async fn network_interfaces_in_group(
     aws: &Aws,
     group_id: &str,
 ) -> Result<Vec<NetworkInterface>, AwsError> {
-    const ACTION: &str = "ec2:DescribeNetworkInterfaces";
-    let mut out = Vec::new();
-    let mut token: Option<String> = None;
-    loop {
-        let mut params = filter("group-id", group_id).to_vec();
-        if let Some(t) = &token {
-            params.push(p("NextToken", t));
-        }
-        let xml = query(aws, &EC2, ACTION, &params).await?;
-        let (interfaces, next) =
-            parse_network_interfaces(&xml).map_err(|detail| unexpected(ACTION, detail))?;
-        out.extend(interfaces);
-        match next {
-            Some(next) => token = Some(next),
-            None => return Ok(out),
-        }
-    }
+    all_pages(
+        aws,
+        "ec2:DescribeNetworkInterfaces",
+        &filter("group-id", group_id),
+        parse_network_interfaces,
+    )
+    .await
 }
 
 /// `<networkInterfaceSet><item>…` and `<nextToken>` of a `DescribeNetworkInterfacesResponse`.
-fn parse_network_interfaces(xml: &str) -> Result<(Vec<NetworkInterface>, Option<String>), String> {
+fn parse_network_interfaces(xml: &str) -> Result<Page<NetworkInterface>, String> {
     let mut doc = Document::new(xml);
     let mut root = doc.root_element().map_err(|e| e.to_string())?;
     let (mut interfaces, mut next) = (Vec::new(), None);

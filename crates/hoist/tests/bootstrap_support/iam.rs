@@ -1,23 +1,8 @@
 //! Direct IAM query-API calls to moto, independent of the code under test: to check what
 //! hoist wrote and to inject drift the way a person with the console or CLI would.
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
-
 pub(crate) struct IamApi {
     port: u16,
-}
-
-fn form_encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
 }
 
 fn percent_decode(s: &str) -> String {
@@ -69,29 +54,7 @@ impl IamApi {
 
     /// POSTs `Action=…` with `params`; (HTTP status, body).
     pub(crate) fn call(&self, action: &str, params: &[(&str, &str)]) -> (u16, String) {
-        let mut body = format!("Action={action}&Version=2010-05-08");
-        for (k, v) in params {
-            body.push_str(&format!("&{k}={}", form_encode(v)));
-        }
-        let mut s = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
-        write!(
-            s,
-            "POST / HTTP/1.0\r\nHost: iam.amazonaws.com\r\nContent-Type: application/x-www-form-urlencoded\r\nAuthorization: AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=x\r\nContent-Length: {}\r\n\r\n{body}",
-            body.len()
-        )
-        .unwrap();
-        let mut out = String::new();
-        s.read_to_string(&mut out).unwrap();
-        let status = out
-            .split_whitespace()
-            .nth(1)
-            .and_then(|c| c.parse().ok())
-            .unwrap_or(0);
-        let body = out
-            .split_once("\r\n\r\n")
-            .map(|(_, b)| b.to_owned())
-            .unwrap_or_default();
-        (status, body)
+        crate::common::raw_aws::query(self.port, "iam", "2010-05-08", action, params)
     }
 
     fn ok(&self, action: &str, params: &[(&str, &str)]) -> String {

@@ -19,7 +19,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use super::routes::{error, parse_object};
+use super::routes::{check_repo, error, parse_object};
 use super::state::{ApiState, timestamp};
 
 type Shared = State<Arc<ApiState>>;
@@ -50,14 +50,6 @@ impl RecordedDeployment {
     #[must_use]
     pub fn state(&self) -> Option<&str> {
         self.statuses.last().and_then(|s| s["state"].as_str())
-    }
-}
-
-fn check_repo(state: &ApiState, owner: &str, repo: &str) -> Result<(), Response> {
-    if state.is_repo(owner, repo) {
-        Ok(())
-    } else {
-        Err(error(404, "Not Found"))
     }
 }
 

@@ -195,7 +195,7 @@ async fn gatekeeper(State(state): Shared, request: Request, next: Next) -> Respo
     response
 }
 
-fn check_repo(state: &ApiState, owner: &str, repo: &str) -> Result<(), Response> {
+pub(crate) fn check_repo(state: &ApiState, owner: &str, repo: &str) -> Result<(), Response> {
     if state.is_repo(owner, repo) {
         Ok(())
     } else {
