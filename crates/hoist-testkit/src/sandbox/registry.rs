@@ -94,39 +94,41 @@ impl Registry {
             );
         }
         let log = dir.path().join("registry.log");
-        let mut last = String::new();
-        for _ in 0..3 {
-            let port = super::free_port();
-            let config = dir.path().join("config.yml");
-            let text = format!(
-                "version: 0.1\nlog:\n  level: info\n  formatter: text\n  accesslog:\n    disabled: false\nstorage:\n  filesystem:\n    rootdirectory: {root}\n  delete:\n    enabled: true\n  cache:\n    blobdescriptor: inmemory\nhttp:\n  addr: 127.0.0.1:{port}\n  secret: hoist-test-not-a-secret\nhealth:\n  storagedriver:\n    enabled: false\n{auth_section}",
-                root = dir.path().join("data").display()
-            );
-            std::fs::write(&config, text).map_err(|e| e.to_string())?;
-            let mut cmd = Command::new("docker-registry");
-            cmd.arg("serve").arg(&config);
-            // The registry reads any REGISTRY_* variable as a config override.
-            for (k, _) in std::env::vars() {
-                if k.starts_with("REGISTRY_") {
-                    cmd.env_remove(k);
-                }
-            }
-            let mut proc = Reaped::spawn(&mut cmd, &log)?;
-            let answered = wait_until(&mut proc, Duration::from_secs(30), &log, || {
-                matches!(http_status(port, "/v2/"), Some(200 | 401))
-            });
-            match answered {
-                Ok(()) => {
-                    return Ok(Self {
-                        port,
-                        dir,
-                        _proc: proc,
-                    });
-                }
-                Err(e) => last = e,
+        // Port 0: the registry binds a port the kernel picks and names it in its log
+        // ("listening on 127.0.0.1:PORT"), so no other test's server can take it first.
+        let config = dir.path().join("config.yml");
+        let text = format!(
+            "version: 0.1\nlog:\n  level: info\n  formatter: text\n  accesslog:\n    disabled: false\nstorage:\n  filesystem:\n    rootdirectory: {root}\n  delete:\n    enabled: true\n  cache:\n    blobdescriptor: inmemory\nhttp:\n  addr: 127.0.0.1:0\n  secret: hoist-test-not-a-secret\nhealth:\n  storagedriver:\n    enabled: false\n{auth_section}",
+            root = dir.path().join("data").display()
+        );
+        std::fs::write(&config, text).map_err(|e| e.to_string())?;
+        let mut cmd = Command::new("docker-registry");
+        cmd.arg("serve").arg(&config);
+        // The registry reads any REGISTRY_* variable as a config override.
+        for (k, _) in std::env::vars() {
+            if k.starts_with("REGISTRY_") {
+                cmd.env_remove(k);
             }
         }
-        Err(last)
+        let mut proc = Reaped::spawn(&mut cmd, &log)?;
+        let mut port = None;
+        let answered = wait_until(&mut proc, Duration::from_secs(30), &log, || {
+            if port.is_none() {
+                port = std::fs::read_to_string(&log)
+                    .ok()
+                    .and_then(|text| listening_port(&text));
+            }
+            port.is_some_and(|p| matches!(http_status(p, "/v2/"), Some(200 | 401)))
+        });
+        match (answered, port) {
+            (Ok(()), Some(port)) => Ok(Self {
+                port,
+                dir,
+                _proc: proc,
+            }),
+            (Err(e), _) => Err(e),
+            (Ok(()), None) => Err("the registry answered before naming its port".to_owned()),
+        }
     }
 
     /// `127.0.0.1:PORT`.
@@ -195,6 +197,30 @@ mod tests {
         );
         assert_eq!(
             parse_access_line("time=… level=info msg=\"response completed\""),
+            None
+        );
+    }
+}
+
+/// The port in the registry's start-up line `msg="listening on 127.0.0.1:PORT"`.
+fn listening_port(log: &str) -> Option<u16> {
+    log.lines().find_map(|l| {
+        let rest = &l[l.find("listening on 127.0.0.1:")? + "listening on 127.0.0.1:".len()..];
+        let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+        digits.parse().ok()
+    })
+}
+
+#[cfg(test)]
+mod port_tests {
+    use super::listening_port;
+
+    #[test]
+    fn the_port_is_read_from_the_registrys_start_up_line() {
+        let log = "time=\"2026-12-07T19:13:08Z\" level=info msg=\"listening on 127.0.0.1:46611\" go.version=go1.19.8\n";
+        assert_eq!(listening_port(log), Some(46611));
+        assert_eq!(
+            listening_port("level=info msg=\"redis not configured\"\n"),
             None
         );
     }
