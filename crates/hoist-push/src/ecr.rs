@@ -188,6 +188,17 @@ impl Control {
     ///
     /// # Errors
     /// When ECR refuses or cannot be reached, named the guide's way.
+    /// The repository `name`, if it exists (read only).
+    ///
+    /// # Errors
+    /// ECR's error, named as the guide's troubleshooting names it.
+    pub async fn find_repository(&self, name: &str) -> Result<Option<Repository>, PushError> {
+        let (ecr, region) = self.ecr().await?;
+        ecr.describe_repository(name)
+            .await
+            .map_err(|e| humanize(e, region, Some(name)))
+    }
+
     pub async fn ensure_repository(
         &self,
         cfg: &hoist_config::Images,

@@ -44,6 +44,8 @@ pub struct Ctx {
     pub shared: hoist_registry::BlobRegistry,
     pub siblings: Vec<String>,
     pub explain: bool,
+    /// Decide only: read the registry (and ECR), compute the plan, send and create nothing.
+    pub dry_run: bool,
     /// Blobs sent at the same time.
     pub parallel_uploads: usize,
     /// How layers exported from the engine are sent (images read from disk go as they are).
@@ -71,6 +73,13 @@ impl Ctx {
 pub enum Outcome {
     /// Blobs and manifest pushed.
     Pushed,
+    /// `--dry-run`: what the push would do; nothing was sent.
+    Planned {
+        /// `upload`, `retag` or `skip`.
+        would: &'static str,
+        /// The tags it would point at the image.
+        names: Vec<String>,
+    },
     /// Same content as `latest`: only tags were added (manifest PUT, no blobs).
     Retagged,
     /// Same content and every tag already points at it: nothing sent.
@@ -90,6 +99,8 @@ pub struct ServiceResult {
     pub outcome: Outcome,
     pub comparison: Option<Comparison>,
     pub repository_created: bool,
+    /// `--dry-run`: the ECR repository does not exist and the push would create it.
+    pub repository_missing: bool,
     /// The SHA tag already pointed at other content: the same commit built differently.
     pub not_reproducible: bool,
     pub layers_sent: usize,
@@ -110,6 +121,7 @@ impl ServiceResult {
             outcome: Outcome::Skipped,
             comparison: None,
             repository_created: false,
+            repository_missing: false,
             not_reproducible: false,
             layers_sent: 0,
             blobs_uploaded: 0,
@@ -178,9 +190,21 @@ async fn plan_one(
     }
     r.decided(&decision);
     if decision.repository_check != RepositoryCheck::None {
-        let (repository, created) = ctx.control.ensure_repository(&ctx.images, repo).await?;
-        r.repository_created = created;
-        decision.check_repository(repo, repository.immutable_tags)?;
+        let immutable_tags = if ctx.dry_run {
+            // Read only: a missing repository is what the push would create from hoist.toml.
+            match ctx.control.find_repository(repo).await? {
+                Some(repository) => repository.immutable_tags,
+                None => {
+                    r.repository_missing = true;
+                    ctx.images.tag_mutability == hoist_config::TagMutability::Immutable
+                }
+            }
+        } else {
+            let (repository, created) = ctx.control.ensure_repository(&ctx.images, repo).await?;
+            r.repository_created = created;
+            repository.immutable_tags
+        };
+        decision.check_repository(repo, immutable_tags)?;
     }
     if decision.needs_stored_layers() {
         // The configs of what the tags point at tell which layers the repository holds
@@ -264,8 +288,35 @@ pub async fn push_all(
             decision,
         });
     }
+    if ctx.dry_run {
+        for (r, planned) in results.iter_mut().zip(plan.services) {
+            match planned.decision {
+                Err(e) => r.failed(&e),
+                Ok(decision) => r.outcome = planned_outcome(decision.action),
+            }
+        }
+        return Ok((results, explain_all));
+    }
     execute(ctx, local, &found, engine.as_ref(), plan, &mut results).await;
     Ok((results, explain_all))
+}
+
+/// What `--dry-run` reports for a decided action.
+fn planned_outcome(action: Action) -> Outcome {
+    match action {
+        Action::Unchanged => Outcome::Planned {
+            would: "skip",
+            names: Vec::new(),
+        },
+        Action::Retag { names, .. } => Outcome::Planned {
+            would: "retag",
+            names,
+        },
+        Action::Upload { names, .. } => Outcome::Planned {
+            would: "upload",
+            names,
+        },
+    }
 }
 
 /// Applies the plan: retags and pushes of images on disk four images at a time, beside the

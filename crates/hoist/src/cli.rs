@@ -178,6 +178,9 @@ pub(crate) struct PushArgs {
     /// Skip `docker compose build` and push what the engine already has
     #[arg(long)]
     pub(crate) no_build: bool,
+    /// Show what the push would do (compared with the registry) and send nothing
+    #[arg(long)]
+    pub(crate) dry_run: bool,
 }
 
 #[derive(Debug, Args)]

@@ -1032,3 +1032,94 @@ fn layers_pushed_uncompressed_earlier_are_reused_not_sent_again() {
         .collect();
     assert_eq!(puts.len(), 2, "the changed layer and the config: {puts:?}");
 }
+
+/// `--dry-run` reads the registry and decides, as a push does, and sends nothing: no blob
+/// upload, no manifest PUT, no tag. Then the real push does what the dry run said, and a dry
+/// run after it would skip.
+#[test]
+fn a_dry_run_decides_like_a_push_and_sends_nothing() {
+    let Some(sb) = sandbox() else { return };
+    let reg = &sb.registry;
+    let dir = layout_project();
+    let layout = dir.path().join("layout");
+    let (m1, _) = oci::write_layout(&layout, "v1", &[(200_000, 1), (1024, 2)]);
+    let spec = format!("app={}:v1", layout.display());
+
+    let mark = reg.access_log().len();
+    let run = push(
+        dir.path(),
+        &sb,
+        &reg.url(),
+        "aaaaaaa",
+        &["--image", &spec, "--dry-run"],
+    );
+    let imgs = images(&run);
+    let app = by_service(&imgs, "app");
+    assert_eq!(app["status"], "planned", "{app}");
+    assert_eq!(app["would"], "upload", "{app}");
+    // ECR's repository does not exist yet: the push would create it; the dry run did not.
+    assert_eq!(app["repository_missing"], true, "{app}");
+    assert_eq!(app["repository_created"], false, "{app}");
+    assert_eq!(
+        app["names"],
+        serde_json::json!(["aaaaaaa", "latest"]),
+        "{app}"
+    );
+    let written: Vec<_> = reg.access_log()[mark..]
+        .iter()
+        .filter(|e| e.method != "GET" && e.method != "HEAD")
+        .cloned()
+        .collect();
+    assert!(written.is_empty(), "a dry run wrote: {written:?}");
+    assert_eq!(verify_tag(reg, "app", "latest"), None);
+
+    let human = hoist(dir.path())
+        .args(["push", "--image", &spec, "--dry-run"])
+        .envs(sb.moto.env())
+        .env("HOIST_ECR_REGISTRY_URL", reg.url())
+        .env("GITHUB_SHA", "aaaaaaa0000000000000000000000000000000000")
+        .run();
+    assert_eq!(human.code, 0, "{}", human.stderr);
+    assert!(
+        human.stdout.contains("would upload") && human.stdout.contains("aaaaaaa, latest"),
+        "{}",
+        human.stdout
+    );
+
+    let imgs = images(&push(
+        dir.path(),
+        &sb,
+        &reg.url(),
+        "aaaaaaa",
+        &["--image", &spec],
+    ));
+    assert_eq!(by_service(&imgs, "app")["status"], "pushed");
+    assert_eq!(
+        by_service(&imgs, "app")["repository_created"],
+        true,
+        "the real push creates what the dry run said it would"
+    );
+    assert_eq!(
+        verify_tag(reg, "app", "latest").as_deref(),
+        Some(m1.as_str())
+    );
+    let imgs = images(&push(
+        dir.path(),
+        &sb,
+        &reg.url(),
+        "aaaaaaa",
+        &["--image", &spec, "--dry-run"],
+    ));
+    assert_eq!(by_service(&imgs, "app")["would"], "skip");
+    let imgs = images(&push(
+        dir.path(),
+        &sb,
+        &reg.url(),
+        "bbbbbbb",
+        &["--image", &spec, "--dry-run"],
+    ));
+    let app = by_service(&imgs, "app");
+    assert_eq!(app["would"], "retag", "{app}");
+    // `latest` already points at this content: only the new SHA tag would be written.
+    assert_eq!(app["names"], serde_json::json!(["bbbbbbb"]), "{app}");
+}

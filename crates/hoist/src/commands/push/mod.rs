@@ -35,6 +35,7 @@ pub(crate) async fn run(
         services,
         explain,
         no_build,
+        dry_run,
     } = args;
     // Compose services live in the engine: its /_ping goes out now and is answered while
     // hoist.toml and the compose file are read (yielding once lets the request leave).
@@ -104,6 +105,7 @@ pub(crate) async fn run(
         shared: hoist_registry::BlobRegistry::new(),
         siblings: local.iter().map(|l| l.repository.clone()).collect(),
         explain,
+        dry_run,
         parallel_uploads: PARALLEL_UPLOADS,
         compression,
         events: reporter.clone(),

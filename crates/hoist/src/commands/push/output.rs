@@ -84,21 +84,28 @@ fn rows(results: &[ServiceResult]) -> Vec<Vec<String>> {
         .iter()
         .map(|r| {
             let result = match &r.outcome {
-                Outcome::Pushed => "pushed",
-                Outcome::Retagged => "retagged",
-                Outcome::Skipped => "skipped",
-                Outcome::Failed { .. } => "FAILED",
+                Outcome::Pushed => "pushed".to_owned(),
+                Outcome::Retagged => "retagged".to_owned(),
+                Outcome::Skipped => "skipped".to_owned(),
+                Outcome::Planned { would, .. } if r.repository_missing => {
+                    format!("would {would} (repository created)")
+                }
+                Outcome::Planned { would, .. } => format!("would {would}"),
+                Outcome::Failed { .. } => "FAILED".to_owned(),
             };
             vec![
                 r.service.clone(),
-                result.to_owned(),
+                result,
                 r.layers_sent.to_string(),
                 human_bytes(r.bytes_sent),
                 r.manifest_digest
                     .as_ref()
                     .map(|d| d.short().to_owned())
                     .unwrap_or_else(|| "-".into()),
-                r.tags.join(", "),
+                match &r.outcome {
+                    Outcome::Planned { names, .. } => names.join(", "),
+                    _ => r.tags.join(", "),
+                },
             ]
         })
         .collect()
