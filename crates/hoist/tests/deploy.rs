@@ -843,6 +843,28 @@ fn an_environment_in_another_account_deploys_with_its_own_profile() {
         ("t.json", body),
         ("aws-config", &aws_config),
     ]);
+    // What AWS needs and moto would not check: the change set's execution role exists in
+    // prod's account (bootstrap makes it there, with its permissions), not only in [aws]'s.
+    let bootstrap = hoist(dir.path())
+        .env("AWS_CONFIG_FILE", dir.path().join("aws-config"))
+        .args(["bootstrap", "--apply"])
+        .run();
+    assert_eq!(
+        bootstrap.code, 0,
+        "{}\n{}",
+        bootstrap.stdout, bootstrap.stderr
+    );
+    let role_exists = |moto: &Moto, role: &str| {
+        common::raw_aws::query(
+            moto.port(),
+            "iam",
+            "2010-05-08",
+            "GetRole",
+            &[("RoleName", role)],
+        )
+        .0 == 200
+    };
+    assert!(role_exists(&prod, "P-CfnExec") && !role_exists(&dev, "P-CfnExec"));
     let run = hoist(dir.path())
         .env("AWS_CONFIG_FILE", dir.path().join("aws-config"))
         .args(["deploy", "--env", "prod", "--apply"])
