@@ -30,23 +30,7 @@ fn template() -> String {
     common::read_manifest_file("../../examples/hindsight/hindsight-stack.yaml")
 }
 
-fn rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
-async fn sdk(moto: &Moto) -> aws_config::SdkConfig {
-    aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url(moto.endpoint())
-        .region(aws_config::Region::new("ca-central-1"))
-        .credentials_provider(aws_sdk_secretsmanager::config::Credentials::new(
-            "testing", "testing", None, None, "test",
-        ))
-        .load()
-        .await
-}
+use common::sdk::rt;
 
 /// What the tests set up in moto: three secrets (the LLM one without a value, as the stack
 /// creates it) and their ARNs as template parameters.
@@ -64,7 +48,7 @@ fn sandbox() -> Option<Sandbox> {
 fn sandbox_with(settings: &[(&str, &str)]) -> Option<Sandbox> {
     let moto = require("moto_server", Moto::start_with(settings))?;
     let rt = rt();
-    let conf = rt.block_on(sdk(&moto));
+    let conf = common::sdk::config(&rt, &moto.endpoint());
     let params = common::stack::create_secrets(
         &rt,
         &conf,
@@ -125,24 +109,7 @@ impl Sandbox {
     }
 
     fn deployment_id(&self) -> String {
-        let ecs = aws_sdk_ecs::Client::new(&self.conf);
-        let out = self
-            .rt
-            .block_on(
-                ecs.describe_services()
-                    .cluster("hindsight-dev")
-                    .services("hindsight-dev-api")
-                    .send(),
-            )
-            .unwrap();
-        let svc = &out.services()[0];
-        svc.deployments()
-            .iter()
-            .find(|d| d.status() == Some("PRIMARY"))
-            .unwrap()
-            .id()
-            .unwrap()
-            .to_owned()
+        common::sdk::primary_deployment(&self.rt, &self.conf, "hindsight-dev", "hindsight-dev-api")
     }
 
     fn stack_status(&self, name: &str) -> Option<String> {
@@ -876,7 +843,7 @@ fn an_environment_in_another_account_deploys_with_its_own_profile() {
     );
     let rt = rt();
     let status = |moto: &Moto| {
-        let conf = rt.block_on(sdk(moto));
+        let conf = common::sdk::config(&rt, &moto.endpoint());
         let cfn = aws_sdk_cloudformation::Client::new(&conf);
         rt.block_on(cfn.describe_stacks().stack_name("SmallStack").send())
             .ok()

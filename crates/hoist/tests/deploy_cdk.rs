@@ -40,19 +40,8 @@ struct Sandbox {
 
 fn sandbox() -> Option<Sandbox> {
     let moto = require("moto_server", Moto::start())?;
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let conf = rt.block_on(
-        aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .endpoint_url(moto.endpoint())
-            .region(aws_config::Region::new(REGION))
-            .credentials_provider(aws_sdk_s3::config::Credentials::new(
-                "testing", "testing", None, None, "test",
-            ))
-            .load(),
-    );
+    let rt = common::sdk::rt();
+    let conf = common::sdk::config(&rt, &moto.endpoint());
     Some(Sandbox { moto, conf, rt })
 }
 

@@ -203,19 +203,8 @@ fn the_test_cdk_app_deploys_through_the_strict_proxy_then_plans_zero_changes() {
     let proxy = StrictAws::start_with_ecr_registry(&moto.endpoint(), &registry.host());
     // The secrets the sandbox variant imports by name, made out of band (moto's CloudFormation
     // skips AWS::SecretsManager::Secret).
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let conf = rt.block_on(
-        aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .endpoint_url(moto.endpoint())
-            .region(aws_config::Region::new(Moto::REGION))
-            .credentials_provider(aws_sdk_secretsmanager::config::Credentials::new(
-                "testing", "testing", None, None, "t",
-            ))
-            .load(),
-    );
+    let rt = common::sdk::rt();
+    let conf = common::sdk::config(&rt, &moto.endpoint());
     let sm = aws_sdk_secretsmanager::Client::new(&conf);
     rt.block_on(sm.create_secret().name("hoist-test/llm-api-key").send())
         .unwrap();

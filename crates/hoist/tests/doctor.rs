@@ -45,19 +45,8 @@ fn sandbox() -> Option<Sandbox> {
     )?;
     let pg = require("postgres+pgvector", Postgres::start_with_pgvector())?;
     let github = GithubApi::start(REPO, 1_000_001, 2_000_002);
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let conf = rt.block_on(
-        aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .endpoint_url(moto.endpoint())
-            .region(aws_config::Region::new("ca-central-1"))
-            .credentials_provider(aws_sdk_iam::config::Credentials::new(
-                "testing", "testing", None, None, "test",
-            ))
-            .load(),
-    );
+    let rt = common::sdk::rt();
+    let conf = common::sdk::config(&rt, &moto.endpoint());
     // The password is ignored by the trust-auth test server but travels in the URL.
     let db_url = pg
         .url()
@@ -194,24 +183,8 @@ impl Sandbox {
     }
 
     fn deployment_id(&self) -> String {
-        let ecs = aws_sdk_ecs::Client::new(&self.conf);
-        let out = self
-            .rt
-            .block_on(
-                ecs.describe_services()
-                    .cluster(self.output("ClusterName"))
-                    .services(self.output("ServiceName"))
-                    .send(),
-            )
-            .unwrap();
-        out.services()[0]
-            .deployments()
-            .iter()
-            .find(|d| d.status() == Some("PRIMARY"))
-            .unwrap()
-            .id()
-            .unwrap()
-            .to_owned()
+        let (cluster, service) = (self.output("ClusterName"), self.output("ServiceName"));
+        common::sdk::primary_deployment(&self.rt, &self.conf, &cluster, &service)
     }
 
     fn output(&self, key: &str) -> String {

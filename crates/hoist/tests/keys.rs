@@ -24,19 +24,8 @@ struct Env {
 
 fn setup() -> Option<Env> {
     let moto = require("moto_server", Moto::start())?;
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let conf = rt.block_on(
-        aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .endpoint_url(moto.endpoint())
-            .region(aws_config::Region::new("ca-central-1"))
-            .credentials_provider(aws_sdk_iam::config::Credentials::new(
-                "testing", "testing", None, None, "test",
-            ))
-            .load(),
-    );
+    let rt = common::sdk::rt();
+    let conf = common::sdk::config(&rt, &moto.endpoint());
     let iam = aws_sdk_iam::Client::new(&conf);
     rt.block_on(iam.create_user().user_name(USER).send())
         .unwrap();

@@ -40,24 +40,7 @@ const REGION: &str = "ca-central-1";
 const SECRET: &str = "sk-hoisttest-0123456789abcdefghijKLMNOP";
 const ADMIN: &str = "arn:aws:iam::aws:policy/AdministratorAccess";
 
-fn rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
-fn sdk(rt: &tokio::runtime::Runtime, moto: &Moto) -> aws_config::SdkConfig {
-    rt.block_on(
-        aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .endpoint_url(moto.endpoint())
-            .region(aws_config::Region::new(REGION))
-            .credentials_provider(aws_sdk_iam::config::Credentials::new(
-                "testing", "testing", None, None, "test",
-            ))
-            .load(),
-    )
-}
+use common::sdk::rt;
 
 fn assert_ok(what: &str, run: &common::Run) {
     assert_eq!(
@@ -520,7 +503,7 @@ fn template_deploy_calls_are_all_allowed_by_what_bootstrap_wrote() {
         return;
     };
     let rt = rt();
-    let conf = sdk(&rt, &moto);
+    let conf = common::sdk::config(&rt, &moto.endpoint());
     let params = common::stack::create_secrets(
         &rt,
         &conf,
@@ -722,7 +705,7 @@ fn cdk_app_deploy_calls_are_all_allowed_by_what_bootstrap_wrote() {
         return;
     };
     let rt = rt();
-    let conf = sdk(&rt, &moto);
+    let conf = common::sdk::config(&rt, &moto.endpoint());
     cdk_bootstrap(&rt, &conf);
     let config = format!(
         "repository = \"arshargithub/HindsightRoboMemSetup\"\n[aws]\nregion = \"{REGION}\"\naccount_id = \"{ACCOUNT}\"\n\

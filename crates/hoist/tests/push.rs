@@ -85,12 +85,7 @@ fn uploads_since(reg: &Registry, from: usize) -> Vec<AccessLogEntry> {
         .collect()
 }
 
-fn rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-}
+use common::sdk::rt;
 
 fn registry_client(reg: &Registry) -> hoist_registry::Client {
     let auth = hoist_registry::BasicAuth::new("AWS", TOKEN_PASSWORD);

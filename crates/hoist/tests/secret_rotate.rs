@@ -41,19 +41,8 @@ fn sandbox() -> Option<Sandbox> {
         "moto_server",
         Moto::start_with(&[("MOTO_ECS_SERVICE_RUNNING", "1")]),
     )?;
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let conf = rt.block_on(
-        aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .endpoint_url(moto.endpoint())
-            .region(aws_config::Region::new(Moto::REGION))
-            .credentials_provider(aws_sdk_secretsmanager::config::Credentials::new(
-                "testing", "testing", None, None, "test",
-            ))
-            .load(),
-    );
+    let rt = common::sdk::rt();
+    let conf = common::sdk::config(&rt, &moto.endpoint());
     let sm = aws_sdk_secretsmanager::Client::new(&conf);
     let mut params = BTreeMap::new();
     for (param, name, value) in [
@@ -136,24 +125,7 @@ impl Sandbox {
     }
 
     fn deployment_id(&self) -> String {
-        let ecs = aws_sdk_ecs::Client::new(&self.conf);
-        let out = self
-            .rt
-            .block_on(
-                ecs.describe_services()
-                    .cluster("hindsight-dev")
-                    .services("hindsight-dev-api")
-                    .send(),
-            )
-            .unwrap();
-        out.services()[0]
-            .deployments()
-            .iter()
-            .find(|d| d.status() == Some("PRIMARY"))
-            .unwrap()
-            .id()
-            .unwrap()
-            .to_owned()
+        common::sdk::primary_deployment(&self.rt, &self.conf, "hindsight-dev", "hindsight-dev-api")
     }
 
     fn github_puts(&self) -> usize {

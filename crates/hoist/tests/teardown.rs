@@ -40,19 +40,8 @@ fn sandbox() -> Option<Sandbox> {
         "moto_server",
         Moto::start_with(&[("MOTO_ECS_SERVICE_RUNNING", "1")]),
     )?;
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let conf = rt.block_on(
-        aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .endpoint_url(moto.endpoint())
-            .region(aws_config::Region::new("ca-central-1"))
-            .credentials_provider(aws_sdk_iam::config::Credentials::new(
-                "testing", "testing", None, None, "test",
-            ))
-            .load(),
-    );
+    let rt = common::sdk::rt();
+    let conf = common::sdk::config(&rt, &moto.endpoint());
     let sm = aws_sdk_secretsmanager::Client::new(&conf);
     let mut params = BTreeMap::new();
     for (param, name, value) in [

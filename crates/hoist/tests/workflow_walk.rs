@@ -50,24 +50,7 @@ fn example(path: &str) -> String {
     std::fs::read_to_string(root.join(path)).unwrap()
 }
 
-fn rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
-fn sdk(rt: &tokio::runtime::Runtime, moto: &Moto) -> aws_config::SdkConfig {
-    rt.block_on(
-        aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .endpoint_url(moto.endpoint())
-            .region(aws_config::Region::new(Moto::REGION))
-            .credentials_provider(aws_sdk_iam::config::Credentials::new(
-                "testing", "testing", None, None, "test",
-            ))
-            .load(),
-    )
-}
+use common::sdk::rt;
 
 /// The `${{ … }}` forms the generated workflow uses, evaluated against the run so far.
 struct Contexts {
@@ -280,7 +263,7 @@ fn the_generated_dev_job_deploys_the_digest_it_just_pushed() {
         return;
     };
     let rt = rt();
-    let conf = sdk(&rt, &moto);
+    let conf = common::sdk::config(&rt, &moto.endpoint());
 
     // The secrets the stack reads, made out of band (moto's CloudFormation skips them).
     let params = common::stack::create_secrets(

@@ -5,6 +5,7 @@
 
 pub mod ec2;
 pub mod raw_aws;
+pub mod sdk;
 pub mod stack;
 
 use std::path::{Path, PathBuf};
