@@ -265,10 +265,10 @@ async fn once(aws: &Aws, request: &Request<'_>) -> Result<String, Attempt> {
 
 fn http_client() -> &'static reqwest::Client {
     static CLIENT: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
+    // hoist's user agent and redirect policy, as every hoist HTTP client has them.
     CLIENT.get_or_init(|| {
-        reqwest::Client::builder()
+        hoist_http::client_builder(Duration::from_secs(60))
             .connect_timeout(Duration::from_secs(10))
-            .timeout(Duration::from_secs(60))
             .build()
             .unwrap_or_default()
     })

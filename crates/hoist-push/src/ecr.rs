@@ -7,7 +7,7 @@ use std::sync::Arc;
 use hoist_aws::AwsError;
 use hoist_aws::ecr::{Ecr, Repository, RepositorySettings};
 
-use crate::error::PushError;
+use crate::error::{PushError, source_chain};
 
 /// Finds `name`, creating it when missing.
 async fn ensure_repository(
@@ -43,17 +43,6 @@ pub(crate) fn humanize(err: AwsError, region: &str, repository: Option<&str>) ->
         hint,
         source: Arc::new(err),
     }
-}
-
-/// The error's causes, outermost first, joined by `: `.
-fn source_chain(err: &dyn std::error::Error) -> String {
-    let mut parts = Vec::new();
-    let mut cur = err.source();
-    while let Some(s) = cur {
-        parts.push(s.to_string());
-        cur = s.source();
-    }
-    parts.join(": ")
 }
 
 /// The guide's message and fix for an AWS error.

@@ -29,21 +29,9 @@ fn body(asset: &FilePublish) -> anyhow::Result<Vec<u8>> {
         }),
         Packaging::Zip => hoist_deploy::zip_asset::zip_directory(&asset.source).map_err(|e| {
             let hint = e.hint();
-            BadInput::new(format!("{e}: {}", source_chain(&e)))
-                .hint(hint)
-                .into()
+            BadInput::new(crate::hints::chain(&e)).hint(hint).into()
         }),
     }
-}
-
-fn source_chain(e: &dyn std::error::Error) -> String {
-    let mut parts = Vec::new();
-    let mut cur = e.source();
-    while let Some(s) = cur {
-        parts.push(s.to_string());
-        cur = s.source();
-    }
-    parts.join(": ")
 }
 
 /// Uploads the plan's file assets in `scope`, each through the client of its publishing
