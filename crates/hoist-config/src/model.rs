@@ -296,14 +296,19 @@ pub struct Images {
     pub push_branch: String,
     /// How layers exported from the engine are sent.
     pub compression: LayerCompression,
+    /// `os/arch[/variant]` of services without `platform:` (built for it, and the entry
+    /// chosen from an image index); `None`: `linux/amd64`.
+    pub platform: Option<String>,
 }
 
-/// `[images] compression`: gzip (the default), or none (the blob is the uncompressed tar).
+/// `[images] compression`: gzip (the default), zstd, or none (the blob is the uncompressed
+/// tar).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum LayerCompression {
     #[default]
     Gzip,
+    Zstd,
     None,
 }
 

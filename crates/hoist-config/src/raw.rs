@@ -119,6 +119,7 @@ pub(crate) struct RawImages {
     pub push_role: Option<S<String>>,
     pub push_branch: Option<S<String>>,
     pub compression: Option<S<String>>,
+    pub platform: Option<S<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

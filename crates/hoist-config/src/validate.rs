@@ -834,13 +834,23 @@ fn images(cx: &Ctx<'_>, raw: &RawImages) -> Result<Images, ConfigError> {
         None => LayerCompression::Gzip,
         Some(c) => match c.get_ref().as_str() {
             "gzip" => LayerCompression::Gzip,
+            "zstd" => LayerCompression::Zstd,
             "none" => LayerCompression::None,
             other => {
                 return Err(cx
                     .err(c, format!("unknown compression {other:?}"))
-                    .expected("\"gzip\" (the default) or \"none\""));
+                    .expected("\"gzip\" (the default), \"zstd\" or \"none\""));
             }
         },
+    };
+    let platform = match &raw.platform {
+        None => None,
+        Some(p) if is_platform(p.get_ref()) => Some(p.get_ref().clone()),
+        Some(p) => {
+            return Err(cx
+                .err(p, format!("invalid platform {:?}", p.get_ref()))
+                .expected("os/arch[/variant], such as \"linux/arm64\" or \"linux/arm/v7\""));
+        }
     };
     Ok(Images {
         compose_file: raw
@@ -857,12 +867,48 @@ fn images(cx: &Ctx<'_>, raw: &RawImages) -> Result<Images, ConfigError> {
         push_role,
         push_branch,
         compression,
+        platform,
     })
+}
+
+/// `os/arch[/variant]`: two or three non-empty parts of letters, digits, `.`, `_`, `-`.
+fn is_platform(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('/').collect();
+    (2..=3).contains(&parts.len())
+        && parts.iter().all(|p| {
+            !p.is_empty()
+                && p.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+        })
 }
 
 #[cfg(test)]
 mod tests {
-    use super::is_region_code;
+    use super::{is_platform, is_region_code};
+
+    #[test]
+    fn platforms() {
+        for ok in [
+            "linux/amd64",
+            "linux/arm64",
+            "linux/arm/v7",
+            "linux/arm64/v8",
+            "windows/amd64",
+        ] {
+            assert!(is_platform(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "linux",
+            "linux/",
+            "/arm64",
+            "linux/arm/v7/x",
+            "linux/arm 64",
+            "linux//v7",
+        ] {
+            assert!(!is_platform(bad), "{bad}");
+        }
+    }
     use proptest::prelude::*;
 
     const REGION: &str = r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]{1,2}$";

@@ -453,3 +453,27 @@ fn url_output_names_the_output_recorded_as_the_deployments_url() {
     );
     assert_eq!(c.environment("prod").unwrap().url_output, None);
 }
+
+#[test]
+fn images_platform_and_zstd_compression() {
+    let c = parse(
+        &format!("{GUIDE}[images]\ncompression = \"zstd\"\nplatform = \"linux/arm64\"\n"),
+        "hoist.toml",
+    )
+    .unwrap();
+    let images = c.images.unwrap();
+    assert_eq!(images.compression, hoist_config::LayerCompression::Zstd);
+    assert_eq!(images.platform.as_deref(), Some("linux/arm64"));
+    let defaults = parse(&format!("{GUIDE}[images]\n"), "hoist.toml").unwrap();
+    assert_eq!(defaults.images.unwrap().platform, None);
+
+    let text = format!("{GUIDE}[images]\nplatform = \"arm64\"\n");
+    let (msg, expected) = error(&text);
+    assert_eq!(
+        msg,
+        format!("{} invalid platform \"arm64\"", place(&text, "\"arm64\""))
+    );
+    assert!(expected.contains("os/arch[/variant]"), "{expected}");
+    let text = format!("{GUIDE}[images]\ncompression = \"lz4\"\n");
+    assert!(error(&text).1.contains("\"zstd\""));
+}

@@ -13,7 +13,7 @@ use zip::{CompressionMethod, DateTime, ZipWriter};
 /// Why a directory asset could not be zipped.
 #[derive(Debug, thiserror::Error)]
 pub enum ZipError {
-    #[error("cannot read asset {path}: {source}")]
+    #[error("cannot read asset {}", path.display())]
     Read {
         path: PathBuf,
         #[source]

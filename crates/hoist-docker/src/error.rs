@@ -17,9 +17,6 @@ pub enum DockerError {
         #[source]
         source: bollard::errors::Error,
     },
-    /// The compose file could not be read or parsed.
-    #[error("cannot read the compose file {path}: {detail}")]
-    ComposeFile { path: PathBuf, detail: String },
     /// Neither `docker compose` nor `docker-compose` is installed.
     #[error("neither `docker compose` nor `docker-compose` is installed")]
     NoCompose,

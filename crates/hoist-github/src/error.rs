@@ -165,6 +165,9 @@ pub(crate) fn hint_for(status: u16, permission: Permission, repo: &str) -> Optio
             permission.advice()
         )),
         422 => Some("GitHub refused the request as invalid; see its message above".to_owned()),
+        500..=599 => Some(
+            "GitHub failed on its side, also after hoist's retries: run the command again in a few minutes (https://www.githubstatus.com shows incidents)".to_owned(),
+        ),
         _ => None,
     }
 }

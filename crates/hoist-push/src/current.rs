@@ -1,9 +1,12 @@
 //! What a repository's tags point at now, read with one concurrent GET per tag, and the
-//! image manifest behind each (an index is resolved to its linux/amd64 entry).
+//! image manifest behind each (an index is resolved to its entry for the image's platform:
+//! the service's `platform:`, else `[images] platform`, else linux/amd64).
 
 use std::collections::HashMap;
 
-use hoist_registry::{Client, Digest, ImageManifest, Parsed, RegistryError, RemoteManifest};
+use hoist_registry::{
+    Client, Digest, ImageManifest, Parsed, Platform, RegistryError, RemoteManifest,
+};
 
 use crate::tags::Tag;
 
@@ -13,6 +16,8 @@ pub struct Current {
     pub tags: Vec<(Tag, Option<RemoteManifest>)>,
     /// The tag the content is compared with: the first moving tag (`latest`), else the first.
     pub reference: Option<Reference>,
+    /// The platform whose manifest an index is resolved to.
+    pub platform: Platform,
 }
 
 /// The reference tag's manifest and the image manifest it stands for.
@@ -34,7 +39,7 @@ impl Current {
 /// reference's is known already, each other distinct manifest is read once.
 ///
 /// # Errors
-/// When the registry fails a read, or a tag's index has no linux/amd64 manifest.
+/// When the registry fails a read, or a tag's index has no manifest for the platform.
 pub async fn contents(
     client: &Client,
     repo: &str,
@@ -48,7 +53,7 @@ pub async fn contents(
         if let Some(m) = m
             && !content.contains_key(&m.digest)
         {
-            let pm = platform_manifest(client, repo, m).await?;
+            let pm = platform_manifest(client, repo, m, &current.platform).await?;
             content.insert(m.digest.clone(), pm);
         }
     }
@@ -59,7 +64,12 @@ pub async fn contents(
 ///
 /// # Errors
 /// When the registry fails a read.
-pub async fn read(client: &Client, repo: &str, tags: &[Tag]) -> Result<Current, RegistryError> {
+pub async fn read(
+    client: &Client,
+    repo: &str,
+    tags: &[Tag],
+    platform: &Platform,
+) -> Result<Current, RegistryError> {
     let gets = tags.iter().map(|t| client.get_manifest(repo, &t.name));
     let manifests = futures::future::try_join_all(gets).await?;
     let tags: Vec<(Tag, Option<RemoteManifest>)> = tags.iter().cloned().zip(manifests).collect();
@@ -67,11 +77,15 @@ pub async fn read(client: &Client, repo: &str, tags: &[Tag]) -> Result<Current, 
         Some((t, Some(m))) => Some(Reference {
             tag: t.name.clone(),
             remote: m.clone(),
-            platform: platform_manifest(client, repo, m).await?,
+            platform: platform_manifest(client, repo, m, platform).await?,
         }),
         _ => None,
     };
-    Ok(Current { tags, reference })
+    Ok(Current {
+        tags,
+        reference,
+        platform: platform.clone(),
+    })
 }
 
 /// The tag the content is compared with: the first moving tag (`latest`), else the first.
@@ -84,23 +98,25 @@ pub fn reference_tag(
         .or_else(|| tags.first())
 }
 
-/// The image manifest a tag stands for: itself, or an index's linux/amd64 entry (BuildKit
-/// writes an index when provenance attestations are on).
+/// The image manifest a tag stands for: itself, or an index's entry for `platform` (BuildKit
+/// writes an index when provenance attestations are on, buildx one per platform).
 ///
 /// # Errors
-/// When the registry fails a read, or the index has no linux/amd64 manifest.
+/// When the registry fails a read, or the index has no manifest for `platform`.
 pub async fn platform_manifest(
     client: &Client,
     repo: &str,
     m: &RemoteManifest,
+    platform: &Platform,
 ) -> Result<ImageManifest, RegistryError> {
     match &m.parsed {
         Parsed::Manifest(im) => Ok(im.clone()),
         Parsed::Index(index) => {
             let d = index
-                .linux_amd64()
+                .for_platform(platform)
                 .ok_or_else(|| RegistryError::NoPlatform {
                     url: format!("{repo}@{}", m.digest),
+                    platform: platform.to_string(),
                 })?;
             let pm = client
                 .get_manifest(repo, d.digest.as_str())

@@ -257,7 +257,11 @@ pub fn explain_line(
     };
     let remote = &reference.remote;
     let via = if remote.media_type.contains("index") || remote.media_type.contains("list") {
-        format!(" (index {}, linux/amd64 manifest)", remote.digest.short())
+        format!(
+            " (index {}, {} manifest)",
+            remote.digest.short(),
+            current.platform
+        )
     } else {
         String::new()
     };

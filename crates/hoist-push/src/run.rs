@@ -18,7 +18,8 @@ use crate::tags::Tag;
 
 /// How images are compared, for `--explain`.
 pub const EXPLAIN_INTRO: &str = "how images are compared: hoist reads the manifest the repository's `latest` tag points at \
-(an image index, as BuildKit writes with provenance, is resolved to its linux/amd64 manifest) and compares the config digest \
+(an image index, as BuildKit writes with provenance, is resolved to its manifest for the image's platform: the service's `platform:`, \
+else `[images] platform`, else linux/amd64) and compares the config digest \
 and the layer digests it references with the local image's. A local image ID is the config's digest and ECR's imageDigest is \
 the manifest's: they never match even for identical images, so they are not compared. Equal config (it lists every layer's \
 uncompressed diff_id) means equal content: the push is skipped and only the SHA tag is added, by a manifest PUT without blob \
@@ -245,7 +246,7 @@ pub async fn push_all(
     let registry_side = futures::future::join_all(
         local
             .iter()
-            .map(|l| crate::current::read(&ctx.client, &l.repository, &ctx.tags)),
+            .map(|l| crate::current::read(&ctx.client, &l.repository, &ctx.tags, &l.platform)),
     );
     let (engine_side, currents) = tokio::join!(engine_side, registry_side);
     let (engine, found) = engine_side?;

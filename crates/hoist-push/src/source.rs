@@ -2,7 +2,7 @@
 //! `docker save` archive), or in the Docker engine under one of several names; finding the
 //! engine's images by name, all at once.
 
-use hoist_registry::{Descriptor, Digest, ImageManifest, LocalImage, media_type};
+use hoist_registry::{Descriptor, Digest, ImageManifest, LocalImage, Platform, media_type};
 
 use crate::error::{PushError, source_chain};
 
@@ -11,6 +11,9 @@ pub struct Local {
     pub service: String,
     pub repository: String,
     pub image: Source,
+    /// The image's platform: an index in the repository is compared through its manifest
+    /// for it.
+    pub platform: Platform,
 }
 
 /// Where an image's bytes are.

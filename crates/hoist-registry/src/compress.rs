@@ -2,11 +2,15 @@
 //! hoist compresses each one before it leaves, deterministically, so the same layer gives the
 //! same blob on every run, machine and service (they share blobs in the registry).
 //!
-//! Deterministic means: one compressor (flate2, the one hoist is built with), one level, and a
-//! gzip header with nothing that varies (no file name, modification time 0, OS byte 255
-//! "unknown", no extra field). A different hoist version may compress differently; that costs
-//! nothing, because a layer's identity stays its uncompressed `diff_id`: a layer the
-//! repository already holds (found through the remote image's config) reuses the remote
+//! Deterministic means: one compressor (the one hoist is built with), one level, and headers
+//! with nothing that varies. gzip (flate2, level 6): no file name, modification time 0, OS
+//! byte 255 "unknown", no extra field. zstd (opt-in, `…layer.v1.tar+zstd`; the zstd library,
+//! level 3, one thread per layer, which zstd makes independent of the machine): one frame
+//! whose header always holds the content size (the layer's length is known before it starts)
+//! and no dictionary id, and always ends in the XXH64 content checksum. Layers are compressed
+//! in parallel, each on its own thread. A different hoist version may compress differently;
+//! that costs nothing, because a layer's identity stays its uncompressed `diff_id`: a layer
+//! the repository already holds (found through the remote image's config) reuses the remote
 //! descriptor and is never compressed or sent again.
 
 use std::io::{Read as _, Seek as _, Write};
@@ -23,6 +27,9 @@ pub enum Compression {
     /// gzip, level 6: what every registry and runtime reads.
     #[default]
     Gzip,
+    /// zstd, level 3: smaller and faster than gzip; read by containerd 1.5+, Docker 23+
+    /// and ECS/Fargate (platform 1.4).
+    Zstd,
     /// Uncompressed: the blob digest is the `diff_id` (hoist's behaviour before
     /// compression; fastest on a fast link, biggest in storage).
     None,
@@ -31,12 +38,16 @@ pub enum Compression {
 /// The gzip level: zlib's default, the usual balance of speed and size.
 const GZIP_LEVEL: u32 = 6;
 
+/// The zstd level: the library's default.
+const ZSTD_LEVEL: i32 = 3;
+
 impl Compression {
     /// The OCI media type of a layer sent this way.
     #[must_use]
     pub fn layer_media_type(self) -> &'static str {
         match self {
             Self::Gzip => media_type::OCI_LAYER_GZIP,
+            Self::Zstd => media_type::OCI_LAYER_ZSTD,
             Self::None => media_type::OCI_LAYER_TAR,
         }
     }
@@ -46,6 +57,7 @@ impl Compression {
     pub fn name(self) -> &'static str {
         match self {
             Self::Gzip => "gzip",
+            Self::Zstd => "zstd",
             Self::None => "none",
         }
     }
@@ -91,7 +103,11 @@ pub fn compress_layer(
         return Ok(layer.clone());
     }
     let src = &layer.source;
-    let path = dir.join(format!("{}.gz", layer.descriptor.digest.hex()));
+    let extension = match compression {
+        Compression::Zstd => "zst",
+        Compression::Gzip | Compression::None => "gz",
+    };
+    let path = dir.join(format!("{}.{extension}", layer.descriptor.digest.hex()));
     let mut input = std::fs::File::open(&src.path).map_err(|e| RegistryError::io(&src.path, e))?;
     input
         .seek(std::io::SeekFrom::Start(src.offset))
@@ -102,18 +118,38 @@ pub fn compress_layer(
         inner: std::io::BufWriter::with_capacity(1 << 20, out),
         hash: Sha256Writer::new(),
     };
-    let mut gz = flate2::GzBuilder::new()
-        .mtime(0)
-        .operating_system(255)
-        .write(tee, flate2::Compression::new(GZIP_LEVEL));
-    let copied = std::io::copy(&mut input, &mut gz).map_err(|e| RegistryError::io(&src.path, e))?;
-    if copied != src.len {
-        return Err(RegistryError::bad_image(
-            &src.path,
-            format!("the layer ended after {copied} of {} bytes", src.len),
-        ));
-    }
-    let mut tee = gz.finish().map_err(|e| RegistryError::io(&path, e))?;
+    let complete = |copied: u64| {
+        if copied == src.len {
+            Ok(())
+        } else {
+            Err(RegistryError::bad_image(
+                &src.path,
+                format!("the layer ended after {copied} of {} bytes", src.len),
+            ))
+        }
+    };
+    let read_err = |e| RegistryError::io(&src.path, e);
+    let write_err = |e| RegistryError::io(&path, e);
+    let mut tee = match compression {
+        Compression::Gzip => {
+            let mut gz = flate2::GzBuilder::new()
+                .mtime(0)
+                .operating_system(255)
+                .write(tee, flate2::Compression::new(GZIP_LEVEL));
+            complete(std::io::copy(&mut input, &mut gz).map_err(read_err)?)?;
+            gz.finish().map_err(write_err)?
+        }
+        Compression::Zstd => {
+            let mut z = zstd::stream::write::Encoder::new(tee, ZSTD_LEVEL).map_err(write_err)?;
+            z.include_checksum(true).map_err(write_err)?;
+            z.include_contentsize(true).map_err(write_err)?;
+            z.include_dictid(false).map_err(write_err)?;
+            z.set_pledged_src_size(Some(src.len)).map_err(write_err)?;
+            complete(std::io::copy(&mut input, &mut z).map_err(read_err)?)?;
+            z.finish().map_err(write_err)?
+        }
+        Compression::None => unreachable!("returned above"),
+    };
     tee.inner.flush().map_err(|e| RegistryError::io(&path, e))?;
     let size = tee.hash.len();
     let digest: Digest = tee.hash.finish();
@@ -219,6 +255,56 @@ mod tests {
         let alone =
             compress_layer(&layer(dir.path(), &bytes), dir.path(), Compression::Gzip).unwrap();
         assert_eq!(c.descriptor.digest, alone.descriptor.digest);
+    }
+
+    #[test]
+    fn zstd_gives_the_same_blob_every_time_and_decompresses_to_the_layer() {
+        let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let bytes = text(50_000);
+        let l = layer(a.path(), &bytes);
+        let one = compress_layer(&l, a.path(), Compression::Zstd).unwrap();
+        let two = compress_layer(&layer(b.path(), &bytes), b.path(), Compression::Zstd).unwrap();
+        assert_eq!(one.descriptor, two.descriptor);
+        assert_eq!(one.descriptor.media_type, media_type::OCI_LAYER_ZSTD);
+        assert_eq!(
+            Compression::Zstd.layer_media_type(),
+            "application/vnd.oci.image.layer.v1.tar+zstd"
+        );
+        assert_ne!(
+            one.descriptor.digest,
+            compress_layer(&l, a.path(), Compression::Gzip)
+                .unwrap()
+                .descriptor
+                .digest
+        );
+        assert!(
+            one.descriptor.size < bytes.len() as u64 / 5,
+            "text compresses"
+        );
+        let written = std::fs::read(&one.source.path).unwrap();
+        assert_eq!(Digest::of(&written), one.descriptor.digest);
+        assert_eq!(written.len() as u64, one.descriptor.size);
+        // RFC 8878 frame: magic, then the descriptor: content size present (flag bits 7-6
+        // non-zero), single segment, checksum (bit 2), no dictionary id (bits 1-0).
+        assert_eq!(&written[..4], &[0x28, 0xb5, 0x2f, 0xfd]);
+        let fhd = written[4];
+        assert_ne!(fhd >> 6, 0, "content size");
+        assert_eq!(fhd & 0b100, 0b100, "checksum");
+        assert_eq!(fhd & 0b11, 0, "no dictionary id");
+        let back =
+            zstd::stream::decode_all(std::fs::File::open(&one.source.path).unwrap()).unwrap();
+        assert_eq!(Digest::of(&back), l.descriptor.digest, "the diff_id");
+    }
+
+    #[test]
+    fn a_short_layer_is_an_error_not_a_blob() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut l = layer(dir.path(), b"short");
+        l.source.len = 50;
+        for c in [Compression::Gzip, Compression::Zstd] {
+            let e = compress_layer(&l, dir.path(), c).unwrap_err();
+            assert!(e.to_string().contains("5 of 50"), "{c:?}: {e}");
+        }
     }
 
     #[test]

@@ -61,9 +61,9 @@ pub enum RegistryError {
     /// A manifest's media type is not one hoist can push or compare.
     #[error("unsupported manifest media type {media_type:?} at {url}")]
     UnsupportedMediaType { url: String, media_type: String },
-    /// An index has no linux/amd64 image manifest.
-    #[error("the image index at {url} has no linux/amd64 manifest")]
-    NoPlatform { url: String },
+    /// An index has no image manifest for the platform hoist compares or pushes.
+    #[error("the image index at {url} has no {platform} manifest")]
+    NoPlatform { url: String, platform: String },
 }
 
 impl RegistryError {

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use crate::digest::Digest;
 use crate::error::RegistryError;
-use crate::manifest::{Descriptor, ImageManifest, media_type};
+use crate::manifest::{Descriptor, ImageManifest, Platform, media_type};
 
 /// Where a blob's bytes are: a byte range of a file (a whole blob file of an OCI layout, or
 /// an entry inside a `docker save` tar).
@@ -44,9 +44,23 @@ impl LocalImage {
     /// # Errors
     /// When the path cannot be read or is neither form.
     pub fn open(path: &Path, tag: Option<&str>) -> Result<Self, RegistryError> {
+        Self::open_for(path, tag, &Platform::linux_amd64())
+    }
+
+    /// [`LocalImage::open`], choosing `platform`'s manifest when the layout's entry is an
+    /// image index (a `docker save` archive holds one platform).
+    ///
+    /// # Errors
+    /// When the path cannot be read or is neither form, or an index has no manifest for
+    /// `platform`.
+    pub fn open_for(
+        path: &Path,
+        tag: Option<&str>,
+        platform: &Platform,
+    ) -> Result<Self, RegistryError> {
         let meta = std::fs::metadata(path).map_err(|e| RegistryError::io(path, e))?;
         if meta.is_dir() {
-            crate::layout::open(path, tag)
+            crate::layout::open(path, tag, platform)
         } else {
             crate::archive::open(path, tag)
         }

@@ -6,11 +6,15 @@ use std::path::{Path, PathBuf};
 use crate::digest::Digest;
 use crate::error::RegistryError;
 use crate::image::{BlobSource, LocalBlob, LocalImage};
-use crate::manifest::{self, Descriptor, Parsed};
+use crate::manifest::{self, Descriptor, Parsed, Platform};
 
 const REF_NAME: &str = "org.opencontainers.image.ref.name";
 
-pub(crate) fn open(dir: &Path, tag: Option<&str>) -> Result<LocalImage, RegistryError> {
+pub(crate) fn open(
+    dir: &Path,
+    tag: Option<&str>,
+    platform: &Platform,
+) -> Result<LocalImage, RegistryError> {
     if !dir.join("oci-layout").is_file() {
         return Err(RegistryError::bad_image(
             dir,
@@ -80,12 +84,13 @@ pub(crate) fn open(dir: &Path, tag: Option<&str>) -> Result<LocalImage, Registry
         )?;
         match parsed {
             Parsed::Index(i) => {
-                descriptor = i
-                    .linux_amd64()
-                    .cloned()
-                    .ok_or_else(|| RegistryError::NoPlatform {
-                        url: path.display().to_string(),
-                    })?;
+                descriptor =
+                    i.for_platform(platform)
+                        .cloned()
+                        .ok_or_else(|| RegistryError::NoPlatform {
+                            url: path.display().to_string(),
+                            platform: platform.to_string(),
+                        })?;
             }
             Parsed::Manifest(m) => {
                 let blob = |d: &Descriptor| -> Result<LocalBlob, RegistryError> {

@@ -46,6 +46,7 @@ mod error;
 mod image;
 mod layout;
 mod manifest;
+mod platform;
 mod push;
 mod reporter;
 mod retry;
@@ -64,6 +65,7 @@ pub use docker_config::{DockerConfigError, DockerCredentials};
 pub use error::RegistryError;
 pub use image::{BlobSource, LocalBlob, LocalImage};
 pub use manifest::{Descriptor, ImageManifest, Index, Parsed, Platform, media_type};
+pub use platform::PlatformError;
 pub use push::{
     BlobOutcome, BlobRegistry, PushOptions, PushStats, make_present, push_image, retag,
 };

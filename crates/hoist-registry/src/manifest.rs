@@ -1,5 +1,5 @@
-//! Image manifests and indexes (OCI and Docker v2 schema 2), and choosing the linux/amd64
-//! manifest of an index (what BuildKit writes when provenance attestations are on).
+//! Image manifests and indexes (OCI and Docker v2 schema 2). Choosing an index's manifest
+//! for a platform is `platform`'s.
 
 use serde::{Deserialize, Serialize};
 
@@ -129,16 +129,10 @@ pub(crate) fn parse(
 }
 
 impl Index {
-    /// The linux/amd64 image manifest's descriptor. Attestation manifests (BuildKit
-    /// provenance, platform `unknown/unknown`) are never chosen.
+    /// The linux/amd64 image manifest's descriptor (see [`Index::for_platform`]).
     #[must_use]
     pub fn linux_amd64(&self) -> Option<&Descriptor> {
-        self.manifests.iter().find(|d| {
-            media_type::is_manifest(&d.media_type)
-                && d.platform
-                    .as_ref()
-                    .is_some_and(|p| p.os == "linux" && p.architecture == "amd64")
-        })
+        self.for_platform(&Platform::linux_amd64())
     }
 }
 

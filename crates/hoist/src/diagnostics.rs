@@ -58,6 +58,9 @@ fn classify(err: &anyhow::Error) -> ExitStatus {
         if cause.is::<BadInput>()
             || cause.is::<hoist_config::ConfigError>()
             || cause.is::<clap::Error>()
+            || cause
+                .downcast_ref::<hoist_deployer::DeployError>()
+                .is_some_and(hoist_deployer::DeployError::is_bad_input)
         {
             return ExitStatus::BadInput;
         }

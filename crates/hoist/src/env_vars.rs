@@ -52,6 +52,10 @@ pub(crate) const ACTIONS_ID_TOKEN_REQUEST_URL: &str = "ACTIONS_ID_TOKEN_REQUEST_
 /// Bearer token for `ACTIONS_ID_TOKEN_REQUEST_URL`.
 pub(crate) const ACTIONS_ID_TOKEN_REQUEST_TOKEN: &str = "ACTIONS_ID_TOKEN_REQUEST_TOKEN";
 
+/// The platform Docker builds services without `platform:` for (compose reads it; hoist
+/// compares an index's manifest for it when `[images] platform` is not set).
+pub(crate) const DOCKER_DEFAULT_PLATFORM: &str = hoist_docker::DOCKER_DEFAULT_PLATFORM;
+
 /// The AWS SDK's profile (read by the SDK itself; hoist names it in sign-in hints).
 pub(crate) const AWS_PROFILE: &str = "AWS_PROFILE";
 /// The AWS SDK's endpoint override (read by the SDK itself; hoist names it in hints).

@@ -40,6 +40,11 @@ pub(crate) fn for_cause(cause: &(dyn std::error::Error + 'static)) -> Option<Str
     if let Some(e) = cause.downcast_ref::<AwsError>() {
         return aws(e, &aws_target());
     }
+    if let Some(e) = cause.downcast_ref::<hoist_deployer::DeployError>() {
+        return e
+            .hint()
+            .or_else(|| e.aws().and_then(|a| aws(a, &aws_target())));
+    }
     if let Some(e) = cause.downcast_ref::<hoist_github::GithubError>() {
         return e.hint().map(str::to_owned);
     }
@@ -48,6 +53,14 @@ pub(crate) fn for_cause(cause: &(dyn std::error::Error + 'static)) -> Option<Str
     }
     if let Some(e) = cause.downcast_ref::<DockerError>() {
         return docker(e);
+    }
+    if let Some(hoist_http::TransportError::Insecure { url }) =
+        cause.downcast_ref::<hoist_http::TransportError>()
+    {
+        return Some(match url.strip_prefix("http://") {
+            Some(rest) => format!("use https://{rest}"),
+            None => "use an https:// URL".to_owned(),
+        });
     }
     None
 }
@@ -78,6 +91,11 @@ pub(crate) fn chain(err: &(dyn std::error::Error + 'static)) -> String {
 /// The hint for an AWS failure, by its kind.
 pub(crate) fn aws(err: &AwsError, target: &AwsTarget) -> Option<String> {
     let action = err.action();
+    if err.code() == Some("DependencyViolation") {
+        return Some(format!(
+            "AWS refused {action} because something else still uses the resource: for a VPC or security group, usually network interfaces of a VPC Lambda (AWS removes them up to ~45 minutes after the function) or resources made outside the stack; wait and run the command again, or find them with `aws ec2 describe-network-interfaces --filters Name=vpc-id,Values=VPC_ID`"
+        ));
+    }
     match err.kind() {
         ErrorKind::AccessDenied => Some(access_denied(action, err.message().unwrap_or_default())),
         ErrorKind::Credentials => Some(credentials(err.code(), target)),
@@ -239,6 +257,31 @@ mod tests {
             aws(&e, &target)
                 .unwrap()
                 .contains("check AWS_ACCESS_KEY_ID")
+        );
+    }
+
+    #[test]
+    fn a_dependency_violation_says_what_usually_holds_the_resource() {
+        let e = service(
+            "cloudformation:DeleteStack",
+            "DependencyViolation",
+            "The vpc vpc-1 has dependencies and cannot be deleted.",
+        );
+        let hint = aws(&e, &AwsTarget::default()).unwrap();
+        assert!(
+            hint.contains("network interfaces of a VPC Lambda"),
+            "{hint}"
+        );
+    }
+
+    #[test]
+    fn plain_http_is_answered_with_the_https_url() {
+        let e = hoist_http::TransportError::Insecure {
+            url: "http://token.actions.githubusercontent.com/.well-known/jwks".into(),
+        };
+        assert_eq!(
+            for_cause(&e).as_deref(),
+            Some("use https://token.actions.githubusercontent.com/.well-known/jwks")
         );
     }
 

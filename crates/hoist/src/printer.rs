@@ -141,3 +141,22 @@ impl Drop for Group {
         }
     }
 }
+
+/// The deploy engine's lines go where the printer sends each kind.
+impl hoist_deployer::Events for Printer {
+    fn out(&self, line: &str) {
+        Printer::out(self, line);
+    }
+
+    fn info(&self, line: &str) {
+        Printer::info(self, line);
+    }
+
+    fn warn(&self, line: &str) {
+        Printer::warn(self, line);
+    }
+
+    fn error(&self, line: &str) {
+        Printer::error(self, line);
+    }
+}

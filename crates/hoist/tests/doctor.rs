@@ -310,7 +310,7 @@ fn healthy_then_each_fault_fails_its_check_and_fix_repairs_it() {
     };
     expect(
         "dev/secret-LlmSecretArn",
-        "is empty: ECS tasks fail with 401",
+        "is empty: the tasks reading it get an empty value, and the API it unlocks answers 401",
     );
     expect(
         "dev/ecs-to-rds",

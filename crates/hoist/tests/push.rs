@@ -1118,3 +1118,140 @@ fn a_dry_run_decides_like_a_push_and_sends_nothing() {
     // `latest` already points at this content: only the new SHA tag would be written.
     assert_eq!(app["names"], serde_json::json!(["bbbbbbb"]), "{app}");
 }
+
+/// The architecture and the `flavour` label of an image in the engine.
+fn engine_image(name: &str) -> (String, String) {
+    let out = Command::new("docker")
+        .args([
+            "image",
+            "inspect",
+            name,
+            "--format",
+            "{{.Architecture}} {{index .Config.Labels \"flavour\"}}",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{name}: {out:?}");
+    let text = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    let (arch, flavour) = text.split_once(' ').unwrap_or((text.as_str(), ""));
+    (arch.to_owned(), flavour.to_owned())
+}
+
+/// Issue 14: the compose project as Docker reads it (`.env` interpolation, the override
+/// file, profiles; a required variable without a value is bad input), `platform:` and
+/// `[images] platform` used for the build, and zstd layers when `[images] compression` asks.
+#[test]
+fn compose_as_docker_reads_it_with_platforms_and_zstd_layers() {
+    if !docker_engine() {
+        return;
+    }
+    let Some(sb) = sandbox() else { return };
+    let project = ComposeProject::new();
+    let (dir, label, reg) = (project.path(), project.label.clone(), &sb.registry);
+    // An image name's path component takes no `-.`.
+    let prefix = label.replace('.', "");
+    let toml = std::fs::read_to_string(dir.join("hoist.toml")).unwrap();
+    let write = |name: &str, text: &str| std::fs::write(dir.join(name), text).unwrap();
+    write(
+        "hoist.toml",
+        &toml.replace(
+            "[images]\n",
+            "[images]\ncompression = \"zstd\"\nplatform = \"linux/arm64\"\n",
+        ),
+    );
+    // Files no earlier run had: the legacy builder's cache ignores the platform, so an arm64
+    // build must not meet the cached steps of an amd64 one.
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64;
+    for (i, f) in ["shared.bin", "web.bin", "worker.bin", "api.bin"]
+        .iter()
+        .enumerate()
+    {
+        std::fs::write(dir.join(f), oci::random_bytes(16 * 1024, seed + i as u64)).unwrap();
+    }
+    // The legacy builder gives a step without files (ARG, LABEL) right after `FROM scratch`
+    // the engine's platform, and its cache ignores the platform: this arm64 build starts
+    // with a COPY no amd64 build has.
+    write(
+        "flavour.Dockerfile",
+        &format!(
+            "FROM scratch\nCOPY web.bin /web.bin\nCOPY shared.bin /shared.bin\nARG FLAVOUR=base\nLABEL hoist-test={label} flavour=$FLAVOUR\n"
+        ),
+    );
+    write(
+        "debug.Dockerfile",
+        &format!("FROM scratch\nCOPY api.bin /api.bin\nLABEL hoist-test={label}\n"),
+    );
+    write(
+        "docker-compose.yml",
+        "services:\n  web:\n    build:\n      context: .\n      dockerfile: ${DOCKERFILE:?name the web Dockerfile}\n    image: ${PREFIX}-web:${TAG:-dev}\n  worker:\n    build:\n      context: .\n      dockerfile: worker.Dockerfile\n    image: ${PREFIX}-worker\n    platform: linux/amd64\n  debug:\n    build:\n      context: .\n      dockerfile: debug.Dockerfile\n    image: ${PREFIX}-debug\n    profiles: [debug]\n  cache:\n    image: redis:7\n",
+    );
+    write(
+        "docker-compose.override.yml",
+        "services:\n  web:\n    build:\n      args:\n        FLAVOUR: override\n",
+    );
+
+    // A required variable without a value: bad input naming the file and the service,
+    // before anything is built.
+    write(".env", &format!("PREFIX={prefix}\n"));
+    let run = push(dir, &sb, &reg.url(), "1111111", &[]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("docker-compose.yml, service \"web\": required variable DOCKERFILE is missing a value: name the web Dockerfile"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains("DOCKERFILE in the environment or in the project's .env"),
+        "{}",
+        run.stderr
+    );
+
+    // `.env` names the Dockerfile; the override adds a build arg; `debug` is in a profile
+    // nobody enabled. web has no platform: `[images] platform`; worker says linux/amd64.
+    write(
+        ".env",
+        &format!("PREFIX={prefix}\nDOCKERFILE=flavour.Dockerfile\n"),
+    );
+    let imgs = images(&push(dir, &sb, &reg.url(), "1111111", &[]));
+    let mut pushed: Vec<&str> = imgs
+        .iter()
+        .map(|i| i["service"].as_str().unwrap())
+        .collect();
+    pushed.sort_unstable();
+    assert_eq!(pushed, ["web", "worker"], "{imgs:?}");
+    assert_eq!(
+        engine_image(&format!("{prefix}-web:dev")),
+        ("arm64".to_owned(), "override".to_owned())
+    );
+    assert_eq!(engine_image(&format!("{prefix}-worker")).0, "amd64");
+    for s in ["web", "worker"] {
+        assert_eq!(by_service(&imgs, s)["status"], "pushed");
+        let layers = layers_of(reg, s, "latest");
+        assert!(
+            layers
+                .iter()
+                .all(|l| l.media_type == hoist_registry::media_type::OCI_LAYER_ZSTD),
+            "{s}: {layers:?}"
+        );
+    }
+
+    // COMPOSE_PROFILES enables debug; the others are unchanged.
+    let run = push_with(
+        dir,
+        &sb,
+        &reg.url(),
+        "2222222",
+        &[],
+        &[("COMPOSE_PROFILES", "debug")],
+    );
+    let imgs = images(&run);
+    assert_eq!(imgs.len(), 3, "{imgs:?}");
+    assert_eq!(by_service(&imgs, "debug")["status"], "pushed");
+    assert_eq!(engine_image(&format!("{prefix}-debug")).0, "arm64");
+    assert_eq!(by_service(&imgs, "web")["status"], "retagged");
+    assert_eq!(by_service(&imgs, "worker")["status"], "retagged");
+}

@@ -103,7 +103,14 @@ fn state(
         .filter_map(|(_, m)| m.as_ref())
         .map(|m| (m.digest.clone(), platform(m)))
         .collect();
-    (Current { tags, reference }, content)
+    (
+        Current {
+            tags,
+            reference,
+            platform: hoist_registry::Platform::linux_amd64(),
+        },
+        content,
+    )
 }
 
 fn engine_image() -> EngineImage {

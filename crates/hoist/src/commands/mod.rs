@@ -9,7 +9,6 @@ mod init;
 mod keys;
 pub(crate) mod push;
 mod secret;
-mod shared;
 mod teardown;
 mod trust;
 mod workflow;

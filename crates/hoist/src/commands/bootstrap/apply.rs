@@ -4,7 +4,41 @@ use hoist_aws::iam::{Iam, NewRole};
 use hoist_github::{GithubClient, Ruleset, SecretValue};
 use hoist_plan::bootstrap::{BootstrapPlan, Op};
 
+use super::accounts::AccountPlan;
 use super::failure::Failure;
+use crate::printer::Printer;
+
+/// Without `apply`, nothing (`None`): the plans were only shown. With it, each account's plan
+/// in turn (shown first), the number of operations done in each.
+pub(super) async fn accounts(
+    planned: &[AccountPlan],
+    apply: bool,
+    several: bool,
+    github: Option<(&GithubClient, &str)>,
+    printer: &Printer,
+) -> anyhow::Result<Option<Vec<usize>>> {
+    if !apply {
+        return Ok(None);
+    }
+    if !printer.json() {
+        for p in planned {
+            if several {
+                printer.out(&format!("account {} ({}):", p.account_id, p.region));
+            }
+            printer.out(&p.plan.render_human());
+        }
+    }
+    let mut applied = Vec::new();
+    for p in planned {
+        let n = self::apply(&p.plan, &p.iam, github, |line| {
+            printer.info(&format!("done: {line}"));
+        })
+        .await
+        .map_err(Failure::into_error)?;
+        applied.push(n);
+    }
+    Ok(Some(applied))
+}
 
 /// Runs every operation in plan order; `report` is called after each with its description.
 pub(super) async fn apply(

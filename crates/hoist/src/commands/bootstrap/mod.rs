@@ -112,32 +112,14 @@ pub(crate) async fn run(
         });
     }
 
-    if !apply {
-        report::plans(&planned, printer, false, &[]);
-        return Ok(ExitStatus::Success);
-    }
-    if !printer.json() {
-        for p in &planned {
-            if several {
-                printer.out(&format!("account {} ({}):", p.account_id, p.region));
-            }
-            printer.out(&p.plan.render_human());
-        }
-    }
     let github_target = github.as_ref().map(|c| (c, repository.as_str()));
-    let mut applied = Vec::new();
-    for p in &planned {
-        let n = match apply::apply(&p.plan, &p.iam, github_target, |line| {
-            printer.info(&format!("done: {line}"));
-        })
-        .await
-        {
-            Ok(n) => n,
-            Err(e) => return Err(e.into_error()),
-        };
-        applied.push(n);
-    }
-    report::plans(&planned, printer, true, &applied);
+    let applied = apply::accounts(&planned, apply, several, github_target, printer).await?;
+    report::plans(
+        &planned,
+        printer,
+        applied.is_some(),
+        applied.as_deref().unwrap_or_default(),
+    );
     Ok(ExitStatus::Success)
 }
 

@@ -24,14 +24,10 @@ pub(super) struct Recorder {
 }
 
 impl Recorder {
-    /// Creates the deployment (`in_progress`) when this run records one; `None` otherwise.
-    pub(super) async fn start(
-        environment: &Environment,
-        apply: bool,
-        printer: &Printer,
-    ) -> Option<Self> {
-        if !apply
-            || !crate::gha::in_actions()
+    /// Creates the deployment (`in_progress`) when this applied run records one; `None`
+    /// otherwise.
+    pub(super) async fn start(environment: &Environment, printer: &Printer) -> Option<Self> {
+        if !crate::gha::in_actions()
             || environment.url_output.is_none()
             || matches!(environment.trigger, Trigger::GithubEnvironment(_))
         {

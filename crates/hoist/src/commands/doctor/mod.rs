@@ -60,7 +60,7 @@ async fn run_checks(
     }
     for env in &envs {
         let stack = ctx.stack(env).await;
-        out.extend(checks::stack::llm_secrets(ctx, env, &stack).await);
+        out.extend(checks::stack::synced_secrets(ctx, env, &stack).await);
         out.extend(checks::stack::ecs(ctx, env, &stack).await);
         out.extend(checks::network::ecs_to_rds(ctx, env, &stack).await);
         out.extend(checks::pgvector::check(ctx, env, &stack).await);

@@ -61,15 +61,24 @@ pub(crate) async fn run(
     }
 
     let base_dir = settings.project_dir();
+    let platform = source::default_platform(&images_cfg)?;
     let mut local = if images.is_empty() {
-        source::from_compose(&images_cfg, &base_dir, &services, no_build, printer).await?
+        source::from_compose(
+            &images_cfg,
+            &base_dir,
+            &services,
+            no_build,
+            &platform,
+            printer,
+        )
+        .await?
     } else {
         if !services.is_empty() || no_build {
             return Err(
                 BadInput::new("--image cannot be combined with --service or --no-build").into(),
             );
         }
-        source::from_paths(&images)?
+        source::from_paths(&images, &platform)?
     };
     for l in &mut local {
         l.repository = images_cfg.repository_for(&l.service);
@@ -93,6 +102,7 @@ pub(crate) async fn run(
     let registry_url = registry.url;
     let compression = match images_cfg.compression {
         hoist_config::LayerCompression::Gzip => hoist_registry::Compression::Gzip,
+        hoist_config::LayerCompression::Zstd => hoist_registry::Compression::Zstd,
         hoist_config::LayerCompression::None => hoist_registry::Compression::None,
     };
     let ctx = Arc::new(hoist_push::Ctx {

@@ -4,14 +4,33 @@
 
 use std::path::Path;
 
+use hoist_docker::{ComposeError, ComposeFile, Variables};
 use hoist_push::{Local, Source};
-use hoist_registry::LocalImage;
+use hoist_registry::{LocalImage, Platform};
 
+use crate::env_vars;
 use crate::exit::{BadInput, Failed};
 use crate::printer::Printer;
 
+/// The platform of images that name none: `[images] platform`, else `DOCKER_DEFAULT_PLATFORM`
+/// (what compose builds for then), else linux/amd64.
+pub(crate) fn default_platform(cfg: &hoist_config::Images) -> anyhow::Result<Platform> {
+    if let Some(p) = &cfg.platform {
+        // hoist-config checked the form already.
+        return Ok(Platform::parse(p)?);
+    }
+    match env_vars::get(env_vars::DOCKER_DEFAULT_PLATFORM) {
+        Some(p) => Platform::parse(&p).map_err(|e| {
+            BadInput::new(format!("{}: {e}", env_vars::DOCKER_DEFAULT_PLATFORM))
+                .hint("unset it, or set a platform such as linux/arm64")
+                .into()
+        }),
+        None => Ok(Platform::linux_amd64()),
+    }
+}
+
 /// `--image NAME=PATH` (PATH may end in `:TAG` to pick one image of a layout or archive).
-pub(crate) fn from_paths(specs: &[String]) -> anyhow::Result<Vec<Local>> {
+pub(crate) fn from_paths(specs: &[String], platform: &Platform) -> anyhow::Result<Vec<Local>> {
     let mut out: Vec<Local> = Vec::new();
     for spec in specs {
         let Some((name, path)) = spec.split_once('=') else {
@@ -26,7 +45,7 @@ pub(crate) fn from_paths(specs: &[String]) -> anyhow::Result<Vec<Local>> {
             Some((p, t)) if !Path::new(path).exists() && Path::new(p).exists() => (p, Some(t)),
             _ => (path, None),
         };
-        let image = LocalImage::open(Path::new(path), tag).map_err(|e| {
+        let image = LocalImage::open_for(Path::new(path), tag, platform).map_err(|e| {
             BadInput::new(format!("--image {name}: {e}"))
                 .hint("pass an OCI image layout directory or the tar written by `docker save`")
         })?;
@@ -37,26 +56,51 @@ pub(crate) fn from_paths(specs: &[String]) -> anyhow::Result<Vec<Local>> {
             service: name.to_owned(),
             repository: String::new(),
             image: Source::Ready(Box::new(image)),
+            platform: platform.clone(),
         });
     }
     Ok(out)
 }
 
-/// The compose services to push, built unless `no_build`.
+/// The compose project as Docker reads it; its errors are bad input (exit 2), each with
+/// its fix.
+fn load(path: &Path) -> anyhow::Result<ComposeFile> {
+    // Interpolation sees the whole process environment, as `docker compose` does.
+    let environment = Variables::from_pairs(std::env::vars());
+    ComposeFile::load(path, &environment).map_err(|e| {
+        let hint = match &e {
+            ComposeError::Read { .. } => {
+                "set compose_file in [images] of hoist.toml to the compose file".to_owned()
+            }
+            ComposeError::RequiredVariable { variable, .. } => {
+                format!("set {variable} in the environment or in the project's .env file")
+            }
+            ComposeError::Interpolation { .. } => {
+                "write `$$` for a literal `$`, `${NAME}` or `${NAME:-default}` for a variable"
+                    .to_owned()
+            }
+            ComposeError::UnknownExtends { .. } | ComposeError::ExtendsCycle { .. } => {
+                "`extends` must name a service of the file (or of `extends.file`), without a circle"
+                    .to_owned()
+            }
+            _ => "the compose file must be valid: see `docker compose config`".to_owned(),
+        };
+        BadInput::new(crate::hints::chain(&e)).hint(hint).into()
+    })
+}
+
+/// The compose services to push, built unless `no_build`; `default` is the platform of
+/// services without `platform:`.
 pub(crate) async fn from_compose(
     cfg: &hoist_config::Images,
     base_dir: &Path,
     only: &[String],
     no_build: bool,
+    default: &Platform,
     printer: &Printer,
 ) -> anyhow::Result<Vec<Local>> {
     let path = base_dir.join(&cfg.compose_file);
-    let project = std::env::var("COMPOSE_PROJECT_NAME")
-        .ok()
-        .filter(|v| !v.is_empty());
-    let compose = hoist_docker::ComposeFile::load(&path, project.as_deref()).map_err(|e| {
-        BadInput::new(e.to_string()).hint("set compose_file in [images] of hoist.toml")
-    })?;
+    let compose = load(&path)?;
     let wanted: Vec<String> = if !only.is_empty() {
         only.to_vec()
     } else if let Some(list) = &cfg.services {
@@ -101,21 +145,33 @@ pub(crate) async fn from_compose(
                 hoist_docker::ComposeTool::Standalone => "docker-compose",
             }
         ));
-        hoist_docker::build(tool, &compose, &wanted)
+        let default_platform = cfg.platform.as_deref();
+        hoist_docker::build(tool, &compose, &wanted, default_platform)
             .await
             .map_err(|e| Failed::new(e.to_string()))?;
     }
-    Ok(wanted
+    wanted
         .iter()
         .map(|name| {
             let service = compose.service(name).expect("checked above");
-            Local {
+            let platform = match &service.platform {
+                None => default.clone(),
+                Some(p) => Platform::parse(p).map_err(|e| {
+                    BadInput::new(format!(
+                        "{}, service {name:?}: {e}",
+                        compose.files.last().unwrap_or(&compose.path).display()
+                    ))
+                    .hint("platform: takes os/arch[/variant], such as linux/arm64")
+                })?,
+            };
+            Ok(Local {
                 service: name.clone(),
                 repository: String::new(),
                 image: Source::Engine {
                     candidates: compose.image_candidates(service),
                 },
-            }
+                platform,
+            })
         })
-        .collect())
+        .collect()
 }

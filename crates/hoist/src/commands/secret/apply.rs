@@ -7,8 +7,8 @@ use std::time::Duration;
 use hoist_aws::secrets::{PutOutcome, SecretValue};
 
 use super::plan::{Reads, RotationPlan};
-use crate::commands::shared::rollout::{self, Redeployed};
 use crate::printer::Printer;
+use hoist_deployer::rollout::{self, Redeployed};
 
 /// What the apply did.
 #[derive(Debug, Default, serde::Serialize)]
@@ -20,16 +20,21 @@ pub(super) struct Applied {
     pub(super) services: Vec<Redeployed>,
 }
 
-/// Applies `plan`. On a failed or timed-out rollout, `applied` holds what was done and the
-/// error is returned.
+/// Without `apply`, nothing (`false`): the plan was only shown. With it, `plan` in its order
+/// (`true`); on a failed or timed-out rollout, `applied` holds what was done and the error is
+/// returned.
 pub(super) async fn run(
     plan: &RotationPlan,
+    apply: bool,
     value: &SecretValue,
     clients: &Reads<'_>,
     timeout: Duration,
     applied: &mut Applied,
     printer: &Printer,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<bool> {
+    if !apply {
+        return Ok(false);
+    }
     let Reads {
         github,
         secrets,
@@ -64,7 +69,7 @@ pub(super) async fn run(
     applied.secrets_manager = Some(done);
 
     if plan.services.is_empty() {
-        return Ok(());
+        return Ok(true);
     }
     let targets: Vec<(String, String)> = plan
         .services
@@ -72,7 +77,8 @@ pub(super) async fn run(
         .map(|s| (s.cluster.clone(), s.service.clone()))
         .collect();
     applied.services = rollout::force(ecs, &targets, printer).await?;
-    rollout::wait(ecs, &mut applied.services, timeout, printer).await
+    rollout::wait(ecs, &mut applied.services, timeout, printer).await?;
+    Ok(true)
 }
 
 /// The result for people (stdout).

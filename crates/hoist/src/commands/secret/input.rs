@@ -5,8 +5,8 @@ use std::io::{IsTerminal, Read};
 
 use hoist_config::SecretSync;
 
-use crate::commands::shared::stack_secrets::check_pattern;
 use crate::exit::BadInput;
+use hoist_deployer::secrets::check_pattern;
 
 /// GitHub's limit on an Actions secret: "Secrets are limited to 48 KB in size". Secrets
 /// Manager's own (65,536 bytes) is higher, so this one decides.
@@ -52,6 +52,7 @@ pub(super) fn check(spec: &SecretSync, mut bytes: Vec<u8>) -> anyhow::Result<Str
             "the new value of {} is over {GITHUB_SECRET_MAX} bytes, GitHub's limit for a secret; nothing was changed",
             spec.env
         ))
+        .hint("check stdin holds only the key (one value, at most one trailing line break); a larger value belongs in a file the service reads, not in a secret")
         .into());
     }
     let Ok(value) = String::from_utf8(bytes) else {
@@ -87,7 +88,11 @@ mod tests {
 
     fn refused(spec: &SecretSync, bytes: &[u8]) -> String {
         let err = check(spec, bytes.to_vec()).unwrap_err();
-        assert!(err.downcast_ref::<BadInput>().is_some(), "{err:#}");
+        let bad_input = err.downcast_ref::<BadInput>().is_some()
+            || err
+                .downcast_ref::<hoist_deployer::DeployError>()
+                .is_some_and(hoist_deployer::DeployError::is_bad_input);
+        assert!(bad_input, "{err:#}");
         err.to_string()
     }
 

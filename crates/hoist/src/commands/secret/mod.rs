@@ -55,28 +55,23 @@ pub(crate) async fn rotate(
         secrets: &secrets,
     };
     let plan = plan::compute(&reads, &value, printer).await?;
-    if !apply {
-        if printer.json() {
-            printer.json_value(&serde_json::json!({ "plan": plan, "applied": false }));
-        } else {
-            plan::print(&plan, printer);
-            printer.out("Plan only: run again with --apply to make these changes.");
-        }
-        return Ok(ExitStatus::Success);
-    }
     if !printer.json() {
         plan::print(&plan, printer);
     }
     let timeout = Duration::from_secs(wait_timeout.unwrap_or(environment.wait_timeout));
     let mut applied = apply::Applied::default();
-    let result = apply::run(&plan, &value, &reads, timeout, &mut applied, printer).await;
-    if printer.json() {
+    let result = apply::run(&plan, apply, &value, &reads, timeout, &mut applied, printer).await;
+    match (&result, printer.json()) {
         // Under --json a failure's error document is the one JSON answer.
-        if result.is_ok() {
-            printer.json_value(&serde_json::json!({ "plan": plan, "applied": applied }));
+        (Ok(ran), true) => printer.json_value(&serde_json::json!({
+            "plan": plan,
+            "applied": if *ran { serde_json::to_value(&applied)? } else { false.into() },
+        })),
+        (Err(_), true) => {}
+        (Ok(false), false) => {
+            printer.out("Plan only: run again with --apply to make these changes.");
         }
-    } else {
-        apply::print(&plan, &applied, printer);
+        (_, false) => apply::print(&plan, &applied, printer),
     }
     result?;
     Ok(ExitStatus::Success)

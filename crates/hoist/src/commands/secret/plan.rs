@@ -10,10 +10,10 @@ use hoist_aws::secrets::{SecretValue, Secrets, SecretsError};
 use hoist_config::{Environment, Redeploy, SecretSync};
 use hoist_github::{GithubClient, PublicKey};
 
-use crate::commands::shared::rollout;
-use crate::commands::shared::stack_secrets::{missing_output, read_outputs};
 use crate::exit::{BadInput, Failed};
 use crate::printer::Printer;
+use hoist_deployer::rollout;
+use hoist_deployer::secrets::{missing_output, read_outputs};
 
 /// What `hoist secret rotate` will do, in the order it does it.
 #[derive(Debug, serde::Serialize)]

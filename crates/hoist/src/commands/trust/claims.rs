@@ -61,7 +61,11 @@ pub(super) fn read_token_arg(arg: &str) -> anyhow::Result<String> {
 pub(super) async fn from_token(token: &str, jwks: Option<&str>) -> anyhow::Result<LoadedClaims> {
     let Some(jwks) = jwks else {
         let claims = hoist_oidc::jwt::decode_unverified(token)
-            .map_err(|e| BadInput::new(format!("the token cannot be read: {e}")))?;
+            .map_err(|e| {
+                BadInput::new(format!("the token cannot be read: {e}")).hint(
+                    "pass the raw token value, without quotes or a `Bearer ` prefix: `--token @FILE` reads it from a file, `--token -` from stdin",
+                )
+            })?;
         return Ok(LoadedClaims {
             claims: claims.as_map().clone(),
             provenance: Provenance::UnverifiedToken,

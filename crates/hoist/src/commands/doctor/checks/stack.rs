@@ -1,5 +1,6 @@
-//! The stack and what it runs: CDK bootstrap, the LLM-key secret (the guide's "Secret not
-//! found" and 401 entries), and the ECS service's tasks.
+//! The stack and what it runs: CDK bootstrap, the secrets hoist.toml syncs (the guide's
+//! "Secret not found" and 401 entries), and the ECS service's tasks. Which secrets the tasks
+//! need comes from hoist.toml (`[[environments.E.secrets]]`), never from the app's names.
 
 use hoist_config::{DeploySource, Environment};
 
@@ -68,7 +69,7 @@ pub(crate) fn without_stack(name: &str, stack: &StackState) -> Option<CheckResul
     }
 }
 
-pub(crate) async fn llm_secrets(
+pub(crate) async fn synced_secrets(
     ctx: &Ctx<'_>,
     env: &Environment,
     stack: &StackState,
@@ -107,9 +108,9 @@ pub(crate) async fn llm_secrets(
             Err(hoist_aws::secrets::SecretsError::NotFound { .. }) => CheckResult::fail(&name, format!("Secret not found: {arn} (output {}) names no secret", s.output))
                 .fix(Fix::Manual("redeploy the stack: `hoist deploy --apply`".into())),
             Err(e) => CheckResult::fail(&name, format!("cannot read {arn}: {}", crate::hints::chain(&e))),
-            Ok(None) => CheckResult::fail(&name, format!("{arn} has no value: ECS tasks fail with 401 \"Incorrect API key\"")).fix(put),
+            Ok(None) => CheckResult::fail(&name, format!("{arn} has no value: the tasks reading it get none, and the API it unlocks answers 401 (the guide's \"Incorrect API key\")")).fix(put),
             Ok(Some(v)) if v.expose().trim().is_empty() => {
-                CheckResult::fail(&name, format!("{arn} is empty: ECS tasks fail with 401 \"Incorrect API key\"")).fix(put)
+                CheckResult::fail(&name, format!("{arn} is empty: the tasks reading it get an empty value, and the API it unlocks answers 401 (the guide's \"Incorrect API key\")")).fix(put)
             }
             Ok(Some(v)) => match &s.pattern {
                 Some(p) => match regex::Regex::new(&format!("^(?:{p})$")) {
@@ -134,8 +135,10 @@ pub(crate) async fn llm_secrets(
     out
 }
 
-/// Stopped-task reasons that mean the LLM key is missing or wrong.
-fn names_key_problem(text: &str) -> bool {
+/// Stopped-task reasons that say an API refused the task's credentials (HTTP 401, an
+/// "unauthorized" or "invalid/incorrect API key" answer): a secret the task reads is missing
+/// or wrong.
+fn names_auth_failure(text: &str) -> bool {
     let t = text.to_ascii_lowercase();
     t.contains("401")
         || t.contains("incorrect api key")
@@ -197,7 +200,16 @@ pub(crate) async fn ecs(ctx: &Ctx<'_>, env: &Environment, stack: &StackState) ->
             }
             reasons.push(line);
         }
-        let key_problem = reasons.iter().any(|r| names_key_problem(r));
+        let key_problem = reasons.iter().any(|r| names_auth_failure(r));
+        let read_secrets = if env.secrets.is_empty() {
+            "the credentials they read (hoist.toml syncs no secret for this environment)".to_owned()
+        } else {
+            let names: Vec<&str> = env.secrets.iter().map(|s| s.env.as_str()).collect();
+            format!(
+                "a secret they read is empty or wrong ({})",
+                names.join(", ")
+            )
+        };
         let counts = format!(
             "service {service} in {cluster}: running {} / desired {} (pending {})",
             state.running, state.desired, state.pending
@@ -208,7 +220,7 @@ pub(crate) async fn ecs(ctx: &Ctx<'_>, env: &Environment, stack: &StackState) ->
         let mut r = if state.running >= state.desired && !key_problem {
             CheckResult::ok(&name, counts.clone())
         } else if key_problem {
-            CheckResult::fail(&name, format!("{counts}; tasks stopped with 401 / \"Incorrect API key\": the LLM key secret is empty or wrong"))
+            CheckResult::fail(&name, format!("{counts}; tasks stopped with an authentication failure (401 / unauthorized): {read_secrets}"))
                 .fix(Fix::Manual(format!("fill the secret (see the secret check), then {redeploy}")))
         } else if state.running == 0 && state.desired > 0 {
             CheckResult::fail(&name, format!("{counts}: no task is running")).fix(Fix::Manual(
@@ -232,11 +244,11 @@ pub(crate) async fn ecs(ctx: &Ctx<'_>, env: &Environment, stack: &StackState) ->
 #[cfg(test)]
 mod tests {
     #[test]
-    fn key_problems_are_named() {
-        assert!(super::names_key_problem(
+    fn authentication_failures_are_recognised() {
+        assert!(super::names_auth_failure(
             "Essential container in task exited; Error code: 401 - Incorrect API key provided"
         ));
-        assert!(!super::names_key_problem(
+        assert!(!super::names_auth_failure(
             "Scaling activity initiated by deployment"
         ));
     }

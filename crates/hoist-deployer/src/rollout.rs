@@ -10,12 +10,12 @@ use hoist_aws::ecs::{Ecs, Rollout, ServiceState, judge};
 use hoist_config::{Environment, Redeploy, ServiceRef};
 use hoist_deploy::services::{reads_secret, service_from_arn};
 
-use crate::exit::Failed;
-use crate::printer::Printer;
+use crate::error::{DeployError, Result};
+use crate::events::Events;
 
 /// Where a forced ECS deployment stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-pub(crate) enum RolloutState {
+pub enum RolloutState {
     #[serde(rename = "in progress")]
     InProgress,
     #[serde(rename = "completed")]
@@ -39,15 +39,15 @@ impl std::fmt::Display for RolloutState {
 
 /// One service's redeploy.
 #[derive(Debug, Clone, serde::Serialize)]
-pub(crate) struct Redeployed {
-    pub(crate) cluster: String,
-    pub(crate) service: String,
-    pub(crate) previous_deployment: Option<String>,
-    pub(crate) deployment: String,
-    pub(crate) rollout: RolloutState,
-    pub(crate) running: i32,
-    pub(crate) desired: i32,
-    pub(crate) reason: Option<String>,
+pub struct Redeployed {
+    pub cluster: String,
+    pub service: String,
+    pub previous_deployment: Option<String>,
+    pub deployment: String,
+    pub rollout: RolloutState,
+    pub running: i32,
+    pub desired: i32,
+    pub reason: Option<String>,
 }
 
 /// The services to redeploy as `redeploy` asks: those hoist.toml names (through the stack
@@ -55,7 +55,7 @@ pub(crate) struct Redeployed {
 /// (every service of the stack for `always`). A changed secret that no service reads is a
 /// warning: running tasks keep the old value until they restart.
 #[allow(clippy::too_many_arguments)]
-pub(crate) async fn targets(
+pub async fn targets(
     env: &Environment,
     redeploy: Redeploy,
     cfn: &Cfn,
@@ -63,8 +63,8 @@ pub(crate) async fn targets(
     outputs: &BTreeMap<String, String>,
     stack: &str,
     changed_arns: &[String],
-    printer: &Printer,
-) -> anyhow::Result<Vec<(String, String)>> {
+    events: &dyn Events,
+) -> Result<Vec<(String, String)>> {
     let changed = !changed_arns.is_empty();
     Ok(match redeploy {
         Redeploy::Never => vec![],
@@ -79,7 +79,7 @@ pub(crate) async fn targets(
         Redeploy::OnSecretChange if changed => {
             let found = discover(cfn, ecs, stack, Some(changed_arns)).await?;
             if found.is_empty() {
-                printer.warn(&format!(
+                events.warn(&format!(
                     "secret {} changed, but no service will restart: no AWS::ECS::Service of stack {stack} has a container whose secrets[].valueFrom names it, and hoist.toml names no services; running tasks keep the old value until they restart (name the service under [[environments.{}.services]], or force a new deployment)",
                     changed_arns.join(", "),
                     env.name
@@ -92,18 +92,21 @@ pub(crate) async fn targets(
 }
 
 /// The cluster and service names of `refs`, from the stack outputs.
-pub(crate) fn resolve(
+pub fn resolve(
     refs: &[ServiceRef],
     outputs: &BTreeMap<String, String>,
     stack: &str,
-) -> anyhow::Result<Vec<(String, String)>> {
+) -> Result<Vec<(String, String)>> {
     refs.iter()
         .map(|r| {
             let get = |key: &str| {
-                outputs.get(key).cloned().ok_or_else(|| {
-                    Failed::new(format!("stack {stack} has no output {key}, which hoist.toml names for an ECS service"))
-                        .hint("check the stack finished deploying and the output names in [[environments.*.services]]")
-                })
+                outputs
+                    .get(key)
+                    .cloned()
+                    .ok_or_else(|| DeployError::MissingServiceOutput {
+                        stack: stack.to_owned(),
+                        key: key.to_owned(),
+                    })
             };
             Ok((get(&r.cluster_output)?, get(&r.service_output)?))
         })
@@ -112,12 +115,12 @@ pub(crate) fn resolve(
 
 /// The stack's ECS services (`AWS::ECS::Service` resources); with `secrets`, only those
 /// with a container reading one of them (`secrets[].valueFrom`).
-pub(crate) async fn discover(
+pub async fn discover(
     cfn: &Cfn,
     ecs: &Ecs,
     stack: &str,
     secrets: Option<&[String]>,
-) -> anyhow::Result<Vec<(String, String)>> {
+) -> Result<Vec<(String, String)>> {
     let mut out = Vec::new();
     for r in cfn.stack_resources(stack).await? {
         if r.resource_type != "AWS::ECS::Service" {
@@ -145,16 +148,16 @@ pub(crate) async fn discover(
 }
 
 /// Forces a new deployment of each service.
-pub(crate) async fn force(
+pub async fn force(
     ecs: &Ecs,
     services: &[(String, String)],
-    printer: &Printer,
-) -> anyhow::Result<Vec<Redeployed>> {
+    events: &dyn Events,
+) -> Result<Vec<Redeployed>> {
     let mut out = Vec::new();
     for (cluster, service) in services {
         let before = ecs.describe(cluster, service).await?;
         let id = ecs.force_new_deployment(cluster, service).await?;
-        printer.info(&format!(
+        events.info(&format!(
             "{service}: new deployment {id} started (cluster {cluster})"
         ));
         out.push(Redeployed {
@@ -173,12 +176,12 @@ pub(crate) async fn force(
 
 /// Waits until every deployment completed or failed, or `timeout` passes. On failure or
 /// timeout, prints the stopped tasks' reasons and returns an error.
-pub(crate) async fn wait(
+pub async fn wait(
     ecs: &Ecs,
     deployments: &mut [Redeployed],
     timeout: Duration,
-    printer: &Printer,
-) -> anyhow::Result<()> {
+    events: &dyn Events,
+) -> Result<()> {
     let deadline = tokio::time::Instant::now() + timeout;
     let mut delay = Duration::from_millis(200);
     let mut last: BTreeMap<String, String> = BTreeMap::new();
@@ -203,7 +206,7 @@ pub(crate) async fn wait(
                 d.service, state.running, state.desired, state.pending, d.rollout
             );
             if last.get(&d.service) != Some(&line) {
-                printer.info(&line);
+                events.info(&line);
                 last.insert(d.service.clone(), line);
             }
         }
@@ -224,7 +227,7 @@ pub(crate) async fn wait(
             {
                 d.rollout = RolloutState::TimedOut;
             }
-            return Err(report_failure(ecs, deployments, timeout, printer).await);
+            return Err(report_failure(ecs, deployments, timeout, events).await);
         }
         tokio::time::sleep(delay).await;
         delay = (delay * 2).min(Duration::from_secs(10));
@@ -235,8 +238,8 @@ async fn report_failure(
     ecs: &Ecs,
     deployments: &[Redeployed],
     timeout: Duration,
-    printer: &Printer,
-) -> anyhow::Error {
+    events: &dyn Events,
+) -> DeployError {
     let mut lines = Vec::new();
     for d in deployments
         .iter()
@@ -257,7 +260,7 @@ async fn report_failure(
         ));
         match ecs.stopped_tasks(&d.cluster, &d.service, 5).await {
             Ok(tasks) if tasks.is_empty() => {
-                printer.info(&format!("{}: no stopped tasks", d.service))
+                events.info(&format!("{}: no stopped tasks", d.service))
             }
             Ok(tasks) => {
                 for t in tasks {
@@ -267,13 +270,13 @@ async fn report_failure(
                         .next()
                         .unwrap_or(&t.task_arn)
                         .to_owned();
-                    printer.info(&format!(
+                    events.info(&format!(
                         "{}: stopped task {task}: {}",
                         d.service,
                         t.stopped_reason.as_deref().unwrap_or("no reason given")
                     ));
                     for (name, code, reason) in t.containers {
-                        printer.info(&format!(
+                        events.info(&format!(
                             "    container {name}: exit {}{}",
                             code.map_or_else(|| "-".to_owned(), |c| c.to_string()),
                             reason.map(|r| format!(", {r}")).unwrap_or_default()
@@ -281,13 +284,11 @@ async fn report_failure(
                     }
                 }
             }
-            Err(e) => printer.warn(&format!(
+            Err(e) => events.warn(&format!(
                 "cannot list the stopped tasks of {}: {e}",
                 d.service
             )),
         }
     }
-    Failed::new(format!("the new ECS deployment did not complete:\n  {}", lines.join("\n  ")))
-        .hint("read the stopped tasks' reasons above (a 401 \"Incorrect API key\" means the LLM key secret is empty or wrong: set it and deploy again); `aws ecs describe-services` shows the events")
-        .into()
+    DeployError::RolloutFailed { lines }
 }

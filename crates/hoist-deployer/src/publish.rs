@@ -8,41 +8,39 @@ use hoist_aws::Aws;
 use hoist_aws::s3::S3;
 use hoist_deploy::plan::{DeployPlan, FilePublish, Packaging, TemplateLocation};
 
-use crate::exit::BadInput;
-use crate::printer::Printer;
+use crate::error::{DeployError, Result};
+use crate::events::Events;
 
 /// Which assets to publish.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Scope {
+pub enum Scope {
     /// Only the template, which a change set needs (first, and alone in a plan).
     TemplateOnly,
     /// Everything but the template (while CloudFormation computes the change set).
     AllButTemplate,
 }
 
-fn body(asset: &FilePublish) -> anyhow::Result<Vec<u8>> {
+fn body(asset: &FilePublish) -> Result<Vec<u8>> {
     match asset.packaging {
-        Packaging::File => std::fs::read(&asset.source).map_err(|e| {
-            BadInput::new(format!("cannot read asset {}: {e}", asset.source.display()))
-                .hint("synthesize again (`cdk synth`) to rebuild the cloud assembly")
-                .into()
-        }),
-        Packaging::Zip => hoist_deploy::zip_asset::zip_directory(&asset.source).map_err(|e| {
-            let hint = e.hint();
-            BadInput::new(crate::hints::chain(&e)).hint(hint).into()
-        }),
+        Packaging::File => {
+            std::fs::read(&asset.source).map_err(|source| DeployError::AssetUnreadable {
+                path: asset.source.clone(),
+                source,
+            })
+        }
+        Packaging::Zip => Ok(hoist_deploy::zip_asset::zip_directory(&asset.source)?),
     }
 }
 
 /// Uploads the plan's file assets in `scope`, each through the client of its publishing
 /// role (`roles`: role ARN → assumed configuration; `base` when the asset names none).
-pub(crate) async fn files(
+pub async fn files(
     plan: &DeployPlan,
     base: &Aws,
     roles: &BTreeMap<String, Aws>,
     scope: Scope,
-    printer: &Printer,
-) -> anyhow::Result<()> {
+    events: &dyn Events,
+) -> Result<()> {
     let template_object = match &plan.location {
         TemplateLocation::Url { bucket, key, .. } => Some((bucket.as_str(), key.as_str())),
         TemplateLocation::Body => None,
@@ -64,7 +62,7 @@ pub(crate) async fn files(
         let uploaded = S3::new(aws)
             .put_if_absent(&asset.bucket, &asset.key, body(asset)?)
             .await?;
-        printer.info(&format!(
+        events.info(&format!(
             "asset s3://{}/{}: {}",
             asset.bucket,
             asset.key,
@@ -74,7 +72,7 @@ pub(crate) async fn files(
                 "already there"
             }
         ));
-        anyhow::Ok(())
+        Ok::<_, DeployError>(())
     });
     futures::future::try_join_all(uploads).await?;
     if scope == Scope::AllButTemplate {
@@ -97,7 +95,7 @@ pub(crate) async fn files(
         let uploaded = S3::new(aws)
             .put_if_absent(bucket, key, plan.template.as_bytes().to_vec())
             .await?;
-        printer.info(&format!(
+        events.info(&format!(
             "template s3://{bucket}/{key}: {}",
             if uploaded {
                 "uploaded"

@@ -9,22 +9,22 @@ use hoist_aws::s3::S3;
 use hoist_aws::ssm::Ssm;
 use hoist_aws::sts::Sts;
 use hoist_deploy::plan::DeployPlan;
-use hoist_deploy::preflight::{self, BootstrapProbe, BucketProbe, Probes, RoleProbe, Severity};
+use hoist_deploy::preflight::{self, BootstrapProbe, BucketProbe, Probes, RoleProbe};
 
-use crate::exit::{BadInput, Failed};
-use crate::printer::Printer;
+use crate::error::{DeployError, Result};
+use crate::events::Events;
 
 /// The configurations of the roles that could be assumed, by role ARN.
-pub(crate) type Roles = BTreeMap<String, Aws>;
+pub type Roles = BTreeMap<String, Aws>;
 
 /// Probes what the plan needs; returns the assumed roles, or the first finding as the error
 /// (every finding is printed).
-pub(crate) async fn run(
+pub async fn run(
     plan: &DeployPlan,
     base: &Aws,
     profile: Option<&str>,
-    printer: &Printer,
-) -> anyhow::Result<Roles> {
+    events: &dyn Events,
+) -> Result<Roles> {
     let sts = Sts::new(base);
     let mut roles = Roles::new();
     let mut probes = Probes::default();
@@ -71,14 +71,9 @@ pub(crate) async fn run(
         return Ok(roles);
     };
     for f in findings.iter().skip(1) {
-        printer.error(&format!("{} (fix: {})", f.what, f.fix));
+        events.error(&format!("{} (fix: {})", f.what, f.fix));
     }
-    Err(match first.severity {
-        Severity::BadInput => BadInput::new(first.what.clone())
-            .hint(first.fix.clone())
-            .into(),
-        Severity::Failed => Failed::new(first.what.clone())
-            .hint(first.fix.clone())
-            .into(),
+    Err(DeployError::Preflight {
+        finding: first.clone(),
     })
 }

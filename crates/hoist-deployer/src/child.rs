@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::{ExitStatus, Stdio};
 
 /// Runs `program args…` in `dir` with `env` added, and waits for it.
-pub(super) async fn run<K: AsRef<OsStr>, V: AsRef<OsStr>>(
+pub(crate) async fn run<K: AsRef<OsStr>, V: AsRef<OsStr>>(
     program: &str,
     args: &[String],
     dir: &Path,

@@ -5,11 +5,11 @@
 //! interpreted, so nothing can be injected. It inherits hoist's environment, which is how
 //! secrets reach it; hoist never puts a secret into its argv.
 
-use crate::exit::{BadInput, Failed};
-use crate::printer::Printer;
+use crate::error::{DeployError, Result};
+use crate::events::Events;
 
 /// Splits `line` into words: `'…'` literal, `"…"` with `\"` and `\\`, `\x` outside quotes.
-pub(crate) fn split_words(line: &str) -> Result<Vec<String>, String> {
+pub fn split_words(line: &str) -> std::result::Result<Vec<String>, String> {
     let mut words = Vec::new();
     let mut cur = String::new();
     let mut in_word = false;
@@ -70,31 +70,38 @@ pub(crate) fn split_words(line: &str) -> Result<Vec<String>, String> {
 }
 
 /// Runs the deploy command with `apply`; without it, prints what would run.
-pub(crate) async fn run(
+pub async fn run(
     command: &str,
     dir: &std::path::Path,
     apply: bool,
-    printer: &Printer,
-) -> anyhow::Result<&'static str> {
-    let words = split_words(command)
-        .map_err(|e| BadInput::new(format!("cannot split the deploy command {command:?}: {e}")))?;
+    events: &dyn Events,
+) -> Result<&'static str> {
+    const WHAT: &str = "the deploy command";
+    let words = split_words(command).map_err(|reason| DeployError::CommandSplit {
+        what: WHAT,
+        command: command.to_owned(),
+        reason,
+    })?;
     let Some((program, args)) = words.split_first() else {
-        return Err(BadInput::new("the deploy command is empty").into());
+        return Err(DeployError::CommandEmpty { what: WHAT });
     };
     if !apply {
-        printer.out(&format!("would run: {command}"));
-        printer.info("plan only: the deploy command was not run (pass --apply to run it)");
+        events.out(&format!("would run: {command}"));
+        events.info("plan only: the deploy command was not run (pass --apply to run it)");
         return Ok("planned");
     }
-    printer.info(&format!("running: {command}"));
-    let status = super::child::run(program, args, dir, std::iter::empty::<(&str, &str)>())
+    events.info(&format!("running: {command}"));
+    let status = crate::child::run(program, args, dir, std::iter::empty::<(&str, &str)>())
         .await
-        .map_err(|e| {
-            Failed::new(format!("cannot start {program}: {e}"))
-                .hint("check the command in hoist.toml's `command` is installed on the runner")
+        .map_err(|source| DeployError::CommandStart {
+            program: program.clone(),
+            source,
         })?;
     if !status.success() {
-        return Err(Failed::new(format!("the deploy command failed ({status}): {command}")).into());
+        return Err(DeployError::CommandFailed {
+            command: command.to_owned(),
+            status,
+        });
     }
     Ok("ran")
 }

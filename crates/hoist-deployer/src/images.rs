@@ -16,8 +16,8 @@ use hoist_aws::ecr::Ecr;
 use hoist_deploy::plan::{DeployPlan, ImagePublish};
 use hoist_registry::{BasicAuth, Client, Digest, LocalBlob, NoReporter};
 
-use crate::exit::Failed;
-use crate::printer::Printer;
+use crate::error::{DeployError, Result};
+use crate::events::Events;
 
 /// The name a built asset image gets in the engine (the CDK CLI's `cdkasset-ID`).
 fn local_tag(id: &str) -> String {
@@ -34,21 +34,14 @@ fn registry_base(host: &str) -> String {
     }
 }
 
-fn bootstrap_hint(plan: &DeployPlan) -> String {
-    format!(
-        "run `cdk bootstrap aws://{}/{}` (it creates the container assets repository), then deploy again",
-        plan.env.account, plan.env.region
-    )
-}
-
 /// Publishes (with `apply`) or checks (without) every image asset of `plan`.
-pub(crate) async fn publish(
+pub async fn publish(
     plan: &DeployPlan,
     base: &Aws,
     roles: &BTreeMap<String, Aws>,
     apply: bool,
-    printer: &Printer,
-) -> anyhow::Result<()> {
+    events: &dyn Events,
+) -> Result<()> {
     let mut engine: Option<hoist_docker::Engine> = None;
     // Asset id → the image ID the engine built (one build per asset, any number of
     // destinations).
@@ -64,34 +57,38 @@ pub(crate) async fn publish(
         match ecr
             .image_tag_exists(&asset.repository, &asset.tag)
             .await
-            .map_err(|e| Failed::new(format!("cannot look up image asset {target}: {e}")))?
-        {
+            .map_err(|source| DeployError::AssetLookup {
+                target: target.clone(),
+                source,
+            })? {
             Some(true) => {
-                printer.info(&format!(
+                events.info(&format!(
                     "image asset {} → {target}: already there",
                     asset.id
                 ));
                 continue;
             }
             None => {
-                return Err(Failed::new(format!(
-                    "the container assets repository {} does not exist (image asset {} of stack {})",
-                    asset.repository, asset.id, plan.stack_name
-                ))
-                .hint(bootstrap_hint(plan))
-                .into());
+                return Err(DeployError::NoAssetRepository {
+                    repository: asset.repository.clone(),
+                    asset: asset.id.clone(),
+                    stack: plan.stack_name.clone(),
+                    environment: format!("aws://{}/{}", plan.env.account, plan.env.region),
+                });
             }
             Some(false) => {}
         }
         if engine.is_none() {
-            engine = Some(hoist_docker::Engine::connect().await.map_err(|e| {
-                Failed::new(format!("image asset {} must be built, but {e}", asset.id))
-                    .hint("start the Docker engine (or set DOCKER_HOST), then deploy again")
+            engine = Some(hoist_docker::Engine::connect().await.map_err(|source| {
+                DeployError::NoDockerEngine {
+                    asset: asset.id.clone(),
+                    source,
+                }
             })?);
         }
         let engine = engine.as_ref().expect("connected above");
         if !apply {
-            printer.out(&format!(
+            events.out(&format!(
                 "would build image asset {} from {} and push it to {target}",
                 asset.id,
                 asset.directory.display()
@@ -102,10 +99,13 @@ pub(crate) async fn publish(
         if client
             .get_manifest(&path, &asset.tag)
             .await
-            .map_err(|e| Failed::new(format!("cannot read {target} from the registry: {e}")))?
+            .map_err(|source| DeployError::Registry {
+                what: format!("cannot read {target} from the registry"),
+                source,
+            })?
             .is_some()
         {
-            printer.info(&format!(
+            events.info(&format!(
                 "image asset {} → {target}: already in the registry",
                 asset.id
             ));
@@ -114,7 +114,7 @@ pub(crate) async fn publish(
         let image_id = match built.get(&asset.id) {
             Some(id) => id.clone(),
             None => {
-                printer.info(&format!(
+                events.info(&format!(
                     "building image asset {} from {}",
                     asset.id,
                     asset.directory.display()
@@ -122,13 +122,13 @@ pub(crate) async fn publish(
                 let id = engine
                     .build_directory(&spec(asset))
                     .await
-                    .map_err(|e| build_failure(asset, &e))?;
+                    .map_err(|e| build_failure(asset, e))?;
                 built.insert(asset.id.clone(), id.clone());
                 id
             }
         };
         let stats = push(engine, &client, &path, asset, &image_id).await?;
-        printer.info(&format!(
+        events.info(&format!(
             "image asset {} → {target}: pushed ({} blob(s), {} bytes)",
             asset.id, stats.blobs_uploaded, stats.bytes_sent
         ));
@@ -149,43 +149,56 @@ fn spec(asset: &ImagePublish) -> hoist_docker::BuildSpec {
 
 /// The engine's build output ends the message (its last lines, where the failing step is), so
 /// the one error renderer prints it instead of a second path to stderr.
-fn build_failure(asset: &ImagePublish, e: &hoist_docker::DockerError) -> Failed {
-    let mut message = format!("image asset {}: {e}", asset.id);
-    if let hoist_docker::DockerError::ImageBuild { log, .. } = e {
+fn build_failure(asset: &ImagePublish, source: hoist_docker::DockerError) -> DeployError {
+    let mut log_tail = String::new();
+    if let hoist_docker::DockerError::ImageBuild { log, .. } = &source {
         let lines: Vec<&str> = log.lines().collect();
         for line in &lines[lines.len().saturating_sub(20)..] {
-            message.push_str("\n  ");
-            message.push_str(line);
+            log_tail.push_str("\n  ");
+            log_tail.push_str(line);
         }
     }
-    Failed::new(message).hint(format!(
-        "build it by hand to see the whole output: docker build {}",
-        asset.directory.display()
-    ))
+    DeployError::ImageBuild {
+        asset: asset.id.clone(),
+        directory: asset.directory.clone(),
+        log_tail,
+        source: Box::new(source),
+    }
 }
 
 /// A registry client for the repository ECR names, with ECR's token; and the repository's
 /// path in that registry.
-async fn registry_client(ecr: &Ecr, repository: &str) -> anyhow::Result<(Client, String)> {
+async fn registry_client(ecr: &Ecr, repository: &str) -> Result<(Client, String)> {
     let repo = ecr
         .describe_repository(repository)
         .await
-        .map_err(|e| Failed::new(format!("cannot look up repository {repository}: {e}")))?
-        .ok_or_else(|| Failed::new(format!("repository {repository} does not exist")))?;
-    let (host, path) = repo.uri.split_once('/').ok_or_else(|| {
-        Failed::new(format!(
-            "ECR named repository {repository} without a registry host: {}",
-            repo.uri
-        ))
-    })?;
+        .map_err(|source| DeployError::RepositoryLookup {
+            repository: repository.to_owned(),
+            source,
+        })?
+        .ok_or_else(|| DeployError::RepositoryMissing {
+            repository: repository.to_owned(),
+        })?;
+    let (host, path) = repo
+        .uri
+        .split_once('/')
+        .ok_or_else(|| DeployError::RepositoryUri {
+            repository: repository.to_owned(),
+            uri: repo.uri.clone(),
+        })?;
     let token = ecr
         .authorization_token()
         .await
-        .map_err(|e| Failed::new(format!("cannot get ECR's registry token: {e}")))?;
+        .map_err(DeployError::EcrToken)?;
     let auth = BasicAuth::from_base64_token(token.token())
-        .map_err(|e| Failed::new(format!("ECR's registry token is unusable: {e}")))?;
-    let client = Client::new(&registry_base(host), Some(auth), Arc::new(NoReporter))
-        .map_err(|e| Failed::new(format!("cannot reach registry {host}: {e}")))?;
+        .map_err(|reason| DeployError::EcrTokenUnusable { reason })?;
+    let client =
+        Client::new(&registry_base(host), Some(auth), Arc::new(NoReporter)).map_err(|source| {
+            DeployError::Registry {
+                what: format!("cannot reach registry {host}"),
+                source,
+            }
+        })?;
     Ok((client, path.to_owned()))
 }
 
@@ -196,18 +209,17 @@ async fn push(
     path: &str,
     asset: &ImagePublish,
     image_id: &str,
-) -> anyhow::Result<hoist_registry::PushStats> {
-    let fail = |e: &dyn std::fmt::Display| {
-        Failed::new(format!(
-            "cannot push image asset {} to {path}:{}: {e}",
-            asset.id, asset.tag
-        ))
+) -> Result<hoist_registry::PushStats> {
+    let fail = |e: Box<dyn std::error::Error + Send + Sync>| DeployError::AssetPush {
+        asset: asset.id.clone(),
+        target: format!("{path}:{}", asset.tag),
+        source: e,
     };
     let work = tempfile::Builder::new()
         .prefix(&format!("hoist-deploy-{}-", std::process::id()))
         .tempdir()
-        .map_err(|e| fail(&e))?;
-    let config = Digest::parse(image_id).map_err(|e| fail(&e))?;
+        .map_err(|e| fail(e.into()))?;
+    let config = Digest::parse(image_id).map_err(|e| fail(e.into()))?;
     let reader = engine.export_reader(&[image_id]);
     let dir = work.path().to_owned();
     let image = tokio::task::spawn_blocking(move || {
@@ -227,8 +239,8 @@ async fn push(
         Ok::<_, hoist_registry::RegistryError>(image.with_layers(layers))
     })
     .await
-    .map_err(|e| fail(&e))?
-    .map_err(|e| fail(&e))?;
+    .map_err(|e| fail(e.into()))?
+    .map_err(|e| fail(e.into()))?;
     let stats = hoist_registry::push_image(
         client,
         path,
@@ -239,7 +251,7 @@ async fn push(
         &HashMap::new(),
     )
     .await
-    .map_err(|e| fail(&e))?;
+    .map_err(|e| fail(e.into()))?;
     drop(work);
     Ok(stats)
 }

@@ -10,13 +10,13 @@ use hoist_aws::cfn::{
 use hoist_deploy::plan::{DeployPlan, TemplateLocation};
 use hoist_deploy::unchanged::{Deployed, difference};
 
-use super::interrupt::Interrupt;
-use crate::exit::Failed;
-use crate::printer::Printer;
+use crate::error::{DeployError, Result};
+use crate::events::Events;
+use crate::interrupt::Interrupt;
 
 /// What the deploy did with the stack.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-pub(crate) enum StackResult {
+pub enum StackResult {
     #[serde(rename = "created")]
     Created,
     #[serde(rename = "updated")]
@@ -42,20 +42,20 @@ impl std::fmt::Display for StackResult {
 
 /// What happened to the stack.
 #[derive(Debug, Clone, serde::Serialize)]
-pub(crate) struct StackReport {
-    pub(crate) name: String,
-    pub(crate) result: StackResult,
-    pub(crate) change_set_type: Option<&'static str>,
-    pub(crate) changes: Vec<ChangeRow>,
-    pub(crate) status: Option<String>,
+pub struct StackReport {
+    pub name: String,
+    pub result: StackResult,
+    pub change_set_type: Option<&'static str>,
+    pub changes: Vec<ChangeRow>,
+    pub status: Option<String>,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
-pub(crate) struct ChangeRow {
-    pub(crate) action: String,
-    pub(crate) logical_id: String,
-    pub(crate) resource_type: String,
-    pub(crate) replacement: String,
+pub struct ChangeRow {
+    pub action: String,
+    pub logical_id: String,
+    pub resource_type: String,
+    pub replacement: String,
 }
 
 impl From<&Change> for ChangeRow {
@@ -97,31 +97,31 @@ enum Prepared {
 /// is executed only once every asset is published. A failed publish or a signal before the
 /// execution deletes the change set (and the empty stack of a CREATE): nothing changes.
 #[allow(clippy::too_many_arguments)]
-pub(crate) async fn deploy(
+pub async fn deploy(
     cfn: &Cfn,
     plan: &DeployPlan,
     apply: bool,
     timeout: Duration,
     interrupt: &mut Interrupt,
     resume: &str,
-    printer: &Printer,
-    assets: impl std::future::Future<Output = anyhow::Result<()>>,
-) -> anyhow::Result<StackReport> {
+    events: &dyn Events,
+    assets: impl std::future::Future<Output = Result<()>>,
+) -> Result<StackReport> {
     let name = plan.stack_name.as_str();
     let change_set_name = format!("hoist-{}", unix_millis());
     let both = futures::future::join(
-        prepare(cfn, plan, apply, timeout, &change_set_name, printer),
+        prepare(cfn, plan, apply, timeout, &change_set_name, events),
         assets,
     );
     let (prepared, published) = tokio::select! {
         both = both => both,
         signal = interrupt.recv() => {
             discard(cfn, plan, &change_set_name, None).await;
-            return Err(Failed::new(format!(
-                "interrupted ({signal}) while CloudFormation computed change set {change_set_name} and the assets were published: it was deleted, nothing changed"
-            ))
-            .hint(format!("run `{resume}` again (published assets are kept and not sent again)"))
-            .into());
+            return Err(DeployError::InterruptedChangeSet {
+                signal,
+                change_set: change_set_name.clone(),
+                resume: resume.to_owned(),
+            });
         }
     };
     let (id, create, kind, rows) = match (prepared?, published) {
@@ -131,9 +131,10 @@ pub(crate) async fn deploy(
         }
         (Prepared::Ready { id, create, .. }, Err(e)) => {
             discard(cfn, plan, &change_set_name, Some((&id, create))).await;
-            return Err(e.context(format!(
-                "the assets could not be published: change set {change_set_name} was deleted, nothing changed"
-            )));
+            return Err(DeployError::AssetsNotPublished {
+                change_set: change_set_name.clone(),
+                source: Box::new(e),
+            });
         }
         (
             Prepared::Ready {
@@ -148,11 +149,11 @@ pub(crate) async fn deploy(
     // A signal that came while the last asset finished still wins over the execution.
     if let Some(signal) = futures::FutureExt::now_or_never(interrupt.recv()) {
         discard(cfn, plan, &change_set_name, Some((&id, create))).await;
-        return Err(Failed::new(format!(
-            "interrupted ({signal}) before change set {change_set_name} was executed: it was deleted, nothing changed"
-        ))
-        .hint(format!("run `{resume}` again"))
-        .into());
+        return Err(DeployError::InterruptedBeforeExecute {
+            signal,
+            change_set: change_set_name.clone(),
+            resume: resume.to_owned(),
+        });
     }
     let last_seen = if create {
         None
@@ -168,7 +169,7 @@ pub(crate) async fn deploy(
         return Err(execute_refused(cfn, name, err).await);
     }
     let status = tokio::select! {
-        status = follow(cfn, name, last_seen, timeout, printer) => status?,
+        status = follow(cfn, name, last_seen, timeout, events) => status?,
         signal = interrupt.recv() => {
             let now = cfn
                 .describe_stack(name)
@@ -176,13 +177,13 @@ pub(crate) async fn deploy(
                 .ok()
                 .flatten()
                 .map_or_else(|| "unknown".to_owned(), |s| s.status.to_string());
-            return Err(Failed::new(format!(
-                "interrupted ({signal}) while stack {name} is {now}: change set {change_set_name} is executing and CloudFormation carries on (it finishes or rolls back by itself)"
-            ))
-            .hint(format!(
-                "follow it with `aws cloudformation describe-stack-events --stack-name {name}`; once it has finished, resume with `{resume} --skip-stack` (outputs, secrets, redeploys), or cancel it with `aws cloudformation cancel-update-stack --stack-name {name}`"
-            ))
-            .into());
+            return Err(DeployError::InterruptedExecuting {
+                signal,
+                stack: name.to_owned(),
+                status: now,
+                change_set: change_set_name.clone(),
+                resume: resume.to_owned(),
+            });
         }
     };
     Ok(StackReport {
@@ -235,22 +236,23 @@ async fn prepare(
     apply: bool,
     timeout: Duration,
     change_set_name: &str,
-    printer: &Printer,
-) -> anyhow::Result<Prepared> {
+    events: &dyn Events,
+) -> Result<Prepared> {
     let name = plan.stack_name.as_str();
     let parameters = &plan.parameters;
     let existing = cfn.describe_stack(name).await?;
     let create = match existing.as_ref().map(|s| &s.status) {
         None | Some(Status::ReviewInProgress) => true,
         Some(Status::RollbackComplete) => {
-            return Err(Failed::new(format!("stack {name} is ROLLBACK_COMPLETE: its first creation failed and it cannot be updated"))
-                .hint(format!("delete it (`hoist teardown --env ENV --apply` or `aws cloudformation delete-stack --stack-name {name}`), then deploy again"))
-                .into());
+            return Err(DeployError::RollbackComplete {
+                stack: name.to_owned(),
+            });
         }
         Some(status) if !is_terminal(status) => {
-            return Err(Failed::new(format!("stack {name} is busy ({status})"))
-                .hint("wait for the running operation to finish (`aws cloudformation describe-stacks`), then deploy again")
-                .into());
+            return Err(DeployError::StackBusy {
+                stack: name.to_owned(),
+                status: status.to_string(),
+            });
         }
         Some(_) => false,
     };
@@ -262,11 +264,11 @@ async fn prepare(
             tags: stack.tags.clone(),
         };
         if let Some(why) = difference(&deployed, &plan.template, parameters, &plan.tags) {
-            printer.info(&format!(
+            events.info(&format!(
                 "stack {name}: {why}; CloudFormation computes the changes"
             ));
         } else {
-            printer.info(&format!(
+            events.info(&format!(
                 "stack {name}: no changes (deployed template, parameters and tags are the same; no change set created)"
             ));
             return Ok(Prepared::Done(StackReport {
@@ -293,14 +295,14 @@ async fn prepare(
             create,
         })
         .await?;
-    printer.info(&format!(
+    events.info(&format!(
         "change set {change_set_name} ({kind}) for stack {name}"
     ));
     let outcome = cfn.wait_change_set(&id, timeout).await?;
     let changes = match outcome {
         ChangeSetOutcome::NoChanges => {
             let _ = cfn.delete_change_set(&id).await;
-            printer.info(&format!("stack {name}: no changes"));
+            events.info(&format!("stack {name}: no changes"));
             return Ok(Prepared::Done(StackReport {
                 name: name.to_owned(),
                 result: StackResult::NoChanges,
@@ -310,14 +312,15 @@ async fn prepare(
             }));
         }
         ChangeSetOutcome::Failed(reason) => {
-            return Err(Failed::new(format!("the change set for stack {name} could not be created: {reason}"))
-                .hint("fix the template or parameters; `aws cloudformation describe-change-set` shows the same reason")
-                .into());
+            return Err(DeployError::ChangeSetFailed {
+                stack: name.to_owned(),
+                reason,
+            });
         }
         ChangeSetOutcome::Ready(changes) => changes,
     };
     let rows: Vec<ChangeRow> = changes.iter().map(ChangeRow::from).collect();
-    print_changes(printer, name, &rows);
+    print_changes(events, name, &rows);
     if !apply {
         cfn.delete_change_set(&id).await?;
         if create {
@@ -325,7 +328,7 @@ async fn prepare(
             cfn.delete_stack(name, plan.execution_role.as_deref())
                 .await?;
         }
-        printer.info("plan only: change set deleted, nothing changed (pass --apply to execute it)");
+        events.info("plan only: change set deleted, nothing changed (pass --apply to execute it)");
         return Ok(Prepared::Done(StackReport {
             name: name.to_owned(),
             result: StackResult::Planned,
@@ -342,8 +345,8 @@ async fn prepare(
     })
 }
 
-fn print_changes(printer: &Printer, stack: &str, rows: &[ChangeRow]) {
-    printer.out(&format!("Change set for {stack}: {} change(s)", rows.len()));
+fn print_changes(events: &dyn Events, stack: &str, rows: &[ChangeRow]) {
+    events.out(&format!("Change set for {stack}: {} change(s)", rows.len()));
     let w = rows
         .iter()
         .map(|r| r.logical_id.len())
@@ -356,7 +359,7 @@ fn print_changes(printer: &Printer, stack: &str, rows: &[ChangeRow]) {
         .max()
         .unwrap_or(4)
         .max(4);
-    printer.out(&format!(
+    events.out(&format!(
         "  {:<9} {:<w$} {:<t$} {}",
         "ACTION", "RESOURCE", "TYPE", "REPLACEMENT"
     ));
@@ -367,7 +370,7 @@ fn print_changes(printer: &Printer, stack: &str, rows: &[ChangeRow]) {
             "Modify" => "~ modify",
             other => other,
         };
-        printer.out(&format!(
+        events.out(&format!(
             "  {sign:<9} {:<w$} {:<t$} {}",
             r.logical_id, r.resource_type, r.replacement
         ));
@@ -376,7 +379,7 @@ fn print_changes(printer: &Printer, stack: &str, rows: &[ChangeRow]) {
 
 /// `ExecuteChangeSet` itself failed (some CloudFormation implementations answer resource
 /// errors here instead of in events): report the API error and where the stack stands.
-async fn execute_refused(cfn: &Cfn, name: &str, err: AwsError) -> anyhow::Error {
+async fn execute_refused(cfn: &Cfn, name: &str, err: AwsError) -> DeployError {
     let status = cfn
         .describe_stack(name)
         .await
@@ -392,11 +395,12 @@ async fn execute_refused(cfn: &Cfn, name: &str, err: AwsError) -> anyhow::Error 
         || "not named by CloudFormation's answer".to_owned(),
         |f| format!("{} ({})", f.logical_id, f.resource_type),
     );
-    Failed::new(format!(
-        "stack {name} failed: CloudFormation refused the change set: {err}\n  failed resource: {resource}\n  stack status: {status}"
-    ))
-    .hint(format!("fix the resource named in the reason, then deploy again; `aws cloudformation describe-stack-events --stack-name {name}` has the details"))
-    .into()
+    DeployError::ExecuteRefused {
+        stack: name.to_owned(),
+        resource,
+        status,
+        source: Box::new(err),
+    }
 }
 
 /// Streams events until the stack settles; a failed or rolled-back stack is an error naming
@@ -406,8 +410,8 @@ async fn follow(
     name: &str,
     mut last_seen: Option<String>,
     timeout: Duration,
-    printer: &Printer,
-) -> anyhow::Result<String> {
+    events: &dyn Events,
+) -> Result<String> {
     let deadline = tokio::time::Instant::now() + timeout;
     let mut operation: Vec<StackEvent> = Vec::new();
     let mut delay = Duration::from_millis(100);
@@ -417,7 +421,7 @@ async fn follow(
             last_seen = Some(newest.event_id.clone());
         }
         for e in fresh.iter().rev() {
-            printer.info(&format!(
+            events.info(&format!(
                 "  {} {} {} {}{}",
                 e.timestamp,
                 e.logical_id,
@@ -433,7 +437,9 @@ async fn follow(
         let stack = cfn
             .describe_stack(name)
             .await?
-            .ok_or_else(|| Failed::new(format!("stack {name} disappeared while deploying")))?;
+            .ok_or_else(|| DeployError::StackVanished {
+                stack: name.to_owned(),
+            })?;
         if is_terminal(&stack.status) {
             if is_failed(&stack.status) {
                 let (resource, reason) = first_failure(&operation).map_or_else(
@@ -453,20 +459,22 @@ async fn follow(
                         )
                     },
                 );
-                return Err(Failed::new(format!(
-                    "stack {name} failed: {resource}: {reason}\n  rollback state: {}",
-                    stack.status
-                ))
-                .hint(format!("fix {resource} in the template, then deploy again"))
-                .into());
+                return Err(DeployError::StackFailed {
+                    stack: name.to_owned(),
+                    resource,
+                    reason,
+                    status: stack.status.to_string(),
+                });
             }
-            printer.info(&format!("stack {name}: {}", stack.status));
+            events.info(&format!("stack {name}: {}", stack.status));
             return Ok(stack.status.to_string());
         }
         if tokio::time::Instant::now() >= deadline {
-            return Err(Failed::new(format!("stack {name} is still {} after {}s", stack.status, timeout.as_secs()))
-                .hint("CloudFormation keeps going; follow it with `aws cloudformation describe-stack-events`, or raise --wait-timeout")
-                .into());
+            return Err(DeployError::StackTimedOut {
+                stack: name.to_owned(),
+                status: stack.status.to_string(),
+                secs: timeout.as_secs(),
+            });
         }
         tokio::time::sleep(delay).await;
         delay = (delay * 2).min(Duration::from_secs(5));
