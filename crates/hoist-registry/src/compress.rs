@@ -194,6 +194,19 @@ mod tests {
         }
     }
 
+    /// The blob `one` names, checked: it is smaller than the text it holds, and its digest
+    /// and size are the descriptor's.
+    fn compressed_text(one: &LocalBlob, bytes: &[u8]) -> Vec<u8> {
+        assert!(
+            one.descriptor.size < bytes.len() as u64 / 5,
+            "text compresses"
+        );
+        let written = std::fs::read(&one.source.path).unwrap();
+        assert_eq!(Digest::of(&written), one.descriptor.digest);
+        assert_eq!(written.len() as u64, one.descriptor.size);
+        written
+    }
+
     fn text(n: usize) -> Vec<u8> {
         (0..n)
             .flat_map(|i| format!("line {i}: the quick brown fox\n").into_bytes())
@@ -209,13 +222,7 @@ mod tests {
         std::thread::sleep(std::time::Duration::from_millis(1100));
         let two = compress_layer(&layer(b.path(), &bytes), b.path(), Compression::Gzip).unwrap();
         assert_eq!(one.descriptor, two.descriptor);
-        assert!(
-            one.descriptor.size < bytes.len() as u64 / 5,
-            "text compresses"
-        );
-        let written = std::fs::read(&one.source.path).unwrap();
-        assert_eq!(Digest::of(&written), one.descriptor.digest);
-        assert_eq!(written.len() as u64, one.descriptor.size);
+        let written = compressed_text(&one, &bytes);
         // RFC 1952 header: magic, deflate, no flags (no name), mtime 0, OS 255.
         assert_eq!(&written[..10], &[0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255]);
     }
@@ -277,13 +284,7 @@ mod tests {
                 .descriptor
                 .digest
         );
-        assert!(
-            one.descriptor.size < bytes.len() as u64 / 5,
-            "text compresses"
-        );
-        let written = std::fs::read(&one.source.path).unwrap();
-        assert_eq!(Digest::of(&written), one.descriptor.digest);
-        assert_eq!(written.len() as u64, one.descriptor.size);
+        let written = compressed_text(&one, &bytes);
         // RFC 8878 frame: magic, then the descriptor: content size present (flag bits 7-6
         // non-zero), single segment, checksum (bit 2), no dictionary id (bits 1-0).
         assert_eq!(&written[..4], &[0x28, 0xb5, 0x2f, 0xfd]);
