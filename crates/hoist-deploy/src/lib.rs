@@ -4,7 +4,7 @@
 //! (template location, roles, assets to publish, parameters, pre-flight findings), and the
 //! `{image:SERVICE}` references in parameters and context resolved to pushed digests.
 //!
-//! Must not touch: AWS or any network (the CLI crate wires `hoist-aws` to the plan), printing.
+//! Must not touch: AWS or any network (`hoist-deployer` executes the plan), printing.
 //! The only I/O is reading the assembly directory and the asset files it names.
 
 pub mod assembly;
