@@ -77,7 +77,9 @@ fn parse_line(line: &str, vars: &Variables) -> Result<Option<(String, String)>, 
     }
     let line = line.strip_prefix("export ").unwrap_or(line).trim_start();
     let Some((name, raw)) = line.split_once('=') else {
-        return Err(format!("{line:?} is not NAME=VALUE"));
+        // The line's text is not shown: a `.env` file holds secrets, and a line without `=`
+        // is often a pasted value.
+        return Err("the line is not NAME=VALUE (its text is not shown)".to_owned());
     };
     let name = name.trim();
     if name.is_empty() || name.contains(char::is_whitespace) {
@@ -171,7 +173,8 @@ mod tests {
         assert!(matches!(e, ComposeError::EnvFile { line: 2, .. }), "{e:?}");
         assert!(
             e.to_string()
-                .ends_with(".env:2: \"not a line\" is not NAME=VALUE")
+                .ends_with(".env:2: the line is not NAME=VALUE (its text is not shown)")
         );
+        assert!(!format!("{e:?}").contains("not a line"), "{e:?}");
     }
 }
