@@ -538,4 +538,10 @@ fn a_jwks_over_plain_http_to_another_host_is_refused() {
         .run();
     assert_eq!(run.code, 2, "{run:?}");
     assert!(run.stderr.contains("https"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("hint: use https://token.actions.githubusercontent.com/.well-known/jwks"),
+        "{}",
+        run.stderr
+    );
 }

@@ -71,8 +71,17 @@ pub(super) async fn from_token(token: &str, jwks: Option<&str>) -> anyhow::Resul
             provenance: Provenance::UnverifiedToken,
         });
     };
-    let source =
-        hoist_oidc::discovery::JwksSource::parse(jwks).map_err(|e| BadInput::new(e.to_string()))?;
+    let source = hoist_oidc::discovery::JwksSource::parse(jwks).map_err(|e| {
+        let hint = match &e {
+            hoist_oidc::discovery::DiscoveryError::Transport(t) => crate::hints::for_cause(t),
+            _ => None,
+        };
+        let refused = BadInput::new(e.to_string());
+        match hint {
+            Some(h) => refused.hint(h),
+            None => refused,
+        }
+    })?;
     let keys = hoist_oidc::discovery::load(&source)
         .await
         .map_err(|e| BadInput::new(format!("cannot load the JWKS: {e}")))?;
