@@ -302,6 +302,7 @@ fn new_stack_is_created_through_a_create_change_set() {
     let dir = project(&[("hoist.toml", &config), ("t.json", body)]);
     let plan = sb.deploy(dir.path(), &[]);
     assert_eq!(plan.code, 0, "{}", plan.stderr);
+    insta::assert_snapshot!("create_plan", shown(&plan));
     assert!(
         plan.stderr.contains("(CREATE) for stack SmallStack"),
         "{}",
@@ -327,6 +328,27 @@ fn new_stack_is_created_through_a_create_change_set() {
         sb.stack_status("SmallStack").as_deref(),
         Some("CREATE_COMPLETE")
     );
+    // The result on stdout (stderr streams CloudFormation's events, with their times).
+    insta::assert_snapshot!(
+        "create_apply_stdout",
+        format!("exit: {}\n{}", run.code, run.stdout)
+    );
+}
+
+/// Exit code, stdout and stderr, with what changes on every run made stable: the change
+/// set's name (hoist-MILLIS) and loopback ports.
+fn shown(run: &common::Run) -> String {
+    let text = format!(
+        "exit: {}\n--- stdout\n{}--- stderr\n{}",
+        run.code, run.stdout, run.stderr
+    );
+    let text = regex::Regex::new(r"hoist-\d{10,}")
+        .unwrap()
+        .replace_all(&text, "hoist-[MILLIS]");
+    regex::Regex::new(r"(127\.0\.0\.1|localhost):\d+")
+        .unwrap()
+        .replace_all(&text, "$1:[PORT]")
+        .into_owned()
 }
 
 /// A change set whose execution fails (an ECS service in a cluster that does not exist):
