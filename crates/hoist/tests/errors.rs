@@ -70,6 +70,20 @@ fn assert_fails_with_hint(run: &common::Run, code: i32) {
     run.assert_no_secret(SECRET);
 }
 
+/// `n` upper-case letters and digits, different on every call.
+fn random_upper(n: usize) -> String {
+    use std::hash::{BuildHasher, Hasher};
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    let state = std::collections::hash_map::RandomState::new();
+    (0..n)
+        .map(|i| {
+            let mut h = state.build_hasher();
+            h.write_usize(i);
+            char::from(ALPHABET[(h.finish() % 32) as usize])
+        })
+        .collect()
+}
+
 /// A loopback port nothing listens on.
 fn closed_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -156,13 +170,13 @@ fn no_aws_credentials_say_how_to_sign_in() {
 #[test]
 fn an_aws_endpoint_that_does_not_answer_is_named() {
     let dir = project(CONFIG, TEMPLATE);
+    // A key pair made for this run: its shape is AWS's, no request can succeed with it.
+    let key_id = format!("AKIA{}", random_upper(16));
+    let secret_key = random_upper(40);
     let run = deploy(dir.path())
         .env("LLM_API_KEY", SECRET)
-        .env("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
-        .env(
-            "AWS_SECRET_ACCESS_KEY",
-            "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
-        )
+        .env("AWS_ACCESS_KEY_ID", &key_id)
+        .env("AWS_SECRET_ACCESS_KEY", &secret_key)
         .env("AWS_MAX_ATTEMPTS", "1")
         .env(
             "AWS_ENDPOINT_URL",
@@ -175,7 +189,7 @@ fn an_aws_endpoint_that_does_not_answer_is_named() {
         "{}",
         run.stderr
     );
-    run.assert_no_secret("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY");
+    run.assert_no_secret(&secret_key);
     insta::assert_snapshot!("deploy_endpoint_unreachable", shown(&run, dir.path()));
 }
 
