@@ -92,6 +92,8 @@ pub async fn deploy(
             // A CDK app is synthesized first (this needs the account: from STS when not
             // configured); then, before any other AWS call, the template's size and no synced
             // secret in it, its assets or the context.
+            // The account STS named for the synthesis, kept for the plan (one call, not two).
+            let mut known_account = None;
             let source = match source {
                 DeploySource::CdkApp(dir) => {
                     let app = synth::read(&base.join(dir))?;
@@ -110,13 +112,14 @@ pub async fn deploy(
                         synth::run(&app, &account, &region, events),
                     )
                     .await?;
+                    known_account = Some(account);
                     DeploySource::CdkOut(out.display().to_string())
                 }
                 other => other.clone(),
             };
             let loaded = source::load(&source, base, name)?;
             source::refuse_secrets(&loaded, pending, &environment.parameters)?;
-            let plan = source::plan(&loaded, environment, aws).await?;
+            let plan = source::plan(&loaded, environment, aws, known_account).await?;
             source::print_plan(&plan, events);
             let planned = deploy_stack(
                 &plan, aws, apply, timeout, profile, interrupt, &resume, report, events,

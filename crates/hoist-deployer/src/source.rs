@@ -137,12 +137,22 @@ pub async fn account(environment: &Environment, aws: &Aws) -> Result<String> {
     Ok(who.account)
 }
 
-/// The deploy plan of the loaded source.
-pub async fn plan(loaded: &Loaded, environment: &Environment, aws: &Aws) -> Result<DeployPlan> {
+/// The deploy plan of the loaded source. `known_account` is the account already found for
+/// this run (a CDK app's synthesis needed it); without it, [`account`] finds it.
+pub async fn plan(
+    loaded: &Loaded,
+    environment: &Environment,
+    aws: &Aws,
+    known_account: Option<String>,
+) -> Result<DeployPlan> {
     let region = aws
         .region()
         .unwrap_or_else(|| environment.aws.region.clone());
-    let env = Env::new(account(environment, aws).await?, region);
+    let account = match known_account {
+        Some(a) => a,
+        None => account(environment, aws).await?,
+    };
+    let env = Env::new(account, region);
     let endpoint = std::env::var(TEMPLATE_ENDPOINT_VAR)
         .ok()
         .filter(|s| !s.is_empty());

@@ -91,6 +91,30 @@ impl fmt::Display for At {
 }
 
 impl ComposeError {
+    /// What fixes it.
+    #[must_use]
+    pub fn hint(&self) -> String {
+        match self {
+            Self::Read { .. } => {
+                "set compose_file in [images] of hoist.toml to the compose file".to_owned()
+            }
+            Self::RequiredVariable { variable, .. } => {
+                format!("set {variable} in the environment or in the project's .env file")
+            }
+            Self::Interpolation { .. } => {
+                "write `$$` for a literal `$`, `${NAME}` or `${NAME:-default}` for a variable"
+                    .to_owned()
+            }
+            Self::UnknownExtends { .. } | Self::ExtendsCycle { .. } => {
+                "`extends` must name a service of the file (or of `extends.file`), without a circle"
+                    .to_owned()
+            }
+            Self::Yaml { .. } | Self::Invalid { .. } | Self::EnvFile { .. } => {
+                "the compose file must be valid: see `docker compose config`".to_owned()
+            }
+        }
+    }
+
     pub(crate) fn invalid(at: At, detail: impl Into<String>) -> Self {
         Self::Invalid {
             at,

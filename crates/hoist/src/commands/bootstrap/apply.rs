@@ -30,7 +30,7 @@ pub(super) async fn accounts(
     }
     let mut applied = Vec::new();
     for p in planned {
-        let n = self::apply(&p.plan, &p.iam, github, |line| {
+        let n = run_plan(&p.plan, &p.iam, github, |line| {
             printer.info(&format!("done: {line}"));
         })
         .await
@@ -41,7 +41,7 @@ pub(super) async fn accounts(
 }
 
 /// Runs every operation in plan order; `report` is called after each with its description.
-pub(super) async fn apply(
+async fn run_plan(
     plan: &BootstrapPlan,
     iam: &Iam,
     github: Option<(&GithubClient, &str)>,

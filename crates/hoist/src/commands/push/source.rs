@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use hoist_docker::{ComposeError, ComposeFile, Variables};
+use hoist_docker::{ComposeFile, Variables};
 use hoist_push::{Local, Source};
 use hoist_registry::{LocalImage, Platform};
 
@@ -68,23 +68,7 @@ fn load(path: &Path) -> anyhow::Result<ComposeFile> {
     // Interpolation sees the whole process environment, as `docker compose` does.
     let environment = Variables::from_pairs(std::env::vars());
     ComposeFile::load(path, &environment).map_err(|e| {
-        let hint = match &e {
-            ComposeError::Read { .. } => {
-                "set compose_file in [images] of hoist.toml to the compose file".to_owned()
-            }
-            ComposeError::RequiredVariable { variable, .. } => {
-                format!("set {variable} in the environment or in the project's .env file")
-            }
-            ComposeError::Interpolation { .. } => {
-                "write `$$` for a literal `$`, `${NAME}` or `${NAME:-default}` for a variable"
-                    .to_owned()
-            }
-            ComposeError::UnknownExtends { .. } | ComposeError::ExtendsCycle { .. } => {
-                "`extends` must name a service of the file (or of `extends.file`), without a circle"
-                    .to_owned()
-            }
-            _ => "the compose file must be valid: see `docker compose config`".to_owned(),
-        };
+        let hint = e.hint();
         BadInput::new(crate::hints::chain(&e)).hint(hint).into()
     })
 }
