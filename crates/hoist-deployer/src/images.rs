@@ -223,13 +223,16 @@ async fn push(
     let reader = engine.export_reader(&[image_id]);
     let dir = work.path().to_owned();
     let image = tokio::task::spawn_blocking(move || {
-        let archive = hoist_registry::spool(reader, &dir, |_| {})?;
+        // Every layer is sent: each is gzipped as it streams in.
+        let archive = hoist_registry::spool(reader, &dir, &mut hoist_registry::EveryLayer)?;
         let image = archive.image(&config)?;
         let layers = image
             .layers
             .iter()
             .map(|l| {
-                if hoist_registry::is_uncompressed_layer(&l.descriptor.media_type) {
+                if let Some(compressed) = archive.compressed(&l.descriptor.digest) {
+                    Ok(compressed.clone())
+                } else if hoist_registry::is_uncompressed_layer(&l.descriptor.media_type) {
                     hoist_registry::compress_layer(l, &dir, hoist_registry::Compression::Gzip)
                 } else {
                     Ok(l.clone())

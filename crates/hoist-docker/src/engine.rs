@@ -21,6 +21,10 @@ pub struct ImageInfo {
     pub id: String,
     /// The uncompressed digest of each layer, bottom first (the config's `rootfs.diff_ids`).
     pub diff_ids: Vec<String>,
+    /// The platform it was built for, from its config (`linux`, `arm64`, `v8`).
+    pub os: Option<String>,
+    pub architecture: Option<String>,
+    pub variant: Option<String>,
 }
 
 impl Engine {
@@ -94,6 +98,9 @@ impl Engine {
             Ok(i) => Ok(i.id.map(|id| ImageInfo {
                 id,
                 diff_ids: i.root_fs.and_then(|r| r.layers).unwrap_or_default(),
+                os: i.os.filter(|s| !s.is_empty()),
+                architecture: i.architecture.filter(|s| !s.is_empty()),
+                variant: i.variant.filter(|s| !s.is_empty()),
             })),
             Err(bollard::errors::Error::DockerResponseServerError {
                 status_code: 404, ..

@@ -62,6 +62,15 @@ pub enum PushError {
     /// The engine described an image with something that is not a digest.
     #[error("the engine describes {image} oddly: {detail}")]
     EngineImage { image: String, detail: String },
+    /// The engine's image was built for another platform than the one the service asks for
+    /// (an image built earlier under the same name, or a builder that ignored `platform:`).
+    #[error("service {service}: image {image} is built for {built}, not {wanted}")]
+    WrongPlatform {
+        service: String,
+        image: String,
+        built: String,
+        wanted: String,
+    },
     /// A task of the push (the engine connection, the export) ended without an answer.
     #[error("{what} failed: {detail}")]
     Task { what: &'static str, detail: String },
@@ -90,6 +99,9 @@ impl PushError {
             ),
             Self::ImmutableTag { repository, .. } => Some(format!(
                 "push only SHA tags (tags = [\"{{sha}}\"] in [images]) from reproducible builds, or make the tags mutable: `aws ecr put-image-tag-mutability --repository-name {repository} --image-tag-mutability MUTABLE`"
+            )),
+            Self::WrongPlatform { wanted, .. } => Some(format!(
+                "rebuild it for {wanted}: `docker compose build` (with BuildKit, DOCKER_BUILDKIT=1, on an engine that can run or emulate {wanted}), or change the service's `platform:` / `[images] platform` to what the tasks run on"
             )),
             Self::Credentials { .. }
             | Self::EcrToken { .. }

@@ -1,9 +1,10 @@
 //! Pushing images that are still in the Docker engine. They are exported in one stream (a
 //! layer several images share comes once) and spooled file by file; each layer the
-//! repository does not already store (by diff_id, under any compression) is compressed on a
-//! free core and sent the moment its file is complete, while the export goes on. Manifests
-//! follow once the export is whole and every blob is present, so no tag points at a partial
-//! image.
+//! repository does not already store (by diff_id, under any compression) is sent the moment
+//! its file is complete, while the export goes on. With gzip, a layer guessed to be sent
+//! ([`LayerGuess`]) is compressed on every core as it streams in; any other layer found to
+//! be needed is compressed from its spool file on a free core. Manifests follow once the
+//! export is whole and every blob is present, so no tag points at a partial image.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -13,6 +14,7 @@ use hoist_registry::{
 };
 
 use crate::error::PushError;
+use crate::guess::LayerGuess;
 use crate::run::Ctx;
 use crate::source::EngineImage;
 
@@ -51,10 +53,19 @@ pub(crate) async fn export_and_push(
     let reader = engine.export_reader(&names);
     let (tx, mut spooled) = tokio::sync::mpsc::unbounded_channel::<SpooledFile>();
     let spool_dir = dir.to_owned();
+    let guess = if ctx.compression == hoist_registry::Compression::Gzip {
+        LayerGuess::new(wanted.iter().map(|w| {
+            w.image
+                .diff_ids
+                .iter()
+                .map(|d| (d.clone(), w.remote.get(d).is_none()))
+                .collect()
+        }))
+    } else {
+        LayerGuess::default()
+    };
     let spooler = tokio::task::spawn_blocking(move || {
-        hoist_registry::spool(reader, &spool_dir, |f| {
-            let _ = tx.send(f.clone());
-        })
+        hoist_registry::spool(reader, &spool_dir, &mut Sink { guess, tx })
     });
 
     // Which image wants which blob: its config, or a layer (by diff_id).
@@ -139,12 +150,13 @@ pub(crate) async fn export_and_push(
             .map(|(i, _)| (*i, wanted[*i].repo.clone()))
             .collect();
         let dir = dir.to_owned();
+        let on_the_way = file.compressed.clone().filter(|_| !is_config);
         sending.spawn(async move {
             let diff_id = blob.descriptor.digest.clone();
-            let blob = if is_config {
-                Ok(blob)
-            } else {
-                compress(&cpu, blob, dir, ctx.compression).await
+            let blob = match on_the_way {
+                _ if is_config => Ok(blob),
+                Some(compressed) => Ok(compressed),
+                None => compress(&cpu, blob, dir, ctx.compression).await,
             };
             let blob = match blob {
                 Ok(b) => b,
@@ -242,6 +254,33 @@ pub(crate) async fn export_and_push(
             }
         });
     futures::future::join_all(finish).await
+}
+
+/// Tells the push of each spooled file, and the guess of each file's digest.
+struct Sink {
+    guess: LayerGuess,
+    tx: tokio::sync::mpsc::UnboundedSender<SpooledFile>,
+}
+
+impl hoist_registry::SpoolSink for Sink {
+    fn compress_on_the_way(&mut self, name: &str) -> bool {
+        self.guess.will_send(name)
+    }
+
+    fn complete(&mut self, file: &SpooledFile) {
+        self.guess.seen(&file.digest);
+        if let Some(blob) = &file.compressed {
+            // Logged whether or not the push then sends it: a wrong guess shows here.
+            tracing::debug!(
+                diff_id = file.digest.short(),
+                blob = blob.descriptor.digest.short(),
+                bytes_in = file.size,
+                bytes_out = blob.descriptor.size,
+                "layer compressed on the way in"
+            );
+        }
+        let _ = self.tx.send(file.clone());
+    }
 }
 
 /// Compresses one exported layer on a blocking thread, at most one per core at a time.

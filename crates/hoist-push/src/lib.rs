@@ -20,6 +20,7 @@ pub mod current;
 pub mod ecr;
 pub mod error;
 mod export;
+mod guess;
 pub mod plan;
 pub mod registry;
 pub mod run;

@@ -23,8 +23,9 @@ pub(crate) struct SaveEntry {
     pub(crate) layers: Vec<String>,
 }
 
-/// A blob found in an archive: its digest, size and where its bytes are.
-pub(crate) type Located = (Digest, u64, BlobSource);
+/// A blob found in an archive: its digest, size, where its bytes are, and the layer media
+/// type its first bytes call for.
+pub(crate) type Located = (Digest, u64, BlobSource, &'static str);
 
 /// The parsed `manifest.json` of a `docker save` archive: one entry per image.
 #[derive(Debug, Clone)]
@@ -82,13 +83,16 @@ impl SaveManifest {
                 )
             })
         };
-        let config = find(&entry.config)?;
+        let (digest, size, source, _) = find(&entry.config)?;
         let layers = entry
             .layers
             .iter()
             .map(|l| find(l))
             .collect::<Result<Vec<_>, _>>()?;
-        LocalImage::from_saved_layers(config, layers)
+        Ok(LocalImage::from_saved_layers(
+            (digest, size, source),
+            layers,
+        ))
     }
 }
 
@@ -133,12 +137,13 @@ pub(crate) fn open(path: &Path, reference: Option<&str>) -> Result<LocalImage, R
         len: e.size,
         hashed_here: false,
     };
-    let uncompressed = layers
+    let media_types = layers
         .iter()
-        .map(|e| Ok(layer_media_type(&source(e))? == media_type::OCI_LAYER_TAR))
-        .collect::<Result<Vec<bool>, RegistryError>>()?;
-    let diff_ids =
-        diff_ids(&config).filter(|d| d.len() == layers.len() && uncompressed.iter().all(|u| *u));
+        .map(|e| layer_media_type(&source(e)))
+        .collect::<Result<Vec<&'static str>, RegistryError>>()?;
+    let diff_ids = diff_ids(&config).filter(|d| {
+        d.len() == layers.len() && media_types.iter().all(|m| *m == media_type::OCI_LAYER_TAR)
+    });
     let digests: Vec<Digest> = match diff_ids {
         Some(d) => d,
         None => std::thread::scope(|s| {
@@ -160,9 +165,10 @@ pub(crate) fn open(path: &Path, reference: Option<&str>) -> Result<LocalImage, R
     let layers = layers
         .iter()
         .zip(digests)
-        .map(|(e, d)| (d, e.size, source(e)))
+        .zip(media_types)
+        .map(|((e, d), m)| (d, e.size, source(e), m))
         .collect();
-    LocalImage::from_saved_layers(config, layers)
+    Ok(LocalImage::from_saved_layers(config, layers))
 }
 
 /// The config's `rootfs.diff_ids`, when it has them all in the expected form.

@@ -2,21 +2,38 @@
 //! hoist compresses each one before it leaves, deterministically, so the same layer gives the
 //! same blob on every run, machine and service (they share blobs in the registry).
 //!
-//! Deterministic means: one compressor (the one hoist is built with), one level, and headers
-//! with nothing that varies. gzip (flate2, level 6): no file name, modification time 0, OS
-//! byte 255 "unknown", no extra field. zstd (opt-in, `…layer.v1.tar+zstd`; the zstd library,
-//! level 3, one thread per layer, which zstd makes independent of the machine): one frame
-//! whose header always holds the content size (the layer's length is known before it starts)
-//! and no dictionary id, and always ends in the XXH64 content checksum. Layers are compressed
-//! in parallel, each on its own thread. A different hoist version may compress differently;
-//! that costs nothing, because a layer's identity stays its uncompressed `diff_id`: a layer
-//! the repository already holds (found through the remote image's config) reuses the remote
-//! descriptor and is never compressed or sent again.
+//! Deterministic means: one compressor (the one hoist is built with), one level, fixed
+//! boundaries, and headers with nothing that varies.
+//!
+//! gzip: the layer is cut into 1 MiB pieces at fixed offsets and each piece is one gzip
+//! member (RFC 1952 §2.2: a gzip file is a series of members; Go's `compress/gzip`, which
+//! Docker, containerd, ECS and skopeo read layers with, and `gunzip` read them all). Each
+//! member is compressed by libdeflate at level 5, with no file name, modification time 0 and
+//! OS byte 255 "unknown". The pieces are independent, so one layer is compressed on every
+//! core at once while the engine's export still streams in ([`gzip_members`]), and the
+//! result does not depend on how many cores did it.
+//!
+//! Why libdeflate and level 5, measured on 231 MB of this machine's shared libraries (the
+//! bench's real data), CPU seconds on one core: zlib-rs (flate2) level 6 as one stream,
+//! 70.44 MB in 3.10 s; libdeflate level 4, 70.16 MB in 1.53 s; level 5, 68.75 MB in 1.95 s;
+//! level 6, 68.21 MB in 2.40 s. Cutting into 1 MiB members costs 0.1% against 16 MiB ones.
+//! Level 5 is 1.6× zlib's speed and 2.4% smaller, which keeps hoist's layers under `docker
+//! push`'s (Go's gzip at its default level) with a margin level 4 does not have.
+//!
+//! zstd (opt-in, `…layer.v1.tar+zstd`; the zstd library, level 3, one thread per layer,
+//! which zstd makes independent of the machine): one frame whose header always holds the
+//! content size (the layer's length is known before it starts) and no dictionary id, and
+//! always ends in the XXH64 content checksum; it is compressed once the layer is on disk.
+//!
+//! A different hoist version may compress differently; that costs nothing, because a layer's
+//! identity stays its uncompressed `diff_id`: a layer the repository already holds (found
+//! through the remote image's config) reuses the remote descriptor and is never compressed
+//! or sent again.
 
 use std::io::{Read as _, Seek as _, Write};
 use std::path::Path;
 
-use crate::digest::{Digest, Sha256Writer};
+use crate::digest::Sha256Writer;
 use crate::error::RegistryError;
 use crate::image::{BlobSource, LocalBlob};
 use crate::manifest::{Descriptor, media_type};
@@ -24,7 +41,7 @@ use crate::manifest::{Descriptor, media_type};
 /// How layers are sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Compression {
-    /// gzip, level 6: what every registry and runtime reads.
+    /// gzip (libdeflate, level 5, in 1 MiB members): what every registry and runtime reads.
     #[default]
     Gzip,
     /// zstd, level 3: smaller and faster than gzip; read by containerd 1.5+, Docker 23+
@@ -35,8 +52,11 @@ pub enum Compression {
     None,
 }
 
-/// The gzip level: zlib's default, the usual balance of speed and size.
-const GZIP_LEVEL: u32 = 6;
+/// The gzip level (libdeflate's scale): see the module's doc for the measurement.
+const GZIP_LEVEL: i32 = 5;
+
+/// Bytes of a layer per gzip member: the unit compressed on one core.
+pub(crate) const GZIP_MEMBER: usize = 1 << 20;
 
 /// The zstd level: the library's default.
 const ZSTD_LEVEL: i32 = 3;
@@ -70,8 +90,8 @@ pub fn is_uncompressed_layer(mt: &str) -> bool {
 }
 
 /// Counts and hashes what the compressor writes, on its way to the file.
-struct Tee<W: Write> {
-    inner: W,
+pub(crate) struct Tee<W: Write> {
+    pub(crate) inner: W,
     hash: Sha256Writer,
 }
 
@@ -114,10 +134,7 @@ pub fn compress_layer(
         .map_err(|e| RegistryError::io(&src.path, e))?;
     let mut input = std::io::BufReader::with_capacity(1 << 20, input.take(src.len));
     let out = std::fs::File::create(&path).map_err(|e| RegistryError::io(&path, e))?;
-    let tee = Tee {
-        inner: std::io::BufWriter::with_capacity(1 << 20, out),
-        hash: Sha256Writer::new(),
-    };
+    let tee = Tee::new(std::io::BufWriter::with_capacity(1 << 20, out));
     let complete = |copied: u64| {
         if copied == src.len {
             Ok(())
@@ -132,12 +149,20 @@ pub fn compress_layer(
     let write_err = |e| RegistryError::io(&path, e);
     let mut tee = match compression {
         Compression::Gzip => {
-            let mut gz = flate2::GzBuilder::new()
-                .mtime(0)
-                .operating_system(255)
-                .write(tee, flate2::Compression::new(GZIP_LEVEL));
-            complete(std::io::copy(&mut input, &mut gz).map_err(read_err)?)?;
-            gz.finish().map_err(write_err)?
+            let mut copied = 0u64;
+            let next = || {
+                let want = (src.len - copied).min(GZIP_MEMBER as u64);
+                let mut chunk = Vec::with_capacity(GZIP_MEMBER);
+                (&mut input)
+                    .take(want)
+                    .read_to_end(&mut chunk)
+                    .map_err(read_err)?;
+                copied += chunk.len() as u64;
+                Ok((!chunk.is_empty()).then_some(chunk))
+            };
+            let tee = gzip_members(next, tee, cores()).map_err(|e| e.into_error(write_err))?;
+            complete(copied)?;
+            tee
         }
         Compression::Zstd => {
             let mut z = zstd::stream::write::Encoder::new(tee, ZSTD_LEVEL).map_err(write_err)?;
@@ -151,28 +176,139 @@ pub fn compress_layer(
         Compression::None => unreachable!("returned above"),
     };
     tee.inner.flush().map_err(|e| RegistryError::io(&path, e))?;
-    let size = tee.hash.len();
-    let digest: Digest = tee.hash.finish();
-    Ok(LocalBlob {
-        descriptor: Descriptor {
-            media_type: compression.layer_media_type().to_owned(),
-            digest,
-            size,
-            platform: None,
-            annotations: None,
-        },
-        source: BlobSource {
-            path,
-            offset: 0,
-            len: size,
-            hashed_here: true,
-        },
+    Ok(tee.into_blob(compression, path))
+}
+
+/// The number of cores: the threads one layer is compressed on.
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(2, std::num::NonZero::get)
+}
+
+impl<W: Write> Tee<W> {
+    pub(crate) fn new(inner: W) -> Self {
+        Self {
+            inner,
+            hash: Sha256Writer::new(),
+        }
+    }
+
+    /// The blob of what was written to `path` through this tee.
+    pub(crate) fn into_blob(self, compression: Compression, path: std::path::PathBuf) -> LocalBlob {
+        let size = self.hash.len();
+        LocalBlob {
+            descriptor: Descriptor {
+                media_type: compression.layer_media_type().to_owned(),
+                digest: self.hash.finish(),
+                size,
+                platform: None,
+                annotations: None,
+            },
+            source: BlobSource {
+                path,
+                offset: 0,
+                len: size,
+                hashed_here: true,
+            },
+        }
+    }
+}
+
+/// Compresses the pieces `next` yields (each at most [`GZIP_MEMBER`] bytes; `None` at the
+/// end) into gzip members on `threads` threads, and writes them to `out` in order as they
+/// complete, so reading, compressing and writing overlap. At most a few pieces per thread
+/// are held in memory. No piece at all gives one empty member (a valid, empty gzip file).
+///
+/// # Errors
+/// The first error of `next` or of writing to `out`; what was written is then incomplete.
+pub(crate) fn gzip_members<W: Write + Send, E>(
+    mut next: impl FnMut() -> Result<Option<Vec<u8>>, E>,
+    out: W,
+    threads: usize,
+) -> Result<W, Failed<E>> {
+    use std::sync::mpsc::sync_channel;
+    let threads = threads.max(1);
+    std::thread::scope(|s| {
+        let (job_tx, job_rx) = sync_channel::<(usize, Vec<u8>)>(threads);
+        let (done_tx, done_rx) = sync_channel::<(usize, Vec<u8>)>(threads * 2);
+        // The workers alone hold the job queue: when they stop (the writer failed), sending
+        // a job fails instead of waiting forever.
+        let job_rx = std::sync::Arc::new(std::sync::Mutex::new(job_rx));
+        for _ in 0..threads {
+            let (job_rx, done_tx) = (job_rx.clone(), done_tx.clone());
+            s.spawn(move || {
+                let level = libdeflater::CompressionLvl::new(GZIP_LEVEL).expect("a valid level");
+                let mut compressor = libdeflater::Compressor::new(level);
+                loop {
+                    let job = job_rx.lock().expect("not poisoned").recv();
+                    let Ok((i, piece)) = job else { return };
+                    let mut member = vec![0; compressor.gzip_compress_bound(piece.len())];
+                    let n = compressor
+                        .gzip_compress(&piece, &mut member)
+                        .expect("the bound is always enough");
+                    member.truncate(n);
+                    if done_tx.send((i, member)).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+        drop((job_rx, done_tx));
+        let writer = s.spawn(move || {
+            let mut out = out;
+            let mut waiting = std::collections::BTreeMap::new();
+            let mut due = 0usize;
+            for (i, member) in done_rx {
+                waiting.insert(i, member);
+                while let Some(member) = waiting.remove(&due) {
+                    out.write_all(&member)?;
+                    due += 1;
+                }
+            }
+            Ok::<_, std::io::Error>(out)
+        });
+        let mut sent = 0usize;
+        let read = loop {
+            let piece = match next() {
+                Ok(Some(piece)) => piece,
+                Ok(None) if sent == 0 => Vec::new(),
+                Ok(None) => break Ok(()),
+                Err(e) => break Err(e),
+            };
+            if job_tx.send((sent, piece)).is_err() {
+                break Ok(()); // the writer failed: its error is the one to report
+            }
+            sent += 1;
+        };
+        drop(job_tx);
+        let out = writer
+            .join()
+            .expect("the writer does not panic")
+            .map_err(Failed::Write)?;
+        read.map(|()| out).map_err(Failed::Read)
     })
 }
 
+/// Why [`gzip_members`] stopped: reading the pieces, or writing the members.
+#[derive(Debug)]
+pub(crate) enum Failed<E> {
+    Read(E),
+    Write(std::io::Error),
+}
+
+impl<E> Failed<E> {
+    /// One error for both, the write error made by `write`.
+    pub(crate) fn into_error(self, write: impl FnOnce(std::io::Error) -> E) -> E {
+        match self {
+            Self::Read(e) => e,
+            Self::Write(e) => write(e),
+        }
+    }
+}
+
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+    use crate::digest::Digest;
 
     fn layer(dir: &Path, bytes: &[u8]) -> LocalBlob {
         let path = dir.join("layer.tar");
@@ -207,7 +343,7 @@ mod tests {
         written
     }
 
-    fn text(n: usize) -> Vec<u8> {
+    pub(crate) fn text(n: usize) -> Vec<u8> {
         (0..n)
             .flat_map(|i| format!("line {i}: the quick brown fox\n").into_bytes())
             .collect()
@@ -235,10 +371,87 @@ mod tests {
         let c = compress_layer(&l, dir.path(), Compression::Gzip).unwrap();
         assert_eq!(c.descriptor.media_type, media_type::OCI_LAYER_GZIP);
         let mut back = Vec::new();
-        flate2::read::GzDecoder::new(std::fs::File::open(&c.source.path).unwrap())
+        flate2::read::MultiGzDecoder::new(std::fs::File::open(&c.source.path).unwrap())
             .read_to_end(&mut back)
             .unwrap();
         assert_eq!(Digest::of(&back), l.descriptor.digest, "the diff_id");
+    }
+
+    /// Layers of several members: every member starts at a fixed offset of the layer, so
+    /// the blob is the same on one thread or many, and decompresses to the layer.
+    #[test]
+    fn a_layer_of_many_members_is_the_same_on_any_number_of_threads() {
+        let dir = tempfile::tempdir().unwrap();
+        let bytes = text(200_000); // about 6 MiB
+        assert!(bytes.len() > 5 * GZIP_MEMBER);
+        let l = layer(dir.path(), &bytes);
+        let pieces = |bytes: &[u8]| -> Vec<Vec<u8>> {
+            bytes.chunks(GZIP_MEMBER).map(<[u8]>::to_vec).collect()
+        };
+        let with = |threads: usize| {
+            let mut pieces = pieces(&bytes).into_iter();
+            let tee = gzip_members(
+                || Ok::<_, std::io::Error>(pieces.next()),
+                Tee::new(Vec::new()),
+                threads,
+            )
+            .unwrap();
+            (Digest::of(&tee.inner), tee.inner)
+        };
+        let (one, blob) = with(1);
+        assert_eq!(with(3).0, one);
+        assert_eq!(with(8).0, one);
+        let from_file = compress_layer(&l, dir.path(), Compression::Gzip).unwrap();
+        assert_eq!(from_file.descriptor.digest, one);
+        let mut back = Vec::new();
+        flate2::read::MultiGzDecoder::new(&blob[..])
+            .read_to_end(&mut back)
+            .unwrap();
+        assert_eq!(back, bytes);
+        // One member per MiB, each with its own header.
+        let members = blob
+            .windows(10)
+            .filter(|w| w == &[0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255])
+            .count();
+        assert_eq!(members, bytes.len().div_ceil(GZIP_MEMBER));
+    }
+
+    #[test]
+    fn an_empty_layer_is_a_valid_empty_gzip() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = compress_layer(&layer(dir.path(), b""), dir.path(), Compression::Gzip).unwrap();
+        let mut back = Vec::new();
+        flate2::read::MultiGzDecoder::new(std::fs::File::open(&c.source.path).unwrap())
+            .read_to_end(&mut back)
+            .unwrap();
+        assert!(back.is_empty());
+        assert!(c.descriptor.size >= 18, "a header and a trailer");
+    }
+
+    #[test]
+    fn a_failed_write_stops_the_workers_and_is_reported() {
+        #[derive(Debug)]
+        struct Full;
+        impl Write for Full {
+            fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+                Err(std::io::Error::other("disk full"))
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        // Many more pieces than the queues hold: the reader must not wait forever.
+        let mut left = 100;
+        let err = gzip_members(
+            || {
+                left -= 1;
+                Ok::<_, std::io::Error>((left > 0).then(|| vec![7u8; 1000]))
+            },
+            Full,
+            2,
+        )
+        .unwrap_err();
+        assert!(matches!(err, Failed::Write(e) if e.to_string() == "disk full"));
     }
 
     #[test]

@@ -73,8 +73,8 @@ impl LocalImage {
     /// unpullable.
     pub(crate) fn from_saved_layers(
         config: (Digest, u64, BlobSource),
-        layers: Vec<(Digest, u64, BlobSource)>,
-    ) -> Result<Self, RegistryError> {
+        layers: Vec<(Digest, u64, BlobSource, &'static str)>,
+    ) -> Self {
         let config = LocalBlob {
             descriptor: Descriptor {
                 media_type: media_type::OCI_CONFIG.to_owned(),
@@ -87,20 +87,17 @@ impl LocalImage {
         };
         let layers: Vec<LocalBlob> = layers
             .into_iter()
-            .map(|(digest, size, source)| {
-                let media_type = layer_media_type(&source)?.to_owned();
-                Ok(LocalBlob {
-                    descriptor: Descriptor {
-                        media_type,
-                        digest,
-                        size,
-                        platform: None,
-                        annotations: None,
-                    },
-                    source,
-                })
+            .map(|(digest, size, source, media_type)| LocalBlob {
+                descriptor: Descriptor {
+                    media_type: media_type.to_owned(),
+                    digest,
+                    size,
+                    platform: None,
+                    annotations: None,
+                },
+                source,
             })
-            .collect::<Result<_, RegistryError>>()?;
+            .collect();
         let manifest = ImageManifest {
             schema_version: 2,
             media_type: Some(media_type::OCI_MANIFEST.to_owned()),
@@ -108,13 +105,13 @@ impl LocalImage {
             layers: layers.iter().map(|l| l.descriptor.clone()).collect(),
         };
         let manifest_bytes = serde_json::to_vec(&manifest).expect("a manifest always serializes");
-        Ok(Self {
+        Self {
             manifest_bytes,
             manifest_media_type: media_type::OCI_MANIFEST.to_owned(),
             manifest,
             config,
             layers,
-        })
+        }
     }
 
     /// The same image with other layer blobs (compressed ones, or descriptors the registry
@@ -182,9 +179,14 @@ pub(crate) fn layer_media_type(src: &BlobSource) -> Result<&'static str, Registr
         .take(src.len.min(4))
         .read(&mut magic)
         .map_err(|e| RegistryError::io(&src.path, e))?;
-    Ok(match &magic[..n] {
+    Ok(media_type_of(&magic[..n]))
+}
+
+/// The media type a layer starting with `first` bytes calls for.
+pub(crate) fn media_type_of(first: &[u8]) -> &'static str {
+    match first {
         [0x1f, 0x8b, ..] => media_type::OCI_LAYER_GZIP,
-        [0x28, 0xb5, 0x2f, 0xfd] => media_type::OCI_LAYER_ZSTD,
+        [0x28, 0xb5, 0x2f, 0xfd, ..] => media_type::OCI_LAYER_ZSTD,
         _ => media_type::OCI_LAYER_TAR,
-    })
+    }
 }

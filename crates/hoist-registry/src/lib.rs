@@ -72,5 +72,5 @@ pub use push::{
 pub use reporter::{NoReporter, Reporter};
 pub use retry::{RetryPolicy, Retryable};
 pub use reuse::RemoteLayers;
-pub use spool::{SpooledArchive, SpooledFile, spool};
+pub use spool::{EveryLayer, SpoolSink, SpooledArchive, SpooledFile, spool};
 pub use url::Url;

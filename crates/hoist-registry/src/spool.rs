@@ -2,27 +2,71 @@
 //! the archive goes to its own file in a private directory, hashed on the way, and is
 //! announced the moment it is complete, so its upload can start while the rest of the
 //! export is still streaming. Nothing is read twice and no archive file is written.
+//!
+//! A layer the caller expects to send ([`SpoolSink::compress_on_the_way`]) is gzipped as it
+//! streams in, on every core, and only its compressed form is written: by the time the
+//! export has passed it, its blob is ready to upload.
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use crate::archive::SaveManifest;
+use crate::compress::{Compression, GZIP_MEMBER, Tee, gzip_members};
 use crate::digest::{Digest, Sha256Writer};
 use crate::error::RegistryError;
-use crate::image::{BlobSource, LocalImage};
+use crate::image::{BlobSource, LocalBlob, LocalImage, media_type_of};
 use crate::tar_files::{Files, Kind, describe};
 
-/// One file of the archive, written to disk and hashed.
+/// One file of the archive, hashed, and written to disk as it is or compressed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SpooledFile {
     /// Its name in the archive (`<id>/layer.tar`, `<id>.json`, `manifest.json`, …).
     pub name: String,
     pub digest: Digest,
     pub size: u64,
+    /// Where its bytes are, unless it was compressed on the way (then no file is there).
     pub path: PathBuf,
+    /// The layer media type its first bytes call for (gzip, zstd, else an uncompressed tar).
+    pub media_type: &'static str,
+    /// Its gzip blob, when it was compressed on the way instead of written as it is.
+    pub compressed: Option<LocalBlob>,
+}
+
+/// What [`spool`] asks and tells its caller as the export streams in.
+pub trait SpoolSink {
+    /// Whether `name`, an uncompressed tar about to stream in, is gzipped on the way (a
+    /// layer the caller expects to send) instead of written as it is. A wrong guess costs
+    /// time, never correctness: a layer compressed but not sent is dropped, and one needed
+    /// but written as it is gets compressed from its file.
+    fn compress_on_the_way(&mut self, _name: &str) -> bool {
+        false
+    }
+
+    /// `file` is complete.
+    fn complete(&mut self, file: &SpooledFile);
+}
+
+/// Compresses every layer on the way in (an image to send whole).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct EveryLayer;
+
+impl SpoolSink for EveryLayer {
+    fn compress_on_the_way(&mut self, _name: &str) -> bool {
+        true
+    }
+
+    fn complete(&mut self, _file: &SpooledFile) {}
+}
+
+impl<F: FnMut(&SpooledFile)> SpoolSink for F {
+    fn complete(&mut self, file: &SpooledFile) {
+        self(file);
+    }
 }
 
 impl SpooledFile {
+    /// Where its bytes are, as they are. For a file compressed on the way this names no
+    /// file: read [`SpooledFile::compressed`] instead.
     #[must_use]
     pub fn source(&self) -> BlobSource {
         BlobSource {
@@ -66,8 +110,17 @@ impl SpooledArchive {
                 )
             })?;
         SaveManifest::image(entry, &self.dir, |name| {
-            find(name).map(|f| (f.digest.clone(), f.size, f.source()))
+            find(name).map(|f| (f.digest.clone(), f.size, f.source(), f.media_type))
         })
+    }
+
+    /// The gzip blob of the layer `diff_id`, when it was compressed on the way in.
+    #[must_use]
+    pub fn compressed(&self, diff_id: &Digest) -> Option<&LocalBlob> {
+        self.files
+            .iter()
+            .find(|f| &f.digest == diff_id)
+            .and_then(|f| f.compressed.as_ref())
     }
 
     /// Every file, links resolved (a repeated layer appears under each name).
@@ -78,15 +131,16 @@ impl SpooledArchive {
 }
 
 /// Reads a `docker save` archive from `reader` to its end, writing each regular file to
-/// `dir` (which must exist and be private to this run) and calling `on_file` as soon as a
-/// file is complete. Blocking: run it on a thread of its own.
+/// `dir` (which must exist and be private to this run), or its gzip blob when `sink` asks
+/// for it, and telling `sink` as soon as a file is complete. Blocking: run it on a thread of
+/// its own.
 ///
 /// # Errors
 /// When the stream breaks off, is not a tar, has no `manifest.json`, or `dir` cannot be written.
 pub fn spool(
     reader: impl Read,
     dir: &Path,
-    mut on_file: impl FnMut(&SpooledFile),
+    sink: &mut impl SpoolSink,
 ) -> Result<SpooledArchive, RegistryError> {
     let bad = |e: std::io::Error| {
         RegistryError::bad_image(dir, format!("the image export is not a usable tar: {e}"))
@@ -104,18 +158,29 @@ pub fn spool(
             n += 1;
             let path = dir.join(format!("{n:05}"));
             let size = entry.size();
-            let digest = copy_hashed(&mut entry, size, &path, &mut buf)?;
+            // The first piece tells what the file is before anything is written.
+            let first = read_piece(&mut entry, size, &path)?;
+            let media_type = media_type_of(&first);
+            let compress = is_tar(&first) && sink.compress_on_the_way(&name);
+            let (digest, compressed) = if compress {
+                let (digest, blob) = compress_hashed(&mut entry, size, first, &path)?;
+                (digest, Some(blob))
+            } else {
+                (copy_hashed(&mut entry, size, first, &path, &mut buf)?, None)
+            };
             Some(SpooledFile {
                 name: name.clone(),
                 digest,
                 size,
                 path,
+                media_type,
+                compressed,
             })
         } else {
             None
         };
         if let Some(f) = &spooled {
-            on_file(f);
+            sink.complete(f);
         }
         files.add(name, kind, |_| spooled.expect("a file entry was spooled"));
     }
@@ -135,16 +200,72 @@ pub fn spool(
     })
 }
 
-/// Copies `len` bytes from `r` to a new file at `path`, hashing them.
+/// Whether `first` starts a tar: the ustar magic of its first header (POSIX and GNU tars,
+/// which the engine writes layers as). A config or a compressed layer never has it.
+fn is_tar(first: &[u8]) -> bool {
+    first.get(257..262) == Some(b"ustar")
+}
+
+/// Reads the next piece of a file of `left` bytes: [`GZIP_MEMBER`] bytes, or what is left.
+fn read_piece(r: &mut impl Read, left: u64, path: &Path) -> Result<Vec<u8>, RegistryError> {
+    let want = usize::try_from(left.min(GZIP_MEMBER as u64)).unwrap_or(GZIP_MEMBER);
+    let mut piece = vec![0u8; want];
+    r.read_exact(&mut piece).map_err(|e| broken(path, e))?;
+    Ok(piece)
+}
+
+/// Hashes the `len` bytes of a file (`first` already read from `r`, the rest still in `r`)
+/// and writes only their gzip blob, next to `path`.
+fn compress_hashed(
+    r: &mut impl Read,
+    len: u64,
+    first: Vec<u8>,
+    path: &Path,
+) -> Result<(Digest, LocalBlob), RegistryError> {
+    let gz = path.with_extension("gz");
+    let out = std::fs::File::create(&gz).map_err(|e| RegistryError::io(&gz, e))?;
+    let mut hasher = Sha256Writer::new();
+    let mut left = len;
+    let mut first = Some(first);
+    let next = || {
+        if left == 0 {
+            return Ok(None);
+        }
+        let piece = match first.take() {
+            Some(piece) => piece,
+            None => read_piece(r, left, path)?,
+        };
+        hasher.update(&piece);
+        left -= piece.len() as u64;
+        Ok(Some(piece))
+    };
+    let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
+    let tee = gzip_members(
+        next,
+        Tee::new(std::io::BufWriter::with_capacity(1 << 20, out)),
+        cores,
+    )
+    .map_err(|e| e.into_error(|e| RegistryError::io(&gz, e)))?;
+    let mut tee = tee;
+    tee.inner.flush().map_err(|e| RegistryError::io(&gz, e))?;
+    Ok((hasher.finish(), tee.into_blob(Compression::Gzip, gz)))
+}
+
+/// Copies the `len` bytes of a file (`first` already read from `r`, the rest still in `r`)
+/// to a new file at `path`, hashing them.
 fn copy_hashed(
     r: &mut impl Read,
     len: u64,
+    first: Vec<u8>,
     path: &Path,
     buf: &mut [u8],
 ) -> Result<Digest, RegistryError> {
     let mut out = std::fs::File::create(path).map_err(|e| RegistryError::io(path, e))?;
     let mut hasher = Sha256Writer::new();
-    let mut left = len;
+    hasher.update(&first);
+    out.write_all(&first)
+        .map_err(|e| RegistryError::io(path, e))?;
+    let mut left = len - first.len() as u64;
     while left > 0 {
         let want = usize::try_from(left.min(buf.len() as u64)).unwrap_or(buf.len());
         r.read_exact(&mut buf[..want])
@@ -190,7 +311,7 @@ mod tests {
         let (tar, config, layer_a, layer_b) = saved_archive();
         let dir = tempfile::tempdir().unwrap();
         let mut announced = Vec::new();
-        let archive = spool(Trickle(&tar, 0), dir.path(), |f| {
+        let archive = spool(Trickle(&tar, 0), dir.path(), &mut |f: &SpooledFile| {
             announced.push((f.name.clone(), f.digest.clone()))
         })
         .unwrap();
@@ -238,18 +359,110 @@ mod tests {
         );
     }
 
+    /// Asks for every file to be compressed on the way, and records what it was told.
+    #[derive(Default)]
+    struct CompressAll(Vec<SpooledFile>);
+
+    impl SpoolSink for CompressAll {
+        fn compress_on_the_way(&mut self, _: &str) -> bool {
+            true
+        }
+        fn complete(&mut self, file: &SpooledFile) {
+            self.0.push(file.clone());
+        }
+    }
+
+    #[test]
+    fn a_layer_asked_for_is_compressed_on_the_way_to_the_blob_its_file_would_give() {
+        use crate::manifest::media_type::{OCI_LAYER_GZIP, OCI_LAYER_TAR};
+        use crate::tar_files::tests::write_tar;
+        // A layer tar of several gzip members, a layer already gzipped, a config.
+        let layer = write_tar(
+            &[("usr/lib/big", &crate::compress::tests::text(120_000))],
+            &[],
+        );
+        assert!(layer.len() > 2 * GZIP_MEMBER);
+        let gzipped = [&[0x1f, 0x8b, 8, 0][..], &[5u8; 600]].concat();
+        let config = br#"{"rootfs":{"type":"layers","diff_ids":[]}}"#.to_vec();
+        let cfg_name = format!("{}.json", Digest::of(&config).hex());
+        let manifest =
+            format!(r#"[{{"Config":"{cfg_name}","Layers":["a/layer.tar","b/layer.tar"]}}]"#);
+        let tar = write_tar(
+            &[
+                ("a/layer.tar", &layer),
+                ("b/layer.tar", &gzipped),
+                (&cfg_name, &config),
+                ("manifest.json", manifest.as_bytes()),
+            ],
+            &[],
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let mut sink = CompressAll::default();
+        let archive = spool(Trickle(&tar, 0), dir.path(), &mut sink).unwrap();
+        let [a, b, cfg, _] = &sink.0[..] else {
+            panic!("{:?}", sink.0)
+        };
+        assert_eq!(
+            a.digest,
+            Digest::of(&layer),
+            "the diff_id, hashed on the way"
+        );
+        assert!(!a.path.exists(), "only the compressed form is written");
+        let blob = a.compressed.as_ref().expect("compressed on the way");
+        // The same blob as compressing the layer from a file: either path gives one digest.
+        let file = dir.path().join("layer.tar");
+        std::fs::write(&file, &layer).unwrap();
+        let uncompressed = LocalBlob {
+            descriptor: crate::manifest::Descriptor {
+                media_type: OCI_LAYER_TAR.into(),
+                digest: a.digest.clone(),
+                size: a.size,
+                platform: None,
+                annotations: None,
+            },
+            source: BlobSource {
+                path: file,
+                offset: 0,
+                len: a.size,
+                hashed_here: false,
+            },
+        };
+        let out = tempfile::tempdir().unwrap();
+        let from_file =
+            crate::compress::compress_layer(&uncompressed, out.path(), Compression::Gzip).unwrap();
+        assert_eq!(blob.descriptor, from_file.descriptor);
+        let written = std::fs::read(&blob.source.path).unwrap();
+        assert_eq!(Digest::of(&written), blob.descriptor.digest);
+        // Not a tar: kept as it is, whatever the sink asked.
+        assert!(b.compressed.is_none() && cfg.compressed.is_none());
+        assert_eq!(b.media_type, OCI_LAYER_GZIP);
+        assert_eq!(std::fs::read(&b.path).unwrap(), gzipped);
+        let image = archive.image(&Digest::of(&config)).unwrap();
+        let types: Vec<&str> = image
+            .layers
+            .iter()
+            .map(|l| l.descriptor.media_type.as_str())
+            .collect();
+        assert_eq!(types, [OCI_LAYER_TAR, OCI_LAYER_GZIP]);
+    }
+
     #[test]
     fn a_stream_cut_short_is_an_error() {
         let (tar, ..) = saved_archive();
         let dir = tempfile::tempdir().unwrap();
-        let err = spool(&tar[..1500], dir.path(), |_| {}).unwrap_err();
+        let err = spool(&tar[..1500], dir.path(), &mut |_: &SpooledFile| {}).unwrap_err();
         assert!(
             err.to_string().contains("ended in the middle of a file"),
             "{err}"
         );
-        let err = spool(&b"not a tar at all"[..], dir.path(), |_| {}).unwrap_err();
+        let err = spool(
+            &b"not a tar at all"[..],
+            dir.path(),
+            &mut |_: &SpooledFile| {},
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("not a usable tar"), "{err}");
-        let err = spool(&[0u8; 1024][..], dir.path(), |_| {}).unwrap_err();
+        let err = spool(&[0u8; 1024][..], dir.path(), &mut |_: &SpooledFile| {}).unwrap_err();
         assert!(err.to_string().contains("no manifest.json"), "{err}");
     }
 }

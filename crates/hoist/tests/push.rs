@@ -1254,4 +1254,33 @@ fn compose_as_docker_reads_it_with_platforms_and_zstd_layers() {
     assert_eq!(engine_image(&format!("{prefix}-debug")).0, "arm64");
     assert_eq!(by_service(&imgs, "web")["status"], "retagged");
     assert_eq!(by_service(&imgs, "worker")["status"], "retagged");
+
+    // worker now asks for arm64, but its image in the engine is the amd64 build and the
+    // push does not build: refused before anything is sent, naming both platforms.
+    let compose = std::fs::read_to_string(dir.join("docker-compose.yml")).unwrap();
+    write(
+        "docker-compose.yml",
+        &compose.replace("platform: linux/amd64", "platform: linux/arm64"),
+    );
+    let mark = reg.access_log().len();
+    let run = push(dir, &sb, &reg.url(), "3333333", &["--no-build"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(&format!(
+            "service worker: image {prefix}-worker is built for linux/amd64, not linux/arm64"
+        )),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("hint: rebuild it for linux/arm64"),
+        "{}",
+        run.stderr
+    );
+    let writes: Vec<_> = reg.access_log()[mark..]
+        .iter()
+        .filter(|e| e.method != "GET" && e.method != "HEAD")
+        .cloned()
+        .collect();
+    assert!(writes.is_empty(), "nothing is sent: {writes:?}");
 }
