@@ -2,9 +2,12 @@
 //! layer several images share comes once) and spooled file by file; each layer the
 //! repository does not already store (by diff_id, under any compression) is sent the moment
 //! its file is complete, while the export goes on. With gzip, a layer guessed to be sent
-//! ([`LayerGuess`]) is compressed on every core as it streams in; any other layer found to
-//! be needed is compressed from its spool file on a free core. Manifests follow once the
-//! export is whole and every blob is present, so no tag points at a partial image.
+//! ([`LayerGuess`]) is compressed on every core as it streams in, and its compressed bytes
+//! stream into the repository it is guessed to be for as they are produced; that stream is
+//! committed only as the exact blob the layer compressed to, else the blob is uploaded from
+//! its file. Any other layer found to be needed is compressed from its spool file on a free
+//! core. Manifests follow once the export is whole and every blob is present, so no tag
+//! points at a partial image.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -51,7 +54,8 @@ pub(crate) async fn export_and_push(
         names.join(", ")
     ));
     let reader = engine.export_reader(&names);
-    let (tx, mut spooled) = tokio::sync::mpsc::unbounded_channel::<SpooledFile>();
+    let (tx, mut spooled) =
+        tokio::sync::mpsc::unbounded_channel::<(SpooledFile, Option<Streaming>)>();
     let spool_dir = dir.to_owned();
     let guess = if ctx.compression == hoist_registry::Compression::Gzip {
         LayerGuess::new(wanted.iter().map(|w| {
@@ -64,9 +68,17 @@ pub(crate) async fn export_and_push(
     } else {
         LayerGuess::default()
     };
-    let spooler = tokio::task::spawn_blocking(move || {
-        hoist_registry::spool(reader, &spool_dir, &mut Sink { guess, tx })
-    });
+    let mut sink = Sink {
+        guess,
+        tx,
+        ctx: ctx.clone(),
+        repos: wanted.iter().map(|w| w.repo.clone()).collect(),
+        runtime: tokio::runtime::Handle::current(),
+        streaming: HashMap::new(),
+        next_repo: None,
+    };
+    let spooler =
+        tokio::task::spawn_blocking(move || hoist_registry::spool(reader, &spool_dir, &mut sink));
 
     // Which image wants which blob: its config, or a layer (by diff_id).
     let mut wants: HashMap<Digest, Vec<(usize, bool)>> = HashMap::new();
@@ -91,7 +103,7 @@ pub(crate) async fn export_and_push(
     let mut done: Vec<Result<HashMap<Digest, BlobOutcome>, PushError>> =
         wanted.iter().map(|_| Ok(HashMap::new())).collect();
     let mut sending = tokio::task::JoinSet::new();
-    while let Some(file) = spooled.recv().await {
+    while let Some((file, streaming)) = spooled.recv().await {
         tracing::debug!(
             name = file.name,
             bytes = file.size,
@@ -126,6 +138,9 @@ pub(crate) async fn export_and_push(
             send_to.push((i, is_config));
         }
         if send_to.is_empty() {
+            if let Some(s) = streaming {
+                s.task.abort(); // guessed wrong: the stream is never committed
+            }
             continue;
         }
         let is_config = send_to.iter().all(|(_, c)| *c);
@@ -145,7 +160,7 @@ pub(crate) async fn export_and_push(
             source: file.source(),
         };
         let (ctx, limit, cpu) = (ctx.clone(), limit.clone(), cpu.clone());
-        let repos: Vec<(usize, String)> = send_to
+        let mut repos: Vec<(usize, String)> = send_to
             .iter()
             .map(|(i, _)| (*i, wanted[*i].repo.clone()))
             .collect();
@@ -168,6 +183,26 @@ pub(crate) async fn export_and_push(
                         .collect::<Vec<_>>();
                 }
             };
+            // The repository the layer streamed into while it was compressed has it once that
+            // stream is committed; the others then mount it from there.
+            let mut streamed = Vec::new();
+            if let Some(s) = streaming {
+                match repos.iter().position(|(_, r)| *r == s.repo) {
+                    Some(at) => {
+                        if is_streamed(s.task, &blob).await {
+                            let (i, repo) = repos.remove(at);
+                            let outcome = hoist_registry::streamed_into(
+                                &ctx.client,
+                                &repo,
+                                &blob,
+                                &ctx.shared,
+                            );
+                            streamed.push((i, diff_id.clone(), Ok((blob.clone(), outcome))));
+                        }
+                    }
+                    None => s.task.abort(),
+                }
+            }
             let sends = repos.into_iter().map(|(i, repo)| {
                 let (ctx, limit, blob, diff_id) = (&ctx, &limit, &blob, &diff_id);
                 async move {
@@ -185,7 +220,8 @@ pub(crate) async fn export_and_push(
                     (i, diff_id.clone(), outcome)
                 }
             });
-            futures::future::join_all(sends).await
+            streamed.extend(futures::future::join_all(sends).await);
+            streamed
         });
     }
     let archive = match spooler.await {
@@ -256,19 +292,72 @@ pub(crate) async fn export_and_push(
     futures::future::join_all(finish).await
 }
 
-/// Tells the push of each spooled file, and the guess of each file's digest.
+/// A layer's compressed bytes streaming into `repo` while it is compressed.
+struct Streaming {
+    repo: String,
+    /// The stream, committed once the spool says which blob the layer compressed to.
+    task: tokio::task::JoinHandle<Result<bool, RegistryError>>,
+}
+
+/// Tells the push of each spooled file, and the guess of each file's digest; streams each
+/// layer compressed on the way into the repository it is guessed to be for.
 struct Sink {
     guess: LayerGuess,
-    tx: tokio::sync::mpsc::UnboundedSender<SpooledFile>,
+    tx: tokio::sync::mpsc::UnboundedSender<(SpooledFile, Option<Streaming>)>,
+    ctx: Arc<Ctx>,
+    /// Each image's repository.
+    repos: Vec<String>,
+    runtime: tokio::runtime::Handle,
+    /// By file name: the stream, and where to say which blob it must be to be committed.
+    streaming: HashMap<String, (Streaming, tokio::sync::oneshot::Sender<Digest>)>,
+    /// The repository the next `mirror_compressed` streams to.
+    next_repo: Option<String>,
 }
+
+/// At most this many compressed pieces wait for the link; the compression waits beyond.
+const STREAM_QUEUE: usize = 32;
 
 impl hoist_registry::SpoolSink for Sink {
     fn compress_on_the_way(&mut self, name: &str) -> bool {
-        self.guess.will_send(name)
+        let image = self.guess.will_send(name);
+        self.next_repo = image.map(|i| self.repos[i].clone());
+        image.is_some()
+    }
+
+    fn mirror_compressed(&mut self, name: &str) -> Option<Box<dyn std::io::Write + Send>> {
+        let repo = self.next_repo.take()?;
+        let (bytes_tx, mut bytes_rx) = tokio::sync::mpsc::channel::<bytes::Bytes>(STREAM_QUEUE);
+        let (expect_tx, expect_rx) = tokio::sync::oneshot::channel::<Digest>();
+        let ctx = self.ctx.clone();
+        let to = repo.clone();
+        let task = self.runtime.spawn(async move {
+            let chunks = futures::stream::poll_fn(move |cx| bytes_rx.poll_recv(cx));
+            let streamed = ctx.client.stream_blob(&to, chunks).await?;
+            // Committed only as the very blob the layer compressed to, and whole.
+            match expect_rx.await {
+                Ok(expected) if expected == streamed.digest => {
+                    ctx.client.commit_streamed(&to, &streamed).await?;
+                    Ok(true)
+                }
+                _ => Ok(false),
+            }
+        });
+        self.streaming
+            .insert(name.to_owned(), (Streaming { repo, task }, expect_tx));
+        Some(Box::new(ToUpload {
+            tx: bytes_tx,
+            runtime: self.runtime.clone(),
+        }))
     }
 
     fn complete(&mut self, file: &SpooledFile) {
         self.guess.seen(&file.digest);
+        let streaming = self.streaming.remove(&file.name).map(|(s, expect)| {
+            if let Some(blob) = &file.compressed {
+                let _ = expect.send(blob.descriptor.digest.clone());
+            }
+            s
+        });
         if let Some(blob) = &file.compressed {
             // Logged whether or not the push then sends it: a wrong guess shows here.
             tracing::debug!(
@@ -279,7 +368,53 @@ impl hoist_registry::SpoolSink for Sink {
                 "layer compressed on the way in"
             );
         }
-        let _ = self.tx.send(file.clone());
+        let _ = self.tx.send((file.clone(), streaming));
+    }
+}
+
+/// Hands compressed bytes to a streaming upload, waiting while its queue is full (the link
+/// paces the compression); fails once the upload has stopped or made no progress for
+/// [`STREAM_STALL`], and the spool then only writes the file.
+struct ToUpload {
+    tx: tokio::sync::mpsc::Sender<bytes::Bytes>,
+    runtime: tokio::runtime::Handle,
+}
+
+/// How long a streaming upload may take no bytes before the layer is sent from its file.
+const STREAM_STALL: std::time::Duration = std::time::Duration::from_secs(30);
+
+impl std::io::Write for ToUpload {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let chunk = bytes::Bytes::copy_from_slice(buf);
+        // The timer is made inside the runtime's context (this is a compression thread).
+        let tx = &self.tx;
+        let sent = self
+            .runtime
+            .block_on(async { tokio::time::timeout(STREAM_STALL, tx.send(chunk)).await });
+        match sent {
+            Ok(Ok(())) => Ok(buf.len()),
+            _ => Err(std::io::Error::from(std::io::ErrorKind::BrokenPipe)),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Whether the layer's stream ended committed as `blob`; when not (the upload failed), the
+/// push uploads the blob's file instead.
+async fn is_streamed(
+    task: tokio::task::JoinHandle<Result<bool, RegistryError>>,
+    blob: &LocalBlob,
+) -> bool {
+    match task.await {
+        Ok(Ok(committed)) => committed,
+        Ok(Err(e)) => {
+            tracing::debug!(blob = blob.descriptor.digest.short(), error = %e, "stream failed; uploading the file");
+            false
+        }
+        Err(_) => false,
     }
 }
 

@@ -50,10 +50,11 @@ impl LayerGuess {
         }
     }
 
-    /// Whether the file `name` of the export is a layer to send.
-    pub(crate) fn will_send(&mut self, name: &str) -> bool {
+    /// Whether the file `name` of the export is a layer to send, and if so the first image
+    /// it is guessed to be for.
+    pub(crate) fn will_send(&mut self, name: &str) -> Option<usize> {
         if let Some(hex) = name.strip_prefix("blobs/sha256/") {
-            return self.images.iter().any(|l| {
+            return self.images.iter().position(|l| {
                 l.diff_ids
                     .iter()
                     .zip(&l.send)
@@ -61,20 +62,25 @@ impl LayerGuess {
             });
         }
         if name != "layer.tar" && !name.ends_with("/layer.tar") {
-            return false;
+            return None;
         }
         let seen = &self.seen;
-        let candidates: Vec<bool> = self
+        let candidates: Vec<(usize, bool)> = self
             .images
             .iter_mut()
-            .filter_map(|l| {
+            .enumerate()
+            .filter_map(|(i, l)| {
                 while l.next < l.diff_ids.len() && seen.contains(&l.diff_ids[l.next]) {
                     l.next += 1;
                 }
-                l.send.get(l.next).copied()
+                l.send.get(l.next).map(|send| (i, *send))
             })
             .collect();
-        !candidates.is_empty() && candidates.iter().all(|send| *send)
+        if candidates.iter().all(|(_, send)| *send) {
+            candidates.first().map(|(i, _)| *i)
+        } else {
+            None
+        }
     }
 
     /// A file of the export is complete, with this digest.
@@ -92,7 +98,7 @@ mod tests {
     }
 
     /// Feeds the stream `files` (name, digest) and returns each layer's guess.
-    fn guesses(guess: &mut LayerGuess, files: &[(&str, &str)]) -> Vec<bool> {
+    fn guesses(guess: &mut LayerGuess, files: &[(&str, &str)]) -> Vec<Option<usize>> {
         files
             .iter()
             .map(|(name, content)| {
@@ -121,7 +127,7 @@ mod tests {
                 ("manifest.json", "m"),
             ],
         );
-        assert_eq!(got, [false, false, true, false, false, false]);
+        assert_eq!(got, [None, None, Some(0), None, None, None]);
     }
 
     #[test]
@@ -136,7 +142,7 @@ mod tests {
                 ("c.json", "cfg"),
             ],
         );
-        assert_eq!(got, [false, true, true, false]);
+        assert_eq!(got, [None, Some(0), Some(0), None]);
     }
 
     #[test]
@@ -160,28 +166,42 @@ mod tests {
                 ],
             );
             // The first file is a base for both candidates: certain. After it, both
-            // candidates are layers to send.
-            assert_eq!(got, [false, true, true], "{order:?}");
+            // candidates are layers to send (streamed to the first image's repository; the
+            // other mounts it from there).
+            assert_eq!(got, [None, Some(0), Some(0)], "{order:?}");
         }
     }
 
     #[test]
     fn candidates_that_disagree_are_not_compressed_on_the_way() {
         let mut g = LayerGuess::new([vec![(d("a"), true)], vec![(d("b"), false)]]);
-        assert!(!g.will_send("x/layer.tar"), "either image may come first");
+        assert_eq!(
+            g.will_send("x/layer.tar"),
+            None,
+            "either image may come first"
+        );
     }
 
     #[test]
     fn an_oci_layout_name_says_which_layer_it_is() {
         let mut g = LayerGuess::new([vec![(d("base"), false), (d("app"), true)]]);
-        assert!(g.will_send(&format!("blobs/sha256/{}", d("app").hex())));
-        assert!(!g.will_send(&format!("blobs/sha256/{}", d("base").hex())));
-        assert!(!g.will_send(&format!("blobs/sha256/{}", d("config").hex())));
+        assert_eq!(
+            g.will_send(&format!("blobs/sha256/{}", d("app").hex())),
+            Some(0)
+        );
+        assert_eq!(
+            g.will_send(&format!("blobs/sha256/{}", d("base").hex())),
+            None
+        );
+        assert_eq!(
+            g.will_send(&format!("blobs/sha256/{}", d("config").hex())),
+            None
+        );
     }
 
     #[test]
     fn nothing_to_send_compresses_nothing() {
         let mut g = LayerGuess::new(Vec::<Vec<(Digest, bool)>>::new());
-        assert!(!g.will_send("a/layer.tar"));
+        assert_eq!(g.will_send("a/layer.tar"), None);
     }
 }

@@ -36,6 +36,15 @@ pub struct RemoteManifest {
     pub parsed: Parsed,
 }
 
+/// A blob streamed into an upload session and not yet committed ([`Client::stream_blob`]).
+#[derive(Debug, Clone)]
+pub struct Streamed {
+    location: Url,
+    /// The digest and size of what was sent.
+    pub digest: Digest,
+    pub size: u64,
+}
+
 /// The answer to a cross-repository mount request.
 #[derive(Debug, Clone)]
 pub(crate) enum Mount {
@@ -627,6 +636,89 @@ impl Client {
             url: self.base.to_string(),
             source: e,
         })?;
+        expect(resp, "PUT", &[StatusCode::CREATED]).await.map(drop)
+    }
+
+    /// Sends a blob whose digest is known only at its end, as it is produced: opens a
+    /// session, then one `PATCH` whose body is what `chunks` yields (chunked transfer, no
+    /// length: the form `docker push` streams layers in), hashed on the way. The blob is not
+    /// in the repository until [`Client::commit_streamed`] names its digest; a stream that
+    /// is cut short or not the blob expected is simply never committed. Not retried: the
+    /// caller uploads the finished file instead.
+    ///
+    /// # Errors
+    /// When the session cannot be opened or the registry refuses the bytes.
+    pub async fn stream_blob(
+        &self,
+        repo: &str,
+        chunks: impl futures::Stream<Item = bytes::Bytes> + Send + 'static,
+    ) -> Result<Streamed, RegistryError> {
+        let session = self.start_upload(repo).await?;
+        let hashed = Arc::new(Mutex::new(Sha256Writer::new()));
+        let hasher = hashed.clone();
+        let body = chunks.map(move |chunk| {
+            hasher.lock().expect("not poisoned").update(&chunk);
+            Ok::<_, std::io::Error>(chunk)
+        });
+        let scopes = repo_scopes(repo);
+        self.prepare(&scopes, None).await?;
+        let started = std::time::Instant::now();
+        let result = self
+            .request(Method::PATCH, session.clone(), &scopes)
+            .header(CONTENT_TYPE, "application/octet-stream")
+            .body(reqwest::Body::wrap_stream(body))
+            .send()
+            .await;
+        let hashed = std::mem::take(&mut *hashed.lock().expect("not poisoned"));
+        let (size, digest) = (hashed.len(), hashed.finish());
+        tracing::debug!(
+            blob = digest.short(),
+            bytes = size,
+            ms = started.elapsed().as_secs_f64() * 1e3,
+            ok = result.is_ok(),
+            "streamed"
+        );
+        let resp = result.map_err(|e| RegistryError::Unreachable {
+            url: self.base.to_string(),
+            source: e,
+        })?;
+        let resp = expect(
+            resp,
+            "PATCH",
+            &[StatusCode::ACCEPTED, StatusCode::NO_CONTENT],
+        )
+        .await?;
+        Ok(Streamed {
+            location: self.location(&resp, &session)?,
+            digest,
+            size,
+        })
+    }
+
+    /// Completes a streamed blob: `PUT <location>?digest=<digest>` without a body; the
+    /// registry checks the digest against what it received.
+    ///
+    /// # Errors
+    /// When the registry refuses it.
+    pub async fn commit_streamed(
+        &self,
+        repo: &str,
+        streamed: &Streamed,
+    ) -> Result<(), RegistryError> {
+        let mut url = streamed.location.clone();
+        url.query_pairs_mut()
+            .append_pair("digest", streamed.digest.as_str());
+        let scopes = repo_scopes(repo);
+        self.prepare(&scopes, None).await?;
+        let resp = self
+            .request(Method::PUT, url, &scopes)
+            .header(CONTENT_LENGTH, "0")
+            .send()
+            .await
+            .map_err(|e| RegistryError::Unreachable {
+                url: self.base.to_string(),
+                source: e,
+            })?;
         expect(resp, "PUT", &[StatusCode::CREATED]).await.map(drop)
     }
 

@@ -21,8 +21,9 @@
 //! manifest), uploads streamed from a byte range of a `docker save` tar while the digest is
 //! verified, its own retry classification (5xx, 429 with `Retry-After`, dropped connections)
 //! around every request, and the exact manifest bytes and `Content-Type` for retagging. The
-//! client here is small (HEAD/GET/PUT manifest, HEAD blob, POST/PUT upload) and each of those
-//! is visible in one place.
+//! client here is small (HEAD/GET/PUT manifest, HEAD blob, POST/PUT upload, and a PATCH of
+//! unknown length for a layer streamed as it is compressed, [`Client::stream_blob`]) and each
+//! of those is visible in one place.
 //!
 //! Layer compression: `docker save` writes layers as uncompressed tars. hoist gzips the layers
 //! it exports from the engine (`application/vnd.oci.image.layer.v1.tar+gzip`),
@@ -57,7 +58,7 @@ mod token;
 
 pub use auth::{BasicAuth, CredentialError, CredentialSource};
 pub use challenge::{Challenge, is_ecr_host, is_loopback, same_origin, transport_is_safe};
-pub use client::{Client, RemoteManifest};
+pub use client::{Client, RemoteManifest, Streamed};
 pub use compare::{Comparison, compare};
 pub use compress::{Compression, compress_layer, is_uncompressed_layer};
 pub use digest::{Digest, Sha256Writer};
@@ -68,6 +69,7 @@ pub use manifest::{Descriptor, ImageManifest, Index, Parsed, Platform, media_typ
 pub use platform::PlatformError;
 pub use push::{
     BlobOutcome, BlobRegistry, PushOptions, PushStats, make_present, push_image, retag,
+    streamed_into,
 };
 pub use reporter::{NoReporter, Reporter};
 pub use retry::{RetryPolicy, Retryable};

@@ -69,6 +69,12 @@ impl BlobRegistry {
         Self::default()
     }
 
+    /// `repo` holds the blob `d` now (streamed there): the other repositories of the run
+    /// mount it from there.
+    pub fn record(&self, d: &Digest, repo: &str) {
+        let _ = self.cell(d).set(repo.to_owned());
+    }
+
     fn cell(&self, d: &Digest) -> Arc<tokio::sync::OnceCell<String>> {
         self.cells
             .lock()
@@ -165,6 +171,23 @@ pub async fn retag(
             .await?;
     }
     Ok(digest)
+}
+
+/// Records that `blob` was streamed into `repo` and committed there (by
+/// [`Client::stream_blob`]): reported as uploaded, and the source the other repositories of
+/// the run mount it from.
+pub fn streamed_into(
+    client: &Client,
+    repo: &str,
+    blob: &LocalBlob,
+    shared: &BlobRegistry,
+) -> BlobOutcome {
+    let (digest, bytes) = (&blob.descriptor.digest, blob.descriptor.size);
+    shared.record(digest, repo);
+    client.reporter().upload_started(repo, digest, bytes);
+    let outcome = BlobOutcome::Uploaded { bytes };
+    client.reporter().blob_done(repo, digest, outcome.clone());
+    outcome
 }
 
 /// Makes one blob present in `repo`: HEAD, then a mount from another repository of this

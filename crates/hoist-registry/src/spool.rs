@@ -42,6 +42,14 @@ pub trait SpoolSink {
         false
     }
 
+    /// Where else the compressed bytes of `name` go as they are produced, besides its file
+    /// (an upload streaming them), asked only when it is compressed on the way. A writer
+    /// that fails is dropped; the file is always complete. It is dropped, ending that
+    /// stream, before [`SpoolSink::complete`] is told of the file.
+    fn mirror_compressed(&mut self, _name: &str) -> Option<Box<dyn Write + Send>> {
+        None
+    }
+
     /// `file` is complete.
     fn complete(&mut self, file: &SpooledFile);
 }
@@ -163,7 +171,8 @@ pub fn spool(
             let media_type = media_type_of(&first);
             let compress = is_tar(&first) && sink.compress_on_the_way(&name);
             let (digest, compressed) = if compress {
-                let (digest, blob) = compress_hashed(&mut entry, size, first, &path)?;
+                let mirror = sink.mirror_compressed(&name);
+                let (digest, blob) = compress_hashed(&mut entry, size, first, &path, mirror)?;
                 (digest, Some(blob))
             } else {
                 (copy_hashed(&mut entry, size, first, &path, &mut buf)?, None)
@@ -215,12 +224,13 @@ fn read_piece(r: &mut impl Read, left: u64, path: &Path) -> Result<Vec<u8>, Regi
 }
 
 /// Hashes the `len` bytes of a file (`first` already read from `r`, the rest still in `r`)
-/// and writes only their gzip blob, next to `path`.
+/// and writes only their gzip blob, next to `path` (and to `mirror`, while it works).
 fn compress_hashed(
     r: &mut impl Read,
     len: u64,
     first: Vec<u8>,
     path: &Path,
+    mirror: Option<Box<dyn Write + Send>>,
 ) -> Result<(Digest, LocalBlob), RegistryError> {
     let gz = path.with_extension("gz");
     let out = std::fs::File::create(&gz).map_err(|e| RegistryError::io(&gz, e))?;
@@ -240,15 +250,39 @@ fn compress_hashed(
         Ok(Some(piece))
     };
     let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
-    let tee = gzip_members(
-        next,
-        Tee::new(std::io::BufWriter::with_capacity(1 << 20, out)),
-        cores,
-    )
-    .map_err(|e| e.into_error(|e| RegistryError::io(&gz, e)))?;
-    let mut tee = tee;
-    tee.inner.flush().map_err(|e| RegistryError::io(&gz, e))?;
+    let out = Mirrored {
+        file: std::io::BufWriter::with_capacity(1 << 20, out),
+        mirror,
+    };
+    let mut tee = gzip_members(next, Tee::new(out), cores)
+        .map_err(|e| e.into_error(|e| RegistryError::io(&gz, e)))?;
+    tee.inner
+        .file
+        .flush()
+        .map_err(|e| RegistryError::io(&gz, e))?;
     Ok((hasher.finish(), tee.into_blob(Compression::Gzip, gz)))
+}
+
+/// Writes to a file, and the same bytes to `mirror` for as long as it takes them.
+struct Mirrored<W: Write> {
+    file: W,
+    mirror: Option<Box<dyn Write + Send>>,
+}
+
+impl<W: Write> Write for Mirrored<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.file.write_all(buf)?;
+        if let Some(m) = &mut self.mirror
+            && m.write_all(buf).is_err()
+        {
+            self.mirror = None;
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.file.flush()
+    }
 }
 
 /// Copies the `len` bytes of a file (`first` already read from `r`, the rest still in `r`)

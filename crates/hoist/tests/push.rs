@@ -720,6 +720,72 @@ fn faults_in_the_middle_of_uploads_are_retried_and_no_tag_points_at_missing_blob
     );
 }
 
+/// Layers exported from the engine stream into the registry while they are compressed
+/// (one PATCH of unknown length each, committed once the blob's digest is known); a stream
+/// cut half-way is never committed, and that layer is uploaded from its file instead.
+#[test]
+fn layers_stream_while_compressed_and_a_cut_stream_is_sent_from_its_file() {
+    if !docker_engine() {
+        return;
+    }
+    let Some(sb) = sandbox() else { return };
+    let project = ComposeProject::new();
+    let reg = &sb.registry;
+    let patches = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let plan = {
+        let patches = patches.clone();
+        move |_: usize, method: &str, _: &str| {
+            if method != "PATCH" {
+                return Fault::Pass;
+            }
+            match patches.fetch_add(1, std::sync::atomic::Ordering::SeqCst) {
+                0 => Fault::DropMidBody,
+                _ => Fault::Pass,
+            }
+        }
+    };
+    let proxy = FaultProxy::start(reg.port(), Box::new(plan));
+    let mark = reg.access_log().len();
+    let run = push_with(
+        project.path(),
+        &sb,
+        &proxy.url(),
+        "5555555",
+        &["--service", "web"],
+        &[("HOIST_LOG", "debug")],
+    );
+    let imgs = images(&run);
+    assert_eq!(
+        by_service(&imgs, "web")["status"],
+        "pushed",
+        "{}",
+        run.stderr
+    );
+    // web has two layers: both streamed; the first stream was cut and its layer sent again
+    // from the file, the other committed as streamed.
+    assert_eq!(patches.load(std::sync::atomic::Ordering::SeqCst), 2);
+    assert_eq!(
+        run.stderr
+            .matches("stream failed; uploading the file")
+            .count(),
+        1,
+        "{}",
+        run.stderr
+    );
+    let log = uploads_since(reg, mark);
+    let committed_streams = log
+        .iter()
+        .filter(|e| e.method == "PATCH" && e.status == 202)
+        .count();
+    assert_eq!(committed_streams, 1, "{log:?}");
+    let latest = verify_tag(reg, "web", "latest").expect("latest exists");
+    assert_eq!(verify_tag(reg, "web", "5555555"), Some(latest));
+    assert_eq!(by_service(&imgs, "web")["layers_sent"], 2, "{imgs:?}");
+    for l in layers_of(reg, "web", "latest") {
+        assert_eq!(l.media_type, hoist_registry::media_type::OCI_LAYER_GZIP);
+    }
+}
+
 #[test]
 fn uploads_that_keep_failing_fail_cleanly_and_leave_tags_on_complete_images() {
     let Some(sb) = sandbox() else { return };

@@ -106,11 +106,16 @@ async fn handle(
     let method = parts.next().unwrap_or_default().to_owned();
     let path = parts.next().unwrap_or_default().to_owned();
     let mut content_length = 0usize;
+    // A body of unknown length (a layer streamed as it is compressed).
+    let mut chunked = false;
     let mut kept = vec![request_line.clone()];
     for l in lines.filter(|l| !l.is_empty()) {
         let lower = l.to_ascii_lowercase();
         if let Some(v) = lower.strip_prefix("content-length:") {
             content_length = v.trim().parse().unwrap_or(0);
+        }
+        if lower.starts_with("transfer-encoding:") && lower.contains("chunked") {
+            chunked = true;
         }
         if lower.starts_with("connection:") {
             continue;
@@ -148,7 +153,8 @@ async fn handle(
             faults.fetch_add(1, Ordering::SeqCst);
             let mut up = TcpStream::connect(("127.0.0.1", upstream)).await?;
             up.write_all(new_head.as_bytes()).await?;
-            let half = content_length / 2;
+            // A chunked body is cut after its first 64 KiB.
+            let half = if chunked { 1 << 16 } else { content_length / 2 };
             let mut sent = body_start.len().min(half);
             up.write_all(&body_start[..sent]).await?;
             let mut chunk = vec![0u8; 65536];
@@ -163,6 +169,13 @@ async fn handle(
             // Drop both sides with the body half sent.
             drop(up);
             drop(client);
+            Ok(())
+        }
+        Fault::Pass if chunked => {
+            let mut up = TcpStream::connect(("127.0.0.1", upstream)).await?;
+            up.write_all(new_head.as_bytes()).await?;
+            up.write_all(&body_start).await?;
+            tokio::io::copy_bidirectional(&mut client, &mut up).await?;
             Ok(())
         }
         Fault::Pass => {
