@@ -17,7 +17,7 @@ use hoist_registry::{
 };
 
 use crate::error::PushError;
-use crate::guess::LayerGuess;
+use crate::guess::{Guess, LayerGuess};
 use crate::run::Ctx;
 use crate::source::EngineImage;
 
@@ -140,6 +140,21 @@ pub(crate) async fn export_and_push(
         if send_to.is_empty() {
             if let Some(s) = streaming {
                 s.task.abort(); // guessed wrong: the stream is never committed
+            }
+            continue;
+        }
+        if !file.written && file.compressed.is_none() {
+            // Skipped as a layer every repository has, yet needed: the image in the engine is
+            // not the one inspected before the export (rebuilt meanwhile). Nothing is tagged.
+            let e = PushError::Task {
+                what: "the export",
+                detail: format!(
+                    "it held layer {} that no image was to send, then one needed it (was the image rebuilt during the push?); run the push again",
+                    file.digest.short()
+                ),
+            };
+            for (i, _) in send_to {
+                done[i] = Err(e.clone());
             }
             continue;
         }
@@ -318,10 +333,18 @@ struct Sink {
 const STREAM_QUEUE: usize = 32;
 
 impl hoist_registry::SpoolSink for Sink {
-    fn compress_on_the_way(&mut self, name: &str) -> bool {
-        let image = self.guess.will_send(name);
-        self.next_repo = image.map(|i| self.repos[i].clone());
-        image.is_some()
+    fn on_the_way(&mut self, name: &str) -> hoist_registry::OnTheWay {
+        use hoist_registry::OnTheWay;
+        let guess = self.guess.guess(name);
+        self.next_repo = match guess {
+            Guess::Send(i) => Some(self.repos[i].clone()),
+            Guess::Unchanged | Guess::Unsure => None,
+        };
+        match guess {
+            Guess::Send(_) => OnTheWay::Compress,
+            Guess::Unchanged => OnTheWay::Skip,
+            Guess::Unsure => OnTheWay::Keep,
+        }
     }
 
     fn mirror_compressed(&mut self, name: &str) -> Option<Box<dyn std::io::Write + Send>> {

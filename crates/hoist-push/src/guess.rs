@@ -1,27 +1,52 @@
 //! Which layer of the engine's export stream is about to be sent, guessed before its bytes
-//! arrive, so that a layer to send is compressed while it streams in and an unchanged one
-//! is only hashed and set aside. A layer's identity (its diff_id) is known only once it has
-//! streamed past; the guess comes from the export's order. A wrong guess costs time, never
+//! arrive, so that a layer to send is compressed (and streamed to the registry) while it
+//! streams in, and an unchanged one is only hashed and set aside. A layer's identity (its
+//! diff_id) is known only once it has streamed past. A wrong guess costs time, never
 //! correctness: the spool hashes every layer and the push decides on that hash.
 //!
-//! The orders relied on:
+//! What the export's names tell:
 //! - Docker 25+ writes an OCI layout: a layer is `blobs/sha256/<diff_id>`, so its name says
 //!   exactly which layer it is.
-//! - Up to Docker 24, `docker save` writes `<id>/layer.tar` files image by image, each
-//!   image's layers in their order, and a layer an earlier image already wrote is not
-//!   written again. The next file is therefore the first layer not yet seen of one of the
-//!   images; when all those candidates are to be sent (or all not), the guess is certain.
+//! - Up to Docker 24, `docker save` writes each layer as `<v1 id>/layer.tar`, and the
+//!   archive lists the directories in the lexical order of those ids (the engine tars a
+//!   directory it filled first), which is no order of the image's. So a `layer.tar` may be
+//!   any layer not yet seen: it is certainly one to send when every layer not yet seen is
+//!   (a first push), certainly not when none is; otherwise the guess is "not on the way",
+//!   and a layer found to be needed is compressed from its spool file.
 
 use std::collections::HashSet;
 
 use hoist_registry::Digest;
 
-/// One image's layers in order, and whether each is to be sent.
+/// One image's layers, and whether each is to be sent.
 #[derive(Debug)]
 struct Layers {
     diff_ids: Vec<Digest>,
     send: Vec<bool>,
-    next: usize,
+}
+
+/// What a file of the export certainly is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Guess {
+    /// A layer to send, for this image (the first that can have it).
+    Send(usize),
+    /// A layer no image sends: every repository has it.
+    Unchanged,
+    /// It may be either, or is no layer.
+    Unsure,
+}
+
+/// One kind for every possibility (`first` and `rest`: image, and whether it sends), or
+/// [`Guess::Unsure`].
+fn decide(first: (usize, bool), mut rest: impl Iterator<Item = (usize, bool)>) -> Guess {
+    let (image, send) = first;
+    if !rest.all(|(_, s)| s == send) {
+        Guess::Unsure
+    } else if send {
+        Guess::Send(image)
+    } else {
+        Guess::Unchanged
+    }
 }
 
 /// The guess, fed with every file of the stream as it completes.
@@ -39,47 +64,41 @@ impl LayerGuess {
                 .into_iter()
                 .map(|layers| {
                     let (diff_ids, send) = layers.into_iter().unzip();
-                    Layers {
-                        diff_ids,
-                        send,
-                        next: 0,
-                    }
+                    Layers { diff_ids, send }
                 })
                 .collect(),
             seen: HashSet::new(),
         }
     }
 
-    /// Whether the file `name` of the export is a layer to send, and if so the first image
-    /// it is guessed to be for.
-    pub(crate) fn will_send(&mut self, name: &str) -> Option<usize> {
+    /// What the file `name` of the export certainly is, if anything.
+    pub(crate) fn guess(&self, name: &str) -> Guess {
         if let Some(hex) = name.strip_prefix("blobs/sha256/") {
-            return self.images.iter().position(|l| {
+            let mut holders = self.images.iter().enumerate().flat_map(|(i, l)| {
                 l.diff_ids
                     .iter()
                     .zip(&l.send)
-                    .any(|(d, send)| *send && d.hex() == hex)
+                    .filter(|(d, _)| d.hex() == hex)
+                    .map(move |(_, send)| (i, *send))
             });
+            return match holders.next() {
+                None => Guess::Unsure, // a config, a manifest, a layer no one wants
+                Some(first) => decide(first, holders),
+            };
         }
         if name != "layer.tar" && !name.ends_with("/layer.tar") {
-            return None;
+            return Guess::Unsure;
         }
-        let seen = &self.seen;
-        let candidates: Vec<(usize, bool)> = self
-            .images
-            .iter_mut()
-            .enumerate()
-            .filter_map(|(i, l)| {
-                while l.next < l.diff_ids.len() && seen.contains(&l.diff_ids[l.next]) {
-                    l.next += 1;
-                }
-                l.send.get(l.next).map(|send| (i, *send))
-            })
-            .collect();
-        if candidates.iter().all(|(_, send)| *send) {
-            candidates.first().map(|(i, _)| *i)
-        } else {
-            None
+        let mut unseen = self.images.iter().enumerate().flat_map(|(i, l)| {
+            l.diff_ids
+                .iter()
+                .zip(&l.send)
+                .filter(|(d, _)| !self.seen.contains(*d))
+                .map(move |(_, send)| (i, *send))
+        });
+        match unseen.next() {
+            None => Guess::Unsure,
+            Some(first) => decide(first, unseen),
         }
     }
 
@@ -91,6 +110,7 @@ impl LayerGuess {
 
 #[cfg(test)]
 mod tests {
+    use super::Guess::{Send, Unchanged, Unsure};
     use super::*;
 
     fn d(s: &str) -> Digest {
@@ -98,11 +118,11 @@ mod tests {
     }
 
     /// Feeds the stream `files` (name, digest) and returns each layer's guess.
-    fn guesses(guess: &mut LayerGuess, files: &[(&str, &str)]) -> Vec<Option<usize>> {
+    fn guesses(guess: &mut LayerGuess, files: &[(&str, &str)]) -> Vec<Guess> {
         files
             .iter()
             .map(|(name, content)| {
-                let g = guess.will_send(name);
+                let g = guess.guess(name);
                 guess.seen(&d(content));
                 g
             })
@@ -110,98 +130,101 @@ mod tests {
     }
 
     #[test]
-    fn one_image_in_order_is_guessed_exactly() {
-        let mut g = LayerGuess::new([vec![
-            (d("base"), false),
-            (d("app"), true),
-            (d("cfg"), false),
-        ]]);
-        let got = guesses(
-            &mut g,
-            &[
-                ("a1/layer.tar", "base"),
-                ("a1/json", "meta"),
-                ("b2/layer.tar", "app"),
-                ("c3/layer.tar", "cfg"),
-                ("abc.json", "config"),
-                ("manifest.json", "m"),
-            ],
-        );
-        assert_eq!(got, [None, None, Some(0), None, None, None]);
-    }
-
-    #[test]
-    fn a_first_push_compresses_every_layer_and_no_other_file() {
+    fn a_first_push_compresses_every_layer_on_the_way_and_no_other_file() {
         let mut g = LayerGuess::new([vec![(d("base"), true), (d("app"), true)]]);
         let got = guesses(
             &mut g,
             &[
                 ("VERSION", "1.0"),
-                ("a/layer.tar", "base"),
-                ("b/layer.tar", "app"),
+                ("f0/layer.tar", "app"),
+                ("a1/json", "meta"),
+                ("a1/layer.tar", "base"),
                 ("c.json", "cfg"),
             ],
         );
-        assert_eq!(got, [None, Some(0), Some(0), None]);
+        assert_eq!(got, [Unsure, Send(0), Unsure, Send(0), Unsure]);
     }
 
     #[test]
-    fn images_in_either_order_with_a_shared_base_written_once() {
-        let images = || {
-            [
-                vec![(d("base"), false), (d("one"), true)],
-                vec![(d("base"), false), (d("two"), true)],
-            ]
-        };
-        // First image written first: its base, its own layer; the second's base is not
-        // written again, so the next layer is the second image's own.
-        for order in [["one", "two"], ["two", "one"]] {
-            let mut g = LayerGuess::new(images());
-            let got = guesses(
-                &mut g,
-                &[
-                    ("a/layer.tar", "base"),
-                    ("b/layer.tar", order[0]),
-                    ("c/layer.tar", order[1]),
-                ],
-            );
-            // The first file is a base for both candidates: certain. After it, both
-            // candidates are layers to send (streamed to the first image's repository; the
-            // other mounts it from there).
-            assert_eq!(got, [None, Some(0), Some(0)], "{order:?}");
-        }
-    }
-
-    #[test]
-    fn candidates_that_disagree_are_not_compressed_on_the_way() {
-        let mut g = LayerGuess::new([vec![(d("a"), true)], vec![(d("b"), false)]]);
-        assert_eq!(
-            g.will_send("x/layer.tar"),
-            None,
-            "either image may come first"
+    fn a_change_among_unchanged_layers_is_not_guessed_until_only_one_kind_is_left() {
+        // The export's order is its directories' (v1 ids), not the image's: the changed
+        // layer may come anywhere.
+        let image = || vec![(d("base"), false), (d("app"), true), (d("cfg"), false)];
+        let mut g = LayerGuess::new([image()]);
+        let got = guesses(
+            &mut g,
+            &[
+                ("1a/layer.tar", "cfg"),
+                ("2b/layer.tar", "app"),
+                ("3c/layer.tar", "base"),
+            ],
         );
+        // Unsure while both kinds remain; once the change has passed, the rest is unchanged.
+        assert_eq!(got, [Unsure, Unsure, Unchanged]);
+        // Once the changed layer has passed, what is left is unchanged (not even written);
+        // once the unchanged ones have, what is left is to send.
+        let mut g = LayerGuess::new([image()]);
+        let got = guesses(
+            &mut g,
+            &[
+                ("1a/layer.tar", "app"),
+                ("2b/layer.tar", "base"),
+                ("3c/layer.tar", "cfg"),
+            ],
+        );
+        assert_eq!(got, [Unsure, Unchanged, Unchanged]);
+        let mut g = LayerGuess::new([image()]);
+        let got = guesses(
+            &mut g,
+            &[
+                ("1a/layer.tar", "cfg"),
+                ("2b/layer.tar", "base"),
+                ("3c/layer.tar", "app"),
+            ],
+        );
+        assert_eq!(got, [Unsure, Unsure, Send(0)]);
+    }
+
+    #[test]
+    fn nothing_changed_compresses_nothing() {
+        let mut g = LayerGuess::new([vec![(d("base"), false), (d("app"), false)]]);
+        let got = guesses(&mut g, &[("a/layer.tar", "base"), ("b/layer.tar", "app")]);
+        assert_eq!(got, [Unchanged, Unchanged]);
+        let g = LayerGuess::new(Vec::<Vec<(Digest, bool)>>::new());
+        assert_eq!(g.guess("a/layer.tar"), Unsure);
+    }
+
+    #[test]
+    fn images_sharing_a_base_all_to_send_stream_to_one_of_them() {
+        let mut g = LayerGuess::new([
+            vec![(d("base"), true), (d("one"), true)],
+            vec![(d("base"), true), (d("two"), true)],
+        ]);
+        let got = guesses(
+            &mut g,
+            &[
+                ("a/layer.tar", "two"),
+                ("b/layer.tar", "base"),
+                ("c/layer.tar", "one"),
+            ],
+        );
+        assert_eq!(got, [Send(0), Send(0), Send(0)]);
     }
 
     #[test]
     fn an_oci_layout_name_says_which_layer_it_is() {
-        let mut g = LayerGuess::new([vec![(d("base"), false), (d("app"), true)]]);
+        let g = LayerGuess::new([
+            vec![(d("base"), false), (d("app"), true)],
+            vec![(d("base"), true), (d("tool"), false)],
+        ]);
+        let name = |s: &str| format!("blobs/sha256/{}", d(s).hex());
+        assert_eq!(g.guess(&name("app")), Send(0));
+        assert_eq!(g.guess(&name("tool")), Unchanged);
         assert_eq!(
-            g.will_send(&format!("blobs/sha256/{}", d("app").hex())),
-            Some(0)
+            g.guess(&name("base")),
+            Unsure,
+            "one image sends it, the other not"
         );
-        assert_eq!(
-            g.will_send(&format!("blobs/sha256/{}", d("base").hex())),
-            None
-        );
-        assert_eq!(
-            g.will_send(&format!("blobs/sha256/{}", d("config").hex())),
-            None
-        );
-    }
-
-    #[test]
-    fn nothing_to_send_compresses_nothing() {
-        let mut g = LayerGuess::new(Vec::<Vec<(Digest, bool)>>::new());
-        assert_eq!(g.will_send("a/layer.tar"), None);
+        assert_eq!(g.guess(&name("config")), Unsure);
     }
 }

@@ -74,5 +74,5 @@ pub use push::{
 pub use reporter::{NoReporter, Reporter};
 pub use retry::{RetryPolicy, Retryable};
 pub use reuse::RemoteLayers;
-pub use spool::{EveryLayer, SpoolSink, SpooledArchive, SpooledFile, spool};
+pub use spool::{EveryLayer, OnTheWay, SpoolSink, SpooledArchive, SpooledFile, spool};
 pub use url::Url;

@@ -24,22 +24,36 @@ pub struct SpooledFile {
     pub name: String,
     pub digest: Digest,
     pub size: u64,
-    /// Where its bytes are, unless it was compressed on the way (then no file is there).
+    /// Where its bytes are, when [`SpooledFile::written`].
     pub path: PathBuf,
+    /// Whether its bytes were written to `path` (not when it was compressed on the way, or
+    /// only hashed as certainly not needed).
+    pub written: bool,
     /// The layer media type its first bytes call for (gzip, zstd, else an uncompressed tar).
     pub media_type: &'static str,
     /// Its gzip blob, when it was compressed on the way instead of written as it is.
     pub compressed: Option<LocalBlob>,
 }
 
+/// What becomes of a file of the export as it streams in (always hashed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnTheWay {
+    /// Written to its spool file as it is.
+    Keep,
+    /// Gzipped on every core, only the compressed form written (a tar only; anything else
+    /// is kept): a layer expected to be sent.
+    Compress,
+    /// Only hashed, nothing written: a layer certainly not needed (the repository has it).
+    Skip,
+}
+
 /// What [`spool`] asks and tells its caller as the export streams in.
 pub trait SpoolSink {
-    /// Whether `name`, an uncompressed tar about to stream in, is gzipped on the way (a
-    /// layer the caller expects to send) instead of written as it is. A wrong guess costs
-    /// time, never correctness: a layer compressed but not sent is dropped, and one needed
-    /// but written as it is gets compressed from its file.
-    fn compress_on_the_way(&mut self, _name: &str) -> bool {
-        false
+    /// What to do with `name`, its bytes not yet read. A wrong guess costs time, never
+    /// correctness, except [`OnTheWay::Skip`]: a file skipped but then needed is an error
+    /// for the caller (its bytes are gone).
+    fn on_the_way(&mut self, _name: &str) -> OnTheWay {
+        OnTheWay::Keep
     }
 
     /// Where else the compressed bytes of `name` go as they are produced, besides its file
@@ -59,8 +73,8 @@ pub trait SpoolSink {
 pub struct EveryLayer;
 
 impl SpoolSink for EveryLayer {
-    fn compress_on_the_way(&mut self, _name: &str) -> bool {
-        true
+    fn on_the_way(&mut self, _name: &str) -> OnTheWay {
+        OnTheWay::Compress
     }
 
     fn complete(&mut self, _file: &SpooledFile) {}
@@ -169,18 +183,26 @@ pub fn spool(
             // The first piece tells what the file is before anything is written.
             let first = read_piece(&mut entry, size, &path)?;
             let media_type = media_type_of(&first);
-            let compress = is_tar(&first) && sink.compress_on_the_way(&name);
-            let (digest, compressed) = if compress {
+            let what = match sink.on_the_way(&name) {
+                OnTheWay::Compress if !is_tar(&first) => OnTheWay::Keep,
+                what => what,
+            };
+            let (digest, compressed) = if what == OnTheWay::Compress {
                 let mirror = sink.mirror_compressed(&name);
                 let (digest, blob) = compress_hashed(&mut entry, size, first, &path, mirror)?;
                 (digest, Some(blob))
             } else {
-                (copy_hashed(&mut entry, size, first, &path, &mut buf)?, None)
+                let keep = what == OnTheWay::Keep;
+                (
+                    copy_hashed(&mut entry, size, first, &path, keep, &mut buf)?,
+                    None,
+                )
             };
             Some(SpooledFile {
                 name: name.clone(),
                 digest,
                 size,
+                written: what == OnTheWay::Keep,
                 path,
                 media_type,
                 compressed,
@@ -285,28 +307,36 @@ impl<W: Write> Write for Mirrored<W> {
     }
 }
 
-/// Copies the `len` bytes of a file (`first` already read from `r`, the rest still in `r`)
-/// to a new file at `path`, hashing them.
+/// Hashes the `len` bytes of a file (`first` already read from `r`, the rest still in `r`),
+/// copying them to a new file at `path` when `keep`.
 fn copy_hashed(
     r: &mut impl Read,
     len: u64,
     first: Vec<u8>,
     path: &Path,
+    keep: bool,
     buf: &mut [u8],
 ) -> Result<Digest, RegistryError> {
-    let mut out = std::fs::File::create(path).map_err(|e| RegistryError::io(path, e))?;
+    let mut out = if keep {
+        Some(std::fs::File::create(path).map_err(|e| RegistryError::io(path, e))?)
+    } else {
+        None
+    };
     let mut hasher = Sha256Writer::new();
-    hasher.update(&first);
-    out.write_all(&first)
-        .map_err(|e| RegistryError::io(path, e))?;
+    let mut take = |bytes: &[u8]| {
+        hasher.update(bytes);
+        match &mut out {
+            Some(out) => out.write_all(bytes).map_err(|e| RegistryError::io(path, e)),
+            None => Ok(()),
+        }
+    };
+    take(&first)?;
     let mut left = len - first.len() as u64;
     while left > 0 {
         let want = usize::try_from(left.min(buf.len() as u64)).unwrap_or(buf.len());
         r.read_exact(&mut buf[..want])
             .map_err(|e| broken(path, e))?;
-        hasher.update(&buf[..want]);
-        out.write_all(&buf[..want])
-            .map_err(|e| RegistryError::io(path, e))?;
+        take(&buf[..want])?;
         left -= want as u64;
     }
     Ok(hasher.finish())
@@ -398,8 +428,8 @@ mod tests {
     struct CompressAll(Vec<SpooledFile>);
 
     impl SpoolSink for CompressAll {
-        fn compress_on_the_way(&mut self, _: &str) -> bool {
-            true
+        fn on_the_way(&mut self, _: &str) -> OnTheWay {
+            OnTheWay::Compress
         }
         fn complete(&mut self, file: &SpooledFile) {
             self.0.push(file.clone());
@@ -478,6 +508,40 @@ mod tests {
             .map(|l| l.descriptor.media_type.as_str())
             .collect();
         assert_eq!(types, [OCI_LAYER_TAR, OCI_LAYER_GZIP]);
+    }
+
+    #[test]
+    fn a_file_certainly_not_needed_is_hashed_and_not_written() {
+        struct SkipLayers(Vec<SpooledFile>);
+        impl SpoolSink for SkipLayers {
+            fn on_the_way(&mut self, name: &str) -> OnTheWay {
+                if name.ends_with("layer.tar") {
+                    OnTheWay::Skip
+                } else {
+                    OnTheWay::Keep
+                }
+            }
+            fn complete(&mut self, file: &SpooledFile) {
+                self.0.push(file.clone());
+            }
+        }
+        let (tar, config, layer_a, _) = saved_archive();
+        let dir = tempfile::tempdir().unwrap();
+        let mut sink = SkipLayers(Vec::new());
+        let archive = spool(Trickle(&tar, 0), dir.path(), &mut sink).unwrap();
+        let a = &sink.0[0];
+        assert_eq!(a.name, "aaa/layer.tar");
+        assert_eq!(a.digest, Digest::of(&layer_a), "hashed all the same");
+        assert!(!a.written && !a.path.exists() && a.compressed.is_none());
+        let cfg = sink
+            .0
+            .iter()
+            .find(|f| f.digest == Digest::of(&config))
+            .unwrap();
+        assert!(cfg.written && cfg.path.exists());
+        // The image still names every layer by its diff_id.
+        let image = archive.image(&Digest::of(&config)).unwrap();
+        assert_eq!(image.layers[0].descriptor.digest, Digest::of(&layer_a));
     }
 
     #[test]
