@@ -142,7 +142,7 @@ pub async fn find_in_engine(
                     .map(|d| digest(d))
                     .collect::<Result<Vec<_>, _>>()?;
                 if let Some(built) = built_for(&info)
-                    && !same_platform(&built, &l.platform)
+                    && !built.matches(&l.platform)
                 {
                     return Err(PushError::WrongPlatform {
                         service: l.service.clone(),
@@ -180,46 +180,9 @@ fn built_for(info: &hoist_docker::ImageInfo) -> Option<Platform> {
     })
 }
 
-/// Whether an image built for `built` is one for `wanted`: same os and architecture, and the
-/// same variant when both name one (`linux/arm64` is `linux/arm64/v8`).
-fn same_platform(built: &Platform, wanted: &Platform) -> bool {
-    built.os == wanted.os
-        && built.architecture == wanted.architecture
-        && match (&built.variant, &wanted.variant) {
-            (Some(b), Some(w)) => b == w,
-            _ => true,
-        }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn an_image_is_for_a_platform_when_os_architecture_and_any_named_variant_agree() {
-        let p = |s: &str| {
-            let mut parts = s.split('/');
-            Platform {
-                os: parts.next().unwrap().into(),
-                architecture: parts.next().unwrap().into(),
-                variant: parts.next().map(Into::into),
-            }
-        };
-        for (built, wanted, same) in [
-            ("linux/amd64", "linux/amd64", true),
-            ("linux/arm64", "linux/arm64/v8", true),
-            ("linux/arm64/v8", "linux/arm64", true),
-            ("linux/arm/v7", "linux/arm/v6", false),
-            ("linux/amd64", "linux/arm64", false),
-            ("windows/amd64", "linux/amd64", false),
-        ] {
-            assert_eq!(
-                same_platform(&p(built), &p(wanted)),
-                same,
-                "{built} vs {wanted}"
-            );
-        }
-    }
 
     #[test]
     fn an_engine_image_is_known_by_its_config_and_diff_ids() {

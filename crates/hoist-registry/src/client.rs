@@ -210,6 +210,14 @@ impl Client {
         self.retry
     }
 
+    /// The registry could not be reached (or a request to it not built).
+    fn unreachable(&self, source: reqwest::Error) -> RegistryError {
+        RegistryError::Unreachable {
+            url: self.base.to_string(),
+            source,
+        }
+    }
+
     fn url(&self, path: &str) -> Url {
         self.base.join(path).expect("registry paths are valid")
     }
@@ -333,10 +341,7 @@ impl Client {
         let mut refused: Option<String> = None;
         loop {
             self.prepare(scopes, refused.as_deref()).await?;
-            let request = build().build().map_err(|e| RegistryError::Unreachable {
-                url: self.base.to_string(),
-                source: e,
-            })?;
+            let request = build().build().map_err(|e| self.unreachable(e))?;
             let sent_auth = request
                 .headers()
                 .get(AUTHORIZATION)
@@ -383,10 +388,7 @@ impl Client {
                     if Retryable::transport(&e) == Retryable::No
                         || attempt + 1 >= self.retry.attempts
                     {
-                        return Err(RegistryError::Unreachable {
-                            url: self.base.to_string(),
-                            source: e,
-                        });
+                        return Err(self.unreachable(e));
                     }
                     (error_chain(&e), None)
                 }
@@ -632,10 +634,7 @@ impl Client {
                 actual: actual.to_string(),
             });
         }
-        let resp = result.map_err(|e| RegistryError::Unreachable {
-            url: self.base.to_string(),
-            source: e,
-        })?;
+        let resp = result.map_err(|e| self.unreachable(e))?;
         expect(resp, "PUT", &[StatusCode::CREATED]).await.map(drop)
     }
 
@@ -678,10 +677,7 @@ impl Client {
             ok = result.is_ok(),
             "streamed"
         );
-        let resp = result.map_err(|e| RegistryError::Unreachable {
-            url: self.base.to_string(),
-            source: e,
-        })?;
+        let resp = result.map_err(|e| self.unreachable(e))?;
         let resp = expect(
             resp,
             "PATCH",
@@ -715,10 +711,7 @@ impl Client {
             .header(CONTENT_LENGTH, "0")
             .send()
             .await
-            .map_err(|e| RegistryError::Unreachable {
-                url: self.base.to_string(),
-                source: e,
-            })?;
+            .map_err(|e| self.unreachable(e))?;
         expect(resp, "PUT", &[StatusCode::CREATED]).await.map(drop)
     }
 
