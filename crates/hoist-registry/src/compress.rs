@@ -180,7 +180,7 @@ pub fn compress_layer(
 }
 
 /// The number of cores: the threads one layer is compressed on.
-fn cores() -> usize {
+pub(crate) fn cores() -> usize {
     std::thread::available_parallelism().map_or(2, std::num::NonZero::get)
 }
 

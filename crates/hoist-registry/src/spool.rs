@@ -271,12 +271,11 @@ fn compress_hashed(
         left -= piece.len() as u64;
         Ok(Some(piece))
     };
-    let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
     let out = Mirrored {
         file: std::io::BufWriter::with_capacity(1 << 20, out),
         mirror,
     };
-    let mut tee = gzip_members(next, Tee::new(out), cores)
+    let mut tee = gzip_members(next, Tee::new(out), crate::compress::cores())
         .map_err(|e| e.into_error(|e| RegistryError::io(&gz, e)))?;
     tee.inner
         .file
